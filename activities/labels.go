@@ -1,0 +1,39 @@
+package activities
+
+// Labels of choices and process kinds, in Japanese and English, for mails and task pages.
+var (
+	choiceLabels = map[string]Text{
+		"approve":     {Ja: "承認", En: "Approve"},
+		"reject":      {Ja: "却下", En: "Reject"},
+		"return":      {Ja: "差戻し", En: "Return for changes"},
+		"resubmit":    {Ja: "再提出", En: "Resubmit"},
+		"withdraw":    {Ja: "取下げ", En: "Withdraw"},
+		"ratify":      {Ja: "事後承認", En: "Ratify"},
+		"revoke":      {Ja: "取消し", En: "Revoke"},
+		"done":        {Ja: "完了", En: "Done"},
+		"acknowledge": {Ja: "確認しました", En: "Acknowledge"},
+	}
+	kindLabels = map[string]Text{
+		"exception":          {Ja: "例外措置申請", En: "Exception request"},
+		"incident":           {Ja: "情報セキュリティインシデント対応", En: "Security incident response"},
+		"outsourcing_review": {Ja: "外部委託契約の審査", En: "Outsourcing contract review"},
+		"cloud_assessment":   {Ja: "クラウドサービス利用の評価", En: "Cloud service assessment"},
+		"offboarding":        {Ja: "退職・異動に伴うアカウント削除", En: "Account offboarding"},
+	}
+)
+
+// ChoiceLabel names a task's choice in the locale ("ja" unless "en").
+func ChoiceLabel(choice, locale string) string {
+	if t, ok := choiceLabels[choice]; ok {
+		return t.In(locale)
+	}
+	return choice
+}
+
+// KindLabel names a kind of process in the locale.
+func KindLabel(kind, locale string) string {
+	if t, ok := kindLabels[kind]; ok {
+		return t.In(locale)
+	}
+	return kind
+}

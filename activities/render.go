@@ -1,0 +1,138 @@
+package activities
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/policyflow/policyflow/models"
+)
+
+//go:embed mailtmpl
+var mailFiles embed.FS
+
+var (
+	taskText = map[string]*texttemplate.Template{
+		"ja": texttemplate.Must(texttemplate.ParseFS(mailFiles, "mailtmpl/task.ja.txt")),
+		"en": texttemplate.Must(texttemplate.ParseFS(mailFiles, "mailtmpl/task.en.txt")),
+	}
+	taskHTML = htmltemplate.Must(htmltemplate.ParseFS(mailFiles, "mailtmpl/task.html"))
+
+	errUnknownNotice = errors.New("unknown notice kind")
+)
+
+// taskMail is what a mail about a task is made of.
+type taskMail struct {
+	Kind    string
+	Task    models.Task
+	Process models.Process
+	Person  models.Person
+	Link    string
+	Loc     *time.Location
+}
+
+// mailWords are the fixed words of the HTML mail, per locale.
+type mailWords struct {
+	Title, Process, Summary, Due, Choices, Open, Note string
+}
+
+var words = map[string]mailWords{
+	"ja": {"件名", "手続", "概要", "期限", "選択肢", "内容を確認して判断する", "リンクを開いただけでは何も記録されません。このリンクはあなた専用です。転送しないでください。"},
+	"en": {"Subject", "Process", "Summary", "Due", "Choices", "Read and decide", "Opening the link records nothing. This link is yours alone; please do not forward it."},
+}
+
+// FormatTime writes an instant in the town's zone, as mails and pages show it.
+func FormatTime(t time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("2006-01-02 15:04 MST")
+}
+
+func localeOf(p models.Person) string {
+	if p.Locale == "en" {
+		return "en"
+	}
+	return "ja"
+}
+
+// renderTaskMail writes the mail for an assigned task, a reminder or an escalation, in the
+// recipient's locale (Japanese by default).
+func renderTaskMail(m taskMail) (Message, error) {
+	lang := localeOf(m.Person)
+	title := Text{Ja: m.Task.TitleJa, En: m.Task.TitleEn}.In(lang)
+	choices := make([]string, 0, len(m.Task.ChoiceList()))
+	for _, c := range m.Task.ChoiceList() {
+		choices = append(choices, ChoiceLabel(c, lang))
+	}
+	var prefix, intro Text
+	switch {
+	case m.Kind == "assigned":
+		prefix = Text{Ja: "【依頼】", En: "[Action] "}
+		intro = Text{Ja: "次の件について判断をお願いします。", En: "Please decide the following."}
+	case strings.HasPrefix(m.Kind, "reminder"):
+		prefix = Text{Ja: "【リマインダー】", En: "[Reminder] "}
+		intro = Text{Ja: "次の件の期限が近づいています。判断をお願いします（以前のメールのリンクも引き続き有効です）。", En: "The deadline of the following is near. Please decide (the link in the earlier mail still works)."}
+	case m.Kind == "escalation":
+		prefix = Text{Ja: "【エスカレーション】", En: "[Escalation] "}
+		intro = Text{Ja: "次の件は担当者が期限までに判断しなかったため、あなたに回付されました。担当者に代わって判断できます。", En: "The person asked did not decide the following by its deadline, so it has been escalated to you. You may decide in their place."}
+	default:
+		return Message{}, errors.New("unknown task mail kind " + m.Kind)
+	}
+	data := map[string]any{
+		"Name": m.Person.Name, "Intro": intro.In(lang), "Title": title,
+		"Kind": KindLabel(m.Process.Kind, lang), "ProcessID": m.Process.ID, "Summary": m.Process.Summary,
+		"Due": FormatTime(m.Task.DueAt, m.Loc), "Expires": FormatTime(m.Task.ExpiresAt, m.Loc),
+		"Choices": strings.Join(choices, " / "), "Link": m.Link, "Lang": lang, "L": words[lang],
+		"Greeting": Text{Ja: m.Person.Name + " 様", En: "Dear " + m.Person.Name + ","}.In(lang),
+	}
+	var text, html bytes.Buffer
+	if err := taskText[lang].Execute(&text, data); err != nil {
+		return Message{}, err
+	}
+	if err := taskHTML.Execute(&html, data); err != nil {
+		return Message{}, err
+	}
+	return Message{
+		To:      m.Person.Email,
+		Subject: prefix.In(lang) + title + " (" + m.Process.ID + ")",
+		Text:    text.String(), HTML: html.String(),
+	}, nil
+}
+
+// notices are the texts of the mails that ask nothing through a link; {{.end_date}} and
+// the like are the notice's parameters.
+var notices = map[string]struct{ Subject, Body Text }{
+	NoticeExceptionEnding: {
+		Subject: Text{Ja: "【お知らせ】例外措置の終了が近づいています", En: "[Notice] Your exception ends soon"},
+		Body: Text{
+			Ja: "{{.name}} 様\n\n例外措置（{{.process_id}}：{{.summary}}）は {{.end_date}} に終了します。\n継続が必要な場合は、この申請を参照して新たに例外措置を申請してください。\n終了日の翌日に、遵守状態への復帰の確認をお願いするメールが届きます。\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nYour exception ({{.process_id}}: {{.summary}}) ends on {{.end_date}}.\nIf it is still needed, file a new exception request that refers to this one.\nAfter the end you will be asked to confirm that compliance is restored.\n\n--\npolicyflow\n",
+		},
+	},
+}
+
+func renderNotice(n Notice, proc models.Process, person models.Person, publicURL string) (Message, error) {
+	tpl, ok := notices[n.Kind]
+	if !ok {
+		return Message{}, errUnknownNotice
+	}
+	lang := localeOf(person)
+	data := map[string]string{"name": person.Name, "process_id": proc.ID, "summary": proc.Summary, "public_url": publicURL}
+	for k, v := range n.Params {
+		data[k] = v
+	}
+	t, err := texttemplate.New(n.Kind).Option("missingkey=error").Parse(tpl.Body.In(lang))
+	if err != nil {
+		return Message{}, err
+	}
+	var body bytes.Buffer
+	if err := t.Execute(&body, data); err != nil {
+		return Message{}, err
+	}
+	return Message{To: person.Email, Subject: tpl.Subject.In(lang) + " (" + proc.ID + ")", Text: body.String()}, nil
+}

@@ -1,0 +1,77 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/models"
+)
+
+// Scopes a token may carry (API.md, Conventions).
+const (
+	scopeHR        = "hr"
+	scopeOfficer   = "officer"
+	scopeDirectory = "directory"
+	scopeAuditor   = "auditor"
+	scopeAdmin     = "admin"
+)
+
+// Scopes lists every scope, for validating tokens that are created.
+var Scopes = []string{scopeHR, scopeOfficer, scopeDirectory, scopeAuditor, scopeAdmin}
+
+// caller is the authenticated token, set on the request context.
+type caller struct {
+	Name   string
+	Scopes []string
+}
+
+// auth admits a bearer token that carries scope, or admin. Tokens are looked up by hash.
+func (s *Server) auth(scope string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Request().Header.Get(echo.HeaderAuthorization)
+			token, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok || token == "" {
+				return apiError("unauthorized", "a bearer token is required (Authorization: Bearer <token>)")
+			}
+			t, err := s.Store.TokenByHash(c.Request().Context(), activities.HashToken(token))
+			if errors.Is(err, models.ErrNotFound) {
+				return apiError("unauthorized", "the bearer token is not valid")
+			} else if err != nil {
+				return s.storeErr(err)
+			}
+			scopes := t.ScopeList()
+			if !slices.Contains(scopes, scope) && !slices.Contains(scopes, scopeAdmin) {
+				return apiError("forbidden", "this token lacks the "+scope+" scope")
+			}
+			c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), callerKey{}, caller{Name: t.Name, Scopes: scopes})))
+			return next(c)
+		}
+	}
+}
+
+type callerKey struct{}
+
+func callerOf(c echo.Context) caller {
+	v, _ := c.Request().Context().Value(callerKey{}).(caller)
+	return v
+}
+
+// storeErr maps a database failure to 503 (the database may be down); the error itself is
+// logged, not shown.
+func (s *Server) storeErr(err error) error {
+	if errors.Is(err, models.ErrNotFound) {
+		return apiError("not_found", "not found")
+	}
+	if errors.Is(err, context.Canceled) {
+		return echo.NewHTTPError(http.StatusServiceUnavailable)
+	}
+	s.Log.Warn("database error", "err", err)
+	return errUnavailable
+}

@@ -1,0 +1,272 @@
+package api
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/policy"
+)
+
+// personBody is a person as PUT /people/{employee_id} takes and answers it.
+type personBody struct {
+	EmployeeID       string   `json:"employee_id,omitempty"`
+	Name             string   `json:"name"`
+	Email            string   `json:"email"`
+	Department       string   `json:"department"`
+	Roles            []string `json:"roles"`
+	Locale           string   `json:"locale,omitempty"`
+	EmploymentStatus string   `json:"employment_status,omitempty"`
+}
+
+var employmentStatuses = []string{models.StatusEmployed, models.StatusRetired, models.StatusTransferred, models.StatusSeconded}
+
+// validate checks a person and turns it into the model; prefix names fields in CSV errors.
+func (b personBody) validate(id string) (models.Person, fieldErrors) {
+	f := fieldErrors{}
+	f.id("employee_id", id)
+	f.text("name", b.Name, true, 200)
+	f.email("email", b.Email)
+	f.id("department", b.Department)
+	if b.Locale == "" {
+		b.Locale = "ja"
+	}
+	f.check(b.Locale == "ja" || b.Locale == "en", "locale", "must be ja or en")
+	if b.EmploymentStatus == "" {
+		b.EmploymentStatus = models.StatusEmployed
+	}
+	f.check(slices.Contains(employmentStatuses, b.EmploymentStatus), "employment_status", "must be one of "+strings.Join(employmentStatuses, ", "))
+	p := models.Person{EmployeeID: id, Name: strings.TrimSpace(b.Name), Email: b.Email, DepartmentID: b.Department, Locale: b.Locale, Status: b.EmploymentStatus}
+	seen := map[string]bool{}
+	for _, r := range b.Roles {
+		role, err := policy.ParseRole(r)
+		if err != nil {
+			f.check(false, "roles", fmt.Sprintf("%q is not a role (ciso, giso, diso, ism, staff, hr)", r))
+			continue
+		}
+		if !seen[string(role)] {
+			seen[string(role)] = true
+			p.Roles = append(p.Roles, models.PersonRole{EmployeeID: id, Role: string(role)})
+		}
+	}
+	return p, f
+}
+
+func personJSON(p models.Person) personBody {
+	return personBody{EmployeeID: p.EmployeeID, Name: p.Name, Email: p.Email, Department: p.DepartmentID,
+		Roles: p.RoleNames(), Locale: p.Locale, EmploymentStatus: p.Status}
+}
+
+// putPerson creates or replaces a person (201 created, 200 replaced).
+func (s *Server) putPerson(c echo.Context) error {
+	var b personBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	id := c.Param("employee_id")
+	p, f := b.validate(id)
+	if b.EmployeeID != "" && b.EmployeeID != id {
+		f.check(false, "employee_id", "must match the URL")
+	}
+	if err := f.err(); err != nil {
+		return err
+	}
+	created, err := s.Store.PutPeople(c.Request().Context(), []models.Person{p})
+	if err != nil {
+		return s.storeErr(err)
+	}
+	status := http.StatusOK
+	if created == 1 {
+		status = http.StatusCreated
+	}
+	return c.JSON(status, personJSON(p))
+}
+
+// importColumns are the columns of HR's roster export, in any order; roles are separated by
+// spaces or semicolons.
+var importColumns = []string{"employee_id", "name", "email", "department", "roles", "locale", "employment_status"}
+
+// rowError is one CSV row's problems.
+type rowError struct {
+	Row    int               `json:"row"`
+	Fields map[string]string `json:"fields"`
+}
+
+// importPeople loads a CSV roster: every row valid, or nothing changes.
+func (s *Server) importPeople(c echo.Context) error {
+	r := csv.NewReader(c.Request().Body)
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return apiError("too_large", "the CSV is too large")
+	} else if err != nil {
+		return apiError("bad_request", "the body must be a CSV file with a header row ("+strings.Join(importColumns, ",")+")")
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.TrimPrefix(strings.TrimSpace(strings.ToLower(h)), "\ufeff")] = i
+	}
+	var missing []string
+	for _, name := range []string{"employee_id", "name", "email", "department"} {
+		if _, ok := col[name]; !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return apiError("bad_request", "the CSV header lacks "+strings.Join(missing, ", "))
+	}
+	var people []models.Person
+	var rows []rowError
+	seen := map[string]int{}
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if errors.As(err, &tooBig) {
+			return apiError("too_large", "the CSV is too large")
+		}
+		if err != nil {
+			rows = append(rows, rowError{Row: line, Fields: map[string]string{"_row": "malformed CSV row"}})
+			continue
+		}
+		get := func(name string) string {
+			if i, ok := col[name]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		b := personBody{Name: get("name"), Email: get("email"), Department: get("department"),
+			Roles:  strings.FieldsFunc(get("roles"), func(r rune) bool { return r == ';' || r == ' ' || r == '|' }),
+			Locale: get("locale"), EmploymentStatus: get("employment_status")}
+		p, f := b.validate(get("employee_id"))
+		if first, dup := seen[p.EmployeeID]; dup && p.EmployeeID != "" {
+			f.check(false, "employee_id", fmt.Sprintf("repeats row %d", first))
+		}
+		seen[p.EmployeeID] = line
+		if len(f) > 0 {
+			rows = append(rows, rowError{Row: line, Fields: f})
+			continue
+		}
+		people = append(people, p)
+	}
+	if len(rows) > 0 {
+		return c.JSON(http.StatusBadRequest, map[string]any{"error": map[string]any{
+			"code": "validation_failed", "message": fmt.Sprintf("%d rows are invalid; nothing was imported", len(rows)), "rows": rows}})
+	}
+	if len(people) == 0 {
+		return apiError("bad_request", "the CSV has no rows")
+	}
+	created, err := s.Store.PutPeople(c.Request().Context(), people)
+	if err != nil {
+		return s.storeErr(err)
+	}
+	return c.JSON(http.StatusOK, map[string]int{"imported": len(people), "created": created, "updated": len(people) - created})
+}
+
+// systemBody is an information system as PUT /systems/{system_id} takes it.
+type systemBody struct {
+	SystemID       string `json:"system_id,omitempty"`
+	Name           string `json:"name"`
+	Department     string `json:"department"`
+	ISM            string `json:"ism"`
+	Classification int    `json:"classification"`
+}
+
+func (s *Server) putSystem(c echo.Context) error {
+	var b systemBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	id := c.Param("system_id")
+	f := fieldErrors{}
+	f.id("system_id", id)
+	f.check(b.SystemID == "" || b.SystemID == id, "system_id", "must match the URL")
+	f.text("name", b.Name, true, 200)
+	f.id("department", b.Department)
+	f.id("ism", b.ISM)
+	_, err := policy.ParseLevel(b.Classification)
+	f.check(err == nil, "classification", "must be 1, 2 or 3 (§3(1))")
+	if err := f.err(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	ism, err := s.Store.Person(ctx, b.ISM)
+	if errors.Is(err, models.ErrNotFound) {
+		return &Error{Status: 422, Code: "policy_violation", Message: "the system manager is not in the directory", Fields: map[string]string{"ism": "unknown employee_id"}}
+	} else if err != nil {
+		return s.storeErr(err)
+	}
+	if !ism.HasRole(string(policy.RoleISM)) {
+		return &Error{Status: 422, Code: "policy_violation", Message: "a system's manager must hold the ism role (§2(4))", Fields: map[string]string{"ism": "does not hold the ism role"}}
+	}
+	sys := models.System{ID: id, Name: strings.TrimSpace(b.Name), DepartmentID: b.Department, ISMEmployeeID: b.ISM, Classification: b.Classification}
+	created, err := s.Store.PutSystem(ctx, sys)
+	if err != nil {
+		return s.storeErr(err)
+	}
+	b.SystemID = id
+	return c.JSON(map[bool]int{true: http.StatusCreated, false: http.StatusOK}[created], b)
+}
+
+// accountBody is an account as PUT /systems/{system_id}/accounts/{account_id} takes it.
+type accountBody struct {
+	SystemID   string  `json:"system_id,omitempty"`
+	AccountID  string  `json:"account_id,omitempty"`
+	Holder     *string `json:"holder"`
+	Shared     bool    `json:"shared"`
+	Privileged bool    `json:"privileged"`
+	Status     string  `json:"status,omitempty"`
+}
+
+var accountStatuses = []string{"active", "disabled", "deleted"}
+
+func (s *Server) putAccount(c echo.Context) error {
+	var b accountBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	sysID, accID := c.Param("system_id"), c.Param("account_id")
+	f := fieldErrors{}
+	f.id("account_id", accID)
+	if b.Status == "" {
+		b.Status = "active"
+	}
+	f.check(slices.Contains(accountStatuses, b.Status), "status", "must be active, disabled or deleted")
+	f.check(b.Shared != (b.Holder != nil), "holder", "give a holder employee_id, or shared: true without a holder")
+	if b.Holder != nil {
+		f.id("holder", *b.Holder)
+	}
+	if err := f.err(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if _, err := s.Store.System(ctx, sysID); err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			return apiError("not_found", "no system "+sysID)
+		}
+		return s.storeErr(err)
+	}
+	if b.Holder != nil {
+		if _, err := s.Store.Person(ctx, *b.Holder); errors.Is(err, models.ErrNotFound) {
+			return &Error{Status: 422, Code: "policy_violation", Message: "the holder is not in the directory", Fields: map[string]string{"holder": "unknown employee_id"}}
+		} else if err != nil {
+			return s.storeErr(err)
+		}
+	}
+	acc := models.Account{SystemID: sysID, AccountID: accID, HolderEmployeeID: b.Holder, Shared: b.Shared, Privileged: b.Privileged, Status: b.Status}
+	created, err := s.Store.PutAccount(ctx, acc)
+	if err != nil {
+		return s.storeErr(err)
+	}
+	b.SystemID, b.AccountID = sysID, accID
+	return c.JSON(map[bool]int{true: http.StatusCreated, false: http.StatusOK}[created], b)
+}

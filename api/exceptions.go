@@ -1,0 +1,128 @@
+package api
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/policy"
+	"github.com/policyflow/policyflow/workflows"
+)
+
+// exceptionBody is an exception request (例外措置, §7.4) as POST /exceptions takes it.
+type exceptionBody struct {
+	Requester      string   `json:"requester"`
+	Department     string   `json:"department,omitempty"`
+	Clauses        []string `json:"clauses"`
+	Alternative    string   `json:"alternative"`
+	Reason         string   `json:"reason"`
+	Systems        []string `json:"systems"`
+	Classification int      `json:"classification"`
+	StartDate      string   `json:"start_date"`
+	EndDate        string   `json:"end_date"`
+	Emergency      bool     `json:"emergency"`
+}
+
+// MaxExceptionLength is the longest exception the policy allows by default: an exception
+// without an end is not an exception, and a long one should be a change of the rules.
+const MaxExceptionLength = 366 * 24 * time.Hour
+
+// startException validates an exception request and starts its process. Malformed fields
+// are 400; a requester who is not a department security officer or system manager, or an
+// exception longer than a year, breaks the policy (422).
+func (s *Server) startException(c echo.Context) error {
+	var b exceptionBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	f := fieldErrors{}
+	f.id("requester", b.Requester)
+	f.check(b.Department == "" || validID(b.Department), "department", "is not a department ID")
+	f.check(len(b.Clauses) > 0 && len(b.Clauses) <= 20, "clauses", "name 1-20 clauses of the security standards, e.g. 6.2(1)")
+	for _, id := range b.Clauses {
+		_, ok := policy.LookupClause(id)
+		f.check(ok, "clauses", fmt.Sprintf("%q is not a clause of the security standards", id))
+	}
+	f.text("alternative", b.Alternative, true, 4000)
+	f.text("reason", b.Reason, true, 4000)
+	f.check(len(b.Systems) <= 50, "systems", "at most 50 systems")
+	for _, id := range b.Systems {
+		f.check(validID(id), "systems", fmt.Sprintf("%q is not a system ID", id))
+	}
+	_, err := policy.ParseLevel(b.Classification)
+	f.check(err == nil, "classification", "must be 1, 2 or 3 (§3(1))")
+	today := s.now().In(s.Loc).Format(policy.DateLayout)
+	if b.Emergency && b.StartDate == "" {
+		b.StartDate = today
+	}
+	start, err1 := policy.ParseDate(b.StartDate, s.Loc)
+	end, err2 := policy.ParseDate(b.EndDate, s.Loc)
+	f.check(err1 == nil, "start_date", "must be a date YYYY-MM-DD")
+	f.check(err2 == nil, "end_date", "is required: an exception must end (YYYY-MM-DD)")
+	if err1 == nil && err2 == nil {
+		f.check(end.After(start), "end_date", "must be after start_date")
+		f.check(b.StartDate >= today, "start_date", "must not be in the past")
+		f.check(!b.Emergency || b.StartDate == today, "start_date", "an emergency exception takes effect today")
+	}
+	if err := f.err(); err != nil {
+		return err
+	}
+	if end.Sub(start) > MaxExceptionLength {
+		return &Error{Status: 422, Code: "policy_violation", Message: "an exception may last at most one year; ask again to renew it",
+			Fields: map[string]string{"end_date": "more than one year after start_date"}}
+	}
+	ctx := c.Request().Context()
+	requester, err := s.Store.Person(ctx, b.Requester)
+	if err != nil {
+		if err == models.ErrNotFound {
+			return &Error{Status: 422, Code: "policy_violation", Message: "the requester is not in the directory", Fields: map[string]string{"requester": "unknown employee_id"}}
+		}
+		return s.storeErr(err)
+	}
+	role := policy.RoleISM
+	if requester.HasRole(string(policy.RoleDISO)) {
+		role = policy.RoleDISO
+	} else if !requester.HasRole(string(policy.RoleISM)) {
+		return &Error{Status: 422, Code: "policy_violation", Message: "only a department security officer (diso) or a system manager (ism) may request an exception (§7.4(1))",
+			Fields: map[string]string{"requester": "holds neither diso nor ism"}}
+	}
+	if requester.Status != models.StatusEmployed {
+		return &Error{Status: 422, Code: "policy_violation", Message: "the requester is no longer employed", Fields: map[string]string{"requester": "not employed"}}
+	}
+	for _, id := range b.Systems {
+		if _, err := s.Store.System(ctx, id); err == models.ErrNotFound {
+			return &Error{Status: 422, Code: "policy_violation", Message: "a system in scope is not registered", Fields: map[string]string{"systems": "unknown system " + id}}
+		} else if err != nil {
+			return s.storeErr(err)
+		}
+	}
+	if b.Department == "" {
+		b.Department = requester.DepartmentID
+	}
+	sort.Strings(b.Clauses)
+	summary := fmt.Sprintf("Exception to §%s for %s, %s to %s", strings.Join(b.Clauses, ", §"), orNone(b.Systems), b.StartDate, b.EndDate)
+	if b.Emergency {
+		summary = "Emergency " + strings.ToLower(summary[:1]) + summary[1:]
+	}
+	details := fmt.Sprintf("**Exception request** (例外措置, §7.4)\n\n- department: `%s`\n- requester: `%s` (%s)\n- clauses: §%s\n- systems: %s\n- classification: level %d\n- from %s to the end of %s\n- emergency (§7.4(2)): %t\n\nThe reason and the alternative measure are in the register (GET /api/v1/processes/{id}).",
+		b.Department, b.Requester, role, strings.Join(b.Clauses, ", §"), orNone(b.Systems), b.Classification, b.StartDate, b.EndDate, b.Emergency)
+	return s.startProcess(c, startSpec{
+		Kind: models.KindException, Department: b.Department, RequesterID: b.Requester,
+		Summary: summary, Details: details, Input: b, Workflow: workflows.ExceptionWorkflow,
+		Args: func(h workflows.Header) any {
+			return workflows.ExceptionInput{Header: h, RequesterID: b.Requester, RequesterRole: role, Emergency: b.Emergency,
+				StartDate: b.StartDate, EndDate: b.EndDate, SystemIDs: b.Systems}
+		},
+	})
+}
+
+func orNone(ids []string) string {
+	if len(ids) == 0 {
+		return "no named system"
+	}
+	return strings.Join(ids, ", ")
+}

@@ -1,0 +1,193 @@
+package api
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/policy"
+)
+
+//go:embed pages
+var pageFiles embed.FS
+
+var taskTemplate = template.Must(template.ParseFS(pageFiles, "pages/task.html"))
+
+// pageWords are the fixed words of the task page.
+type pageWords struct {
+	Asked, Process, Summary, Assignee, Due, Comment, YouAre, Once, Recorded, Thanks, Escalated, Footer, Error string
+}
+
+var pageText = map[string]pageWords{
+	"ja": {
+		Asked: "次の件について判断してください。", Process: "手続", Summary: "概要", Assignee: "担当者", Due: "期限",
+		Comment: "コメント（任意）", YouAre: "このリンクの持ち主:", Once: "判断は一度だけ記録できます。",
+		Recorded: "記録しました", Thanks: "ご対応ありがとうございました。このページは閉じてかまいません。",
+		Escalated: "担当者が期限までに判断しなかったため、この件はエスカレーションされています。", Footer: "情報セキュリティポリシー運用", Error: "エラー",
+	},
+	"en": {
+		Asked: "Please decide the following.", Process: "Process", Summary: "Summary", Assignee: "Asked of", Due: "Due",
+		Comment: "Comment (optional)", YouAre: "This link belongs to", Once: "A decision can be recorded once.",
+		Recorded: "Recorded", Thanks: "Thank you. You may close this page.",
+		Escalated: "The person asked did not decide by the deadline, so this has been escalated.", Footer: "information-security policy processes", Error: "Error",
+	},
+}
+
+type labelled struct{ Label, Value string }
+
+// taskView is what the task page shows.
+type taskView struct {
+	Lang, Heading, Error, Recorded, DecidedAt string
+	W                                         pageWords
+	Task                                      bool
+	Kind, ProcessID, Summary, Assignee, Due   string
+	You                                       string
+	Escalated                                 bool
+	Details                                   []labelled
+	Choices                                   []labelled
+}
+
+func (s *Server) taskView(t models.Task, p models.Process, l models.TaskLink, people map[string]models.Person, lang, errText string) taskView {
+	v := taskView{
+		Lang: lang, W: pageText[lang], Task: true, Error: errText,
+		Heading: activities.Text{Ja: t.TitleJa, En: t.TitleEn}.In(lang),
+		Kind:    activities.KindLabel(p.Kind, lang), ProcessID: p.ID, Summary: p.Summary,
+		Assignee: people[t.AssigneeID].Name, Due: activities.FormatTime(t.DueAt, s.Loc),
+		You: people[l.PersonID].Name, Escalated: t.Escalated,
+		Details: details(p, people, lang),
+	}
+	for _, c := range t.ChoiceList() {
+		v.Choices = append(v.Choices, labelled{Label: activities.ChoiceLabel(c, lang), Value: c})
+	}
+	return v
+}
+
+// details lists the request's fields for the page, labelled in the reader's language.
+func details(p models.Process, people map[string]models.Person, lang string) []labelled {
+	var in map[string]any
+	if json.Unmarshal([]byte(p.Input), &in) != nil {
+		return nil
+	}
+	keys := make([]string, 0, len(in))
+	for k := range in {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int { return fieldOrder(a) - fieldOrder(b) })
+	var out []labelled
+	for _, k := range keys {
+		out = append(out, labelled{Label: fieldLabel(k, lang), Value: fieldValue(k, in[k], people, lang)})
+	}
+	return out
+}
+
+var fieldLabels = []struct{ key, ja, en string }{
+	{"requester", "申請者", "Requester"},
+	{"department", "所属", "Department"},
+	{"emergency", "緊急（事後報告）", "Emergency (reported afterwards)"},
+	{"clauses", "適用除外する条項", "Clauses departed from"},
+	{"alternative", "代替措置", "What is done instead"},
+	{"reason", "理由", "Reason"},
+	{"systems", "対象システム", "Systems in scope"},
+	{"classification", "情報の分類", "Classification of the information"},
+	{"start_date", "開始日", "Start date"},
+	{"end_date", "終了日", "End date"},
+}
+
+func fieldOrder(k string) int {
+	for i, f := range fieldLabels {
+		if f.key == k {
+			return i
+		}
+	}
+	return len(fieldLabels)
+}
+
+func fieldLabel(k, lang string) string {
+	for _, f := range fieldLabels {
+		if f.key == k {
+			return pick(lang, f.ja, f.en)
+		}
+	}
+	return k
+}
+
+func fieldValue(k string, v any, people map[string]models.Person, lang string) string {
+	switch k {
+	case "requester":
+		if id, ok := v.(string); ok {
+			if name := people[id].Name; name != "" {
+				return name + " (" + id + ")"
+			}
+		}
+	case "clauses":
+		if list, ok := v.([]any); ok {
+			var lines []string
+			for _, x := range list {
+				id, _ := x.(string)
+				if c, ok := policy.LookupClause(id); ok {
+					lines = append(lines, "§"+id+" "+pick(lang, c.TitleJa, c.TitleEn))
+				} else {
+					lines = append(lines, "§"+id)
+				}
+			}
+			return strings.Join(lines, "\n")
+		}
+	case "classification":
+		if n, ok := v.(float64); ok {
+			if l, err := policy.ParseLevel(int(n)); err == nil {
+				return l.Title(lang)
+			}
+		}
+	case "emergency":
+		if b, ok := v.(bool); ok {
+			return map[bool]string{true: pick(lang, "はい", "yes"), false: pick(lang, "いいえ", "no")}[b]
+		}
+	}
+	switch x := v.(type) {
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = fmt.Sprint(e)
+		}
+		return strings.Join(parts, ", ")
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+func (s *Server) render(c echo.Context, status int, v taskView) error {
+	var b strings.Builder
+	if err := taskTemplate.Execute(&b, v); err != nil {
+		return err
+	}
+	return c.HTML(status, b.String())
+}
+
+// pageError answers a link's error as a page for people, or as JSON for programs.
+func (s *Server) pageError(c echo.Context, err error, lang string) error {
+	var e *Error
+	if wantsJSON(c) || !errors.As(err, &e) {
+		return err
+	}
+	heading := map[int]string{
+		http.StatusNotFound: pick(lang, "リンクが見つかりません", "Link not found"), http.StatusGone: pick(lang, "このリンクは使用できません", "This link no longer works"),
+		http.StatusServiceUnavailable: pick(lang, "一時的に記録できません", "Temporarily unavailable"),
+	}[e.Status]
+	if heading == "" {
+		heading = pageText[lang].Error
+	}
+	if e.Status == http.StatusServiceUnavailable {
+		c.Response().Header().Set("Retry-After", "60")
+	}
+	return s.render(c, e.Status, taskView{Lang: lang, W: pageText[lang], Heading: heading, Error: e.Message})
+}

@@ -1,0 +1,168 @@
+// Package api is policyflow's HTTP edge: the Echo routes of API.md, request validation,
+// bearer-token auth with scopes, and the pages that emailed task links open.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"go.temporal.io/sdk/client"
+
+	"github.com/policyflow/policyflow/models"
+)
+
+// Server holds what the handlers need.
+type Server struct {
+	Store    *models.Store
+	Temporal client.Client
+	Loc      *time.Location
+	TimeZone string
+	Log      *slog.Logger
+	// DevMode serves /dev/mailbox.
+	DevMode bool
+	// UpdateTimeout bounds how long a decision POST waits for the workflow to accept it
+	// before answering 503 (the worker may be down).
+	UpdateTimeout time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []*net.IPNet
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// maxBody is the largest request body accepted (a CSV roster of a few thousand people).
+const maxBody = 4 << 20
+
+// Handler builds the Echo instance with every route.
+func (s *Server) Handler() *echo.Echo {
+	if s.UpdateTimeout == 0 {
+		s.UpdateTimeout = 10 * time.Second
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = s.clientIP
+	e.Use(s.recoverPanics, s.logRequests, securityHeaders, limitBody(maxBody))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/api/openapi.yaml", serveOpenAPI)
+	e.GET("/tasks/:token", s.taskPage)
+	e.HEAD("/tasks/:token", s.taskPage)
+	e.POST("/tasks/:token", s.decide)
+	if s.DevMode {
+		e.GET("/dev/mailbox", s.mailbox)
+	}
+
+	v1 := e.Group("/api/v1")
+	v1.PUT("/people/:employee_id", s.putPerson, s.auth(scopeDirectory))
+	v1.POST("/people/import", s.importPeople, s.auth(scopeDirectory))
+	v1.PUT("/systems/:system_id", s.putSystem, s.auth(scopeDirectory))
+	v1.PUT("/systems/:system_id/accounts/:account_id", s.putAccount, s.auth(scopeDirectory))
+	v1.POST("/exceptions", s.startException, s.auth(scopeOfficer))
+	v1.GET("/processes", s.listProcesses, s.auth(scopeAuditor))
+	v1.GET("/processes/:id", s.getProcess, s.auth(scopeAuditor))
+	v1.POST("/processes/:id/cancel", s.cancelProcess, s.auth(scopeAdmin))
+	return e
+}
+
+// clientIP is the decider's address: the peer's, or the first untrusted hop of
+// X-Forwarded-For when the peer is a trusted proxy.
+func (s *Server) clientIP(r *http.Request) string {
+	if len(s.TrustedProxies) == 0 {
+		return echo.ExtractIPDirect()(r)
+	}
+	opts := make([]echo.TrustOption, 0, len(s.TrustedProxies)+1)
+	opts = append(opts, echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false))
+	for _, n := range s.TrustedProxies {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)(r)
+}
+
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.Log.Error("panic in handler", slog.String("route", c.Path()), slog.Any("panic", r))
+				err = apiError("internal", "internal error")
+			}
+		}()
+		return next(c)
+	}
+}
+
+// logRequests logs each request by its route pattern, never its URL: a task link's token
+// is in the URL and must not reach a log.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		s.Log.Info("http", slog.String("method", c.Request().Method), slog.String("route", c.Path()),
+			slog.Int("status", c.Response().Status), slog.Duration("took", time.Since(start)))
+		return nil
+	}
+}
+
+// securityHeaders keep pages from leaking a token (no Referer, no caching, no framing) and
+// forbid scripts altogether: the task pages work without JavaScript.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		return next(c)
+	}
+}
+
+func limitBody(n int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if r.ContentLength > n {
+				return apiError("too_large", "the request body is too large")
+			}
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, n)
+			return next(c)
+		}
+	}
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz checks the database and Temporal; a load balancer takes the API out while either
+// is unreachable.
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+	defer cancel()
+	checks := map[string]string{"database": "ok", "temporal": "ok"}
+	ready := true
+	if err := s.Store.Ping(ctx); err != nil {
+		checks["database"], ready = "unreachable", false
+	}
+	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		checks["temporal"], ready = "unreachable", false
+	}
+	if !ready {
+		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "checks": checks})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "checks": checks})
+}

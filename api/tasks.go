@@ -1,0 +1,214 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/workflows"
+)
+
+// openLink resolves a task link. An unknown or altered token is 404; the token's shape is
+// checked first so that garbage never reaches the database.
+func (s *Server) openLink(c echo.Context) (models.TaskLink, models.Task, models.Process, error) {
+	token := c.Param("token")
+	if len(token) != 43 || strings.Trim(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+		return models.TaskLink{}, models.Task{}, models.Process{}, errLinkNotFound
+	}
+	l, t, p, err := s.Store.TaskLinkByHash(c.Request().Context(), activities.HashToken(token))
+	if errors.Is(err, models.ErrNotFound) {
+		return l, t, p, errLinkNotFound
+	}
+	if err != nil {
+		return l, t, p, s.storeErr(err)
+	}
+	return l, t, p, nil
+}
+
+var errLinkNotFound = apiError("not_found", "this link is not valid: check that it was copied whole")
+
+// closedErr explains why a task no longer takes decisions: who decided what and when, or
+// that it expired or was cancelled (410).
+func (s *Server) closedErr(ctx context.Context, t models.Task, lang string) error {
+	if t.Status == models.TaskDecided || t.Status == models.TaskOpen {
+		d, err := s.Store.DecisionOn(ctx, t.ID)
+		if err == nil {
+			names, _ := s.Store.People(ctx, []string{d.DeciderID})
+			who := names[d.DeciderID].Name
+			if who == "" {
+				who = d.DeciderID
+			}
+			return apiError("gone", pick(lang,
+				"既に記録済みです: "+activities.ChoiceLabel(d.Choice, lang)+"（"+who+"、"+activities.FormatTime(d.DecidedAt, s.Loc)+"）",
+				"already recorded: "+d.Choice+" by "+who+" at "+activities.FormatTime(d.DecidedAt, s.Loc)))
+		}
+	}
+	if t.Status == models.TaskCancelled {
+		return apiError("gone", pick(lang, "この手続は取り消されたため、リンクは無効です。", "this process was cancelled; the link no longer works"))
+	}
+	return apiError("gone", pick(lang, "このリンクは期限切れです（期限 "+activities.FormatTime(t.ExpiresAt, s.Loc)+"）。",
+		"this link has expired (it was valid until "+activities.FormatTime(t.ExpiresAt, s.Loc)+")"))
+}
+
+func pick(lang, ja, en string) string {
+	if lang == "en" {
+		return en
+	}
+	return ja
+}
+
+// taskPage shows what is asked, of whom, by when, with the choices. It changes nothing:
+// mail scanners and link previews fetch every URL in a mail (TASK-ENGINE.md invariant 1).
+func (s *Server) taskPage(c echo.Context) error {
+	l, t, p, err := s.openLink(c)
+	if err != nil {
+		return s.pageError(c, err, "ja")
+	}
+	ctx := c.Request().Context()
+	people, err := s.Store.People(ctx, []string{l.PersonID, t.AssigneeID, p.RequesterID})
+	if err != nil {
+		return s.pageError(c, s.storeErr(err), "ja")
+	}
+	lang := people[l.PersonID].Locale
+	if t.Status != models.TaskOpen || !s.now().Before(t.ExpiresAt) {
+		return s.pageError(c, s.closedErr(ctx, t, lang), lang)
+	}
+	if wantsJSON(c) {
+		return c.JSON(http.StatusOK, map[string]any{"task_id": t.ID, "step": t.Step, "title": t.TitleEn, "title_ja": t.TitleJa,
+			"process_id": p.ID, "kind": p.Kind, "summary": p.Summary, "choices": t.ChoiceList(), "due_at": t.DueAt.In(s.Loc),
+			"expires_at": t.ExpiresAt.In(s.Loc), "assignee_id": t.AssigneeID, "you": l.PersonID})
+	}
+	return s.render(c, http.StatusOK, s.taskView(t, p, l, people, lang, ""))
+}
+
+// decide records the decision a link's holder POSTs. The workflow validates and accepts it
+// through an Update whose ID is the task's ID; the answer comes only once it has.
+func (s *Server) decide(c echo.Context) error {
+	l, t, p, err := s.openLink(c)
+	if err != nil {
+		return s.pageError(c, err, "ja")
+	}
+	ctx := c.Request().Context()
+	people, err := s.Store.People(ctx, []string{l.PersonID, t.AssigneeID, p.RequesterID})
+	if err != nil {
+		return s.pageError(c, s.storeErr(err), "ja")
+	}
+	lang := people[l.PersonID].Locale
+	if t.Status != models.TaskOpen || !s.now().Before(t.ExpiresAt) {
+		return s.pageError(c, s.closedErr(ctx, t, lang), lang)
+	}
+	choice, comment := c.FormValue("decision"), c.FormValue("comment")
+	f := fieldErrors{}
+	f.check(contains(t.ChoiceList(), choice), "decision", "must be one of "+strings.Join(t.ChoiceList(), ", "))
+	f.check(utf8.ValidString(comment), "comment", "must be valid UTF-8")
+	f.text("comment", comment, false, 4000)
+	if len(f) > 0 {
+		if wantsJSON(c) {
+			return invalid(f)
+		}
+		return s.render(c, http.StatusBadRequest, s.taskView(t, p, l, people, lang, pick(lang, "選択肢から一つ選んでください（コメントは4000文字まで）。", "Choose one of the choices (comments up to 4,000 characters).")))
+	}
+	req := models.DecisionRequest{RequestID: newRequestID(), TaskID: t.ID, Choice: choice, DeciderID: l.PersonID,
+		Comment: strings.TrimSpace(comment), ClientIP: c.RealIP(), UserAgent: truncate(c.Request().UserAgent(), 500)}
+	if err := s.Store.SaveDecisionRequest(ctx, req); err != nil {
+		return s.pageError(c, s.storeErr(err), lang)
+	}
+	uctx, cancel := context.WithTimeout(ctx, s.UpdateTimeout)
+	defer cancel()
+	var won workflows.Decision
+	h, err := s.Temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
+		UpdateID: t.ID, WorkflowID: t.WorkflowID, UpdateName: workflows.UpdateDecide,
+		Args:         []any{workflows.DecideRequest{TaskID: t.ID, Choice: choice, DeciderID: l.PersonID, RequestID: req.RequestID, DecidedAt: s.now().UTC()}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(uctx, &won)
+	}
+	if err != nil {
+		if isUnavailable(err) {
+			s.Log.Warn("decision not delivered: Temporal or the worker is unreachable", "task", t.ID)
+			return s.pageError(c, apiError("unavailable", pick(lang,
+				"ただいま記録できません。このリンクは引き続き有効です。しばらくしてからもう一度送信してください。",
+				"The decision could not be recorded right now. The link still works: please try again in a few minutes.")), lang)
+		}
+		// Rejected by the workflow's validator, or the process has ended: the task is closed.
+		s.Log.Info("decision refused by the workflow", "task", t.ID, "err", err)
+		t2, _, _ := s.Store.TaskWithProcess(ctx, t.ID)
+		if t2.Status == models.TaskOpen {
+			t2.Status = models.TaskExpired
+		}
+		return s.pageError(c, s.closedErr(ctx, t2, lang), lang)
+	}
+	if won.RequestID != req.RequestID {
+		// A concurrent POST decided first; this one is told who won.
+		_ = s.Store.RecordDecision(ctx, models.Decision{TaskID: t.ID, ProcessID: p.ID, Step: t.Step, Choice: won.Choice,
+			DeciderID: won.DeciderID, DecidedAt: won.DecidedAt}, won.RequestID)
+		t.Status = models.TaskDecided
+		return s.pageError(c, s.closedErr(ctx, t, lang), lang)
+	}
+	if err := s.Store.RecordDecision(ctx, models.Decision{TaskID: t.ID, ProcessID: p.ID, Step: t.Step, Choice: choice,
+		DeciderID: l.PersonID, DecidedAt: won.DecidedAt}, req.RequestID); err != nil {
+		// The workflow has the decision and its activity records it; the register catches up.
+		s.Log.Warn("decision accepted but not yet in the register", "task", t.ID, "err", err)
+	}
+	if wantsJSON(c) {
+		return c.JSON(http.StatusOK, map[string]string{"status": "recorded", "decision": choice})
+	}
+	v := s.taskView(t, p, l, people, lang, "")
+	v.Recorded = activities.ChoiceLabel(choice, lang)
+	v.DecidedAt = activities.FormatTime(won.DecidedAt, s.Loc)
+	return s.render(c, http.StatusOK, v)
+}
+
+func newRequestID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// isUnavailable tells an outage (retry later) from a refusal.
+func isUnavailable(err error) bool {
+	var unavailable *serviceerror.Unavailable
+	var deadline *serviceerror.DeadlineExceeded
+	var timeout *temporal.TimeoutError
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		return false
+	case errors.As(err, &unavailable), errors.As(err, &deadline), errors.As(err, &timeout),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return true
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return false
+	}
+	var wfNotReady *serviceerror.WorkflowNotReady
+	return errors.As(err, &wfNotReady) || strings.Contains(err.Error(), "connection")
+}
+
+func wantsJSON(c echo.Context) bool {
+	return strings.Contains(c.Request().Header.Get(echo.HeaderAccept), echo.MIMEApplicationJSON)
+}

@@ -1,0 +1,212 @@
+// Command policyflow runs a town's information-security policy processes: `dev` (the whole
+// system on embedded defaults), `serve` (the API), `worker` (the Temporal worker),
+// `migrate` (the database schema) and `token` (API tokens).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/api"
+	"github.com/policyflow/policyflow/config"
+	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/worker"
+)
+
+const usage = `policyflow: a town's information-security policy, run as durable processes
+
+usage:
+  policyflow dev       the whole system on embedded defaults (Temporal dev server, SQLite, API, worker)
+  policyflow serve     the HTTP API
+  policyflow worker    the Temporal worker
+  policyflow migrate   create or update the database schema, then exit
+  policyflow token create NAME SCOPE[,SCOPE...]
+                       create an API token (scopes: hr, officer, directory, auditor, admin);
+                       the token is printed once and stored only as a hash
+
+Settings come from the environment: see README.md, "Configuration".
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if err := run(ctx, os.Args[1:], log); err != nil {
+		fmt.Fprintln(os.Stderr, "policyflow:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, log *slog.Logger) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "dev":
+		return runDev(ctx, log)
+	case "serve":
+		return runServe(ctx, log)
+	case "worker":
+		return runWorker(ctx, log)
+	case "migrate":
+		return runMigrate(ctx, log)
+	case "token":
+		return runToken(ctx, args[1:])
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func load(mode config.Mode) (config.Config, error) {
+	cfg, err := config.Load(mode, os.Getenv)
+	if err != nil {
+		return cfg, fmt.Errorf("configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+	}
+	return cfg, nil
+}
+
+func openStore(ctx context.Context, cfg config.Config) (*models.Store, error) {
+	store, err := models.Open(cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		err = store.Ping(pctx)
+		if err == nil {
+			return store, nil
+		}
+		select {
+		case <-pctx.Done():
+			return nil, fmt.Errorf("database unreachable: %w", err)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+		Logger: tlog.NewStructuredLogger(log.With("component", "temporal")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	return c, nil
+}
+
+func newActivities(cfg config.Config, store *models.Store, log *slog.Logger) (*activities.Activities, error) {
+	var mailer activities.Mailer = activities.Outbox{Store: store}
+	if cfg.SMTPURL != "" {
+		m, err := activities.NewSMTPMailer(cfg.SMTPURL, cfg.MailFrom)
+		if err != nil {
+			return nil, err
+		}
+		mailer = m
+	}
+	return &activities.Activities{Store: store, Mailer: mailer, PublicURL: cfg.PublicURL, From: cfg.MailFrom, Loc: cfg.Loc, Log: log}, nil
+}
+
+func newAPI(cfg config.Config, store *models.Store, tc client.Client, log *slog.Logger, dev bool) *api.Server {
+	return &api.Server{Store: store, Temporal: tc, Loc: cfg.Loc, TimeZone: cfg.TimeZone, Log: log, DevMode: dev, TrustedProxies: cfg.TrustedProxies}
+}
+
+func runMigrate(ctx context.Context, log *slog.Logger) error {
+	cfg, err := load(config.Migrate)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.Migrate(ctx); err != nil {
+		return err
+	}
+	log.Info("database schema is up to date")
+	return nil
+}
+
+func runServe(ctx context.Context, log *slog.Logger) error {
+	cfg, err := load(config.Serve)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	tc, err := client.NewLazyClient(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+		Logger: tlog.NewStructuredLogger(log.With("component", "temporal"))})
+	if err != nil {
+		return fmt.Errorf("TEMPORAL_ADDRESS: %w", err)
+	}
+	defer tc.Close()
+	return serveHTTP(ctx, cfg, newAPI(cfg, store, tc, log, false), log)
+}
+
+func serveHTTP(ctx context.Context, cfg config.Config, srv *api.Server, log *slog.Logger) error {
+	e := srv.Handler()
+	e.Server.ReadHeaderTimeout = 10 * time.Second
+	e.Server.ReadTimeout = time.Minute
+	e.Server.WriteTimeout = 2 * time.Minute
+	errc := make(chan error, 1)
+	go func() { errc <- e.Start(cfg.HTTPAddr) }()
+	log.Info("API listening", "addr", cfg.HTTPAddr)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	case <-ctx.Done():
+	}
+	// In-flight requests finish; new ones are refused.
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return e.Shutdown(sctx)
+}
+
+func runWorker(ctx context.Context, log *slog.Logger) error {
+	cfg, err := load(config.Worker)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	tc, err := dialTemporal(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	acts, err := newActivities(cfg, store, log)
+	if err != nil {
+		return err
+	}
+	w := worker.New(tc, acts)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	log.Info("worker polling", "task_queue", "policyflow", "temporal", cfg.TemporalAddress)
+	<-ctx.Done()
+	w.Stop() // waits for running activities up to the worker's stop timeout
+	return nil
+}

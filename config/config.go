@@ -1,0 +1,149 @@
+// Package config loads policyflow's settings from the environment (API.md, Configuration)
+// into one struct, once, at start-up.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+	_ "time/tzdata" // deadlines need Asia/Tokyo even on machines without zoneinfo
+)
+
+// Config is every setting policyflow reads.
+type Config struct {
+	HTTPAddr          string
+	PublicURL         string
+	DatabaseURL       string
+	DataDir           string
+	TemporalAddress   string
+	TemporalNamespace string
+	SMTPURL           string
+	MailFrom          string
+	DevToken          string
+	TimeZone          string
+	Loc               *time.Location
+	// TrustedProxies lists the CIDRs of reverse proxies whose X-Forwarded-For is believed
+	// when recording a decider's client address (POLICYFLOW_TRUSTED_PROXIES, comma-separated).
+	TrustedProxies []*net.IPNet
+	// Retention is how long Temporal keeps closed processes (POLICYFLOW_TEMPORAL_RETENTION,
+	// dev mode sets it on the namespace; the register in the database keeps them for good).
+	Retention time.Duration
+}
+
+// Mode says which piece is starting, and so which settings it needs.
+type Mode int
+
+// The pieces of policyflow.
+const (
+	Dev Mode = iota
+	Serve
+	Worker
+	Migrate
+)
+
+// DefaultRetention keeps closed processes in Temporal for ten years: the town keeps its
+// security records (§6.1(5)) for years, and the CISO reads them in the Temporal UI.
+const DefaultRetention = 10 * 365 * 24 * time.Hour
+
+// Load reads the settings for mode from getenv (os.Getenv in main). Dev mode fills in the
+// embedded defaults; the production pieces refuse to start with a setting missing or
+// malformed, and the error names it.
+func Load(mode Mode, getenv func(string) string) (Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		HTTPAddr:          get("POLICYFLOW_HTTP_ADDR", "127.0.0.1:8080"),
+		DataDir:           get("POLICYFLOW_DATA_DIR", "./var"),
+		TemporalAddress:   get("TEMPORAL_ADDRESS", ""),
+		TemporalNamespace: get("TEMPORAL_NAMESPACE", "default"),
+		SMTPURL:           get("POLICYFLOW_SMTP_URL", ""),
+		MailFrom:          get("POLICYFLOW_MAIL_FROM", "policyflow@localhost"),
+		TimeZone:          get("POLICYFLOW_TIMEZONE", "Asia/Tokyo"),
+		Retention:         DefaultRetention,
+	}
+	c.PublicURL = strings.TrimRight(get("POLICYFLOW_PUBLIC_URL", ""), "/")
+	c.DatabaseURL = get("POLICYFLOW_DATABASE_URL", "")
+	var errs []error
+	if mode == Dev {
+		if c.PublicURL == "" {
+			c.PublicURL = "http://" + c.HTTPAddr
+		}
+		if c.DatabaseURL == "" {
+			c.DatabaseURL = "sqlite://" + filepath.Join(c.DataDir, "policyflow.db")
+		}
+		c.DevToken = get("POLICYFLOW_DEV_TOKEN", "dev-admin-token")
+	} else {
+		if c.DatabaseURL == "" {
+			errs = append(errs, errors.New("POLICYFLOW_DATABASE_URL is required"))
+		}
+		if mode != Migrate && c.TemporalAddress == "" {
+			errs = append(errs, errors.New("TEMPORAL_ADDRESS is required"))
+		}
+		if mode == Worker && c.PublicURL == "" {
+			errs = append(errs, errors.New("POLICYFLOW_PUBLIC_URL is required: mails carry links to it"))
+		}
+		if mode == Worker && c.SMTPURL == "" {
+			errs = append(errs, errors.New("POLICYFLOW_SMTP_URL is required: the outbox is for dev mode only"))
+		}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errors.New("POLICYFLOW_PUBLIC_URL must be an http(s) URL such as https://policyflow.example.lg.jp"))
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		errs = append(errs, errors.New("POLICYFLOW_HTTP_ADDR must be host:port"))
+	}
+	if c.TemporalAddress != "" {
+		if _, _, err := net.SplitHostPort(c.TemporalAddress); err != nil {
+			errs = append(errs, errors.New("TEMPORAL_ADDRESS must be host:port"))
+		}
+	}
+	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+			errs = append(errs, errors.New("POLICYFLOW_SMTP_URL must look like smtp://user:pass@host:587"))
+		}
+	}
+	if !strings.Contains(c.MailFrom, "@") {
+		errs = append(errs, errors.New("POLICYFLOW_MAIL_FROM must be a mail address"))
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("POLICYFLOW_TIMEZONE %q is not a known time zone", c.TimeZone))
+	}
+	c.Loc = loc
+	if v := get("POLICYFLOW_TEMPORAL_RETENTION", ""); v != "" {
+		d, err := parseDays(v)
+		if err != nil {
+			errs = append(errs, errors.New("POLICYFLOW_TEMPORAL_RETENTION must be a number of days like 3650d"))
+		}
+		c.Retention = d
+	}
+	if v := get("POLICYFLOW_TRUSTED_PROXIES", ""); v != "" {
+		for _, s := range strings.Split(v, ",") {
+			_, n, err := net.ParseCIDR(strings.TrimSpace(s))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("POLICYFLOW_TRUSTED_PROXIES: %q is not a CIDR", s))
+				continue
+			}
+			c.TrustedProxies = append(c.TrustedProxies, n)
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+func parseDays(s string) (time.Duration, error) {
+	var n int
+	if _, err := fmt.Sscanf(s, "%dd", &n); err != nil || n < 1 || fmt.Sprintf("%dd", n) != s {
+		return 0, errors.New("bad days")
+	}
+	return time.Duration(n) * 24 * time.Hour, nil
+}

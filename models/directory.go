@@ -1,0 +1,141 @@
+package models
+
+import (
+	"context"
+	"errors"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// PutPeople creates or replaces people with their roles, all or none, and creates their
+// departments when new. It returns how many were created.
+func (s *Store) PutPeople(ctx context.Context, people []Person) (created int, err error) {
+	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		created = 0
+		ids := make([]string, len(people))
+		depts := map[string]bool{}
+		for i, p := range people {
+			ids[i] = p.EmployeeID
+			depts[p.DepartmentID] = true
+		}
+		for d := range depts {
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&Department{ID: d}).Error; err != nil {
+				return err
+			}
+		}
+		var existing []string
+		for chunk := range chunks(ids, 500) {
+			var got []string
+			if err := tx.Model(&Person{}).Where("employee_id IN ?", chunk).Pluck("employee_id", &got).Error; err != nil {
+				return err
+			}
+			existing = append(existing, got...)
+		}
+		known := map[string]bool{}
+		for _, id := range existing {
+			known[id] = true
+		}
+		for chunk := range chunks(ids, 500) {
+			if err := tx.Where("employee_id IN ?", chunk).Delete(&PersonRole{}).Error; err != nil {
+				return err
+			}
+		}
+		for _, p := range people {
+			if !known[p.EmployeeID] {
+				created++
+			}
+			roles := p.Roles
+			p.Roles = nil
+			if err := tx.Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "employee_id"}},
+				DoUpdates: clause.AssignmentColumns([]string{"name", "email", "department_id", "locale", "status", "updated_at"}),
+			}).Create(&p).Error; err != nil {
+				return err
+			}
+			if len(roles) > 0 {
+				if err := tx.Create(&roles).Error; err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return created, err
+}
+
+func chunks(ids []string, n int) func(func([]string) bool) {
+	return func(yield func([]string) bool) {
+		for i := 0; i < len(ids); i += n {
+			if !yield(ids[i:min(i+n, len(ids))]) {
+				return
+			}
+		}
+	}
+}
+
+// System returns one system.
+func (s *Store) System(ctx context.Context, id string) (System, error) {
+	var sys System
+	err := s.DB.WithContext(ctx).First(&sys, "id = ?", id).Error
+	return sys, notFound(err)
+}
+
+// PutSystem creates or replaces a system; it reports whether it was created.
+func (s *Store) PutSystem(ctx context.Context, sys System) (bool, error) {
+	var created bool
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&Department{ID: sys.DepartmentID}).Error; err != nil {
+			return err
+		}
+		var n int64
+		if err := tx.Model(&System{}).Where("id = ?", sys.ID).Count(&n).Error; err != nil {
+			return err
+		}
+		created = n == 0
+		return tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "id"}},
+			DoUpdates: clause.AssignmentColumns([]string{"name", "department_id", "ism_employee_id", "classification", "updated_at"}),
+		}).Create(&sys).Error
+	})
+	return created, err
+}
+
+// PutAccount creates or replaces an account; it reports whether it was created.
+func (s *Store) PutAccount(ctx context.Context, a Account) (bool, error) {
+	var created bool
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&Account{}).Where("system_id = ? AND account_id = ?", a.SystemID, a.AccountID).Count(&n).Error; err != nil {
+			return err
+		}
+		created = n == 0
+		return tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "system_id"}, {Name: "account_id"}},
+			DoUpdates: clause.AssignmentColumns([]string{"holder_employee_id", "shared", "privileged", "status", "updated_at"}),
+		}).Create(&a).Error
+	})
+	return created, err
+}
+
+// TokenByHash finds an unrevoked API token by the hash of its text.
+func (s *Store) TokenByHash(ctx context.Context, hash string) (APIToken, error) {
+	var t APIToken
+	err := s.DB.WithContext(ctx).Where("hash = ? AND revoked_at IS NULL", hash).First(&t).Error
+	return t, notFound(err)
+}
+
+// PutToken stores a token's hash with its scopes, replacing one of the same name.
+func (s *Store) PutToken(ctx context.Context, t APIToken) error {
+	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var old APIToken
+		err := tx.Where("name = ?", t.Name).First(&old).Error
+		if err == nil {
+			return tx.Model(&old).Updates(map[string]any{"hash": t.Hash, "scopes": t.Scopes, "revoked_at": nil}).Error
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
+		return tx.Create(&t).Error
+	})
+}

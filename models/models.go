@@ -1,0 +1,270 @@
+// Package models holds policyflow's GORM models and the queries on them: the directory
+// (people, departments, systems, accounts), the long-term register of processes, the
+// human tasks with their links and decisions, and every notification sent.
+//
+// The register is the town's record (DOMAIN.md, "Records the policy asks for"); Temporal's
+// history is the step-by-step trail. Both name a process by the same ID.
+package models
+
+import (
+	"strings"
+	"time"
+)
+
+// Employment status values of a Person.
+const (
+	StatusEmployed    = "employed"
+	StatusRetired     = "retired"
+	StatusTransferred = "transferred"
+	StatusSeconded    = "seconded"
+)
+
+// Department is an organisational unit with its own security officer (§2(3)).
+type Department struct {
+	ID        string `gorm:"primaryKey;size:64"`
+	NameJa    string `gorm:"size:200"`
+	NameEn    string `gorm:"size:200"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Person is a member of staff known to the directory. Names and emails live only here:
+// workflows carry the EmployeeID.
+type Person struct {
+	EmployeeID   string       `gorm:"primaryKey;size:64"`
+	Name         string       `gorm:"size:200;not null"`
+	Email        string       `gorm:"size:254;not null"`
+	DepartmentID string       `gorm:"size:64;index"`
+	Locale       string       `gorm:"size:8;not null;default:ja"`
+	Status       string       `gorm:"size:32;not null;default:employed"`
+	Roles        []PersonRole `gorm:"foreignKey:EmployeeID;references:EmployeeID"`
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// RoleNames lists the person's roles as plain strings.
+func (p Person) RoleNames() []string {
+	out := make([]string, 0, len(p.Roles))
+	for _, r := range p.Roles {
+		out = append(out, r.Role)
+	}
+	return out
+}
+
+// HasRole reports whether the person holds role.
+func (p Person) HasRole(role string) bool {
+	for _, r := range p.Roles {
+		if r.Role == role {
+			return true
+		}
+	}
+	return false
+}
+
+// PersonRole grants one role of §2 (ciso, giso, diso, ism, staff, hr) to a person.
+type PersonRole struct {
+	EmployeeID string `gorm:"primaryKey;size:64"`
+	Role       string `gorm:"primaryKey;size:16;index"`
+}
+
+// System is an information system with the section head who manages it (§2(4)).
+type System struct {
+	ID             string `gorm:"primaryKey;size:64"`
+	Name           string `gorm:"size:200;not null"`
+	DepartmentID   string `gorm:"size:64;index"`
+	ISMEmployeeID  string `gorm:"size:64;index"`
+	Classification int    `gorm:"not null;default:3"`
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Account is a user ID on a system (§6.2(1)). A shared account has no holder.
+type Account struct {
+	SystemID         string  `gorm:"primaryKey;size:64"`
+	AccountID        string  `gorm:"primaryKey;size:128"`
+	HolderEmployeeID *string `gorm:"size:64;index"`
+	Shared           bool    `gorm:"not null;default:false"`
+	Privileged       bool    `gorm:"not null;default:false"`
+	Status           string  `gorm:"size:32;not null;default:active"`
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// APIToken is a bearer token for the API, stored as the SHA-256 of its text.
+type APIToken struct {
+	ID        uint   `gorm:"primaryKey"`
+	Name      string `gorm:"size:100;not null"`
+	Hash      string `gorm:"size:64;uniqueIndex;not null"`
+	Scopes    string `gorm:"size:200;not null"`
+	CreatedAt time.Time
+	RevokedAt *time.Time
+}
+
+// ScopeList returns the token's scopes.
+func (t APIToken) ScopeList() []string { return splitList(t.Scopes) }
+
+// Process kinds, as in the API's `kind` field.
+const (
+	KindException         = "exception"
+	KindIncident          = "incident"
+	KindOutsourcingReview = "outsourcing_review"
+	KindCloudAssessment   = "cloud_assessment"
+	KindOffboarding       = "offboarding"
+)
+
+// Process is one run of a policy process: the long-term register row.
+type Process struct {
+	ID             string    `gorm:"primaryKey;size:64"`
+	Kind           string    `gorm:"size:32;not null;index:idx_process_kind_created,priority:1"`
+	Status         string    `gorm:"size:32;not null;index"`
+	Stage          string    `gorm:"size:64;not null"`
+	WorkflowID     string    `gorm:"size:128;uniqueIndex;not null"`
+	DepartmentID   string    `gorm:"size:64;index"`
+	RequesterID    string    `gorm:"size:64;index"`
+	EmployeeID     string    `gorm:"size:64;index"`
+	Summary        string    `gorm:"size:500"`
+	Input          string    `gorm:"type:text"`
+	IdempotencyKey *string   `gorm:"size:200;uniqueIndex"`
+	RequestHash    string    `gorm:"size:64"`
+	CancelReason   string    `gorm:"size:1000"`
+	CancelledBy    string    `gorm:"size:100"`
+	CreatedAt      time.Time `gorm:"index:idx_process_kind_created,priority:2"`
+	UpdatedAt      time.Time
+	ClosedAt       *time.Time
+}
+
+// ProcessEvent is one entry of a process's timeline: a stage or status change, with a note.
+type ProcessEvent struct {
+	ID        uint   `gorm:"primaryKey"`
+	ProcessID string `gorm:"size:64;index;not null"`
+	Key       string `gorm:"size:200;uniqueIndex;not null"`
+	Status    string `gorm:"size:32;not null"`
+	Stage     string `gorm:"size:64;not null"`
+	Note      string `gorm:"size:1000"`
+	At        time.Time
+}
+
+// Task status values.
+const (
+	TaskOpen      = "open"
+	TaskDecided   = "decided"
+	TaskExpired   = "expired"
+	TaskCancelled = "cancelled"
+)
+
+// Task is one human step: one question for one named person, with a deadline. Links to it
+// (TaskLink) are the credentials that let a person decide it.
+type Task struct {
+	ID            string `gorm:"primaryKey;size:191"`
+	ProcessID     string `gorm:"size:64;index;not null"`
+	WorkflowID    string `gorm:"size:128;not null"`
+	Step          string `gorm:"size:64;not null"`
+	TitleJa       string `gorm:"size:200"`
+	TitleEn       string `gorm:"size:200"`
+	AssigneeID    string `gorm:"size:64;index;not null"`
+	EscalatedToID string `gorm:"size:64"`
+	Choices       string `gorm:"size:200;not null"`
+	Status        string `gorm:"size:16;not null;index"`
+	DueAt         time.Time
+	ExpiresAt     time.Time
+	RemindersSent int  `gorm:"not null;default:0"`
+	Escalated     bool `gorm:"not null;default:false"`
+	CreatedAt     time.Time
+	ClosedAt      *time.Time
+}
+
+// ChoiceList returns the choices the task offers.
+func (t Task) ChoiceList() []string { return splitList(t.Choices) }
+
+// TaskLink is one emailed link: the SHA-256 of its token, bound to one task and one person.
+// The token itself is never stored.
+type TaskLink struct {
+	TokenHash       string `gorm:"primaryKey;size:64"`
+	TaskID          string `gorm:"size:191;index;not null"`
+	PersonID        string `gorm:"size:64;not null"`
+	NotificationKey string `gorm:"size:191;index;not null"`
+	CreatedAt       time.Time
+}
+
+// Decision is what a person decided on a task, with where from: the register's answer to
+// "who approved this, when, from which address".
+type Decision struct {
+	ID        uint   `gorm:"primaryKey"`
+	TaskID    string `gorm:"size:191;uniqueIndex;not null"`
+	ProcessID string `gorm:"size:64;index;not null"`
+	Step      string `gorm:"size:64;not null"`
+	Choice    string `gorm:"size:32;not null"`
+	DeciderID string `gorm:"size:64;not null"`
+	Comment   string `gorm:"type:text"`
+	ClientIP  string `gorm:"size:64"`
+	UserAgent string `gorm:"size:500"`
+	DecidedAt time.Time
+}
+
+// DecisionRequest is one POST on a task link, stored before its decision is sent to the
+// workflow: the free text and the client's address stay here, out of Temporal's history.
+// The request that the workflow accepts becomes the task's Decision.
+type DecisionRequest struct {
+	RequestID string `gorm:"primaryKey;size:64"`
+	TaskID    string `gorm:"size:191;index;not null"`
+	Choice    string `gorm:"size:32;not null"`
+	DeciderID string `gorm:"size:64;not null"`
+	Comment   string `gorm:"type:text"`
+	ClientIP  string `gorm:"size:64"`
+	UserAgent string `gorm:"size:500"`
+	CreatedAt time.Time
+}
+
+// Notification status values.
+const (
+	NotificationPending = "pending"
+	NotificationSent    = "sent"
+)
+
+// Notification is one mail: to whom, what subject, when, for which task. Key makes sending
+// idempotent across activity retries (TASK-ENGINE.md invariant 6).
+type Notification struct {
+	ID          uint   `gorm:"primaryKey"`
+	Key         string `gorm:"size:191;uniqueIndex;not null"`
+	ProcessID   string `gorm:"size:64;index"`
+	TaskID      string `gorm:"size:191;index"`
+	Kind        string `gorm:"size:32;not null"`
+	RecipientID string `gorm:"size:64"`
+	To          string `gorm:"column:to_address;size:254;not null"`
+	Subject     string `gorm:"size:300;not null"`
+	Status      string `gorm:"size:16;not null"`
+	Attempts    int    `gorm:"not null;default:0"`
+	CreatedAt   time.Time
+	SentAt      *time.Time
+}
+
+// OutboxMessage is a mail kept instead of sent, in dev mode only (shown at /dev/mailbox).
+// It holds the body, links included, so it must never be used in production.
+type OutboxMessage struct {
+	ID        uint   `gorm:"primaryKey"`
+	Key       string `gorm:"size:191;uniqueIndex;not null"`
+	To        string `gorm:"column:to_address;size:254;not null"`
+	Subject   string `gorm:"size:300;not null"`
+	Text      string `gorm:"type:text"`
+	HTML      string `gorm:"type:text"`
+	CreatedAt time.Time
+}
+
+// All lists every model, in migration order.
+func All() []any {
+	return []any{
+		&Department{}, &Person{}, &PersonRole{}, &System{}, &Account{}, &APIToken{},
+		&Process{}, &ProcessEvent{}, &Task{}, &TaskLink{}, &DecisionRequest{}, &Decision{}, &Notification{},
+		&OutboxMessage{},
+	}
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// JoinList is the inverse of the comma-separated list columns (Choices, Scopes).
+func JoinList(items []string) string { return strings.Join(items, ",") }

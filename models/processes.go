@@ -1,0 +1,147 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// ErrDuplicate is returned when a row with the same unique key exists.
+var ErrDuplicate = errors.New("duplicate")
+
+// CreateProcess inserts a new process; ErrDuplicate if its idempotency key is taken.
+func (s *Store) CreateProcess(ctx context.Context, p *Process) error {
+	err := s.DB.WithContext(ctx).Create(p).Error
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return ErrDuplicate
+	}
+	return err
+}
+
+// DeleteProcess removes a process whose workflow could not be started.
+func (s *Store) DeleteProcess(ctx context.Context, id string) error {
+	return s.DB.WithContext(ctx).Where("id = ? AND status = ?", id, "starting").Delete(&Process{}).Error
+}
+
+// ProcessByIdempotencyKey finds the process a start request with this key created.
+func (s *Store) ProcessByIdempotencyKey(ctx context.Context, key string) (Process, error) {
+	var p Process
+	err := s.DB.WithContext(ctx).Where("idempotency_key = ?", key).First(&p).Error
+	return p, notFound(err)
+}
+
+// SetCancelReason records why and by whom a process is being cancelled.
+func (s *Store) SetCancelReason(ctx context.Context, id, reason, by string) error {
+	return s.DB.WithContext(ctx).Model(&Process{}).Where("id = ?", id).
+		Updates(map[string]any{"cancel_reason": reason, "cancelled_by": by}).Error
+}
+
+// ProcessFilter selects processes for a list, newest first, after a cursor.
+type ProcessFilter struct {
+	Kind, Status, Department, EmployeeID string
+	From, To                             time.Time
+	AfterCreated                         time.Time
+	AfterID                              string
+	Limit                                int
+}
+
+// ListProcesses returns one page of processes.
+func (s *Store) ListProcesses(ctx context.Context, f ProcessFilter) ([]Process, error) {
+	q := s.DB.WithContext(ctx).Model(&Process{}).Omit("input")
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.Department != "" {
+		q = q.Where("department_id = ?", f.Department)
+	}
+	if f.EmployeeID != "" {
+		q = q.Where("employee_id = ? OR requester_id = ?", f.EmployeeID, f.EmployeeID)
+	}
+	if !f.From.IsZero() {
+		q = q.Where("created_at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q = q.Where("created_at < ?", f.To.UTC())
+	}
+	if f.AfterID != "" {
+		q = q.Where("created_at < ? OR (created_at = ? AND id < ?)", f.AfterCreated.UTC(), f.AfterCreated.UTC(), f.AfterID)
+	}
+	var ps []Process
+	err := q.Order("created_at DESC, id DESC").Limit(f.Limit).Find(&ps).Error
+	return ps, err
+}
+
+// ProcessDetail is everything the register holds on one process.
+type ProcessDetail struct {
+	Process       Process
+	Tasks         []Task
+	Decisions     []Decision
+	Notifications []Notification
+	Events        []ProcessEvent
+	// Names maps the employee IDs of deciders to their names.
+	Names map[string]string
+}
+
+// ProcessDetail loads a process with its tasks, decisions, mails and timeline.
+func (s *Store) ProcessDetail(ctx context.Context, id string) (ProcessDetail, error) {
+	var d ProcessDetail
+	var err error
+	if d.Process, err = s.Process(ctx, id); err != nil {
+		return d, err
+	}
+	db := s.DB.WithContext(ctx)
+	if err := db.Where("process_id = ?", id).Order("created_at, id").Find(&d.Tasks).Error; err != nil {
+		return d, err
+	}
+	if err := db.Where("process_id = ?", id).Order("decided_at, id").Find(&d.Decisions).Error; err != nil {
+		return d, err
+	}
+	if err := db.Where("process_id = ?", id).Order("id").Find(&d.Notifications).Error; err != nil {
+		return d, err
+	}
+	if err := db.Where("process_id = ?", id).Order("id").Find(&d.Events).Error; err != nil {
+		return d, err
+	}
+	ids := make([]string, 0, len(d.Decisions))
+	for _, x := range d.Decisions {
+		ids = append(ids, x.DeciderID)
+	}
+	d.Names = map[string]string{}
+	if len(ids) > 0 {
+		people, err := s.People(ctx, ids)
+		if err != nil {
+			return d, err
+		}
+		for id, p := range people {
+			d.Names[id] = p.Name
+		}
+	}
+	return d, nil
+}
+
+// TaskLinkByHash finds the link with this token hash, its task and process.
+func (s *Store) TaskLinkByHash(ctx context.Context, hash string) (TaskLink, Task, Process, error) {
+	var l TaskLink
+	if err := s.DB.WithContext(ctx).First(&l, "token_hash = ?", hash).Error; err != nil {
+		return l, Task{}, Process{}, notFound(err)
+	}
+	t, p, err := s.TaskWithProcess(ctx, l.TaskID)
+	return l, t, p, err
+}
+
+// DecisionOn returns the decision recorded on a task.
+func (s *Store) DecisionOn(ctx context.Context, taskID string) (Decision, error) {
+	var d Decision
+	err := s.DB.WithContext(ctx).First(&d, "task_id = ?", taskID).Error
+	return d, notFound(err)
+}
+
+// SaveDecisionRequest stores a decision POST before it goes to the workflow.
+func (s *Store) SaveDecisionRequest(ctx context.Context, r DecisionRequest) error {
+	return s.DB.WithContext(ctx).Create(&r).Error
+}

@@ -1,0 +1,38 @@
+// Package worker registers policyflow's workflows and activities on a Temporal worker.
+package worker
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/workflows"
+)
+
+// Options returns the worker options policyflow runs with. More pollers than the SDK's two
+// let a burst of timers (hundreds of reminders falling due at 9:00) drain quickly.
+func Options() sdkworker.Options {
+	return sdkworker.Options{
+		MaxConcurrentWorkflowTaskPollers:   4,
+		MaxConcurrentActivityTaskPollers:   4,
+		MaxConcurrentActivityExecutionSize: 50,
+		// On SIGTERM, running activities get this long to finish.
+		WorkerStopTimeout: 30 * time.Second,
+	}
+}
+
+// Register adds every workflow and the activities to w.
+func Register(w sdkworker.Registry, acts *activities.Activities) {
+	w.RegisterWorkflowWithOptions(workflows.ExceptionWorkflow, workflow.RegisterOptions{Name: "ExceptionWorkflow"})
+	w.RegisterActivity(acts)
+}
+
+// New creates a worker on policyflow's task queue with everything registered.
+func New(c client.Client, acts *activities.Activities) sdkworker.Worker {
+	w := sdkworker.New(c, workflows.TaskQueue, Options())
+	Register(w, acts)
+	return w
+}

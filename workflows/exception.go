@@ -1,0 +1,239 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/policy"
+)
+
+// ExceptionInput starts an exception request (例外措置, §7.4). The request's text (clauses,
+// alternative measure, reason) stays in the register; the workflow needs only what decides
+// its course.
+type ExceptionInput struct {
+	Header
+	RequesterID string
+	// RequesterRole is diso or ism: only they may ask (§7.4(1)).
+	RequesterRole policy.Role
+	// Emergency is the §7.4(2) path: the exception is taken at once and reported to the CISO
+	// afterwards, who ratifies or revokes it.
+	Emergency bool
+	// StartDate and EndDate are YYYY-MM-DD in the town's zone; the exception ends at the end
+	// of EndDate.
+	StartDate, EndDate string
+	SystemIDs          []string
+	Timing             ExceptionTiming
+}
+
+// ExceptionTiming holds the deadlines of the exception request's human steps. The zero
+// value means DefaultExceptionTiming.
+type ExceptionTiming struct {
+	Review, ReviewGrace     Deadline
+	Revision, RevisionGrace Deadline
+	Ratify, RatifyGrace     Deadline
+	Restore, RestoreGrace   Deadline
+	RemindBefore            []time.Duration
+	// RenewalNotice is how long before the end the requester is reminded that the
+	// exception ends (a renewal is a new request).
+	RenewalNotice time.Duration
+}
+
+// DefaultExceptionTiming gives the CISO a business week to decide, the GISO three more days
+// once escalated, and an emergency exception two business days for ratification.
+var DefaultExceptionTiming = ExceptionTiming{
+	Review: Deadline{BusinessDays: 5}, ReviewGrace: Deadline{BusinessDays: 3},
+	Revision: Deadline{BusinessDays: 10}, RevisionGrace: Deadline{BusinessDays: 5},
+	Ratify: Deadline{BusinessDays: 2}, RatifyGrace: Deadline{BusinessDays: 2},
+	Restore: Deadline{BusinessDays: 5}, RestoreGrace: Deadline{BusinessDays: 5},
+	RemindBefore:  []time.Duration{48 * time.Hour, 4 * time.Hour},
+	RenewalNotice: 14 * 24 * time.Hour,
+}
+
+// Choices offered on the exception request's tasks.
+const (
+	ChoiceApprove  = "approve"
+	ChoiceReject   = "reject"
+	ChoiceReturn   = "return"
+	ChoiceResubmit = "resubmit"
+	ChoiceWithdraw = "withdraw"
+	ChoiceRatify   = "ratify"
+	ChoiceRevoke   = "revoke"
+	ChoiceDone     = "done"
+)
+
+// ExceptionWorkflow runs one exception request from submission to the restoration of
+// compliance at its end (§7.4).
+//
+// Normal path (§7.4(1)): the CISO approves, rejects or returns the request; a returned
+// request goes back to the requester to resubmit or withdraw. An approved exception is in
+// effect from its start date to the end of its end date; the requester is reminded before it
+// ends, and at the end the requester and the systems' managers confirm that compliance is
+// restored. Emergency path (§7.4(2)): in effect at once; the CISO ratifies or revokes, and a
+// revoked (or never ratified) exception is restored at once. The CISO's silence escalates to
+// the GISO; a request nobody decides ends as expired.
+func ExceptionWorkflow(ctx workflow.Context, in ExceptionInput) (Result, error) {
+	p, err := begin(ctx, in.Header)
+	if err != nil {
+		return Result{}, err
+	}
+	t := in.Timing
+	if t.Review == (Deadline{}) {
+		t = DefaultExceptionTiming
+	}
+	start, err1 := policy.ParseDate(in.StartDate, p.cal.Loc)
+	end, err2 := policy.ParseDate(in.EndDate, p.cal.Loc)
+	if err1 != nil || err2 != nil {
+		return Result{}, temporal.NewNonRetryableApplicationError("bad start or end date", activities.ErrBadInput, nil)
+	}
+	endsAt := p.cal.EndOfDay(end)
+
+	r, err := get[activities.Roster](ctx, p, "Look up the CISO, GISO, department officer and system managers",
+		acts.ResolveRoster, activities.RosterRequest{DepartmentID: in.Department, SystemIDs: in.SystemIDs})
+	if err != nil {
+		return Result{}, err
+	}
+	ciso := func(s Step) Step {
+		s.Assignee, s.AssigneeRole = r.CISO, policy.RoleCISO
+		s.EscalateTo, s.EscalateToRole = r.GISO, policy.RoleGISO
+		s.RemindBefore = t.RemindBefore
+		return s
+	}
+
+	if in.Emergency {
+		if err := p.setStage(ctx, "in_effect", "ciso_ratification", "emergency exception in effect; reported to the CISO (§7.4(2))"); err != nil {
+			return p.end(ctx, err)
+		}
+		d, err := p.ask(ctx, ciso(Step{
+			Name:    "ciso_ratification",
+			Title:   activities.Text{Ja: "緊急の例外措置の事後承認", En: "Ratify or revoke an emergency exception"},
+			Choices: []string{ChoiceRatify, ChoiceRevoke}, Deadline: t.Ratify, Grace: t.RatifyGrace,
+		}))
+		if err != nil {
+			return p.end(ctx, err)
+		}
+		switch {
+		case d.TimedOut:
+			return p.restoreAndFinish(ctx, in, r, t, "expired", "nobody ratified the emergency exception: compliance must be restored")
+		case d.Choice == ChoiceRevoke:
+			return p.restoreAndFinish(ctx, in, r, t, "revoked", "the CISO revoked the emergency exception")
+		}
+	} else {
+		for round := 1; ; round++ {
+			if err := p.setStage(ctx, "pending", "ciso_review", fmt.Sprintf("round %d: waiting for the CISO's permission (§7.4(1))", round)); err != nil {
+				return p.end(ctx, err)
+			}
+			d, err := p.ask(ctx, ciso(Step{
+				Name:    "ciso_review",
+				Title:   activities.Text{Ja: "例外措置申請の審査", En: "Review an exception request"},
+				Choices: []string{ChoiceApprove, ChoiceReject, ChoiceReturn}, Deadline: t.Review, Grace: t.ReviewGrace,
+			}))
+			if err != nil {
+				return p.end(ctx, err)
+			}
+			if d.TimedOut {
+				return p.finish(ctx, "expired", "neither the CISO nor the GISO decided in time")
+			}
+			if d.Choice == ChoiceReject {
+				return p.finish(ctx, "rejected", "rejected by "+d.DeciderID)
+			}
+			if d.Choice == ChoiceApprove {
+				break
+			}
+			if err := p.setStage(ctx, "returned", "requester_revision", "returned to the requester for changes"); err != nil {
+				return p.end(ctx, err)
+			}
+			escalate, role := r.DISO, policy.RoleDISO
+			if escalate == "" || escalate == in.RequesterID {
+				escalate, role = r.GISO, policy.RoleGISO
+			}
+			d, err = p.ask(ctx, Step{
+				Name:     "requester_revision",
+				Title:    activities.Text{Ja: "差し戻された例外措置申請の再提出または取下げ", En: "Resubmit or withdraw a returned exception request"},
+				Assignee: in.RequesterID, AssigneeRole: in.RequesterRole,
+				Choices: []string{ChoiceResubmit, ChoiceWithdraw}, Deadline: t.Revision, Grace: t.RevisionGrace,
+				RemindBefore: t.RemindBefore, EscalateTo: escalate, EscalateToRole: role,
+			})
+			if err != nil {
+				return p.end(ctx, err)
+			}
+			if d.TimedOut {
+				return p.finish(ctx, "expired", "the returned request was neither resubmitted nor withdrawn")
+			}
+			if d.Choice == ChoiceWithdraw {
+				return p.finish(ctx, "withdrawn", "withdrawn by "+d.DeciderID)
+			}
+		}
+		if start.After(p.now(ctx)) {
+			if err := p.setStage(ctx, "approved", "awaiting_start", "approved; takes effect on "+in.StartDate); err != nil {
+				return p.end(ctx, err)
+			}
+			if err := p.sleepUntil(ctx, start, "Exception takes effect on "+in.StartDate); err != nil {
+				return p.end(ctx, err)
+			}
+		}
+	}
+
+	if err := p.setStage(ctx, "in_effect", "in_effect", "in effect until the end of "+in.EndDate); err != nil {
+		return p.end(ctx, err)
+	}
+	if notice := endsAt.Add(-t.RenewalNotice); notice.After(p.now(ctx)) {
+		if err := p.sleepUntil(ctx, notice, "Tell the requester the exception ends on "+in.EndDate); err != nil {
+			return p.end(ctx, err)
+		}
+		if err := p.run(ctx, "Remind the requester ("+in.RequesterID+") that the exception ends on "+in.EndDate+"; renewal is a new request",
+			acts.SendNotice, activities.Notice{
+				Key: p.id + "/renewal-notice", ProcessID: p.id, RecipientID: in.RequesterID,
+				Kind: activities.NoticeExceptionEnding, Params: map[string]string{"end_date": in.EndDate},
+			}); err != nil {
+			return p.end(ctx, err)
+		}
+	}
+	if err := p.sleepUntil(ctx, endsAt, "Exception ends at the end of "+in.EndDate); err != nil {
+		return p.end(ctx, err)
+	}
+	return p.restoreAndFinish(ctx, in, r, t, "completed", "the exception ended on "+in.EndDate)
+}
+
+// restoreAndFinish asks the requester and the managers of the systems in scope to confirm
+// that compliance is restored, then closes the process with status (or with
+// "restoration_unconfirmed" when a confirmation never came).
+func (p *process) restoreAndFinish(ctx workflow.Context, in ExceptionInput, r activities.Roster, t ExceptionTiming, status, why string) (Result, error) {
+	if err := p.setStage(ctx, "restoring", "restore_compliance", why); err != nil {
+		return p.end(ctx, err)
+	}
+	people := []string{in.RequesterID}
+	for _, ism := range r.ISMs {
+		if !slices.Contains(people, ism) {
+			people = append(people, ism)
+		}
+	}
+	steps := make([]Step, 0, len(people))
+	for i, who := range people {
+		role := policy.RoleISM
+		if i == 0 {
+			role = in.RequesterRole
+		}
+		steps = append(steps, Step{
+			Name:     "restore_compliance",
+			Title:    activities.Text{Ja: "例外措置終了に伴う遵守状態への復帰の確認", En: "Confirm that compliance is restored after the exception"},
+			Assignee: who, AssigneeRole: role, Choices: []string{ChoiceDone},
+			Deadline: t.Restore, Grace: t.RestoreGrace, RemindBefore: t.RemindBefore,
+			EscalateTo: r.GISO, EscalateToRole: policy.RoleGISO,
+		})
+	}
+	ds, err := p.askAll(ctx, steps...)
+	if err != nil {
+		return p.end(ctx, err)
+	}
+	for _, d := range ds {
+		if d.TimedOut {
+			return p.finish(ctx, "restoration_unconfirmed", why+"; restoration was not confirmed by everyone in time")
+		}
+	}
+	return p.finish(ctx, status, why+"; compliance restored")
+}

@@ -1,0 +1,162 @@
+package workflows_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/workflows"
+)
+
+// tokyo is the town's zone; tests start on Monday 27 April 2026, just before Golden Week.
+var tokyo, _ = time.LoadLocation("Asia/Tokyo")
+
+func jst(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, tokyo)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// register is a fake of the activities: it records what the workflow asked for, and when
+// in workflow time, so a test can assert on the course of a process.
+type register struct {
+	t      *testing.T
+	env    *testsuite.TestWorkflowEnvironment
+	roster activities.Roster
+
+	mu        sync.Mutex
+	opened    []opened
+	mails     []mailed
+	closed    map[string]string
+	decisions []activities.DecisionRecord
+	stages    []activities.StageChange
+	notices   []mailed
+}
+
+type opened struct {
+	spec activities.TaskSpec
+	at   time.Time
+}
+
+type mailed struct {
+	kind, task, to string
+	at             time.Time
+}
+
+const wfID = "EXC-TEST"
+
+func newRegister(t *testing.T, start time.Time) *register {
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetStartTime(start)
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: wfID})
+	r := &register{t: t, env: env, closed: map[string]string{},
+		roster: activities.Roster{CISO: "C1", GISO: "G1", DISO: "D1", ISMs: []string{"I1", "I2"}}}
+	env.RegisterWorkflow(workflows.ExceptionWorkflow)
+	reg := func(name string, fn any) { env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
+	reg("ResolveRoster", func(context.Context, activities.RosterRequest) (activities.Roster, error) { return r.roster, nil })
+	reg("RecordStage", func(_ context.Context, c activities.StageChange) error {
+		r.lock(func() { r.stages = append(r.stages, c) })
+		return nil
+	})
+	reg("OpenTask", func(_ context.Context, s activities.TaskSpec) error {
+		r.lock(func() { r.opened = append(r.opened, opened{s, env.Now().In(tokyo)}) })
+		return nil
+	})
+	reg("RemindTask", func(_ context.Context, m activities.TaskMail) error {
+		r.lock(func() { r.mails = append(r.mails, mailed{m.Kind, m.TaskID, m.RecipientID, env.Now().In(tokyo)}) })
+		return nil
+	})
+	reg("EscalateTask", func(_ context.Context, m activities.TaskMail) error {
+		r.lock(func() { r.mails = append(r.mails, mailed{m.Kind, m.TaskID, m.RecipientID, env.Now().In(tokyo)}) })
+		return nil
+	})
+	reg("CloseTask", func(_ context.Context, c activities.TaskClosure) error {
+		r.lock(func() { r.closed[c.TaskID] = c.Status })
+		return nil
+	})
+	reg("RecordDecision", func(_ context.Context, d activities.DecisionRecord) error {
+		r.lock(func() { r.decisions = append(r.decisions, d) })
+		return nil
+	})
+	reg("SendNotice", func(_ context.Context, n activities.Notice) error {
+		r.lock(func() { r.notices = append(r.notices, mailed{n.Kind, n.Key, n.RecipientID, env.Now().In(tokyo)}) })
+		return nil
+	})
+	return r
+}
+
+func (r *register) lock(f func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f()
+}
+
+// decideAt sends a decision on a task at a workflow time, as the API would, and records
+// whether the workflow accepted it. The API uses the task ID as the update ID; the test
+// environment (unlike the server) also remembers rejected update IDs, so each probe here gets
+// its own.
+func (r *register) decideAt(at time.Time, task, choice, by string) *updateResult {
+	res := &updateResult{}
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(workflows.UpdateDecide, task+"|"+by+"|"+choice, &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { res.rejected = err },
+			OnAccept:   func() { res.accepted = true },
+			OnComplete: func(v any, err error) { res.value, res.err = v, err },
+		}, workflows.DecideRequest{TaskID: task, Choice: choice, DeciderID: by, RequestID: "req-" + task + "-" + by, DecidedAt: at.UTC()})
+	}, at.Sub(r.env.Now()))
+	return res
+}
+
+type updateResult struct {
+	accepted bool
+	rejected error
+	value    any
+	err      error
+}
+
+// run starts the exception workflow and returns its result.
+func (r *register) run(in workflows.ExceptionInput) workflows.Result {
+	r.t.Helper()
+	in.Header = workflows.Header{ProcessID: wfID, Kind: "exception", Department: "residents", TimeZone: "Asia/Tokyo"}
+	r.env.ExecuteWorkflow(workflows.ExceptionWorkflow, in)
+	if !r.env.IsWorkflowCompleted() {
+		r.t.Fatal("workflow did not complete")
+	}
+	if err := r.env.GetWorkflowError(); err != nil {
+		r.t.Fatalf("workflow failed: %v", err)
+	}
+	var res workflows.Result
+	if err := r.env.GetWorkflowResult(&res); err != nil {
+		r.t.Fatal(err)
+	}
+	return res
+}
+
+func (r *register) stageNames() []string {
+	var out []string
+	for _, s := range r.stages {
+		out = append(out, s.Status+"/"+s.Stage)
+	}
+	return out
+}
+
+func (r *register) taskIDs() []string {
+	var out []string
+	for _, o := range r.opened {
+		out = append(out, o.spec.ID+"@"+o.spec.AssigneeID)
+	}
+	return out
+}
