@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -108,7 +109,8 @@ func (s *Server) decide(c echo.Context) error {
 	if t.Status != models.TaskOpen || !s.now().Before(t.ExpiresAt) {
 		return s.pageError(c, s.closedErr(ctx, t, lang), lang)
 	}
-	choice, comment := c.FormValue("decision"), c.FormValue("comment")
+	// Only the body counts: a decision never rides in a URL.
+	choice, comment := c.Request().PostFormValue("decision"), c.Request().PostFormValue("comment")
 	f := fieldErrors{}
 	f.check(contains(t.ChoiceList(), choice), "decision", "must be one of "+strings.Join(t.ChoiceList(), ", "))
 	f.check(utf8.ValidString(comment), "comment", "must be valid UTF-8")
@@ -138,6 +140,10 @@ func (s *Server) decide(c echo.Context) error {
 	if err != nil {
 		if isUnavailable(err) {
 			s.Log.Warn("decision not delivered: Temporal or the worker is unreachable", "task", t.ID)
+			// The server may still hold the Update and apply it when the worker returns.
+			mctx, mcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer mcancel()
+			_ = s.Store.MarkUnanswered(mctx, req.RequestID)
 			return s.pageError(c, apiError("unavailable", pick(lang,
 				"ただいま記録できません。このリンクは引き続き有効です。しばらくしてからもう一度送信してください。",
 				"The decision could not be recorded right now. The link still works: please try again in a few minutes.")), lang)
@@ -149,6 +155,11 @@ func (s *Server) decide(c echo.Context) error {
 			t2.Status = models.TaskExpired
 		}
 		return s.pageError(c, s.closedErr(ctx, t2, lang), lang)
+	}
+	if won.RequestID != req.RequestID && s.isRetryOf(ctx, won, req) {
+		// An earlier attempt of this same decision was told "try again" but went through
+		// once the worker came back: this retry succeeded.
+		req.RequestID = won.RequestID
 	}
 	if won.RequestID != req.RequestID {
 		// A concurrent POST decided first; this one is told who won.
@@ -169,6 +180,16 @@ func (s *Server) decide(c echo.Context) error {
 	v.Recorded = activities.ChoiceLabel(choice, lang)
 	v.DecidedAt = activities.FormatTime(won.DecidedAt, s.Loc)
 	return s.render(c, http.StatusOK, v)
+}
+
+// isRetryOf reports whether req repeats the winning decision, made through the same link's
+// holder with the same choice, by a request that was answered 503.
+func (s *Server) isRetryOf(ctx context.Context, won workflows.Decision, req models.DecisionRequest) bool {
+	if won.DeciderID != req.DeciderID || won.Choice != req.Choice {
+		return false
+	}
+	first, err := s.Store.DecisionRequestByID(ctx, won.RequestID)
+	return err == nil && first.Unanswered
 }
 
 func newRequestID() string {

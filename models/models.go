@@ -212,7 +212,10 @@ type DecisionRequest struct {
 	Comment   string `gorm:"type:text"`
 	ClientIP  string `gorm:"size:64"`
 	UserAgent string `gorm:"size:500"`
-	CreatedAt time.Time
+	// Unanswered is set when the request was told "try again later" (503): the workflow
+	// may still apply it once the worker is back, and a retry is then told it succeeded.
+	Unanswered bool `gorm:"not null;default:false"`
+	CreatedAt  time.Time
 }
 
 // Notification status values.

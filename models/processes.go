@@ -145,3 +145,15 @@ func (s *Store) DecisionOn(ctx context.Context, taskID string) (Decision, error)
 func (s *Store) SaveDecisionRequest(ctx context.Context, r DecisionRequest) error {
 	return s.DB.WithContext(ctx).Create(&r).Error
 }
+
+// DecisionRequestByID returns a stored decision request.
+func (s *Store) DecisionRequestByID(ctx context.Context, id string) (DecisionRequest, error) {
+	var r DecisionRequest
+	err := s.DB.WithContext(ctx).First(&r, "request_id = ?", id).Error
+	return r, notFound(err)
+}
+
+// MarkUnanswered records that a decision request was answered "try again later".
+func (s *Store) MarkUnanswered(ctx context.Context, id string) error {
+	return s.DB.WithContext(ctx).Model(&DecisionRequest{}).Where("request_id = ?", id).Update("unanswered", true).Error
+}

@@ -105,7 +105,10 @@ func newTaskBook() *taskBook {
 func (b *taskBook) register(ctx workflow.Context) error {
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide,
 		func(ctx workflow.Context, req DecideRequest) (Decision, error) {
-			t := b.open[req.TaskID]
+			t, ok := b.open[req.TaskID]
+			if !ok { // the validator admitted it, so only a non-deterministic change gets here
+				return Decision{}, temporal.NewApplicationError("task is not open", "TaskClosed")
+			}
 			d := Decision{DecideRequest: req, Step: t.step.Name}
 			t.decision = &d
 			return d, nil
@@ -133,7 +136,9 @@ func (b *taskBook) register(ctx workflow.Context) error {
 // cancelled meanwhile (the task is then closed as cancelled).
 func (p *process) ask(ctx workflow.Context, s Step) (Decision, error) {
 	p.tasks.seq[s.Name]++
-	id := fmt.Sprintf("%s/%s/%d", workflow.GetInfo(ctx).WorkflowExecution.ID, s.Name, p.tasks.seq[s.Name])
+	// The task ID is the decision Update's ID, so it is unique across processes and stable
+	// across replays.
+	id := fmt.Sprintf("%s/%s/%d", p.id, s.Name, p.tasks.seq[s.Name])
 	t := &openTask{step: s, deciders: []string{s.Assignee}}
 	p.tasks.open[id] = t
 	defer delete(p.tasks.open, id)

@@ -1,0 +1,421 @@
+package deploy_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// composeFile is the stack this package checks, relative to this directory.
+const composeFile = "../docker-compose.yml"
+
+// requiredEnv is what a user must set (deploy/.env.example, "required"). The values are
+// placeholders, not secrets.
+var requiredEnv = map[string]string{
+	"MYSQL_ROOT_PASSWORD":    "test-root-pw",
+	"POLICYFLOW_DB_PASSWORD": "test-app-pw",
+	"TEMPORAL_DB_PASSWORD":   "test-temporal-pw",
+	"POLICYFLOW_PUBLIC_URL":  "https://policyflow.example.lg.jp",
+}
+
+// loadProject loads docker-compose.yml the way `docker compose` does, through compose-go's own
+// loader, which interpolates variables, validates the file against the Compose specification's
+// JSON schema and checks its consistency (every depends_on names a service, and so on). Only env
+// is visible to it: neither the OS environment nor a .env file, so a developer's own settings
+// cannot make the test pass or fail.
+func loadProject(t *testing.T, env map[string]string) (*types.Project, error) {
+	t.Helper()
+	pairs := make([]string, 0, len(env))
+	for k, v := range env {
+		pairs = append(pairs, k+"="+v)
+	}
+	options, err := cli.NewProjectOptions(
+		[]string{composeFile},
+		cli.WithWorkingDirectory(filepath.Dir(composeFile)),
+		cli.WithEnv(pairs),
+		cli.WithConsistency(true),
+	)
+	if err != nil {
+		t.Fatalf("compose options: %v", err)
+	}
+	return options.LoadProject(context.Background())
+}
+
+func mustLoad(t *testing.T, env map[string]string) *types.Project {
+	t.Helper()
+	project, err := loadProject(t, env)
+	if err != nil {
+		t.Fatalf("loading %s with the required variables set: %v", composeFile, err)
+	}
+	return project
+}
+
+func service(t *testing.T, p *types.Project, name string) types.ServiceConfig {
+	t.Helper()
+	s, err := p.GetService(name)
+	if err != nil {
+		t.Fatalf("service %q: %v", name, err)
+	}
+	return s
+}
+
+func env(s types.ServiceConfig, key string) string {
+	if v, ok := s.Environment[key]; ok && v != nil {
+		return *v
+	}
+	return ""
+}
+
+// script is what a one-shot service runs: its entrypoint and command, joined.
+func script(s types.ServiceConfig) string {
+	return strings.Join(append(slices.Clone([]string(s.Entrypoint)), s.Command...), "\n")
+}
+
+func TestComposeFileIsValid(t *testing.T) {
+	project := mustLoad(t, requiredEnv)
+	if project.Name != "policyflow" {
+		t.Errorf("project name = %q, want policyflow", project.Name)
+	}
+
+	want := []string{"mysql", "temporal", "temporal-setup", "temporal-ui", "mailpit", "migrate", "api", "worker"}
+	for _, name := range want {
+		if _, err := project.GetService(name); err != nil {
+			t.Errorf("the app needs service %q: %v", name, err)
+		}
+	}
+}
+
+func TestUIsBindToLoopbackOnly(t *testing.T) {
+	project := mustLoad(t, requiredEnv)
+	cases := []struct {
+		service string
+		target  uint32
+	}{
+		{"temporal-ui", 8080}, // host 127.0.0.1:8233
+		{"mailpit", 8025},
+	}
+	for _, c := range cases {
+		s := service(t, project, c.service)
+		if len(s.Ports) == 0 {
+			t.Errorf("%s publishes no port; its UI is expected on 127.0.0.1", c.service)
+		}
+		found := false
+		for _, p := range s.Ports {
+			if p.HostIP != "127.0.0.1" {
+				t.Errorf("%s publishes container port %d on host IP %q, want 127.0.0.1 only",
+					c.service, p.Target, p.HostIP)
+			}
+			if p.Target == c.target {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s does not publish its UI port %d", c.service, c.target)
+		}
+	}
+
+	if got := service(t, project, "temporal-ui").Ports[0].Published; got != "8233" {
+		t.Errorf("temporal-ui is published on host port %q, want 8233", got)
+	}
+
+	// The API, too, stays on loopback unless the operator says otherwise.
+	for _, p := range service(t, project, "api").Ports {
+		if p.HostIP != "127.0.0.1" || p.Target != 8080 {
+			t.Errorf("api publishes %s:%s->%d by default, want 127.0.0.1:...->8080",
+				p.HostIP, p.Published, p.Target)
+		}
+	}
+
+	// Nothing else is published: not MySQL, not the Temporal frontend.
+	for _, name := range []string{"mysql", "temporal", "temporal-schema", "temporal-setup", "migrate", "worker"} {
+		if ports := service(t, project, name).Ports; len(ports) > 0 {
+			t.Errorf("%s publishes %v; it should be reachable inside the compose network only", name, ports)
+		}
+	}
+}
+
+func TestAppServicesGetTheirConfiguration(t *testing.T) {
+	project := mustLoad(t, requiredEnv)
+	wantURL := "mysql://policyflow:test-app-pw@tcp(mysql:3306)/policyflow?parseTime=true"
+	for _, name := range []string{"api", "worker", "migrate"} {
+		s := service(t, project, name)
+		if got := env(s, "POLICYFLOW_DATABASE_URL"); got != wantURL {
+			t.Errorf("%s: POLICYFLOW_DATABASE_URL = %q, want %q", name, got, wantURL)
+		}
+		if got := env(s, "TEMPORAL_ADDRESS"); got != "temporal:7233" {
+			t.Errorf("%s: TEMPORAL_ADDRESS = %q, want temporal:7233", name, got)
+		}
+		for key, want := range map[string]string{
+			"TEMPORAL_NAMESPACE":    "default",
+			"POLICYFLOW_PUBLIC_URL": "https://policyflow.example.lg.jp",
+			"POLICYFLOW_SMTP_URL":   "smtp://mailpit:1025",
+			"POLICYFLOW_TIMEZONE":   "Asia/Tokyo",
+		} {
+			if got := env(s, key); got != want {
+				t.Errorf("%s: %s = %q, want %q", name, key, got, want)
+			}
+		}
+		for _, key := range []string{"POLICYFLOW_HTTP_ADDR", "POLICYFLOW_MAIL_FROM"} {
+			if env(s, key) == "" {
+				t.Errorf("%s: %s is not set", name, key)
+			}
+		}
+		if s.Build == nil || s.Build.Dockerfile != "Dockerfile" {
+			t.Errorf("%s is not built from the repository's Dockerfile (build: %+v)", name, s.Build)
+		}
+	}
+
+	for name, sub := range map[string]string{"api": "serve", "worker": "worker", "migrate": "migrate"} {
+		if got := []string(service(t, project, name).Command); !slices.Equal(got, []string{sub}) {
+			t.Errorf("%s runs %q, want policyflow %s", name, got, sub)
+		}
+	}
+
+	// Temporal and the app share the MySQL server, each with its own user and databases.
+	temporal := service(t, project, "temporal")
+	for key, want := range map[string]string{
+		"DB": "mysql8", "MYSQL_SEEDS": "mysql", "MYSQL_USER": "temporal", "MYSQL_PWD": "test-temporal-pw",
+		"DBNAME": "temporal", "VISIBILITY_DBNAME": "temporal_visibility",
+	} {
+		if got := env(temporal, key); got != want {
+			t.Errorf("temporal: %s = %q, want %q", key, got, want)
+		}
+	}
+}
+
+func TestTemporalSetupRegistersSearchAttributesAndRetention(t *testing.T) {
+	project := mustLoad(t, requiredEnv)
+	setup := service(t, project, "temporal-setup")
+	cmd := script(setup)
+
+	for _, name := range []string{"PolicyProcess", "PolicyStage", "Department"} {
+		re := regexp.MustCompile(`--name\s+` + name + `\s+--type\s+Keyword\b`)
+		if !re.MatchString(cmd) {
+			t.Errorf("temporal-setup does not register search attribute %s as Keyword; its command:\n%s", name, cmd)
+		}
+	}
+	if !strings.Contains(cmd, "temporal operator search-attribute create") {
+		t.Errorf("temporal-setup does not run `temporal operator search-attribute create`")
+	}
+
+	for _, want := range []string{
+		`temporal operator namespace update --namespace "$NAMESPACE" --retention "$RETENTION"`,
+		`temporal operator namespace create --namespace "$NAMESPACE" --retention "$RETENTION"`,
+	} {
+		if !strings.Contains(cmd, want) {
+			t.Errorf("temporal-setup's command lacks %q", want)
+		}
+	}
+	if got := env(setup, "RETENTION"); got != "3650d" {
+		t.Errorf("default retention = %q, want 3650d", got)
+	}
+	for _, name := range []string{"api", "worker", "migrate"} {
+		// config.Load reads it too, and accepts whole days only ("3650d").
+		if got := env(service(t, project, name), "POLICYFLOW_TEMPORAL_RETENTION"); got != env(setup, "RETENTION") {
+			t.Errorf("%s: POLICYFLOW_TEMPORAL_RETENTION = %q, temporal-setup uses %q", name, got, env(setup, "RETENTION"))
+		}
+	}
+	if got := env(setup, "NAMESPACE"); got != "default" {
+		t.Errorf("temporal-setup namespace = %q, want the app's TEMPORAL_NAMESPACE default", got)
+	}
+
+	// The operator's choices reach the setup, and the namespace it prepares is the app's.
+	custom := merged(requiredEnv, map[string]string{
+		"POLICYFLOW_TEMPORAL_RETENTION": "1825d",
+		"TEMPORAL_NAMESPACE":            "policyflow",
+	})
+	p := mustLoad(t, custom)
+	for name, key := range map[string]string{"temporal-setup": "RETENTION", "worker": "POLICYFLOW_TEMPORAL_RETENTION"} {
+		if got := env(service(t, p, name), key); got != "1825d" {
+			t.Errorf("POLICYFLOW_TEMPORAL_RETENTION=1825d gives %s %s=%q", name, key, got)
+		}
+	}
+	for _, name := range []string{"temporal-setup", "api", "worker"} {
+		key := "TEMPORAL_NAMESPACE"
+		if name == "temporal-setup" {
+			key = "NAMESPACE"
+		}
+		if got := env(service(t, p, name), key); got != "policyflow" {
+			t.Errorf("%s: %s = %q with TEMPORAL_NAMESPACE=policyflow", name, key, got)
+		}
+	}
+
+	// The retention value must suit both readers: Temporal's CLI (any positive duration; the
+	// server has no upper bound) and config.Load (a whole number of days).
+	if !regexp.MustCompile(`^[1-9][0-9]*d$`).MatchString(env(setup, "RETENTION")) {
+		t.Errorf("retention %q is not a positive number of days", env(setup, "RETENTION"))
+	}
+}
+
+func TestStartupOrder(t *testing.T) {
+	project := mustLoad(t, requiredEnv)
+	type dep struct{ service, on, condition string }
+	for _, d := range []dep{
+		{"api", "migrate", types.ServiceConditionCompletedSuccessfully},
+		{"worker", "migrate", types.ServiceConditionCompletedSuccessfully},
+		{"api", "temporal-setup", types.ServiceConditionCompletedSuccessfully},
+		{"worker", "temporal-setup", types.ServiceConditionCompletedSuccessfully},
+		{"migrate", "mysql", types.ServiceConditionHealthy},
+		{"temporal", "mysql", types.ServiceConditionHealthy},
+		{"temporal", "temporal-schema", types.ServiceConditionCompletedSuccessfully},
+		{"temporal-setup", "temporal", types.ServiceConditionHealthy},
+		{"temporal-ui", "temporal", types.ServiceConditionHealthy},
+	} {
+		s := service(t, project, d.service)
+		got, ok := s.DependsOn[d.on]
+		if !ok {
+			t.Errorf("%s does not depend on %s", d.service, d.on)
+			continue
+		}
+		if got.Condition != d.condition {
+			t.Errorf("%s depends on %s with condition %q, want %q", d.service, d.on, got.Condition, d.condition)
+		}
+	}
+
+	for _, name := range []string{"mysql", "temporal", "api", "mailpit"} {
+		if hc := service(t, project, name).HealthCheck; hc == nil || len(hc.Test) == 0 || hc.Disable {
+			t.Errorf("%s has no health check, yet others wait for it", name)
+		}
+	}
+	if hc := service(t, project, "api").HealthCheck; hc != nil &&
+		!strings.Contains(strings.Join(hc.Test, " "), "/healthz") {
+		t.Errorf("api health check %q does not call /healthz", hc.Test)
+	}
+
+	for _, name := range []string{"mysql", "temporal", "temporal-ui", "mailpit", "api", "worker"} {
+		if r := service(t, project, name).Restart; r != "unless-stopped" && r != "always" {
+			t.Errorf("%s: restart %q; a long-running service should come back after a crash or reboot", name, r)
+		}
+	}
+	for _, name := range []string{"migrate", "temporal-schema", "temporal-setup"} {
+		if r := service(t, project, name).Restart; r != "" && r != "no" {
+			t.Errorf("%s is a one-shot but restarts (%q)", name, r)
+		}
+	}
+}
+
+func TestStorageAndImages(t *testing.T) {
+	project := mustLoad(t, requiredEnv)
+	mysql := service(t, project, "mysql")
+	if !strings.HasPrefix(mysql.Image, "mysql:8.") {
+		t.Errorf("mysql image %q: Temporal's visibility schema needs MySQL 8 (not MariaDB)", mysql.Image)
+	}
+	var dataVolume, initScripts bool
+	for _, v := range mysql.Volumes {
+		if v.Type == types.VolumeTypeVolume && v.Target == "/var/lib/mysql" {
+			if _, ok := project.Volumes[v.Source]; ok {
+				dataVolume = true
+			}
+		}
+		if v.Type == types.VolumeTypeBind && v.Target == "/docker-entrypoint-initdb.d" {
+			initScripts = true
+			if _, err := os.Stat(v.Source); err != nil {
+				t.Errorf("mysql init scripts: %v", err)
+			}
+		}
+	}
+	if !dataVolume {
+		t.Errorf("mysql keeps /var/lib/mysql in no named volume")
+	}
+	if !initScripts {
+		t.Errorf("mysql mounts no init script into /docker-entrypoint-initdb.d")
+	}
+
+	// Every file the stack bind-mounts exists in the repository.
+	for _, s := range project.Services {
+		for _, v := range s.Volumes {
+			if v.Type != types.VolumeTypeBind {
+				continue
+			}
+			if _, err := os.Stat(v.Source); err != nil {
+				t.Errorf("%s mounts %s: %v", s.Name, v.Source, err)
+			}
+		}
+	}
+
+	if img := service(t, project, "temporal").Image; !strings.HasPrefix(img, "temporalio/server:1.29.") {
+		t.Errorf("temporal image %q, want temporalio/server:1.29.x", img)
+	}
+	if img := service(t, project, "temporal-ui").Image; !strings.HasPrefix(img, "temporalio/ui:2.") {
+		t.Errorf("temporal-ui image %q, want temporalio/ui:2.x", img)
+	}
+	for _, s := range project.Services {
+		if s.Build == nil && (strings.HasSuffix(s.Image, ":latest") || !strings.Contains(s.Image, ":")) {
+			t.Errorf("%s uses an unpinned image %q", s.Name, s.Image)
+		}
+	}
+}
+
+func TestMissingSecretsStopTheStack(t *testing.T) {
+	for missing := range requiredEnv {
+		t.Run(missing, func(t *testing.T) {
+			env := merged(requiredEnv, nil)
+			delete(env, missing)
+			_, err := loadProject(t, env)
+			if err == nil {
+				t.Fatalf("loading succeeded without %s", missing)
+			}
+			if !strings.Contains(err.Error(), missing) {
+				t.Errorf("the error does not name %s: %v", missing, err)
+			}
+			if !strings.Contains(err.Error(), "deploy/.env.example") {
+				t.Errorf("the error does not point to deploy/.env.example: %v", err)
+			}
+
+			// An empty value is as good as none.
+			env[missing] = ""
+			if _, err := loadProject(t, env); err == nil || !strings.Contains(err.Error(), missing) {
+				t.Errorf("an empty %s is accepted (err = %v)", missing, err)
+			}
+		})
+	}
+}
+
+// TestEnvExampleDocumentsEveryVariable keeps deploy/.env.example in step with the compose file:
+// each variable the compose file reads is listed there, and each required one is empty there.
+func TestEnvExampleDocumentsEveryVariable(t *testing.T) {
+	compose, err := os.ReadFile(composeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile(".env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?:^|[^$])\$\{([A-Z0-9_]+)`).FindAllStringSubmatch(string(compose), -1) {
+		used[m[1]] = true
+	}
+	if len(used) < len(requiredEnv) {
+		t.Fatalf("found only %d variables in %s", len(used), composeFile)
+	}
+	for name := range used {
+		if !regexp.MustCompile(`(?m)^#?` + name + `=`).Match(example) {
+			t.Errorf("%s is read by %s but not documented in deploy/.env.example", name, composeFile)
+		}
+	}
+	for name := range requiredEnv {
+		if !regexp.MustCompile(`(?m)^` + name + `=$`).Match(example) {
+			t.Errorf("deploy/.env.example should list required %s, empty, uncommented", name)
+		}
+	}
+}
+
+// merged returns a copy of base with extra laid over it.
+func merged(base, extra map[string]string) map[string]string {
+	out := make(map[string]string, len(base)+len(extra))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,35 @@
+package workflows_test
+
+import (
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/policyflow/policyflow/workflows"
+)
+
+// TestReplayRecordedHistories replays histories recorded on a real Temporal server
+// (testdata/histories, from `temporal workflow show --output json`) against the current
+// workflow code. A change that would break processes already running fails here: guard it
+// with workflow.GetVersion and record a new history.
+func TestReplayRecordedHistories(t *testing.T) {
+	files, err := filepath.Glob("../testdata/histories/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no recorded histories found: %v", err)
+	}
+	logger := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflowWithOptions(workflows.ExceptionWorkflow, workflow.RegisterOptions{Name: "ExceptionWorkflow"})
+			if err := r.ReplayWorkflowHistoryFromJSONFile(logger, f); err != nil {
+				t.Fatalf("replay %s: %v", f, err)
+			}
+		})
+	}
+}
