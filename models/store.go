@@ -75,6 +75,9 @@ func MySQLDSN(databaseURL string) (string, error) {
 	}
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
+	// Count matched rows, not changed ones, as SQLite does: an idempotent repeat of an
+	// UPDATE must not look like a missing row.
+	cfg.ClientFoundRows = true
 	if cfg.Params == nil {
 		cfg.Params = map[string]string{}
 	}

@@ -1,0 +1,49 @@
+# policyflow: common tasks for developers and CI.
+
+GO ?= go
+
+# Where `go install` puts binaries (temporal, mailpit). It goes first in PATH
+# so that recipes find them even if the shell's PATH lacks it.
+GOBIN_DIR := $(shell $(GO) env GOBIN)
+ifeq ($(GOBIN_DIR),)
+GOBIN_DIR := $(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin
+endif
+export PATH := $(GOBIN_DIR):$(PATH)
+
+# Test packages run in parallel and each starts its own Temporal, MariaDB and
+# Mailpit (about 300 MB together), so use at most 4 at once.
+TEST_P ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
+TEST_TIMEOUT ?= 45m
+
+.PHONY: tools tools-temporal test dev build lint bench
+
+# Install what tests and the dev server need: temporal CLI, mailpit, MariaDB.
+tools:
+	scripts/tools.sh
+
+# Install only the temporal CLI (enough for `make dev`).
+tools-temporal:
+	scripts/tools.sh temporal
+
+# Vet, then run all tests, integration tests included, against real services.
+test: tools
+	$(GO) vet ./...
+	$(GO) test -count=1 -p $(TEST_P) -timeout $(TEST_TIMEOUT) ./...
+
+# Run policyflow locally with a Temporal dev server.
+dev: tools-temporal
+	$(GO) run ./cmd/policyflow dev
+
+# Build the policyflow binary into bin/.
+build:
+	$(GO) build -o bin/policyflow ./cmd/policyflow
+
+# Fail if any Go file is not gofmt-ed, then vet.
+lint:
+	@unformatted=$$(find . -name '*.go' -not -path './vendor/*' -not -path './var/*' -not -path '*/testdata/*' -exec gofmt -l {} +); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+# Run the benchmarks (no tests). Services start only if a benchmark needs one.
+bench:
+	$(GO) test -run '^$$' -bench . ./...

@@ -1,0 +1,260 @@
+package activities_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/internal/testenv"
+	"github.com/policyflow/policyflow/models"
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(testenv.Main(m, testenv.NeedMariaDB))
+}
+
+// stores runs f against SQLite (dev mode) and MariaDB (production's MySQL family).
+func stores(t *testing.T, f func(t *testing.T, store *models.Store)) {
+	for _, name := range []string{"sqlite", "mariadb"} {
+		t.Run(name, func(t *testing.T) {
+			url := "sqlite://" + filepath.Join(t.TempDir(), "test.db")
+			if name == "mariadb" {
+				url = "mysql://" + testenv.MariaDB(t)
+			}
+			store, err := models.Open(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { store.Close() })
+			if err := store.Migrate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			f(t, store)
+		})
+	}
+}
+
+// mailbox is a Mailer that keeps what it was asked to send, and can be made to fail.
+type mailbox struct {
+	mu   sync.Mutex
+	sent []activities.Message
+	fail error
+}
+
+func (m *mailbox) Send(_ context.Context, msg activities.Message) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return m.fail
+	}
+	m.sent = append(m.sent, msg)
+	return nil
+}
+
+func setup(t *testing.T, store *models.Store) (*activities.Activities, *mailbox, activities.TaskSpec) {
+	ctx := context.Background()
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	people := []models.Person{
+		{EmployeeID: "C1", Name: "山田 花子", Email: "ciso@town.example", DepartmentID: "mayor", Locale: "ja", Status: models.StatusEmployed,
+			Roles: []models.PersonRole{{EmployeeID: "C1", Role: "ciso"}}},
+		{EmployeeID: "G1", Name: "Ichiro Sato", Email: "giso@town.example", DepartmentID: "general", Locale: "en", Status: models.StatusEmployed,
+			Roles: []models.PersonRole{{EmployeeID: "G1", Role: "giso"}}},
+	}
+	if _, err := store.PutPeople(ctx, people); err != nil {
+		t.Fatal(err)
+	}
+	p := models.Process{ID: "EXC-1", Kind: "exception", Status: "pending", Stage: "ciso_review", WorkflowID: "EXC-1", Summary: "Exception to §6.2(1)"}
+	if err := store.CreateProcess(ctx, &p); err != nil {
+		t.Fatal(err)
+	}
+	mb := &mailbox{}
+	a := &activities.Activities{Store: store, Mailer: mb, PublicURL: "https://policyflow.town.example", Loc: tokyo}
+	due := time.Date(2026, 5, 8, 8, 15, 0, 0, time.UTC)
+	spec := activities.TaskSpec{ID: "EXC-1/ciso_review/1", ProcessID: "EXC-1", WorkflowID: "EXC-1", Step: "ciso_review",
+		Title: activities.Text{Ja: "例外措置申請の審査", En: "Review an exception request"}, AssigneeID: "C1",
+		Choices: []string{"approve", "reject"}, DueAt: due, ExpiresAt: due.Add(72 * time.Hour)}
+	return a, mb, spec
+}
+
+func links(t *testing.T, store *models.Store) []models.TaskLink {
+	var ls []models.TaskLink
+	if err := store.DB.Find(&ls).Error; err != nil {
+		t.Fatal(err)
+	}
+	return ls
+}
+
+// An activity retried after it sent its mail sends no second one (TASK-ENGINE.md 6).
+func TestOpenTaskRetriedSendsOneMail(t *testing.T) {
+	stores(t, func(t *testing.T, store *models.Store) {
+		a, mb, spec := setup(t, store)
+		ctx := context.Background()
+		for range 3 {
+			if err := a.OpenTask(ctx, spec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(mb.sent) != 1 {
+			t.Fatalf("sent %d mails, want 1", len(mb.sent))
+		}
+		m := mb.sent[0]
+		if m.To != "ciso@town.example" || !strings.Contains(m.Subject, "例外措置申請の審査") || !strings.Contains(m.Text, "https://policyflow.town.example/tasks/") || !strings.Contains(m.HTML, "/tasks/") {
+			t.Errorf("mail = %+v", m)
+		}
+		if !strings.Contains(m.Text, "2026-05-08 17:15 JST") {
+			t.Errorf("the deadline is not shown in Tokyo time:\n%s", m.Text)
+		}
+		ls := links(t, store)
+		if len(ls) != 1 || ls[0].PersonID != "C1" {
+			t.Fatalf("links = %+v", ls)
+		}
+		token := m.Text[strings.Index(m.Text, "/tasks/")+7:]
+		token = token[:strings.IndexAny(token, "\n ")]
+		if activities.HashToken(token) != ls[0].TokenHash || strings.Contains(ls[0].TokenHash, token) {
+			t.Error("the link is not stored as the token's hash")
+		}
+		var n []models.Notification
+		store.DB.Find(&n)
+		if len(n) != 1 || n[0].Status != models.NotificationSent || n[0].SentAt == nil || n[0].TaskID != spec.ID {
+			t.Errorf("notifications = %+v", n)
+		}
+	})
+}
+
+// A mail server outage fails the activity (to be retried); the link prepared for the mail
+// that never went out is replaced by the retry's, so only a delivered link works.
+func TestOpenTaskAfterMailOutage(t *testing.T) {
+	stores(t, func(t *testing.T, store *models.Store) {
+		a, mb, spec := setup(t, store)
+		ctx := context.Background()
+		mb.fail = errors.New("connection refused")
+		if err := a.OpenTask(ctx, spec); err == nil {
+			t.Fatal("OpenTask succeeded with the mail server down")
+		}
+		before := links(t, store)
+		mb.fail = nil
+		if err := a.OpenTask(ctx, spec); err != nil {
+			t.Fatal(err)
+		}
+		after := links(t, store)
+		if len(mb.sent) != 1 || len(after) != 1 || len(before) != 1 || before[0].TokenHash == after[0].TokenHash {
+			t.Fatalf("sent %d, links before %v after %v", len(mb.sent), before, after)
+		}
+		var n models.Notification
+		store.DB.First(&n)
+		if n.Attempts != 2 || n.Status != models.NotificationSent {
+			t.Errorf("notification = %+v", n)
+		}
+	})
+}
+
+// Reminders and escalations are mails of their own, once each, in the recipient's language;
+// the escalation gives its recipient a link of their own.
+func TestRemindAndEscalate(t *testing.T) {
+	stores(t, func(t *testing.T, store *models.Store) {
+		a, mb, spec := setup(t, store)
+		ctx := context.Background()
+		if err := a.OpenTask(ctx, spec); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := a.RemindTask(ctx, activities.TaskMail{TaskID: spec.ID, Kind: "reminder-1", RecipientID: "C1"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.EscalateTask(ctx, activities.TaskMail{TaskID: spec.ID, Kind: "escalation", RecipientID: "G1"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(mb.sent) != 3 {
+			t.Fatalf("sent %d mails, want 3", len(mb.sent))
+		}
+		if !strings.HasPrefix(mb.sent[1].Subject, "【リマインダー】") || !strings.HasPrefix(mb.sent[2].Subject, "[Escalation] ") || mb.sent[2].To != "giso@town.example" {
+			t.Errorf("subjects %q, %q to %s", mb.sent[1].Subject, mb.sent[2].Subject, mb.sent[2].To)
+		}
+		var task models.Task
+		store.DB.First(&task, "id = ?", spec.ID)
+		if !task.Escalated || task.EscalatedToID != "G1" {
+			t.Errorf("task = %+v", task)
+		}
+		owners := map[string]int{}
+		for _, l := range links(t, store) {
+			owners[l.PersonID]++
+		}
+		if owners["C1"] != 2 || owners["G1"] != 1 {
+			t.Errorf("links per person = %v", owners)
+		}
+		// Once the task is decided, a late reminder sends nothing.
+		if err := store.RecordDecision(ctx, models.Decision{TaskID: spec.ID, ProcessID: "EXC-1", Step: "ciso_review", Choice: "approve", DeciderID: "G1", DecidedAt: time.Now()}, "r1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.RemindTask(ctx, activities.TaskMail{TaskID: spec.ID, Kind: "reminder-2", RecipientID: "C1"}); err != nil {
+			t.Fatal(err)
+		}
+		if len(mb.sent) != 3 {
+			t.Errorf("a reminder went out for a decided task")
+		}
+	})
+}
+
+// A decision is recorded once however often the activity runs, with what the API stored.
+func TestRecordDecisionJoinsTheRequest(t *testing.T) {
+	stores(t, func(t *testing.T, store *models.Store) {
+		a, _, spec := setup(t, store)
+		ctx := context.Background()
+		if err := a.OpenTask(ctx, spec); err != nil {
+			t.Fatal(err)
+		}
+		req := models.DecisionRequest{RequestID: "req-1", TaskID: spec.ID, Choice: "approve", DeciderID: "C1", Comment: "承認します", ClientIP: "192.0.2.7", UserAgent: "Mozilla"}
+		if err := store.SaveDecisionRequest(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		rec := activities.DecisionRecord{TaskID: spec.ID, ProcessID: "EXC-1", Step: "ciso_review", Choice: "approve", DeciderID: "C1", RequestID: "req-1", DecidedAt: time.Now()}
+		for range 2 {
+			if err := a.RecordDecision(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var ds []models.Decision
+		store.DB.Find(&ds)
+		if len(ds) != 1 || ds[0].Comment != "承認します" || ds[0].ClientIP != "192.0.2.7" || ds[0].UserAgent != "Mozilla" {
+			t.Fatalf("decisions = %+v", ds)
+		}
+		var task models.Task
+		store.DB.First(&task, "id = ?", spec.ID)
+		if task.Status != models.TaskDecided || task.ClosedAt == nil {
+			t.Errorf("task = %+v", task)
+		}
+	})
+}
+
+func TestResolveRoster(t *testing.T) {
+	stores(t, func(t *testing.T, store *models.Store) {
+		a, _, _ := setup(t, store)
+		ctx := context.Background()
+		if _, err := store.PutPeople(ctx, []models.Person{{EmployeeID: "I1", Name: "ism", Email: "i@town.example", DepartmentID: "general", Status: models.StatusEmployed,
+			Roles: []models.PersonRole{{EmployeeID: "I1", Role: "ism"}}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.PutSystem(ctx, models.System{ID: "S1", Name: "s", DepartmentID: "general", ISMEmployeeID: "I1", Classification: 2}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := a.ResolveRoster(ctx, activities.RosterRequest{DepartmentID: "general", SystemIDs: []string{"S1", "S1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.CISO != "C1" || r.GISO != "G1" || r.DISO != "" || len(r.ISMs) != 1 || r.ISMs[0] != "I1" {
+			t.Errorf("roster = %+v", r)
+		}
+		// A retired CISO no longer counts: the look-up fails (and is retried) until one exists.
+		store.DB.Model(&models.Person{}).Where("employee_id = ?", "C1").Update("status", models.StatusRetired)
+		if _, err := a.ResolveRoster(ctx, activities.RosterRequest{}); err == nil {
+			t.Error("a roster without a CISO was accepted")
+		}
+	})
+}

@@ -1,0 +1,132 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const mailpitInstallHint = "run `make tools`, or `GOFLAGS= go install github.com/axllent/mailpit@v1.33.1` and make sure $(go env GOPATH)/bin is in PATH"
+
+type mailpitInfo struct {
+	smtpHost string
+	smtpPort int
+	url      string // base URL of the web UI and API, without trailing slash
+}
+
+func startMailpit(ctx context.Context, e *env, s *service) error {
+	smtpAddr, apiURL := os.Getenv(EnvSMTPAddr), os.Getenv(EnvMailpitURL)
+	if smtpAddr != "" || apiURL != "" {
+		if smtpAddr == "" || apiURL == "" {
+			return fmt.Errorf("set both $%s and $%s to use a running Mailpit, or neither", EnvSMTPAddr, EnvMailpitURL)
+		}
+		host, portStr, err := net.SplitHostPort(smtpAddr)
+		port, err2 := strconv.Atoi(portStr)
+		if err != nil || err2 != nil {
+			return fmt.Errorf("invalid $%s=%q: want host:port", EnvSMTPAddr, smtpAddr)
+		}
+		if _, err := url.Parse(apiURL); err != nil {
+			return fmt.Errorf("invalid $%s: %w", EnvMailpitURL, err)
+		}
+		s.external = true
+		s.mailpit = mailpitInfo{smtpHost: host, smtpPort: port, url: strings.TrimRight(apiURL, "/")}
+		if err := waitReady(ctx, nil, func(ctx context.Context) error { return checkMailpit(ctx, s.mailpit) }); err != nil {
+			return fmt.Errorf("Mailpit at $%s=%s, $%s=%s: %w", EnvSMTPAddr, smtpAddr, EnvMailpitURL, apiURL, err)
+		}
+		return nil
+	}
+
+	bin, err := lookBinary(EnvMailpitBin, []string{"mailpit"}, goBinDirs())
+	if err != nil {
+		return fmt.Errorf("%s: %s", notFound("mailpit", err, "mailpit", goBinDirs()), mailpitInstallHint)
+	}
+	s.logPath = filepath.Join(e.dir, "mailpit.log")
+	for attempt := 1; ; attempt++ {
+		smtpPort, err := freePort()
+		if err != nil {
+			return err
+		}
+		httpPort, err := freePort()
+		if err != nil {
+			return err
+		}
+		args := []string{
+			"--smtp", "127.0.0.1:" + itoa(smtpPort),
+			"--listen", "127.0.0.1:" + itoa(httpPort),
+			"--database", filepath.Join(e.dir, "data", "mailpit.db"),
+			"--smtp-auth-accept-any",
+			"--smtp-auth-allow-insecure",
+			"--smtp-disable-rdns",
+			"--disable-version-check",
+			"--max", "0", // keep every message: never prune
+		}
+		p, err := startProcess("mailpit", s.logPath, bin, args, childEnv("MP_"))
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, mailpitInstallHint)
+		}
+		s.proc = p
+		info := mailpitInfo{smtpHost: "127.0.0.1", smtpPort: smtpPort, url: "http://127.0.0.1:" + itoa(httpPort)}
+		err = waitReady(ctx, p, func(ctx context.Context) error { return checkMailpit(ctx, info) })
+		if err == nil {
+			s.mailpit = info
+			return nil
+		}
+		p.kill()
+		s.proc = nil
+		if isExitedEarly(err) && attempt < 3 && ctx.Err() == nil {
+			continue // most likely another test binary took a port
+		}
+		return withLog(err, s.logPath)
+	}
+}
+
+// checkMailpit checks that both the API and the SMTP port answer.
+func checkMailpit(ctx context.Context, info mailpitInfo) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, info.url+"/readyz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", req.URL, resp.Status)
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(info.smtpHost, itoa(info.smtpPort)))
+	if err != nil {
+		return err
+	}
+	return conn.Close()
+}
+
+// Mailpit returns a client for the package's Mailpit, whose SMTP server is at
+// client.SMTPHost:client.SMTPPort. It fails tb if Mailpit is unavailable.
+//
+// The mailbox is shared by the package's tests: send to recipients unique
+// to the test and find the mail with WaitFor rather than counting messages.
+func Mailpit(tb testing.TB) *MailpitClient {
+	tb.Helper()
+	s := get(tb, NeedMailpit)
+	tb.Log(s.describe(fmt.Sprintf("Mailpit with SMTP at %s:%d, API at %s", s.mailpit.smtpHost, s.mailpit.smtpPort, s.mailpit.url)))
+	c := NewMailpitClient(s.mailpit.url)
+	c.SMTPHost, c.SMTPPort = s.mailpit.smtpHost, s.mailpit.smtpPort
+	return c
+}
+
+// SMTPAddr returns the host and port of Mailpit's SMTP server, for the mail
+// settings of the code under test.
+func SMTPAddr(tb testing.TB) (host string, port int) {
+	tb.Helper()
+	s := get(tb, NeedMailpit)
+	return s.mailpit.smtpHost, s.mailpit.smtpPort
+}

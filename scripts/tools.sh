@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Installs the programs policyflow's integration tests and dev server need,
+# skipping those already present:
+#
+#   temporal  Temporal CLI (dev server), `go install`ed into Go's bin dir
+#   mailpit   SMTP server with an HTTP API to read mail, `go install`ed too
+#   mariadb   mariadbd + mariadb-install-db, from apt (Debian/Ubuntu); no
+#             system service is needed, the tests start their own server
+#
+# Usage: scripts/tools.sh [temporal|mailpit|mariadb]...   (default: all)
+#
+# Go's bin dir ($(go env GOBIN), else $(go env GOPATH)/bin) must be in PATH
+# to use temporal and mailpit from a shell; the Makefile and the tests look
+# there themselves.
+set -euo pipefail
+
+TEMPORAL_CLI_VERSION=v1.5.1
+MAILPIT_VERSION=v1.33.1
+
+log() { printf 'tools: %s\n' "$*"; }
+die() { printf 'tools: error: %s\n' "$*" >&2; exit 1; }
+
+command -v go >/dev/null 2>&1 || die "go is not in PATH; install Go first (https://go.dev/dl/)"
+gobin=$(go env GOBIN)
+if [ -z "$gobin" ]; then
+	gopath=$(go env GOPATH)
+	gobin="${gopath%%:*}/bin"
+fi
+export PATH="$gobin:$PATH"
+
+logdir=$(mktemp -d "${TMPDIR:-/tmp}/policyflow-tools.XXXXXX")
+trap 'rm -rf "$logdir"' EXIT
+
+# run NAME CMD...: runs CMD quietly; on failure shows the end of its output.
+run() {
+	local name=$1
+	shift
+	if ! "$@" >"$logdir/$name.log" 2>&1; then
+		tail -n 40 "$logdir/$name.log" >&2
+		return 1
+	fi
+}
+
+# go_tool NAME PACKAGE VERSION: go-installs PACKAGE@VERSION unless NAME exists.
+go_tool() {
+	local name=$1 pkg=$2 version=$3 path
+	if path=$(command -v "$name"); then
+		log "$name: found $path"
+		return
+	fi
+	log "$name: installing $pkg@$version into $gobin (takes a few minutes the first time)"
+	local start=$SECONDS
+	# GOFLAGS= : ignore -mod=... and the like from the environment.
+	GOFLAGS= run "$name" go install "$pkg@$version" || die "go install $pkg@$version failed"
+	log "$name: installed $gobin/$name in $((SECONDS - start))s"
+}
+
+find_mariadbd() {
+	command -v mariadbd 2>/dev/null && return
+	local f
+	for f in /usr/sbin/mariadbd /usr/local/sbin/mariadbd; do
+		[ -x "$f" ] && echo "$f" && return
+	done
+	return 1
+}
+
+have_mariadb() {
+	find_mariadbd >/dev/null && command -v mariadb-install-db >/dev/null 2>&1
+}
+
+# The tests only need the server binaries: mariadb-server-core (mariadbd,
+# mariadb-install-db) and mariadb-client-core (my_print_defaults, used by
+# mariadb-install-db). Unlike mariadb-server they don't start a system
+# service. Older releases without these packages get mariadb-server.
+mariadb_tool() {
+	if have_mariadb; then
+		log "mariadb: found $(find_mariadbd)"
+		return
+	fi
+	command -v apt-get >/dev/null 2>&1 ||
+		die "mariadbd not found and apt-get unavailable: install MariaDB server 10.11+ (mariadbd, mariadb-install-db) with your package manager"
+	local sudo=()
+	if [ "$(id -u)" != 0 ]; then
+		command -v sudo >/dev/null 2>&1 || die "mariadbd not found: run as root, or install sudo, or run apt-get install -y mariadb-server"
+		sudo=(sudo)
+	fi
+	local apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Use-Pty=0)
+	log "mariadb: installing mariadb-server-core with apt-get"
+	local start=$SECONDS
+	if ! run mariadb "${apt[@]}" install --no-install-recommends mariadb-server-core mariadb-client-core; then
+		log "mariadb: apt-get install failed; running apt-get update and retrying"
+		run mariadb-update "${apt[@]}" update || die "apt-get update failed"
+		run mariadb "${apt[@]}" install --no-install-recommends mariadb-server-core mariadb-client-core ||
+			run mariadb "${apt[@]}" install --no-install-recommends mariadb-server ||
+			die "apt-get install mariadb-server failed"
+	fi
+	have_mariadb || die "mariadbd or mariadb-install-db still missing after apt-get install"
+	log "mariadb: installed $("$(find_mariadbd)" --version) in $((SECONDS - start))s"
+}
+
+tools=("$@")
+[ ${#tools[@]} -gt 0 ] || tools=(temporal mailpit mariadb)
+for t in "${tools[@]}"; do
+	case $t in
+	temporal) go_tool temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION" ;;
+	mailpit) go_tool mailpit github.com/axllent/mailpit "$MAILPIT_VERSION" ;;
+	mariadb) mariadb_tool ;;
+	*) die "unknown tool $t (want temporal, mailpit or mariadb)" ;;
+	esac
+done
