@@ -25,6 +25,8 @@ type exceptionBody struct {
 	StartDate      string   `json:"start_date"`
 	EndDate        string   `json:"end_date"`
 	Emergency      bool     `json:"emergency"`
+	// Renews names the exception this request renews: a renewal is a new request, linked.
+	Renews string `json:"renews,omitempty"`
 }
 
 // MaxExceptionLength is the longest exception the policy allows by default: an exception
@@ -68,6 +70,7 @@ func (s *Server) startException(c echo.Context) error {
 		f.check(b.StartDate >= today, "start_date", "must not be in the past")
 		f.check(!b.Emergency || b.StartDate == today, "start_date", "an emergency exception takes effect today")
 	}
+	f.check(b.Renews == "" || validID(b.Renews), "renews", "is not a process ID")
 	if err := f.err(); err != nil {
 		return err
 	}
@@ -100,6 +103,13 @@ func (s *Server) startException(c echo.Context) error {
 			return s.storeErr(err)
 		}
 	}
+	if b.Renews != "" {
+		if old, err := s.Store.Process(ctx, b.Renews); err == models.ErrNotFound || (err == nil && old.Kind != models.KindException) {
+			return &Error{Status: 422, Code: "policy_violation", Message: "a renewal must name an earlier exception request", Fields: map[string]string{"renews": "no exception " + b.Renews}}
+		} else if err != nil {
+			return s.storeErr(err)
+		}
+	}
 	if b.Department == "" {
 		b.Department = requester.DepartmentID
 	}
@@ -108,8 +118,8 @@ func (s *Server) startException(c echo.Context) error {
 	if b.Emergency {
 		summary = "Emergency " + strings.ToLower(summary[:1]) + summary[1:]
 	}
-	details := fmt.Sprintf("**Exception request** (例外措置, §7.4)\n\n- department: `%s`\n- requester: `%s` (%s)\n- clauses: §%s\n- systems: %s\n- classification: level %d\n- from %s to the end of %s\n- emergency (§7.4(2)): %t\n\nThe reason and the alternative measure are in the register (GET /api/v1/processes/{id}).",
-		b.Department, b.Requester, role, strings.Join(b.Clauses, ", §"), orNone(b.Systems), b.Classification, b.StartDate, b.EndDate, b.Emergency)
+	details := fmt.Sprintf("**Exception request** (例外措置, §7.4)\n\n- department: `%s`\n- requester: `%s` (%s)\n- clauses: §%s\n- systems: %s\n- classification: level %d\n- from %s to the end of %s\n- emergency (§7.4(2)): %t\n- renews: %s\n\nThe reason and the alternative measure are in the register (GET /api/v1/processes/{id}).",
+		b.Department, b.Requester, role, strings.Join(b.Clauses, ", §"), orNone(b.Systems), b.Classification, b.StartDate, b.EndDate, b.Emergency, orDash(b.Renews))
 	return s.startProcess(c, startSpec{
 		Kind: models.KindException, Department: b.Department, RequesterID: b.Requester,
 		Summary: summary, Details: details, Input: b, Workflow: workflows.ExceptionWorkflow,
@@ -118,6 +128,13 @@ func (s *Server) startException(c echo.Context) error {
 				StartDate: b.StartDate, EndDate: b.EndDate, SystemIDs: b.Systems}
 		},
 	})
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func orNone(ids []string) string {

@@ -100,6 +100,7 @@ var fieldLabels = []struct{ key, ja, en string }{
 	{"classification", "情報の分類", "Classification of the information"},
 	{"start_date", "開始日", "Start date"},
 	{"end_date", "終了日", "End date"},
+	{"renews", "更新元の申請", "Renews"},
 }
 
 func fieldOrder(k string) int {

@@ -1,0 +1,72 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDevDefaults(t *testing.T) {
+	c, err := Load(Dev, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{HTTPAddr: "127.0.0.1:8080", PublicURL: "http://127.0.0.1:8080", DatabaseURL: "sqlite://var/policyflow.db",
+		DataDir: "./var", TemporalNamespace: "default", MailFrom: "policyflow@localhost", DevToken: "dev-admin-token", TimeZone: "Asia/Tokyo"}
+	got := c
+	got.Loc, got.Retention = nil, 0
+	if got.HTTPAddr != want.HTTPAddr || got.PublicURL != want.PublicURL || got.DatabaseURL != want.DatabaseURL ||
+		got.TemporalNamespace != want.TemporalNamespace || got.DevToken != want.DevToken || got.TemporalAddress != "" || got.SMTPURL != "" {
+		t.Errorf("dev config = %+v", got)
+	}
+	if c.Loc.String() != "Asia/Tokyo" || c.Retention != 3650*24*time.Hour {
+		t.Errorf("zone %v, retention %v", c.Loc, c.Retention)
+	}
+}
+
+// The production pieces refuse to start without what they need, and say which setting.
+func TestProductionNamesWhatIsMissing(t *testing.T) {
+	cases := []struct {
+		mode Mode
+		env  map[string]string
+		want []string
+	}{
+		{Serve, nil, []string{"POLICYFLOW_DATABASE_URL is required", "TEMPORAL_ADDRESS is required"}},
+		{Migrate, nil, []string{"POLICYFLOW_DATABASE_URL is required"}},
+		{Worker, map[string]string{"POLICYFLOW_DATABASE_URL": "mysql://u:p@tcp(db:3306)/pf", "TEMPORAL_ADDRESS": "t:7233"},
+			[]string{"POLICYFLOW_PUBLIC_URL is required", "POLICYFLOW_SMTP_URL is required"}},
+		{Serve, map[string]string{"POLICYFLOW_DATABASE_URL": "x", "TEMPORAL_ADDRESS": "nohostport", "POLICYFLOW_HTTP_ADDR": "8080",
+			"POLICYFLOW_PUBLIC_URL": "ftp://x", "POLICYFLOW_SMTP_URL": "mail.example", "POLICYFLOW_MAIL_FROM": "nobody",
+			"POLICYFLOW_TIMEZONE": "Mars/Olympus", "POLICYFLOW_TEMPORAL_RETENTION": "10 years", "POLICYFLOW_TRUSTED_PROXIES": "10.0.0.1"},
+			[]string{"TEMPORAL_ADDRESS must be host:port", "POLICYFLOW_HTTP_ADDR", "POLICYFLOW_PUBLIC_URL must be", "POLICYFLOW_SMTP_URL must",
+				"POLICYFLOW_MAIL_FROM", "POLICYFLOW_TIMEZONE", "POLICYFLOW_TEMPORAL_RETENTION", "POLICYFLOW_TRUSTED_PROXIES"}},
+	}
+	for _, c := range cases {
+		_, err := Load(c.mode, env(c.env))
+		if err == nil {
+			t.Errorf("mode %d with %v: no error", c.mode, c.env)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("mode %d: error %q does not mention %q", c.mode, err, w)
+			}
+		}
+	}
+}
+
+func TestProductionComplete(t *testing.T) {
+	c, err := Load(Worker, env(map[string]string{
+		"POLICYFLOW_DATABASE_URL": "mysql://pf:secret@tcp(db:3306)/policyflow?parseTime=true", "TEMPORAL_ADDRESS": "temporal:7233",
+		"POLICYFLOW_PUBLIC_URL": "https://policyflow.town.example/", "POLICYFLOW_SMTP_URL": "smtp://u:p@relay:587?starttls=required",
+		"POLICYFLOW_TEMPORAL_RETENTION": "1825d", "POLICYFLOW_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1/32",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicURL != "https://policyflow.town.example" || c.Retention != 1825*24*time.Hour || len(c.TrustedProxies) != 2 || c.DevToken != "" {
+		t.Errorf("config = %+v", c)
+	}
+}
