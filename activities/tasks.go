@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -25,6 +26,8 @@ type TaskSpec struct {
 	DueAt      time.Time
 	// ExpiresAt is when the links stop working: the deadline, or the end of the escalation.
 	ExpiresAt time.Time
+	// Form lists the inputs asked for beside the choice, if any.
+	Form []Field
 }
 
 // TaskMail is a further mail about an open task: a reminder or an escalation.
@@ -59,10 +62,18 @@ func (a *Activities) OpenTask(ctx context.Context, s TaskSpec) error {
 	if s.ID == "" || s.AssigneeID == "" || len(s.Choices) == 0 {
 		return badInput("open task: id, assignee and choices are required")
 	}
+	form := ""
+	if len(s.Form) > 0 {
+		b, err := json.Marshal(s.Form)
+		if err != nil {
+			return badInput("open task %s: form: %v", s.ID, err)
+		}
+		form = string(b)
+	}
 	t := models.Task{
 		ID: s.ID, ProcessID: s.ProcessID, WorkflowID: s.WorkflowID, Step: s.Step,
 		TitleJa: s.Title.Ja, TitleEn: s.Title.En, AssigneeID: s.AssigneeID,
-		Choices: models.JoinList(s.Choices), Status: models.TaskOpen, DueAt: s.DueAt, ExpiresAt: s.ExpiresAt,
+		Choices: models.JoinList(s.Choices), Form: form, Status: models.TaskOpen, DueAt: s.DueAt, ExpiresAt: s.ExpiresAt,
 	}
 	if err := a.Store.CreateTask(ctx, &t); err != nil {
 		return classify(fmt.Errorf("open task %s: %w", s.ID, err))

@@ -54,6 +54,16 @@ type taskView struct {
 	Escalated                                 bool
 	Details                                   []labelled
 	Choices                                   []labelled
+	Fields                                    []fieldView
+	// Values refill the form after a validation error.
+	Values map[string]string
+}
+
+// fieldView is one form input on the task page.
+type fieldView struct {
+	Name, Label, Kind, Value string
+	Required                 bool
+	Options                  []labelled
 }
 
 func (s *Server) taskView(t models.Task, p models.Process, l models.TaskLink, people map[string]models.Person, lang, errText string) taskView {
@@ -67,6 +77,13 @@ func (s *Server) taskView(t models.Task, p models.Process, l models.TaskLink, pe
 	}
 	for _, c := range t.ChoiceList() {
 		v.Choices = append(v.Choices, labelled{Label: activities.ChoiceLabel(c, lang), Value: c})
+	}
+	for _, f := range taskForm(t) {
+		fv := fieldView{Name: f.Name, Label: f.Label.In(lang), Kind: f.Kind, Required: f.Required}
+		for _, o := range f.Options {
+			fv.Options = append(fv.Options, labelled{Label: o.Label.In(lang), Value: o.Value})
+		}
+		v.Fields = append(v.Fields, fv)
 	}
 	return v
 }
@@ -167,6 +184,9 @@ func fieldValue(k string, v any, people map[string]models.Person, lang string) s
 }
 
 func (s *Server) render(c echo.Context, status int, v taskView) error {
+	for i := range v.Fields {
+		v.Fields[i].Value = v.Values[v.Fields[i].Name]
+	}
 	var b strings.Builder
 	if err := taskTemplate.Execute(&b, v); err != nil {
 		return err

@@ -262,7 +262,7 @@ func (s *Server) getProcess(c echo.Context) error {
 	for _, x := range d.Decisions {
 		decisions = append(decisions, map[string]any{"task_id": x.TaskID, "step": x.Step, "decision": x.Choice,
 			"decider_id": x.DeciderID, "decider_name": d.Names[x.DeciderID], "comment": x.Comment,
-			"client_ip": x.ClientIP, "user_agent": x.UserAgent, "decided_at": x.DecidedAt.In(s.Loc)})
+			"client_ip": x.ClientIP, "user_agent": x.UserAgent, "decided_at": x.DecidedAt.In(s.Loc), "values": jsonValues(x.Values)})
 	}
 	timeline := make([]map[string]any, 0, len(d.Events))
 	for _, e := range d.Events {
@@ -347,4 +347,13 @@ func (s *Server) temporalErr(err error, what string) error {
 		return errUnavailable
 	}
 	return apiError("conflict", "the process no longer accepts this request")
+}
+
+func jsonValues(s string) map[string]string {
+	if s == "" {
+		return nil
+	}
+	var v map[string]string
+	_ = json.Unmarshal([]byte(s), &v)
+	return v
 }

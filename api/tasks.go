@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -88,7 +90,7 @@ func (s *Server) taskPage(c echo.Context) error {
 	if wantsJSON(c) {
 		return c.JSON(http.StatusOK, map[string]any{"task_id": t.ID, "step": t.Step, "title": t.TitleEn, "title_ja": t.TitleJa,
 			"process_id": p.ID, "kind": p.Kind, "summary": p.Summary, "choices": t.ChoiceList(), "due_at": t.DueAt.In(s.Loc),
-			"expires_at": t.ExpiresAt.In(s.Loc), "assignee_id": t.AssigneeID, "you": l.PersonID})
+			"expires_at": t.ExpiresAt.In(s.Loc), "assignee_id": t.AssigneeID, "you": l.PersonID, "form": taskForm(t)})
 	}
 	return s.render(c, http.StatusOK, s.taskView(t, p, l, people, lang, ""))
 }
@@ -115,14 +117,31 @@ func (s *Server) decide(c echo.Context) error {
 	f.check(contains(t.ChoiceList(), choice), "decision", "must be one of "+strings.Join(t.ChoiceList(), ", "))
 	f.check(utf8.ValidString(comment), "comment", "must be valid UTF-8")
 	f.text("comment", comment, false, 4000)
+	form := taskForm(t)
+	values := map[string]string{}
+	for _, field := range form {
+		if v := strings.TrimSpace(c.Request().PostFormValue(field.Name)); v != "" {
+			values[field.Name] = v
+		}
+	}
+	for name, msg := range activities.CheckValues(form, values) {
+		f.check(false, name, msg)
+	}
 	if len(f) > 0 {
 		if wantsJSON(c) {
 			return invalid(f)
 		}
-		return s.render(c, http.StatusBadRequest, s.taskView(t, p, l, people, lang, pick(lang, "選択肢から一つ選んでください（コメントは4000文字まで）。", "Choose one of the choices (comments up to 4,000 characters).")))
+		v := s.taskView(t, p, l, people, lang, pick(lang, "入力内容を確認してください: ", "Please check what you entered: ")+describeFields(f))
+		v.Values = values
+		return s.render(c, http.StatusBadRequest, v)
+	}
+	valuesJSON := ""
+	if len(values) > 0 {
+		b, _ := json.Marshal(values)
+		valuesJSON = string(b)
 	}
 	req := models.DecisionRequest{RequestID: newRequestID(), TaskID: t.ID, Choice: choice, DeciderID: l.PersonID,
-		Comment: strings.TrimSpace(comment), ClientIP: c.RealIP(), UserAgent: truncate(c.Request().UserAgent(), 500)}
+		Comment: strings.TrimSpace(comment), ClientIP: c.RealIP(), UserAgent: truncate(c.Request().UserAgent(), 500), Values: valuesJSON}
 	if err := s.Store.SaveDecisionRequest(ctx, req); err != nil {
 		return s.pageError(c, s.storeErr(err), lang)
 	}
@@ -131,7 +150,8 @@ func (s *Server) decide(c echo.Context) error {
 	var won workflows.Decision
 	h, err := s.Temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
 		UpdateID: t.ID, WorkflowID: t.WorkflowID, UpdateName: workflows.UpdateDecide,
-		Args:         []any{workflows.DecideRequest{TaskID: t.ID, Choice: choice, DeciderID: l.PersonID, RequestID: req.RequestID, DecidedAt: s.now().UTC()}},
+		Args: []any{workflows.DecideRequest{TaskID: t.ID, Choice: choice, DeciderID: l.PersonID,
+			Values: activities.SteeringValues(form, values), RequestID: req.RequestID, DecidedAt: s.now().UTC()}},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
@@ -232,4 +252,22 @@ func isUnavailable(err error) bool {
 
 func wantsJSON(c echo.Context) bool {
 	return strings.Contains(c.Request().Header.Get(echo.HeaderAccept), echo.MIMEApplicationJSON)
+}
+
+// taskForm decodes the form a task asks for beside its choice.
+func taskForm(t models.Task) []activities.Field {
+	var form []activities.Field
+	if t.Form != "" {
+		_ = json.Unmarshal([]byte(t.Form), &form)
+	}
+	return form
+}
+
+func describeFields(f fieldErrors) string {
+	parts := make([]string, 0, len(f))
+	for name, msg := range f {
+		parts = append(parts, name+" "+msg)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "; ")
 }

@@ -164,6 +164,8 @@ type Task struct {
 	AssigneeID    string `gorm:"size:64;index;not null"`
 	EscalatedToID string `gorm:"size:64"`
 	Choices       string `gorm:"size:200;not null"`
+	// Form is the JSON of the task's form fields ([]activities.Field), if it has any.
+	Form          string `gorm:"type:text"`
 	Status        string `gorm:"size:16;not null;index"`
 	DueAt         time.Time
 	ExpiresAt     time.Time
@@ -198,6 +200,7 @@ type Decision struct {
 	Comment   string `gorm:"type:text"`
 	ClientIP  string `gorm:"size:64"`
 	UserAgent string `gorm:"size:500"`
+	Values    string `gorm:"type:text"`
 	DecidedAt time.Time
 }
 
@@ -212,6 +215,8 @@ type DecisionRequest struct {
 	Comment   string `gorm:"type:text"`
 	ClientIP  string `gorm:"size:64"`
 	UserAgent string `gorm:"size:500"`
+	// Values is the JSON of the form fields submitted with the decision.
+	Values string `gorm:"type:text"`
 	// Unanswered is set when the request was told "try again later" (503): the workflow
 	// may still apply it once the worker is back, and a retry is then told it succeeded.
 	Unanswered bool `gorm:"not null;default:false"`

@@ -295,7 +295,7 @@ func (s *Store) RecordDecision(ctx context.Context, d Decision, requestID string
 		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 			return err
 		}
-		d.Comment, d.ClientIP, d.UserAgent = req.Comment, req.ClientIP, req.UserAgent
+		d.Comment, d.ClientIP, d.UserAgent, d.Values = req.Comment, req.ClientIP, req.UserAgent, req.Values
 		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&d).Error; err != nil {
 			return err
 		}

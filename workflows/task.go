@@ -23,6 +23,8 @@ type DecideRequest struct {
 	TaskID    string
 	Choice    string
 	DeciderID string
+	// Values are the form's select and date values (never free text).
+	Values map[string]string
 	// RequestID is unique per HTTP request. The API stores the request's comment, client
 	// address and user agent under it before sending the Update, so free text never enters
 	// history; the answer's RequestID tells a request whether it was the one that decided.
@@ -72,7 +74,10 @@ type Step struct {
 	Assignee     string
 	AssigneeRole policy.Role
 	Choices      []string
-	Deadline     Deadline
+	// Form asks for more than a choice: a record, a checklist. Free-text fields stay in the
+	// register; select and date fields arrive in Decision.Values.
+	Form     []activities.Field
+	Deadline Deadline
 	// RemindBefore lists how long before the deadline a reminder goes out.
 	RemindBefore []time.Duration
 	// EscalateTo is the employee ID who, once the deadline has passed, is told and may decide
@@ -124,6 +129,9 @@ func (b *taskBook) register(ctx workflow.Context) error {
 				case !slices.Contains(t.deciders, req.DeciderID):
 					return temporal.NewApplicationError("this link's holder may not decide this task", "NotAssignee")
 				}
+				if bad := activities.CheckValues(steering(t.step.Form), req.Values); len(bad) > 0 {
+					return temporal.NewApplicationError("the form's values are not valid", "InvalidValues")
+				}
 				return nil
 			},
 			Description: "A person's decision on one of this process's tasks, sent from the emailed link.",
@@ -152,7 +160,7 @@ func (p *process) ask(ctx workflow.Context, s Step) (Decision, error) {
 	spec := activities.TaskSpec{
 		ID: id, ProcessID: p.id, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
 		Step: s.Name, Title: s.Title, AssigneeID: s.Assignee, Choices: s.Choices,
-		DueAt: due, ExpiresAt: expires,
+		DueAt: due, ExpiresAt: expires, Form: s.Form,
 	}
 	if err := p.run(ctx, fmt.Sprintf("Open task %q for the %s (%s), due %s", s.Name, s.AssigneeRole, s.Assignee, p.stamp(due)),
 		acts.OpenTask, spec); err != nil {
@@ -248,4 +256,15 @@ func (p *process) settle(ctx workflow.Context, id string, t *openTask, err error
 		return Decision{}, err
 	}
 	return d, nil
+}
+
+// steering keeps the fields whose values travel with the decision.
+func steering(form []activities.Field) []activities.Field {
+	var out []activities.Field
+	for _, f := range form {
+		if f.Steers() {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -1,0 +1,85 @@
+package activities
+
+import (
+	"fmt"
+	"slices"
+	"time"
+	"unicode/utf8"
+)
+
+// Field kinds of a task's form.
+const (
+	// FieldSelect is one of a fixed set of options; its value reaches the workflow.
+	FieldSelect = "select"
+	// FieldDate is a YYYY-MM-DD date; its value reaches the workflow.
+	FieldDate = "date"
+	// FieldText and FieldTextarea are free text: kept in the register, never in history.
+	FieldText     = "text"
+	FieldTextarea = "textarea"
+)
+
+// Field is one input of a task's form, beside the choice buttons: a root-cause record, a
+// clause checklist, an asset's return. Select and date values steer the workflow and travel
+// with the decision; free text stays in the register.
+type Field struct {
+	Name     string
+	Label    Text
+	Kind     string
+	Options  []Option
+	Required bool
+}
+
+// Option is one value of a select field.
+type Option struct {
+	Value string
+	Label Text
+}
+
+// MaxFieldLength is the longest free-text value a form takes, in characters.
+const MaxFieldLength = 4000
+
+// Steers reports whether the field's value is sent to the workflow.
+func (f Field) Steers() bool { return f.Kind == FieldSelect || f.Kind == FieldDate }
+
+// CheckValues validates a form's values against its fields: required ones present, options
+// and dates valid, text within length, nothing unknown. It returns per-field messages.
+func CheckValues(form []Field, values map[string]string) map[string]string {
+	bad := map[string]string{}
+	known := map[string]bool{}
+	for _, f := range form {
+		known[f.Name] = true
+		v := values[f.Name]
+		switch {
+		case v == "" && f.Required:
+			bad[f.Name] = "is required"
+		case v == "":
+		case !utf8.ValidString(v):
+			bad[f.Name] = "must be valid UTF-8"
+		case f.Kind == FieldSelect && !slices.ContainsFunc(f.Options, func(o Option) bool { return o.Value == v }):
+			bad[f.Name] = "is not one of the options"
+		case f.Kind == FieldDate:
+			if _, err := time.Parse("2006-01-02", v); err != nil {
+				bad[f.Name] = "must be a date YYYY-MM-DD"
+			}
+		case utf8.RuneCountInString(v) > MaxFieldLength:
+			bad[f.Name] = fmt.Sprintf("must be at most %d characters", MaxFieldLength)
+		}
+	}
+	for k := range values {
+		if !known[k] {
+			bad[k] = "is not a field of this form"
+		}
+	}
+	return bad
+}
+
+// SteeringValues keeps the values that reach the workflow (selects and dates).
+func SteeringValues(form []Field, values map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, f := range form {
+		if v, ok := values[f.Name]; ok && v != "" && f.Steers() {
+			out[f.Name] = v
+		}
+	}
+	return out
+}

@@ -1,0 +1,57 @@
+package activities_test
+
+import (
+	"maps"
+	"strings"
+	"testing"
+
+	"github.com/policyflow/policyflow/activities"
+)
+
+var rootCause = []activities.Field{
+	{Name: "severity", Kind: activities.FieldSelect, Required: true, Options: []activities.Option{{Value: "low"}, {Value: "high"}}},
+	{Name: "found_on", Kind: activities.FieldDate},
+	{Name: "cause", Kind: activities.FieldTextarea, Required: true},
+}
+
+func TestCheckValues(t *testing.T) {
+	cases := []struct {
+		name   string
+		values map[string]string
+		bad    []string
+	}{
+		{"complete", map[string]string{"severity": "high", "found_on": "2026-04-30", "cause": "USB memory"}, nil},
+		{"optional left out", map[string]string{"severity": "low", "cause": "x"}, nil},
+		{"required missing", map[string]string{"found_on": "2026-04-30"}, []string{"severity", "cause"}},
+		{"not an option", map[string]string{"severity": "extreme", "cause": "x"}, []string{"severity"}},
+		{"bad date", map[string]string{"severity": "low", "cause": "x", "found_on": "30/04/2026"}, []string{"found_on"}},
+		{"too long", map[string]string{"severity": "low", "cause": strings.Repeat("長", activities.MaxFieldLength+1)}, []string{"cause"}},
+		{"invalid UTF-8", map[string]string{"severity": "low", "cause": "\xff"}, []string{"cause"}},
+		{"unknown field", map[string]string{"severity": "low", "cause": "x", "admin": "1"}, []string{"admin"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			bad := activities.CheckValues(rootCause, c.values)
+			got := make([]string, 0, len(bad))
+			for k := range maps.Keys(bad) {
+				got = append(got, k)
+			}
+			if len(got) != len(c.bad) {
+				t.Fatalf("bad fields = %v, want %v", bad, c.bad)
+			}
+			for _, name := range c.bad {
+				if bad[name] == "" {
+					t.Errorf("%s not reported: %v", name, bad)
+				}
+			}
+		})
+	}
+}
+
+// Free text never travels to the workflow; selects and dates do.
+func TestSteeringValues(t *testing.T) {
+	got := activities.SteeringValues(rootCause, map[string]string{"severity": "high", "found_on": "2026-04-30", "cause": "a name"})
+	if len(got) != 2 || got["severity"] != "high" || got["found_on"] != "2026-04-30" {
+		t.Errorf("steering values = %v", got)
+	}
+}
