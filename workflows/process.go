@@ -112,10 +112,23 @@ func (p *process) stamp(t time.Time) string {
 	return t.In(p.cal.Loc).Format("2006-01-02 15:04 MST")
 }
 
-// run executes one activity with a summary a CISO can read in the Temporal UI. Activities
-// retry until they succeed, backing off to a minute; bad input fails them for good.
+// run executes one activity with a summary a CISO can read in the Temporal UI.
 func (p *process) run(ctx workflow.Context, summary string, activity, arg any) error {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	return workflow.ExecuteActivity(withSummary(ctx, summary), activity, arg).Get(ctx, nil)
+}
+
+// get is run for an activity with a result.
+func get[T any](ctx workflow.Context, p *process, summary string, activity, arg any) (T, error) {
+	var out T
+	err := workflow.ExecuteActivity(withSummary(ctx, summary), activity, arg).Get(ctx, &out)
+	return out, err
+}
+
+// withSummary sets the options every policyflow activity runs with: retries until success,
+// backing off to a minute (an outage of the database or the mail server only delays), bad
+// input failing for good, and the summary shown in the Temporal UI.
+func withSummary(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
@@ -125,22 +138,6 @@ func (p *process) run(ctx workflow.Context, summary string, activity, arg any) e
 		},
 		Summary: summary,
 	})
-	return workflow.ExecuteActivity(ctx, activity, arg).Get(ctx, nil)
-}
-
-// get is run for an activity with a result.
-func get[T any](ctx workflow.Context, p *process, summary string, activity, arg any) (T, error) {
-	var out T
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrBadInput},
-		},
-		Summary: summary,
-	})
-	err := workflow.ExecuteActivity(ctx, activity, arg).Get(ctx, &out)
-	return out, err
 }
 
 // waitUntil waits, on a timer with a summary, until at or until done() holds. It reports
