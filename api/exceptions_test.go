@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/policyflow/policyflow/models"
@@ -158,4 +159,51 @@ func TestStartExceptionIdempotencyKey(t *testing.T) {
 	}
 	s.waitForOpenTask(t, a.ID)
 	s.waitForOpenTask(t, c.ID)
+}
+
+// Concurrent starts with one Idempotency-Key (a client retrying on a timeout) make one
+// process: one 201, the others 200 with its ID.
+func TestStartExceptionIdempotencyKeyConcurrent(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	requester := s.addPerson(t, uid("dept"), "diso")
+	key := uid("idem-key")
+	body := exceptionRequest(requester.EmployeeID)
+
+	const n = 10
+	replies := make([]reply, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			replies[i] = call(t, http.MethodPost, "/api/v1/exceptions", s.token("officer"), body, "Idempotency-Key", key)
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	created, ids := 0, map[string]bool{}
+	for i, r := range replies {
+		switch r.Status {
+		case http.StatusCreated:
+			created++
+		case http.StatusOK:
+		default:
+			t.Errorf("start %d: %s, want 201 or 200", i, r)
+			continue
+		}
+		var b startedBody
+		r.decode(t, &b)
+		ids[b.ID] = true
+	}
+	if created != 1 || len(ids) != 1 {
+		t.Errorf("%d answers 201 and %d process IDs, want one of each: %v", created, len(ids), sortedKeys(ids))
+	}
+	if n := s.countRows(t, &models.Process{}, "requester_id = ?", requester.EmployeeID); n != 1 {
+		t.Errorf("%d processes registered, want 1", n)
+	}
+	for id := range ids {
+		s.waitForOpenTask(t, id)
+	}
 }

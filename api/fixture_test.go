@@ -589,8 +589,13 @@ func (s *system) snapshot(t testing.TB, processID string) string {
 // processDetail is GET /api/v1/processes/{id}.
 type processDetail struct {
 	Process struct {
-		ID, Kind, Status, Stage, WorkflowID, Department string
-		ClosedAt                                        *time.Time `json:"closed_at"`
+		ID         string     `json:"id"`
+		Kind       string     `json:"kind"`
+		Status     string     `json:"status"`
+		Stage      string     `json:"stage"`
+		WorkflowID string     `json:"workflow_id"`
+		Department string     `json:"department"`
+		ClosedAt   *time.Time `json:"closed_at"`
 	} `json:"process"`
 	Tasks []struct {
 		ID       string   `json:"id"`

@@ -122,8 +122,9 @@ func (s *Server) repeat(c echo.Context, p models.Process, reqHash string) error 
 	if p.RequestHash != reqHash {
 		return apiError("conflict", "this Idempotency-Key was used for a different request ("+p.ID+")")
 	}
+	// The same body as the first answer; the process's current status is in GET /processes/{id}.
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/processes/"+p.ID)
-	return c.JSON(http.StatusOK, startedBody{ID: p.ID, Kind: p.Kind, WorkflowID: p.WorkflowID, Status: p.Status})
+	return c.JSON(http.StatusOK, startedBody{ID: p.ID, Kind: p.Kind, WorkflowID: p.WorkflowID, Status: "started"})
 }
 
 func validHeaderToken(s string) bool {
@@ -321,10 +322,19 @@ func (s *Server) cancelProcess(c echo.Context) error {
 	if err == nil {
 		err = h.Get(uctx, nil)
 	}
-	if err != nil {
-		var app *temporal.ApplicationError
-		if errors.As(err, &app) && app.Type() == "AlreadyCancelled" {
-			return apiError("conflict", "the process is already being cancelled")
+	var app *temporal.ApplicationError
+	switch {
+	case err == nil:
+	case errors.As(err, &app) && app.Type() == "AlreadyCancelled":
+		// A repeat (say after a 503 whose Update went through meanwhile): the process is
+		// being cancelled, as asked.
+	case isUnavailable(err):
+		// The Update may still be applied when the worker returns; the reason stays recorded.
+		return s.temporalErr(err, "cancel "+p.ID)
+	default:
+		// Refused (the process ended meanwhile): the reason must not stand.
+		if cerr := s.Store.SetCancelReason(ctx, p.ID, "", ""); cerr != nil {
+			s.Log.Error("clear cancel reason", "process", p.ID, "err", cerr)
 		}
 		return s.temporalErr(err, "cancel "+p.ID)
 	}

@@ -74,6 +74,7 @@ func TestListProcesses(t *testing.T) {
 		{"another status", q("status", "cancelled", "department", dept), []string{}},
 		{"employee_id (requester)", q("employee_id", diso.EmployeeID), []string{a}},
 		{"employee_id and department", q("employee_id", ism.EmployeeID, "department", dept), []string{b}},
+		{"employee_id in another department", q("employee_id", ism.EmployeeID, "department", uid("dept")), []string{}},
 		{"unknown employee", q("employee_id", uid("emp")), []string{}},
 		{"unknown department", q("department", uid("dept")), []string{}},
 		{"from the future", q("department", dept, "from", time.Now().Add(time.Hour).In(tokyo).Format(time.RFC3339)), []string{}},
@@ -193,7 +194,7 @@ func TestCancelProcess(t *testing.T) {
 		t.Errorf("cancel answered %v, want the process with status cancelled", got)
 	}
 	d := s.process(t, o.ProcessID)
-	if d.Process.Status != "cancelled" || d.Process.ClosedAt == nil {
+	if d.Process.Status != "cancelled" || d.Process.Stage != "closed" || d.Process.ClosedAt == nil || d.Process.WorkflowID != o.ProcessID {
 		t.Errorf("process after cancel: %+v", d.Process)
 	}
 	if len(d.Tasks) != 1 || d.Tasks[0].Status != models.TaskCancelled {
@@ -223,7 +224,7 @@ func TestCancelProcess(t *testing.T) {
 
 func TestHealth(t *testing.T) {
 	t.Parallel()
-	s := sys(t)
+	sys(t) // build the system: readiness checks its database and Temporal
 	for _, path := range []string{"/healthz", "/readyz"} {
 		r := call(t, http.MethodGet, path, "", nil)
 		if r.Status != http.StatusOK {
@@ -238,5 +239,4 @@ func TestHealth(t *testing.T) {
 	if checks["database"] != "ok" || checks["temporal"] != "ok" {
 		t.Errorf("readyz checks: %v", checks)
 	}
-	_ = s
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/policyflow/policyflow/models"
 )
@@ -31,6 +32,10 @@ type Server struct {
 	TrustedProxies []*net.IPNet
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Codec, when set, is served at /codec for the Temporal UI (POLICYFLOW_CODEC_KEYS).
+	Codec converter.PayloadCodec
+	// UIOrigins are the Temporal UI origins allowed to call /codec from a browser.
+	UIOrigins []string
 }
 
 func (s *Server) now() time.Time {
@@ -62,6 +67,9 @@ func (s *Server) Handler() *echo.Echo {
 	e.POST("/tasks/:token", s.decide)
 	if s.DevMode {
 		e.GET("/dev/mailbox", s.mailbox)
+	}
+	if s.Codec != nil {
+		s.codecRoutes(e)
 	}
 
 	v1 := e.Group("/api/v1")

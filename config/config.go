@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // deadlines need Asia/Tokyo even on machines without zoneinfo
+
+	"github.com/policyflow/policyflow/codec"
 )
 
 // Config is every setting policyflow reads.
@@ -32,6 +34,12 @@ type Config struct {
 	// Retention is how long Temporal keeps closed processes (POLICYFLOW_TEMPORAL_RETENTION,
 	// dev mode sets it on the namespace; the register in the database keeps them for good).
 	Retention time.Duration
+	// CodecKeys turns on encryption of everything sent through Temporal
+	// (POLICYFLOW_CODEC_KEYS: comma-separated id:base64 AES-256 keys, newest first).
+	CodecKeys *codec.Keyring
+	// UIOrigins are the Temporal UI origins allowed to call the codec endpoint from a
+	// browser (POLICYFLOW_UI_ORIGINS; dev mode: http://127.0.0.1:8233 and http://localhost:8233).
+	UIOrigins []string
 }
 
 // Mode says which piece is starting, and so which settings it needs.
@@ -126,6 +134,22 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 			errs = append(errs, errors.New("POLICYFLOW_TEMPORAL_RETENTION must be a number of days like 3650d"))
 		}
 		c.Retention = d
+	}
+	if v := get("POLICYFLOW_CODEC_KEYS", ""); v != "" {
+		ring, err := codec.ParseKeys(v)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.CodecKeys = ring
+	}
+	def := ""
+	if mode == Dev {
+		def = "http://127.0.0.1:8233,http://localhost:8233"
+	}
+	for _, o := range strings.Split(get("POLICYFLOW_UI_ORIGINS", def), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.UIOrigins = append(c.UIOrigins, o)
+		}
 	}
 	if v := get("POLICYFLOW_TRUSTED_PROXIES", ""); v != "" {
 		for _, s := range strings.Split(v, ",") {

@@ -41,6 +41,7 @@ func TestFormValuesReachTheWorkflow(t *testing.T) {
 		"OpenTask":       func(_ context.Context, s activities.TaskSpec) error { opened = s; return nil },
 		"RecordDecision": func(context.Context, activities.DecisionRecord) error { return nil },
 		"CloseTask":      func(context.Context, activities.TaskClosure) error { return nil },
+		"RecordStage":    func(context.Context, activities.StageChange) error { return nil },
 	} {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}

@@ -76,6 +76,7 @@ func begin(ctx workflow.Context, h Header) (*process, error) {
 		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("time zone %q: %v", h.TimeZone, err), "BadInput", err)
 	}
 	p := &process{id: h.ProcessID, kind: h.Kind, department: h.Department, cal: policy.NewCalendar(loc), tasks: newTaskBook()}
+	p.tasks.stopped = func() bool { return p.cancelled != nil }
 	if err := p.tasks.register(ctx); err != nil {
 		return nil, err
 	}

@@ -98,6 +98,8 @@ type openTask struct {
 type taskBook struct {
 	open map[string]*openTask
 	seq  map[string]int
+	// stopped reports that the process no longer takes decisions (it was cancelled).
+	stopped func() bool
 }
 
 func newTaskBook() *taskBook {
@@ -122,7 +124,7 @@ func (b *taskBook) register(ctx workflow.Context) error {
 			Validator: func(ctx workflow.Context, req DecideRequest) error {
 				t, ok := b.open[req.TaskID]
 				switch {
-				case !ok || t.decision != nil:
+				case !ok || t.decision != nil || b.stopped():
 					return temporal.NewApplicationError("task is not open", "TaskClosed")
 				case !slices.Contains(t.step.Choices, req.Choice):
 					return temporal.NewApplicationError(fmt.Sprintf("choice %q is not offered", req.Choice), "InvalidChoice")
@@ -201,6 +203,8 @@ func (p *process) ask(ctx workflow.Context, s Step) (Decision, error) {
 		}
 	}
 	// Nobody decided: the task expires and the process takes the step's timeout outcome.
+	// It stops taking decisions before the register closes it.
+	delete(p.tasks.open, id)
 	if err := p.run(ctx, fmt.Sprintf("Close task %q as expired: nobody decided by %s", s.Name, p.stamp(expires)),
 		acts.CloseTask, activities.TaskClosure{TaskID: id, Status: "expired"}); err != nil {
 		return Decision{}, err
@@ -236,6 +240,7 @@ func (p *process) settle(ctx workflow.Context, id string, t *openTask, err error
 		return Decision{}, err
 	}
 	if t.decision == nil { // cancelled
+		delete(p.tasks.open, id)
 		if err := p.run(ctx, fmt.Sprintf("Close task %q: the process was cancelled", t.step.Name),
 			acts.CloseTask, activities.TaskClosure{TaskID: id, Status: "cancelled"}); err != nil {
 			return Decision{}, err

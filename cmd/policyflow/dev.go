@@ -100,7 +100,7 @@ func startDevServer(ctx context.Context, cfg config.Config, log *slog.Logger) (f
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "server", "start-dev",
+	args := []string{"server", "start-dev",
 		"--ip", "127.0.0.1", "--port", "7233", "--ui-port", "8233",
 		"--db-filename", filepath.Join(cfg.DataDir, "temporal.db"),
 		"--namespace", cfg.TemporalNamespace,
@@ -108,7 +108,12 @@ func startDevServer(ctx context.Context, cfg config.Config, log *slog.Logger) (f
 		"--search-attribute", "PolicyStage=Keyword",
 		"--search-attribute", "Department=Keyword",
 		"--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000",
-		"--log-level", "warn")
+		"--log-level", "warn"}
+	if cfg.CodecKeys != nil {
+		// The UI decrypts history through the API's codec endpoint.
+		args = append(args, "--ui-codec-endpoint", cfg.PublicURL+"/codec")
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start the Temporal dev server: %w", err)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/policyflow/policyflow/activities"
 	"github.com/policyflow/policyflow/api"
+	"github.com/policyflow/policyflow/codec"
 	"github.com/policyflow/policyflow/config"
 	"github.com/policyflow/policyflow/models"
 	"github.com/policyflow/policyflow/worker"
@@ -101,14 +102,21 @@ func openStore(ctx context.Context, cfg config.Config) (*models.Store, error) {
 }
 
 func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: tlog.NewStructuredLogger(log.With("component", "temporal")),
-	})
+	c, err := client.DialContext(ctx, clientOptions(cfg, log))
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	return c, nil
+}
+
+// clientOptions connects to Temporal with the payload codec when keys are configured, so
+// the server only ever holds ciphertext.
+func clientOptions(cfg config.Config, log *slog.Logger) client.Options {
+	return client.Options{
+		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+		Logger:        tlog.NewStructuredLogger(log.With("component", "temporal")),
+		DataConverter: codec.DataConverter(cfg.CodecKeys),
+	}
 }
 
 func newActivities(cfg config.Config, store *models.Store, log *slog.Logger) (*activities.Activities, error) {
@@ -124,7 +132,12 @@ func newActivities(cfg config.Config, store *models.Store, log *slog.Logger) (*a
 }
 
 func newAPI(cfg config.Config, store *models.Store, tc client.Client, log *slog.Logger, dev bool) *api.Server {
-	return &api.Server{Store: store, Temporal: tc, Loc: cfg.Loc, TimeZone: cfg.TimeZone, Log: log, DevMode: dev, TrustedProxies: cfg.TrustedProxies}
+	srv := &api.Server{Store: store, Temporal: tc, Loc: cfg.Loc, TimeZone: cfg.TimeZone, Log: log, DevMode: dev,
+		TrustedProxies: cfg.TrustedProxies, UIOrigins: cfg.UIOrigins}
+	if cfg.CodecKeys != nil {
+		srv.Codec = codec.Codec{Keys: cfg.CodecKeys}
+	}
+	return srv
 }
 
 func runMigrate(ctx context.Context, log *slog.Logger) error {
@@ -154,8 +167,7 @@ func runServe(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
-	tc, err := client.NewLazyClient(client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: tlog.NewStructuredLogger(log.With("component", "temporal"))})
+	tc, err := client.NewLazyClient(clientOptions(cfg, log))
 	if err != nil {
 		return fmt.Errorf("TEMPORAL_ADDRESS: %w", err)
 	}
