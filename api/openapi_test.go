@@ -13,6 +13,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	commonpb "go.temporal.io/api/common/v1"
+
+	"github.com/policyflow/policyflow/metrics"
 	"gopkg.in/yaml.v3"
 )
 
@@ -63,7 +65,7 @@ func TestOpenAPIDocumentMatchesRoutes(t *testing.T) {
 	}
 
 	// Every optional route on: dev mode and the codec endpoint.
-	e := (&Server{DevMode: true, Codec: nopCodec{}, Loc: time.UTC, Log: slog.New(slog.DiscardHandler)}).Handler()
+	e := (&Server{DevMode: true, Codec: nopCodec{}, Metrics: metrics.New(), Loc: time.UTC, Log: slog.New(slog.DiscardHandler)}).Handler()
 	registered := map[string]bool{}
 	for _, r := range e.Routes() {
 		if r.Method == echo.RouteNotFound {

@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/policyflow/policyflow/metrics"
 	"github.com/policyflow/policyflow/models"
 )
 
@@ -36,6 +38,8 @@ type Server struct {
 	Codec converter.PayloadCodec
 	// UIOrigins are the Temporal UI origins allowed to call /codec from a browser.
 	UIOrigins []string
+	// Metrics, when set, counts requests and is served at /metrics.
+	Metrics *metrics.Registry
 }
 
 func (s *Server) now() time.Time {
@@ -70,6 +74,9 @@ func (s *Server) Handler() *echo.Echo {
 	}
 	if s.Codec != nil {
 		s.codecRoutes(e)
+	}
+	if s.Metrics != nil {
+		e.GET("/metrics", echo.WrapHandler(s.Metrics.Handler()))
 	}
 
 	v1 := e.Group("/api/v1")
@@ -119,8 +126,13 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
+		took := time.Since(start)
 		s.Log.Info("http", slog.String("method", c.Request().Method), slog.String("route", c.Path()),
-			slog.Int("status", c.Response().Status), slog.Duration("took", time.Since(start)))
+			slog.Int("status", c.Response().Status), slog.Duration("took", took))
+		if s.Metrics != nil {
+			s.Metrics.HTTPRequests.WithLabelValues(c.Path(), c.Request().Method, strconv.Itoa(c.Response().Status)).Inc()
+			s.Metrics.HTTPDuration.WithLabelValues(c.Path(), c.Request().Method).Observe(took.Seconds())
+		}
 		return nil
 	}
 }

@@ -40,6 +40,12 @@ type Config struct {
 	// UIOrigins are the Temporal UI origins allowed to call the codec endpoint from a
 	// browser (POLICYFLOW_UI_ORIGINS; dev mode: http://127.0.0.1:8233 and http://localhost:8233).
 	UIOrigins []string
+	// MetricsAddr is where `policyflow worker` serves its Prometheus metrics
+	// (POLICYFLOW_METRICS_ADDR, default 127.0.0.1:9464; "off" turns it off). The API serves
+	// its own at /metrics.
+	MetricsAddr string
+	// LogFormat is json (serve, worker, migrate) or text (dev) (POLICYFLOW_LOG_FORMAT).
+	LogFormat string
 }
 
 // Mode says which piece is starting, and so which settings it needs.
@@ -76,6 +82,8 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 		MailFrom:          get("POLICYFLOW_MAIL_FROM", "policyflow@localhost"),
 		TimeZone:          get("POLICYFLOW_TIMEZONE", "Asia/Tokyo"),
 		Retention:         DefaultRetention,
+		MetricsAddr:       get("POLICYFLOW_METRICS_ADDR", "127.0.0.1:9464"),
+		LogFormat:         get("POLICYFLOW_LOG_FORMAT", map[bool]string{true: "text", false: "json"}[mode == Dev]),
 	}
 	c.PublicURL = strings.TrimRight(get("POLICYFLOW_PUBLIC_URL", ""), "/")
 	c.DatabaseURL = get("POLICYFLOW_DATABASE_URL", "")
@@ -106,6 +114,14 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, errors.New("POLICYFLOW_PUBLIC_URL must be an http(s) URL such as https://policyflow.example.lg.jp"))
 		}
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, errors.New("POLICYFLOW_LOG_FORMAT must be json or text"))
+	}
+	if c.MetricsAddr == "off" {
+		c.MetricsAddr = ""
+	} else if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+		errs = append(errs, errors.New("POLICYFLOW_METRICS_ADDR must be host:port or off"))
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, errors.New("POLICYFLOW_HTTP_ADDR must be host:port"))

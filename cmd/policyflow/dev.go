@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/policyflow/policyflow/config"
+	"github.com/policyflow/policyflow/metrics"
 	"github.com/policyflow/policyflow/worker"
 )
 
@@ -54,7 +55,8 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	if err := seedDemo(ctx, store, cfg.DevToken); err != nil {
 		return fmt.Errorf("seed the demo directory: %w", err)
 	}
-	tc, err := dialTemporal(ctx, cfg, log)
+	reg := metrics.New()
+	tc, err := dialTemporal(ctx, cfg, log, reg)
 	if err != nil {
 		return err
 	}
@@ -85,7 +87,7 @@ Try:  curl -H 'Authorization: Bearer %s' %s/api/v1/processes
 Stop with Ctrl-C.
 
 `, cfg.PublicURL, cfg.DevToken, cfg.TemporalNamespace, int(cfg.Retention.Hours()/24), mail, cfg.DataDir, cfg.DevToken, cfg.PublicURL)
-	return serveHTTP(ctx, cfg, newAPI(cfg, store, tc, log, true), log)
+	return serveHTTP(ctx, cfg, newAPI(cfg, store, tc, log, true, reg), log)
 }
 
 // startDevServer runs `temporal server start-dev` with policyflow's search attributes, its

@@ -60,6 +60,7 @@ func startSystem(t *testing.T) *system {
 		"POLICYFLOW_PUBLIC_URL="+s.baseURL,
 		fmt.Sprintf("POLICYFLOW_SMTP_URL=smtp://%s:%d", smtpHost, smtpPort),
 		"POLICYFLOW_MAIL_FROM=policyflow@town.example",
+		"POLICYFLOW_METRICS_ADDR=127.0.0.1:0",
 	)
 	s.run("migrate")
 	s.serve = s.start("serve")
@@ -314,6 +315,18 @@ func TestExceptionEndToEnd(t *testing.T) {
 		})
 		return err == nil && len(resp.Executions) == 1
 	})
+
+	// The API counts its requests by route pattern, never by URL (tokens are secrets).
+	resp, err = http.Get(s.baseURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(m), `policyflow_http_requests_total{method="POST",route="/tasks/:token",status="200"}`) ||
+		strings.Contains(string(m), strings.TrimPrefix(review, s.baseURL)) {
+		t.Errorf("metrics do not count the decisions by route:\n%.2000s", m)
+	}
 
 	// An admin cancels it; the register says so.
 	var cancelled struct{ Status string }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/policyflow/policyflow/api"
 	"github.com/policyflow/policyflow/codec"
 	"github.com/policyflow/policyflow/config"
+	"github.com/policyflow/policyflow/metrics"
 	"github.com/policyflow/policyflow/models"
 	"github.com/policyflow/policyflow/worker"
 )
@@ -42,11 +44,24 @@ Settings come from the environment: see README.md, "Configuration".
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if err := run(ctx, os.Args[1:], log); err != nil {
+	if err := run(ctx, os.Args[1:], newLogger(os.Args[1:])); err != nil {
 		fmt.Fprintln(os.Stderr, "policyflow:", err)
 		os.Exit(1)
 	}
+}
+
+// newLogger logs JSON lines for the production pieces (one record per line, for a log
+// collector) and text for dev mode, unless POLICYFLOW_LOG_FORMAT says otherwise.
+func newLogger(args []string) *slog.Logger {
+	format := os.Getenv("POLICYFLOW_LOG_FORMAT")
+	if format == "" && (len(args) == 0 || args[0] != "dev") {
+		format = "json"
+	}
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
 func run(ctx context.Context, args []string, log *slog.Logger) error {
@@ -101,8 +116,8 @@ func openStore(ctx context.Context, cfg config.Config) (*models.Store, error) {
 	}
 }
 
-func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
-	c, err := client.DialContext(ctx, clientOptions(cfg, log))
+func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger, reg *metrics.Registry) (client.Client, error) {
+	c, err := client.DialContext(ctx, clientOptions(cfg, log, reg))
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
@@ -111,11 +126,13 @@ func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (cli
 
 // clientOptions connects to Temporal with the payload codec when keys are configured, so
 // the server only ever holds ciphertext.
-func clientOptions(cfg config.Config, log *slog.Logger) client.Options {
+// The SDK's metrics (worker task latencies, pollers, failures) go to reg.
+func clientOptions(cfg config.Config, log *slog.Logger, reg *metrics.Registry) client.Options {
 	return client.Options{
 		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger:        tlog.NewStructuredLogger(log.With("component", "temporal")),
-		DataConverter: codec.DataConverter(cfg.CodecKeys),
+		Logger:         tlog.NewStructuredLogger(log.With("component", "temporal")),
+		DataConverter:  codec.DataConverter(cfg.CodecKeys),
+		MetricsHandler: reg.Temporal(),
 	}
 }
 
@@ -131,9 +148,9 @@ func newActivities(cfg config.Config, store *models.Store, log *slog.Logger) (*a
 	return &activities.Activities{Store: store, Mailer: mailer, PublicURL: cfg.PublicURL, From: cfg.MailFrom, Loc: cfg.Loc, Log: log}, nil
 }
 
-func newAPI(cfg config.Config, store *models.Store, tc client.Client, log *slog.Logger, dev bool) *api.Server {
+func newAPI(cfg config.Config, store *models.Store, tc client.Client, log *slog.Logger, dev bool, reg *metrics.Registry) *api.Server {
 	srv := &api.Server{Store: store, Temporal: tc, Loc: cfg.Loc, TimeZone: cfg.TimeZone, Log: log, DevMode: dev,
-		TrustedProxies: cfg.TrustedProxies, UIOrigins: cfg.UIOrigins}
+		TrustedProxies: cfg.TrustedProxies, UIOrigins: cfg.UIOrigins, Metrics: reg}
 	if cfg.CodecKeys != nil {
 		srv.Codec = codec.Codec{Keys: cfg.CodecKeys}
 	}
@@ -167,12 +184,13 @@ func runServe(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
-	tc, err := client.NewLazyClient(clientOptions(cfg, log))
+	reg := metrics.New()
+	tc, err := client.NewLazyClient(clientOptions(cfg, log, reg))
 	if err != nil {
 		return fmt.Errorf("TEMPORAL_ADDRESS: %w", err)
 	}
 	defer tc.Close()
-	return serveHTTP(ctx, cfg, newAPI(cfg, store, tc, log, false), log)
+	return serveHTTP(ctx, cfg, newAPI(cfg, store, tc, log, false, reg), log)
 }
 
 func serveHTTP(ctx context.Context, cfg config.Config, srv *api.Server, log *slog.Logger) error {
@@ -204,7 +222,8 @@ func runWorker(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
-	tc, err := dialTemporal(ctx, cfg, log)
+	reg := metrics.New()
+	tc, err := dialTemporal(ctx, cfg, log, reg)
 	if err != nil {
 		return err
 	}
@@ -212,6 +231,16 @@ func runWorker(ctx context.Context, log *slog.Logger) error {
 	acts, err := newActivities(cfg, store, log)
 	if err != nil {
 		return err
+	}
+	if cfg.MetricsAddr != "" {
+		ms := &http.Server{Addr: cfg.MetricsAddr, Handler: reg.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := ms.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics listener", "addr", cfg.MetricsAddr, "err", err)
+			}
+		}()
+		defer ms.Close()
+		log.Info("worker metrics", "addr", cfg.MetricsAddr, "path", "/")
 	}
 	w := worker.New(tc, acts)
 	if err := w.Start(); err != nil {
