@@ -240,8 +240,8 @@ func (s *Server) reportIncident(c echo.Context) error {
 			workflows.ProcessKind.ValueSet(models.KindIncident), workflows.ProcessStage.ValueSet("submitted"),
 			workflows.Department.ValueSet(department)),
 	}, workflows.IncidentWorkflow, workflows.IncidentInput{
-		Header:   workflows.Header{ProcessID: id, Kind: models.KindIncident, Department: department, TimeZone: s.TimeZone},
-		Source:   models.IncidentFromResident, Category: cat, DiscoveredAt: discovered.UTC(), ReceivedAt: received.UTC(),
+		Header: workflows.Header{ProcessID: id, Kind: models.KindIncident, Department: department, TimeZone: s.TimeZone},
+		Source: models.IncidentFromResident, Category: cat, DiscoveredAt: discovered.UTC(), ReceivedAt: received.UTC(),
 	})
 	if err != nil {
 		s.Log.Warn("start workflow failed", "process", id, "err", err)
