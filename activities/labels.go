@@ -12,6 +12,10 @@ var (
 		"revoke":      {Ja: "取消し", En: "Revoke"},
 		"done":        {Ja: "完了", En: "Done"},
 		"acknowledge": {Ja: "確認しました", En: "Acknowledge"},
+		"record":      {Ja: "記録する", En: "Record"},
+		"instruct":    {Ja: "指示する", En: "Give instructions"},
+		"submit":      {Ja: "提出する", En: "Submit"},
+		"accept":      {Ja: "了承", En: "Accept"},
 	}
 	kindLabels = map[string]Text{
 		"exception":          {Ja: "例外措置申請", En: "Exception request"},

@@ -114,6 +114,20 @@ var notices = map[string]struct{ Subject, Body Text }{
 			En: "Dear {{.name}},\n\nYour exception ({{.process_id}}: {{.summary}}) ends on {{.end_date}}.\nIf it is still needed, file a new exception request that refers to this one.\nAfter the end you will be asked to confirm that compliance is restored.\n\n--\npolicyflow\n",
 		},
 	},
+	NoticeIncidentReported: {
+		Subject: Text{Ja: "【報告】情報セキュリティインシデントが報告されました", En: "[Report] A security incident was reported"},
+		Body: Text{
+			Ja: "{{.name}} 様\n\n情報セキュリティインシデント（{{.process_id}}：{{.summary}}）が報告されました（§5.3(1)2）。\n分類：{{.category}}\n受付：{{.received_at}}\n判定の担当：{{.triage_by}}\n\n詳細は登録簿（GET /api/v1/processes/{{.process_id}}）でご確認ください。\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nA security incident ({{.process_id}}: {{.summary}}) was reported (§5.3(1)2).\nCategory: {{.category}}\nReceived: {{.received_at}}\nTriage by: {{.triage_by}}\n\nThe details are in the register (GET /api/v1/processes/{{.process_id}}).\n\n--\npolicyflow\n",
+		},
+	},
+	NoticeIncidentClosed: {
+		Subject: Text{Ja: "【お知らせ】情報セキュリティインシデントが終結しました", En: "[Notice] A security incident was closed"},
+		Body: Text{
+			Ja: "{{.name}} 様\n\n情報セキュリティインシデント（{{.process_id}}：{{.summary}}）は終結しました。\n重大度：{{.severity}}\n経過：{{.how}}\n\n対応の記録は登録簿（GET /api/v1/processes/{{.process_id}}）にあります。\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nThe security incident ({{.process_id}}: {{.summary}}) was closed.\nSeverity: {{.severity}}\nHow: {{.how}}\n\nThe record of what was done is in the register (GET /api/v1/processes/{{.process_id}}).\n\n--\npolicyflow\n",
+		},
+	},
 }
 
 func renderNotice(n Notice, proc models.Process, person models.Person, publicURL string) (Message, error) {

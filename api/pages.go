@@ -75,6 +75,7 @@ func (s *Server) taskView(t models.Task, p models.Process, l models.TaskLink, pe
 		You: people[l.PersonID].Name, Escalated: t.Escalated,
 		Details: details(p, people, lang),
 	}
+	v.Details = append(v.Details, s.incidentDetails(t, p, lang)...)
 	for _, c := range t.ChoiceList() {
 		v.Choices = append(v.Choices, labelled{Label: activities.ChoiceLabel(c, lang), Value: c})
 	}
@@ -118,6 +119,17 @@ var fieldLabels = []struct{ key, ja, en string }{
 	{"start_date", "開始日", "Start date"},
 	{"end_date", "終了日", "End date"},
 	{"renews", "更新元の申請", "Renews"},
+	{"source", "報告元", "Reported by"},
+	{"reporter", "報告者", "Reporter"},
+	{"reporter_name", "報告者（住民等）", "Reporter (resident)"},
+	{"reporter_email", "報告者のメール", "Reporter's email"},
+	{"reporter_phone", "報告者の電話", "Reporter's phone"},
+	{"receipt_number", "受付番号", "Receipt number"},
+	{"category", "区分", "Category"},
+	{"system", "システム", "System"},
+	{"description", "内容", "Description"},
+	{"discovered_at", "認知日時", "Discovered at"},
+	{"received_at", "受付日時", "Received at"},
 }
 
 func fieldOrder(k string) int {
@@ -140,7 +152,7 @@ func fieldLabel(k, lang string) string {
 
 func fieldValue(k string, v any, people map[string]models.Person, lang string) string {
 	switch k {
-	case "requester":
+	case "requester", "reporter":
 		if id, ok := v.(string); ok {
 			if name := people[id].Name; name != "" {
 				return name + " (" + id + ")"
@@ -163,6 +175,12 @@ func fieldValue(k string, v any, people map[string]models.Person, lang string) s
 		if n, ok := v.(float64); ok {
 			if l, err := policy.ParseLevel(int(n)); err == nil {
 				return l.Title(lang)
+			}
+		}
+	case "category":
+		if c, ok := v.(string); ok {
+			if cat, err := policy.ParseCategory(c); err == nil {
+				return cat.Title(lang)
 			}
 		}
 	case "emergency":

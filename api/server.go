@@ -69,6 +69,8 @@ func (s *Server) Handler() *echo.Echo {
 	e.GET("/tasks/:token", s.taskPage)
 	e.HEAD("/tasks/:token", s.taskPage)
 	e.POST("/tasks/:token", s.decide)
+	e.POST("/public/incident-reports", s.reportIncident,
+		newAddressLimiter(PublicReportEvery, PublicReportBurst, s.now).middleware, limitBody(PublicReportMaxBody))
 	if s.DevMode {
 		e.GET("/dev/mailbox", s.mailbox)
 	}
@@ -85,6 +87,9 @@ func (s *Server) Handler() *echo.Echo {
 	v1.PUT("/systems/:system_id", s.putSystem, s.auth(scopeDirectory))
 	v1.PUT("/systems/:system_id/accounts/:account_id", s.putAccount, s.auth(scopeDirectory))
 	v1.POST("/exceptions", s.startException, s.auth(scopeOfficer))
+	v1.POST("/incidents", s.startIncident, s.auth(scopeOfficer))
+	v1.GET("/incidents/:id", s.getIncident, s.auth(scopeAuditor))
+	v1.PUT("/emergency-contacts/:id", s.putEmergencyContact, s.auth(scopeDirectory))
 	v1.GET("/processes", s.listProcesses, s.auth(scopeAuditor))
 	v1.GET("/processes/:id", s.getProcess, s.auth(scopeAuditor))
 	v1.POST("/processes/:id/cancel", s.cancelProcess, s.auth(scopeAdmin))

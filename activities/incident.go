@@ -1,0 +1,117 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/policyflow/policyflow/models"
+)
+
+// Notice kinds of the incident process.
+const (
+	// NoticeIncidentReported tells the GISO and the system's manager that an incident was
+	// reported to the department security officer (§5.3(1)2, §5.3(2)2).
+	NoticeIncidentReported = "incident_reported"
+	// NoticeIncidentClosed tells the GISO that an incident was closed, and how.
+	NoticeIncidentClosed = "incident_closed"
+)
+
+// IncidentReport is an incident as the API keeps it in the process's register entry (its
+// input). The workflow never sees it: only the process ID travels, and RegisterIncident
+// copies the report into the incident's own record.
+type IncidentReport struct {
+	Source         string    `json:"source"`
+	Reporter       string    `json:"reporter,omitempty"`
+	ReporterName   string    `json:"reporter_name,omitempty"`
+	ReporterEmail  string    `json:"reporter_email,omitempty"`
+	ReporterPhone  string    `json:"reporter_phone,omitempty"`
+	Department     string    `json:"department"`
+	System         string    `json:"system,omitempty"`
+	Category       string    `json:"category"`
+	Description    string    `json:"description"`
+	Classification int       `json:"classification,omitempty"`
+	DiscoveredAt   time.Time `json:"discovered_at"`
+	ReceivedAt     time.Time `json:"received_at"`
+	ReceiptNumber  string    `json:"receipt_number,omitempty"`
+}
+
+// IncidentRef names an incident's process and what the workflow knows of it.
+type IncidentRef struct {
+	ProcessID  string
+	Department string
+	Category   string
+}
+
+// IncidentSetup is what an incident's workflow needs from the directory: who may be named
+// as handlers of the plan's steps, and which entries of the emergency contact list apply.
+type IncidentSetup struct {
+	// Members are the employee IDs of the department's employed people.
+	Members []string
+	// Contacts are the IDs of the emergency contact list's entries that apply.
+	Contacts []string
+}
+
+// RegisterIncident copies the report kept with the process into the incident's record,
+// once, and returns what the workflow needs from the directory.
+func (a *Activities) RegisterIncident(ctx context.Context, ref IncidentRef) (IncidentSetup, error) {
+	var out IncidentSetup
+	proc, err := a.Store.Process(ctx, ref.ProcessID)
+	if err != nil {
+		return out, classify(fmt.Errorf("register incident %s: %w", ref.ProcessID, err))
+	}
+	var r IncidentReport
+	if err := json.Unmarshal([]byte(proc.Input), &r); err != nil {
+		return out, badInput("register incident %s: the stored report is not readable: %v", ref.ProcessID, err)
+	}
+	in := models.Incident{
+		ProcessID: proc.ID, Source: r.Source, ReporterID: r.Reporter, ReporterName: r.ReporterName,
+		ReporterEmail: r.ReporterEmail, ReporterPhone: r.ReporterPhone, DepartmentID: r.Department,
+		SystemID: r.System, Category: r.Category, Description: r.Description, Classification: r.Classification,
+		DiscoveredAt: r.DiscoveredAt, ReceivedAt: r.ReceivedAt,
+	}
+	if r.ReceiptNumber != "" {
+		in.ReceiptNumber = &r.ReceiptNumber
+	}
+	if err := a.Store.CreateIncident(ctx, in); err != nil {
+		return out, fmt.Errorf("register incident %s: %w", ref.ProcessID, err)
+	}
+	if out.Members, err = a.Store.DepartmentMembers(ctx, ref.Department); err != nil {
+		return out, fmt.Errorf("members of %s: %w", ref.Department, err)
+	}
+	contacts, err := a.Store.EmergencyContacts(ctx, ref.Category)
+	if err != nil {
+		return out, fmt.Errorf("emergency contacts: %w", err)
+	}
+	for _, c := range contacts {
+		out.Contacts = append(out.Contacts, c.ID)
+	}
+	return out, nil
+}
+
+// IncidentHop is one hop of an incident's reporting chain as the workflow saw it, in
+// workflow time. Seq makes recording it idempotent.
+type IncidentHop struct {
+	ProcessID string
+	Seq       int
+	Hop       string
+	ActorID   string
+	Note      string
+	At        time.Time
+}
+
+// RecordIncidentHop stores a hop of the reporting chain with its time.
+func (a *Activities) RecordIncidentHop(ctx context.Context, h IncidentHop) error {
+	if h.ProcessID == "" || h.Hop == "" {
+		return badInput("record incident hop: process and hop are required")
+	}
+	err := a.Store.RecordIncidentHop(ctx, models.IncidentHop{
+		Key: fmt.Sprintf("%s/%d", h.ProcessID, h.Seq), ProcessID: h.ProcessID, Hop: h.Hop,
+		ActorID: h.ActorID, Note: h.Note, At: h.At.UTC(),
+	})
+	if err != nil {
+		return fmt.Errorf("record hop %s of %s: %w", h.Hop, h.ProcessID, err)
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/policyflow/policyflow/internal/testenv"
+)
+
+// submit posts a decision with form fields on an emailed link, as the task page's form does.
+func submit(t *testing.T, link, choice string, fields map[string]string) {
+	t.Helper()
+	form := url.Values{"decision": {choice}}
+	for k, v := range fields {
+		form.Set(k, v)
+	}
+	resp, err := http.PostForm(link, form)
+	if err != nil {
+		t.Fatalf("POST link: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "記録しました") {
+		t.Fatalf("%s with %v: %d\n%s", choice, fields, resp.StatusCode, b)
+	}
+}
+
+// TestIncidentEndToEnd runs a high-severity malware incident on the real services, from the
+// report to its closure, every step decided through the link in the mail Mailpit received
+// and every form value posted as a form field.
+func TestIncidentEndToEnd(t *testing.T) {
+	s := startSystem(t)
+	directory := s.run("token", "create", "e2e-directory", "directory")
+	officer := s.run("token", "create", "e2e-officer", "officer")
+	auditor := s.run("token", "create", "e2e-auditor", "auditor")
+
+	people := map[string]map[string]any{
+		"INC-CISO":  {"name": "副町長 テスト", "email": "inc-ciso@town.example", "department": "mayor", "roles": []string{"ciso"}},
+		"INC-GISO":  {"name": "総務部長 テスト", "email": "inc-giso@town.example", "department": "general", "roles": []string{"giso"}},
+		"INC-DISO":  {"name": "住民課長 テスト", "email": "inc-diso@town.example", "department": "residents", "roles": []string{"diso"}},
+		"INC-ISM":   {"name": "住民係長 テスト", "email": "inc-ism@town.example", "department": "residents", "roles": []string{"ism"}},
+		"INC-STAFF": {"name": "窓口職員 テスト", "email": "inc-staff@town.example", "department": "residents", "roles": []string{"staff"}},
+	}
+	for id, p := range people {
+		if code := s.call(directory, "PUT", "/api/v1/people/"+id, p, nil); code != http.StatusCreated {
+			t.Fatalf("PUT person %s: %d", id, code)
+		}
+	}
+	if code := s.call(directory, "PUT", "/api/v1/systems/counter-pc", map[string]any{"name": "窓口端末", "department": "residents", "ism": "INC-ISM", "classification": 1}, nil); code != http.StatusCreated {
+		t.Fatalf("PUT system: %d", code)
+	}
+	if code := s.call(directory, "PUT", "/api/v1/emergency-contacts/vendor", map[string]any{"name": "保守業者 ヘルプデスク", "phone": "0745-00-0000", "priority": 1}, nil); code != http.StatusCreated {
+		t.Fatalf("PUT emergency contact: %d", code)
+	}
+
+	var started struct{ ID, Kind, Status, WorkflowID string }
+	code := s.call(officer, "POST", "/api/v1/incidents", map[string]any{
+		"reporter": "INC-STAFF", "system": "counter-pc", "category": "malware", "classification": 1,
+		"description": "窓口端末で身代金を要求する画面が表示された", "discovered_at": time.Now().Add(-10 * time.Minute).Format(time.RFC3339),
+	}, &started)
+	if code != http.StatusCreated || started.ID == "" {
+		t.Fatalf("POST /incidents: %d %+v", code, started)
+	}
+	id := started.ID
+
+	// 1. The officer triages: high, under the plan, default handlers.
+	submit(t, linkIn(t, "inc-diso@town.example", id, "インシデントの判定"), "record", map[string]string{
+		"severity": "high", "plan": "yes", "ciso": "no", "handler_contact": "default", "notes": "ランサムウェアの疑い"})
+	// 2. High: the CISO gives instructions.
+	submit(t, linkIn(t, "inc-ciso@town.example", id, "対応の指示"), "instruct", map[string]string{"instructions": "端末を隔離し、業者に連絡すること"})
+	// 3. Contact (the GISO, from the contact list) and evidence (the system's manager).
+	contact := linkIn(t, "inc-giso@town.example", id, "関係者への連絡")
+	resp, err := http.Get(contact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "保守業者 ヘルプデスク") || !strings.Contains(string(page), "0745-00-0000") {
+		t.Errorf("the contact step's page does not list the emergency contact:\n%s", page)
+	}
+	submit(t, contact, "done", map[string]string{"contact_vendor": "contacted", "actions": "業者に電話した"})
+	submit(t, linkIn(t, "inc-ism@town.example", id, "証拠保全"), "done", map[string]string{"actions": "ログを保全した"})
+	// 4. Containment, with the disconnection steps of §6.4(3)7; then recovery.
+	submit(t, linkIn(t, "inc-ism@town.example", id, "被害拡大の防止"), "done", map[string]string{
+		"disconnect_lan_cable": "done", "disconnect_wireless": "not_applicable", "disconnect_power": "not_applicable",
+		"disconnect_mobile": "not_applicable", "actions": "LANケーブルを抜いた"})
+	submit(t, linkIn(t, "inc-ism@town.example", id, "復旧"), "done", map[string]string{"actions": "端末を再構築した"})
+	// 5. The root cause: the GISO reports, the CISO accepts, the measure is done.
+	submit(t, linkIn(t, "inc-giso@town.example", id, "原因究明"), "submit", map[string]string{
+		"cause": "添付ファイルを開いた", "measure_1": "標的型メール訓練を実施する", "owner_1": "INC-DISO"})
+	review := linkIn(t, "inc-ciso@town.example", id, "再発防止策の確認")
+	resp, err = http.Get(review)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "標的型メール訓練を実施する") {
+		t.Errorf("the review page does not show the measures:\n%s", page)
+	}
+	submit(t, review, "accept", map[string]string{"instructions": "訓練を年度内に実施すること"})
+	submit(t, linkIn(t, "inc-diso@town.example", id, "再発防止策 1 の実施"), "done", map[string]string{"result": "訓練を実施した"})
+
+	var got struct {
+		Process   struct{ Status, Stage string }
+		Decisions []struct {
+			Step   string
+			Choice string `json:"decision"`
+		}
+	}
+	eventually(t, 30*time.Second, "the incident to close", func() bool {
+		s.call(auditor, "GET", "/api/v1/processes/"+id, nil, &got)
+		return got.Process.Status == "closed"
+	})
+	if len(got.Decisions) != 9 {
+		t.Errorf("%d decisions, want 9: %+v", len(got.Decisions), got.Decisions)
+	}
+	var rec struct {
+		Hops []struct{ Hop string }
+	}
+	s.call(auditor, "GET", "/api/v1/incidents/"+id, nil, &rec)
+	var hops []string
+	for _, h := range rec.Hops {
+		hops = append(hops, h.Hop)
+	}
+	for _, want := range []string{"discovered", "received", "giso_notified", "ism_notified", "triaged", "ciso_instructed",
+		"contact_done", "evidence_done", "containment_done", "recovery_done", "root_cause_accepted", "measure_1_done", "closed"} {
+		if !strings.Contains(","+strings.Join(hops, ",")+",", ","+want+",") {
+			t.Errorf("hop %s missing: %v", want, hops)
+		}
+	}
+	recordHistory(t, id, "incident_high_closed.json")
+}
+
+// recordHistory writes the workflow's history as JSON into POLICYFLOW_RECORD_HISTORY, if set,
+// for the replay tests (testdata/histories).
+func recordHistory(t *testing.T, workflowID, name string) {
+	dir := os.Getenv("POLICYFLOW_RECORD_HISTORY")
+	if dir == "" {
+		return
+	}
+	tc := testenv.TemporalClient(t)
+	it := tc.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var h historypb.History
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatalf("history of %s: %v", workflowID, err)
+		}
+		h.Events = append(h.Events, e)
+	}
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,219 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// A Category is the kind of a security incident (情報セキュリティインシデント) as a report
+// names it. The category decides what the plan's steps ask: malware brings the disconnection
+// steps of §6.4(3)7 into containment, and the contact list can be kept per category.
+type Category string
+
+// The categories a report may name.
+const (
+	CategoryMalware            Category = "malware"
+	CategoryUnauthorizedAccess Category = "unauthorized_access"
+	CategoryLeak               Category = "leak"
+	CategoryLossTheft          Category = "loss_theft"
+	CategoryDoS                Category = "dos"
+	CategoryMisdeliveredMail   Category = "misdelivered_mail"
+	// CategoryPolicyViolation is a violation of the policy found by staff (§7.2(2)): handled
+	// under the plan when it may at once have a serious effect.
+	CategoryPolicyViolation Category = "policy_violation"
+	// CategoryAttackNotice is a notice of an attack (§6.5(2)), which may mean stopping
+	// systems.
+	CategoryAttackNotice Category = "attack_notice"
+	CategoryOther        Category = "other"
+)
+
+var categoryTitles = map[Category]title{
+	CategoryMalware:            {"不正プログラム感染", "Malware infection"},
+	CategoryUnauthorizedAccess: {"不正アクセス", "Unauthorized access"},
+	CategoryLeak:               {"情報漏えい", "Information leak"},
+	CategoryLossTheft:          {"紛失・盗難", "Loss or theft"},
+	CategoryDoS:                {"サービス妨害", "Denial of service"},
+	CategoryMisdeliveredMail:   {"メール誤送信", "Misdelivered mail"},
+	CategoryPolicyViolation:    {"情報セキュリティポリシー違反", "Policy violation"},
+	CategoryAttackNotice:       {"攻撃の予告", "Notice of an attack"},
+	CategoryOther:              {"その他", "Other"},
+}
+
+// Categories lists every category, in a fixed order.
+func Categories() []Category {
+	return []Category{CategoryMalware, CategoryUnauthorizedAccess, CategoryLeak, CategoryLossTheft, CategoryDoS,
+		CategoryMisdeliveredMail, CategoryPolicyViolation, CategoryAttackNotice, CategoryOther}
+}
+
+// ParseCategory returns the category named s exactly.
+func ParseCategory(s string) (Category, error) {
+	if _, ok := categoryTitles[Category(s)]; !ok {
+		return "", fmt.Errorf("parse category %q: unknown category", s)
+	}
+	return Category(s), nil
+}
+
+// Title names the category in Japanese (locale "ja…") or English.
+func (c Category) Title(locale string) string {
+	t, ok := categoryTitles[c]
+	if !ok {
+		return string(c)
+	}
+	if japanese(locale) {
+		return t.ja
+	}
+	return t.en
+}
+
+// A Severity is the department security officer's judgement of an incident at triage.
+type Severity string
+
+// The severities, from least to most serious.
+const (
+	SeverityLow      Severity = "low"
+	SeverityMedium   Severity = "medium"
+	SeverityHigh     Severity = "high"
+	SeverityCritical Severity = "critical"
+)
+
+var severityTitles = map[Severity]title{
+	SeverityLow: {"低", "Low"}, SeverityMedium: {"中", "Medium"}, SeverityHigh: {"高", "High"}, SeverityCritical: {"重大", "Critical"},
+}
+
+// Severities lists the severities from least to most serious.
+func Severities() []Severity {
+	return []Severity{SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical}
+}
+
+// ParseSeverity returns the severity named s exactly.
+func ParseSeverity(s string) (Severity, error) {
+	if _, ok := severityTitles[Severity(s)]; !ok {
+		return "", fmt.Errorf("parse severity %q: want low, medium, high or critical", s)
+	}
+	return Severity(s), nil
+}
+
+// Title names the severity in Japanese or English.
+func (s Severity) Title(locale string) string {
+	t, ok := severityTitles[s]
+	if !ok {
+		return string(s)
+	}
+	if japanese(locale) {
+		return t.ja
+	}
+	return t.en
+}
+
+// AtLeast reports whether s is as serious as other or more.
+func (s Severity) AtLeast(other Severity) bool {
+	return slices.Index(Severities(), s) >= slices.Index(Severities(), other)
+}
+
+// NeedsCISO reports whether an incident goes to the CISO for instructions. The department
+// security officer reports to the CISO "when needed" (必要に応じて, §5.3(1)3, §5.3(2)3);
+// policyflow takes a high or critical incident to be always needed, and anything else
+// when the officer says so.
+func NeedsCISO(s Severity, officerAsks bool) bool {
+	return s.AtLeast(SeverityHigh) || officerAsks
+}
+
+// RunsPlan reports whether the emergency response plan (緊急時対応計画, §7.3(1)) is
+// executed: always for a high or critical incident (a security breach that has happened
+// or may happen), otherwise when the officer judges that it applies. An incident outside
+// the plan is recorded by the officer and closed, with the GISO informed.
+func RunsPlan(s Severity, officerSaysApplies bool) bool {
+	return s.AtLeast(SeverityHigh) || officerSaysApplies
+}
+
+// A PlanStep is one of the measures of the emergency response plan that §7.3(1) names:
+// contact (連絡), evidence preservation (証拠保全), prevention of spread (被害拡大の防止)
+// and recovery (復旧). Recurrence prevention (再発防止) is the root-cause stage of
+// §5.3(3), which follows the steps.
+type PlanStep struct {
+	// Name identifies the step in tasks and records.
+	Name string
+	// TitleJa and TitleEn say what the step's handler is asked to do.
+	TitleJa, TitleEn string
+	// Clause is where the policy asks for the step.
+	Clause string
+	// Phase orders the steps: steps of one phase run side by side, and a phase starts
+	// when the one before it has ended. Contact and evidence come first, then
+	// containment, then recovery.
+	Phase int
+	// Deadline is the default time the handler has, in clock hours: incidents do not
+	// wait for business days.
+	Deadline time.Duration
+	// RemindBefore says how long before the deadline the handler is reminded.
+	RemindBefore []time.Duration
+	// Grace is how long the escalation's recipient has after the deadline.
+	Grace time.Duration
+}
+
+// The plan's step names.
+const (
+	StepContact     = "contact"
+	StepEvidence    = "evidence"
+	StepContainment = "containment"
+	StepRecovery    = "recovery"
+)
+
+// PlanSteps returns the steps of the emergency response plan in order (§7.3(1), (2)3),
+// with their default deadlines. The caller may modify the result.
+func PlanSteps() []PlanStep {
+	return []PlanStep{
+		{Name: StepContact, TitleJa: "関係者への連絡（緊急連絡先）", TitleEn: "Contact those concerned (emergency contact list)",
+			Clause: "7.3(2)1", Phase: 1, Deadline: 2 * time.Hour, RemindBefore: []time.Duration{30 * time.Minute}, Grace: 2 * time.Hour},
+		{Name: StepEvidence, TitleJa: "証拠保全", TitleEn: "Preserve evidence",
+			Clause: "7.3(1)", Phase: 1, Deadline: 4 * time.Hour, RemindBefore: []time.Duration{time.Hour}, Grace: 2 * time.Hour},
+		{Name: StepContainment, TitleJa: "被害拡大の防止", TitleEn: "Contain the damage (prevent its spread)",
+			Clause: "7.3(1)", Phase: 2, Deadline: 4 * time.Hour, RemindBefore: []time.Duration{time.Hour}, Grace: 2 * time.Hour},
+		{Name: StepRecovery, TitleJa: "復旧", TitleEn: "Recover",
+			Clause: "7.3(1)", Phase: 3, Deadline: 72 * time.Hour, RemindBefore: []time.Duration{24 * time.Hour, 4 * time.Hour}, Grace: 24 * time.Hour},
+	}
+}
+
+// Deadlines of the incident's reporting chain, in clock hours. The policy asks for each hop
+// "promptly" (速やかに, §5.3(1)1–2); these are the defaults the town may change.
+const (
+	// TriageDeadline is how long the department security officer has to triage a report.
+	TriageDeadline = time.Hour
+	// CISOInstructionDeadline is how long the CISO has to give instructions before the
+	// GISO acts on own judgement (§2(2)5).
+	CISOInstructionDeadline = 2 * time.Hour
+)
+
+// A DisconnectionStep is one thing to do at once on a device infected, or suspected to be
+// infected, with malware (§6.4(3)7).
+type DisconnectionStep struct {
+	Name             string
+	TitleJa, TitleEn string
+}
+
+// MalwareDisconnection returns the steps of §6.4(3)7 in the policy's order: for a PC, (ア)
+// take the LAN cable out at once; on a wireless connection cut the wireless link or turn
+// the power off at once; if it starts by itself, pull the power cable or take the battery
+// out; for a mobile device, (イ) stop using it and switch it to no communication, or turn
+// it off at once.
+func MalwareDisconnection() []DisconnectionStep {
+	return []DisconnectionStep{
+		{Name: "lan_cable", TitleJa: "（パソコン等）LANケーブルを即時に取り外した",
+			TitleEn: "(PC) The LAN cable was taken out at once"},
+		{Name: "wireless", TitleJa: "（パソコン等・無線接続）無線を切断した、または即時に電源を切った",
+			TitleEn: "(PC on wireless) The wireless link was cut, or the power turned off at once"},
+		{Name: "power", TitleJa: "（意図せず起動する場合）電源ケーブルを抜線した、またはバッテリーを取り外した",
+			TitleEn: "(If it starts by itself) The power cable was pulled or the battery taken out"},
+		{Name: "mobile", TitleJa: "（モバイル端末）直ちに利用を中止し通信を行わない設定にした、または即時に電源を切った",
+			TitleEn: "(Mobile device) Use stopped at once and communication switched off, or the power turned off"},
+	}
+}
+
+// ContainmentChecklist returns the disconnection steps the containment task lists for an
+// incident of category c: those of §6.4(3)7 for malware, none otherwise.
+func ContainmentChecklist(c Category) []DisconnectionStep {
+	if c == CategoryMalware {
+		return MalwareDisconnection()
+	}
+	return nil
+}

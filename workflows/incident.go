@@ -1,0 +1,646 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/policy"
+)
+
+// IncidentInput starts the response to a security incident (§5.3, §7.3). The report itself
+// (description, a resident's contact details) stays in the register; the workflow carries
+// only what decides its course.
+type IncidentInput struct {
+	Header
+	// Source is "staff" (§5.3(1)) or "resident" (§5.3(2), the public window).
+	Source string
+	// ReporterID is the employee who reported; empty for a resident's report.
+	ReporterID string
+	Category   policy.Category
+	SystemIDs  []string
+	// DiscoveredAt is when the reporter noticed the incident; ReceivedAt when policyflow
+	// received the report. Both start the record of the reporting chain.
+	DiscoveredAt, ReceivedAt time.Time
+	Timing                   IncidentTiming
+}
+
+// IncidentTiming holds the deadlines of the incident's human steps. Incidents run on clock
+// hours; only the root-cause stage, which is not an emergency, counts business days. The
+// zero value means DefaultIncidentTiming.
+type IncidentTiming struct {
+	Triage, TriageGrace       Deadline
+	TriageRemind              []time.Duration
+	CISO, CISOGrace           Deadline
+	CISORemind                []time.Duration
+	Record, RecordGrace       Deadline
+	RecordRemind              []time.Duration
+	RootCause, RootCauseGrace Deadline
+	Review, ReviewGrace       Deadline
+	Measure, MeasureGrace     Deadline
+	// RemindBefore is the reminders of the business-day steps.
+	RemindBefore []time.Duration
+	// Plan is the plan's steps; nil means policy.PlanSteps().
+	Plan []policy.PlanStep
+	// MaxRounds bounds how often a stage that nobody completes is asked again.
+	MaxRounds int
+}
+
+// DefaultIncidentTiming gives the officer an hour to triage and the CISO two hours to give
+// instructions, each with as long again for the one it escalates to.
+var DefaultIncidentTiming = IncidentTiming{
+	Triage: Deadline{Clock: policy.TriageDeadline}, TriageGrace: Deadline{Clock: time.Hour},
+	TriageRemind: []time.Duration{30 * time.Minute},
+	CISO:         Deadline{Clock: policy.CISOInstructionDeadline}, CISOGrace: Deadline{Clock: 2 * time.Hour},
+	CISORemind: []time.Duration{time.Hour},
+	Record:     Deadline{Clock: 24 * time.Hour}, RecordGrace: Deadline{Clock: 24 * time.Hour},
+	RecordRemind: []time.Duration{4 * time.Hour},
+	RootCause:    Deadline{BusinessDays: 5}, RootCauseGrace: Deadline{BusinessDays: 3},
+	Review: Deadline{BusinessDays: 3}, ReviewGrace: Deadline{BusinessDays: 2},
+	Measure: Deadline{BusinessDays: 20}, MeasureGrace: Deadline{BusinessDays: 5},
+	RemindBefore: []time.Duration{48 * time.Hour, 4 * time.Hour},
+	MaxRounds:    5,
+}
+
+// Choices offered on the incident's tasks (besides ChoiceDone and ChoiceReturn).
+const (
+	ChoiceRecord   = "record"
+	ChoiceInstruct = "instruct"
+	ChoiceSubmit   = "submit"
+	ChoiceAccept   = "accept"
+)
+
+// MaxMeasures is how many recurrence-prevention measures one root-cause record names.
+const MaxMeasures = 3
+
+// Final statuses of an incident.
+const (
+	IncidentClosed             = "closed"
+	IncidentMeasuresIncomplete = "measures_incomplete"
+	IncidentRootCauseMissing   = "root_cause_missing"
+)
+
+// incident is one incident's run: the process, its roster and its record of hops.
+type incident struct {
+	*process
+	in    IncidentInput
+	t     IncidentTiming
+	r     activities.Roster
+	setup activities.IncidentSetup
+	hops  int
+}
+
+// IncidentWorkflow runs the response to one security incident, from report to closure.
+//
+//  1. The department security officer (the GISO's office for a resident's report, or when
+//     the department has none) triages at once: severity, whether the emergency response
+//     plan applies, whether the CISO is to be told, who handles each step. The GISO and
+//     the system's manager are told of the report (§5.3(1)2).
+//  2. High and critical incidents, and any the officer chooses, go to the CISO for
+//     instructions (§5.3(1)3). When the CISO does not answer in time the task escalates to
+//     the GISO, who decides on own judgement (§2(2)5); the record says so.
+//  3. Outside the plan (low severity, or medium without it) the officer records what was
+//     done and the incident closes; the GISO is told.
+//  4. Under the plan (§7.3): contact and evidence preservation side by side, then
+//     containment (for malware with the disconnection steps of §6.4(3)7), then recovery.
+//  5. Root cause (§5.3(3)): the GISO submits the cause and the measures, the CISO accepts
+//     or returns the record, and each measure is a task to completion. Then it closes.
+//
+// Every hop of the reporting chain is recorded with its time (RecordIncidentHop).
+func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (Result, error) {
+	p, err := begin(ctx, in.Header)
+	if err != nil {
+		return Result{}, err
+	}
+	x := &incident{process: p, in: in, t: in.Timing}
+	if x.t.Triage == (Deadline{}) {
+		x.t = DefaultIncidentTiming
+	}
+	if x.t.Plan == nil {
+		x.t.Plan = policy.PlanSteps()
+	}
+	if x.t.MaxRounds <= 0 {
+		x.t.MaxRounds = DefaultIncidentTiming.MaxRounds
+	}
+	res, err := x.respond(ctx)
+	if err != nil {
+		return p.end(ctx, err)
+	}
+	return res, nil
+}
+
+func (x *incident) respond(ctx workflow.Context) (Result, error) {
+	var err error
+	if x.setup, err = get[activities.IncidentSetup](ctx, x.process, "Register the incident's report and look up the department's members and the emergency contacts",
+		acts.RegisterIncident, activities.IncidentRef{ProcessID: x.id, Department: x.department, Category: string(x.in.Category)}); err != nil {
+		return Result{}, err
+	}
+	if x.r, err = get[activities.Roster](ctx, x.process, "Look up the CISO, GISO, department officer and system managers",
+		acts.ResolveRoster, activities.RosterRequest{DepartmentID: x.department, SystemIDs: x.in.SystemIDs}); err != nil {
+		return Result{}, err
+	}
+	if !x.in.DiscoveredAt.IsZero() {
+		if err := x.hopAt(ctx, x.in.DiscoveredAt, "discovered", x.in.ReporterID, "discovered by the reporter"); err != nil {
+			return Result{}, err
+		}
+	}
+	received := x.in.ReceivedAt
+	if received.IsZero() {
+		received = x.now(ctx)
+	}
+	if err := x.hopAt(ctx, received, "received", x.in.ReporterID, "report received from "+x.in.Source); err != nil {
+		return Result{}, err
+	}
+
+	// 1. Triage, at once, by the department's officer (the GISO's office for residents).
+	triager, triagerRole := x.r.DISO, policy.RoleDISO
+	if x.in.Source == models.IncidentFromResident || triager == "" {
+		triager, triagerRole = x.r.GISO, policy.RoleGISO
+	}
+	if err := x.setStage(ctx, "triage", "triage", fmt.Sprintf("reported (%s); waiting for the %s's triage (§5.3(1)2)", x.in.Category, triagerRole)); err != nil {
+		return Result{}, err
+	}
+	if err := x.tellReported(ctx, triager, received); err != nil {
+		return Result{}, err
+	}
+	tri, err := x.triage(ctx, triager, triagerRole)
+	if err != nil {
+		return Result{}, err
+	}
+
+	// 2. The CISO's instructions when needed, or the GISO's own judgement (§2(2)5).
+	if policy.NeedsCISO(tri.severity, tri.askCISO) {
+		if err := x.cisoInstruction(ctx); err != nil {
+			return Result{}, err
+		}
+	}
+
+	// 3. Outside the plan: the officer records what was done, and it closes.
+	if !policy.RunsPlan(tri.severity, tri.plan) {
+		return x.recordAndClose(ctx, tri, triager, triagerRole)
+	}
+
+	// 4. The plan's steps, phase by phase (§7.3).
+	if err := x.runPlan(ctx, tri); err != nil {
+		return Result{}, err
+	}
+
+	// 5. Root cause and recurrence prevention (§5.3(3)).
+	return x.rootCause(ctx, tri)
+}
+
+// triageResult is the officer's judgement.
+type triageResult struct {
+	severity      policy.Severity
+	plan, askCISO bool
+	handlers      map[string]string
+	decider       string
+}
+
+// hopAt records a hop of the reporting chain at a given time.
+func (x *incident) hopAt(ctx workflow.Context, at time.Time, hop, actor, note string) error {
+	x.hops++
+	who := ""
+	if actor != "" {
+		who = " (" + actor + ")"
+	}
+	return x.run(ctx, fmt.Sprintf("Record hop %q%s at %s", hop, who, x.stamp(at)), acts.RecordIncidentHop,
+		activities.IncidentHop{ProcessID: x.id, Seq: x.hops, Hop: hop, ActorID: actor, Note: note, At: at.UTC()})
+}
+
+// hop records a hop of the reporting chain now.
+func (x *incident) hop(ctx workflow.Context, hop, actor, note string) error {
+	return x.hopAt(ctx, x.now(ctx), hop, actor, note)
+}
+
+// tellReported tells the GISO and the systems' managers of the report (§5.3(1)2).
+func (x *incident) tellReported(ctx workflow.Context, triager string, received time.Time) error {
+	var to []string
+	for _, id := range append([]string{x.r.GISO}, x.r.ISMs...) {
+		if id != "" && id != triager && !slices.Contains(to, id) {
+			to = append(to, id)
+		}
+	}
+	for _, id := range to {
+		role := policy.RoleISM
+		if id == x.r.GISO {
+			role = policy.RoleGISO
+		}
+		if err := x.run(ctx, fmt.Sprintf("Tell the %s (%s) of the report (§5.3(1)2)", role, id), acts.SendNotice, activities.Notice{
+			Key: x.id + "/reported/" + id, ProcessID: x.id, RecipientID: id, Kind: activities.NoticeIncidentReported,
+			Params: map[string]string{"category": x.in.Category.Title("ja") + " / " + x.in.Category.Title("en"),
+				"received_at": x.stamp(received), "triage_by": triager},
+		}); err != nil {
+			return err
+		}
+		if err := x.hop(ctx, string(role)+"_notified", id, "told of the report"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var yesNo = []activities.Option{
+	{Value: "yes", Label: activities.Text{Ja: "はい", En: "Yes"}},
+	{Value: "no", Label: activities.Text{Ja: "いいえ", En: "No"}},
+}
+
+// handlerOptions are the people an officer may name for a step: the default role, the
+// department's members, the GISO and the systems' managers.
+func (x *incident) handlerOptions() []activities.Option {
+	ids := slices.Clone(x.setup.Members)
+	for _, id := range append([]string{x.r.GISO, x.r.DISO}, x.r.ISMs...) {
+		if id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	opts := []activities.Option{{Value: "default", Label: activities.Text{Ja: "既定の担当（役割による）", En: "Default (by role)"}}}
+	for _, id := range ids {
+		opts = append(opts, activities.Option{Value: id, Label: activities.Text{Ja: id, En: id}})
+	}
+	return opts
+}
+
+// triage asks the officer for severity, whether the plan applies, whether to tell the CISO
+// and who handles each step. Nobody triaging in time is taken as high severity.
+func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role) (triageResult, error) {
+	sev := make([]activities.Option, 0, 4)
+	for _, s := range policy.Severities() {
+		sev = append(sev, activities.Option{Value: string(s), Label: activities.Text{Ja: s.Title("ja"), En: s.Title("en")}})
+	}
+	form := []activities.Field{
+		{Name: "severity", Kind: activities.FieldSelect, Required: true, Options: sev,
+			Label: activities.Text{Ja: "重大度", En: "Severity"}},
+		{Name: "plan", Kind: activities.FieldSelect, Required: true, Options: yesNo,
+			Label: activities.Text{Ja: "緊急時対応計画を適用する（高・重大は常に適用）", En: "The emergency response plan applies (always for high and critical)"}},
+		{Name: "ciso", Kind: activities.FieldSelect, Required: true, Options: yesNo,
+			Label: activities.Text{Ja: "CISOに報告し指示を仰ぐ（高・重大は常に）", En: "Report to the CISO for instructions (always for high and critical)"}},
+	}
+	opts := x.handlerOptions()
+	for _, s := range x.t.Plan {
+		form = append(form, activities.Field{Name: "handler_" + s.Name, Kind: activities.FieldSelect, Options: opts,
+			Label: activities.Text{Ja: "担当者：" + s.TitleJa, En: "Handler: " + s.TitleEn}})
+	}
+	form = append(form, activities.Field{Name: "notes", Kind: activities.FieldTextarea, Label: activities.Text{Ja: "所見", En: "Notes"}})
+	escalate, escRole := x.r.GISO, policy.RoleGISO
+	if triager == x.r.GISO {
+		escalate, escRole = x.r.CISO, policy.RoleCISO
+	}
+	if err := x.hop(ctx, "triage_requested", triager, "triage asked of the "+string(role)); err != nil {
+		return triageResult{}, err
+	}
+	d, err := x.ask(ctx, Step{
+		Name:     "triage",
+		Title:    activities.Text{Ja: "情報セキュリティインシデントの判定（重大度・計画の適用・担当者）", En: "Triage a security incident (severity, plan, handlers)"},
+		Assignee: triager, AssigneeRole: role, Choices: []string{ChoiceRecord}, Form: form,
+		Deadline: x.t.Triage, RemindBefore: x.t.TriageRemind, EscalateTo: escalate, EscalateToRole: escRole, Grace: x.t.TriageGrace,
+	})
+	if err != nil {
+		return triageResult{}, err
+	}
+	if d.TimedOut {
+		res := triageResult{severity: policy.SeverityHigh, plan: true, askCISO: true, handlers: map[string]string{}}
+		if err := x.hop(ctx, "triage_overdue", "", "nobody triaged in time: handled as high severity"); err != nil {
+			return res, err
+		}
+		return res, x.setStage(ctx, "responding", "triage_overdue", "nobody triaged by the deadline: handled as high severity under the plan")
+	}
+	s, err := policy.ParseSeverity(d.Values["severity"])
+	if err != nil { // the validator admitted only the options
+		s = policy.SeverityHigh
+	}
+	res := triageResult{severity: s, plan: d.Values["plan"] == "yes", askCISO: d.Values["ciso"] == "yes", handlers: map[string]string{}, decider: d.DeciderID}
+	for _, st := range x.t.Plan {
+		if v := d.Values["handler_"+st.Name]; v != "" && v != "default" {
+			res.handlers[st.Name] = v
+		}
+	}
+	return res, x.hop(ctx, "triaged", d.DeciderID, fmt.Sprintf("severity %s, plan %t, CISO asked %t", s, policy.RunsPlan(s, res.plan), policy.NeedsCISO(s, res.askCISO)))
+}
+
+// cisoInstruction asks the CISO for instructions. When the CISO does not answer by the
+// deadline the task escalates to the GISO, who may decide on own judgement (§2(2)5); the
+// register's timeline and hops say which of them decided.
+func (x *incident) cisoInstruction(ctx workflow.Context) error {
+	if err := x.setStage(ctx, "ciso_instruction", "ciso_instruction", "reported to the CISO for instructions (§5.3(1)3)"); err != nil {
+		return err
+	}
+	if err := x.hop(ctx, "ciso_asked", x.r.CISO, "instructions asked of the CISO"); err != nil {
+		return err
+	}
+	d, err := x.ask(ctx, Step{
+		Name:     "ciso_instruction",
+		Title:    activities.Text{Ja: "情報セキュリティインシデントへの対応の指示", En: "Give instructions on a security incident"},
+		Assignee: x.r.CISO, AssigneeRole: policy.RoleCISO, Choices: []string{ChoiceInstruct},
+		Form: []activities.Field{{Name: "instructions", Kind: activities.FieldTextarea, Required: true,
+			Label: activities.Text{Ja: "指示内容", En: "Instructions"}}},
+		Deadline: x.t.CISO, RemindBefore: x.t.CISORemind, EscalateTo: x.r.GISO, EscalateToRole: policy.RoleGISO, Grace: x.t.CISOGrace,
+	})
+	switch {
+	case err != nil:
+		return err
+	case d.TimedOut:
+		if err := x.hop(ctx, "ciso_unanswered", "", "neither the CISO nor the GISO gave instructions in time"); err != nil {
+			return err
+		}
+		return x.setStage(ctx, "responding", "ciso_unanswered", "neither the CISO nor the GISO gave instructions in time: the plan runs on the officer's triage")
+	case d.DeciderID != x.r.CISO:
+		if err := x.hop(ctx, "giso_own_judgement", d.DeciderID, "the CISO did not answer in time; the GISO decided on own judgement (§2(2)5)"); err != nil {
+			return err
+		}
+		return x.setStage(ctx, "responding", "giso_judgement", fmt.Sprintf("the CISO (%s) did not answer in time: the GISO (%s) decided on own judgement (§2(2)5)", x.r.CISO, d.DeciderID))
+	}
+	if err := x.hop(ctx, "ciso_instructed", d.DeciderID, "the CISO gave instructions"); err != nil {
+		return err
+	}
+	return x.setStage(ctx, "responding", "ciso_instructed", "the CISO gave instructions")
+}
+
+// recordAndClose is the path outside the plan: the officer records what was done, the
+// incident closes and the GISO is told.
+func (x *incident) recordAndClose(ctx workflow.Context, tri triageResult, triager string, role policy.Role) (Result, error) {
+	if err := x.setStage(ctx, "recording", "record", fmt.Sprintf("severity %s, outside the plan: the %s records what was done", tri.severity, role)); err != nil {
+		return Result{}, err
+	}
+	escalate, escRole := x.r.GISO, policy.RoleGISO
+	if triager == x.r.GISO {
+		escalate, escRole = x.r.CISO, policy.RoleCISO
+	}
+	d, err := x.ask(ctx, Step{
+		Name:     "record",
+		Title:    activities.Text{Ja: "情報セキュリティインシデントの対応記録", En: "Record what was done about a security incident"},
+		Assignee: triager, AssigneeRole: role, Choices: []string{ChoiceRecord},
+		Form: []activities.Field{
+			{Name: "actions", Kind: activities.FieldTextarea, Required: true, Label: activities.Text{Ja: "対応内容", En: "What was done"}},
+			{Name: "cause", Kind: activities.FieldTextarea, Label: activities.Text{Ja: "原因", En: "Cause"}},
+		},
+		Deadline: x.t.Record, RemindBefore: x.t.RecordRemind, EscalateTo: escalate, EscalateToRole: escRole, Grace: x.t.RecordGrace,
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	how := "the officer recorded what was done"
+	if d.TimedOut {
+		how = "nobody recorded what was done in time"
+	} else if err := x.hop(ctx, "recorded", d.DeciderID, "what was done is recorded"); err != nil {
+		return Result{}, err
+	}
+	if err := x.tellClosed(ctx, tri.severity, how); err != nil {
+		return Result{}, err
+	}
+	if err := x.hop(ctx, "closed", "", how); err != nil {
+		return Result{}, err
+	}
+	return x.finish(ctx, IncidentClosed, fmt.Sprintf("severity %s, outside the plan: %s; the GISO is told", tri.severity, how))
+}
+
+// tellClosed tells the GISO that the incident closed.
+func (x *incident) tellClosed(ctx workflow.Context, sev policy.Severity, how string) error {
+	return x.run(ctx, fmt.Sprintf("Tell the GISO (%s) that the incident is closed", x.r.GISO), acts.SendNotice, activities.Notice{
+		Key: x.id + "/closed/" + x.r.GISO, ProcessID: x.id, RecipientID: x.r.GISO, Kind: activities.NoticeIncidentClosed,
+		Params: map[string]string{"severity": sev.Title("ja") + " / " + sev.Title("en"), "how": how},
+	})
+}
+
+// handlerFor is who handles a plan step: the officer's choice, or by role: the GISO, who
+// keeps the contact network (§2(2)7), contacts; the system's manager (or the department's
+// officer) does the rest.
+func (x *incident) handlerFor(step string, tri triageResult) (string, policy.Role) {
+	if id, ok := tri.handlers[step]; ok {
+		return id, policy.RoleStaff
+	}
+	switch {
+	case step == policy.StepContact && x.r.GISO != "":
+		return x.r.GISO, policy.RoleGISO
+	case len(x.r.ISMs) > 0:
+		return x.r.ISMs[0], policy.RoleISM
+	case x.r.DISO != "":
+		return x.r.DISO, policy.RoleDISO
+	}
+	return x.r.GISO, policy.RoleGISO
+}
+
+// planStep builds the task of one step of the plan.
+func (x *incident) planStep(s policy.PlanStep, tri triageResult) Step {
+	who, role := x.handlerFor(s.Name, tri)
+	escalate, escRole := x.r.GISO, policy.RoleGISO
+	if who == x.r.GISO {
+		escalate, escRole = x.r.CISO, policy.RoleCISO
+	}
+	var form []activities.Field
+	done := []activities.Option{
+		{Value: "done", Label: activities.Text{Ja: "実施した", En: "Done"}},
+		{Value: "not_applicable", Label: activities.Text{Ja: "該当しない", En: "Not applicable"}},
+	}
+	switch s.Name {
+	case policy.StepContact:
+		for _, id := range x.setup.Contacts {
+			form = append(form, activities.Field{Name: "contact_" + id, Kind: activities.FieldSelect, Required: true,
+				Label: activities.Text{Ja: "連絡先 " + id, En: "Contact " + id},
+				Options: []activities.Option{
+					{Value: "contacted", Label: activities.Text{Ja: "連絡した", En: "Contacted"}},
+					{Value: "unreachable", Label: activities.Text{Ja: "連絡がつかない", En: "Unreachable"}},
+					{Value: "not_needed", Label: activities.Text{Ja: "不要", En: "Not needed"}},
+				}})
+		}
+	case policy.StepContainment:
+		for _, d := range policy.ContainmentChecklist(x.in.Category) {
+			form = append(form, activities.Field{Name: "disconnect_" + d.Name, Kind: activities.FieldSelect, Required: true,
+				Label: activities.Text{Ja: d.TitleJa + "（§6.4(3)7）", En: d.TitleEn + " (§6.4(3)7)"}, Options: done})
+		}
+	}
+	form = append(form, activities.Field{Name: "actions", Kind: activities.FieldTextarea, Label: activities.Text{Ja: "実施内容", En: "What was done"}})
+	return Step{
+		Name:     s.Name,
+		Title:    activities.Text{Ja: "緊急時対応：" + s.TitleJa, En: "Emergency response: " + s.TitleEn},
+		Assignee: who, AssigneeRole: role, Choices: []string{ChoiceDone}, Form: form,
+		Deadline: Deadline{Clock: s.Deadline}, RemindBefore: s.RemindBefore,
+		EscalateTo: escalate, EscalateToRole: escRole, Grace: Deadline{Clock: s.Grace},
+	}
+}
+
+// runPlan runs the plan's steps phase by phase; the steps of a phase run side by side.
+// A step nobody confirms is recorded as overdue, and the plan goes on.
+func (x *incident) runPlan(ctx workflow.Context, tri triageResult) error {
+	phases := map[int][]policy.PlanStep{}
+	var order []int
+	for _, s := range x.t.Plan {
+		if _, ok := phases[s.Phase]; !ok {
+			order = append(order, s.Phase)
+		}
+		phases[s.Phase] = append(phases[s.Phase], s)
+	}
+	slices.Sort(order)
+	for _, ph := range order {
+		var names []string
+		steps := make([]Step, 0, len(phases[ph]))
+		for _, s := range phases[ph] {
+			names = append(names, s.Name)
+			steps = append(steps, x.planStep(s, tri))
+		}
+		if err := x.setStage(ctx, "responding", strings.Join(names, "+"), fmt.Sprintf("emergency response plan (§7.3): %s", strings.Join(names, ", "))); err != nil {
+			return err
+		}
+		ds, err := x.askAll(ctx, steps...)
+		if err != nil {
+			return err
+		}
+		for i, d := range ds {
+			if d.TimedOut {
+				if err := x.hop(ctx, names[i]+"_overdue", "", "nobody confirmed the step in time"); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := x.hop(ctx, names[i]+"_done", d.DeciderID, "step done"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// rootCause runs §5.3(3): the GISO records the cause and the measures, the CISO accepts or
+// returns the record, and each measure is tracked to completion.
+func (x *incident) rootCause(ctx workflow.Context, tri triageResult) (Result, error) {
+	var owners []string
+	accepted := false
+	for round := 1; round <= x.t.MaxRounds && !accepted; round++ {
+		if err := x.setStage(ctx, "root_cause", "root_cause", fmt.Sprintf("round %d: the GISO investigates the cause with the department and proposes measures (§5.3(3)1)", round)); err != nil {
+			return Result{}, err
+		}
+		form := []activities.Field{{Name: "cause", Kind: activities.FieldTextarea, Required: true, Label: activities.Text{Ja: "原因", En: "Cause"}}}
+		opts := x.handlerOptions()[1:]
+		for i := 1; i <= MaxMeasures; i++ {
+			form = append(form,
+				activities.Field{Name: fmt.Sprintf("measure_%d", i), Kind: activities.FieldTextarea, Required: i == 1,
+					Label: activities.Text{Ja: fmt.Sprintf("再発防止策 %d", i), En: fmt.Sprintf("Measure %d", i)}},
+				activities.Field{Name: fmt.Sprintf("owner_%d", i), Kind: activities.FieldSelect, Required: i == 1, Options: opts,
+					Label: activities.Text{Ja: fmt.Sprintf("再発防止策 %d の担当者", i), En: fmt.Sprintf("Owner of measure %d", i)}})
+		}
+		d, err := x.ask(ctx, Step{
+			Name:     "root_cause",
+			Title:    activities.Text{Ja: "インシデントの原因究明と再発防止策の報告", En: "Report the incident's root cause and recurrence prevention"},
+			Assignee: x.r.GISO, AssigneeRole: policy.RoleGISO, Choices: []string{ChoiceSubmit}, Form: form,
+			Deadline: x.t.RootCause, RemindBefore: x.t.RemindBefore, EscalateTo: x.r.CISO, EscalateToRole: policy.RoleCISO, Grace: x.t.RootCauseGrace,
+		})
+		if err != nil {
+			return Result{}, err
+		}
+		if d.TimedOut {
+			if err := x.hop(ctx, "root_cause_overdue", "", fmt.Sprintf("round %d: no root-cause record in time", round)); err != nil {
+				return Result{}, err
+			}
+			continue
+		}
+		owners = owners[:0]
+		for i := 1; i <= MaxMeasures; i++ {
+			if o := d.Values[fmt.Sprintf("owner_%d", i)]; o != "" {
+				owners = append(owners, o)
+			}
+		}
+		if err := x.hop(ctx, "root_cause_reported", d.DeciderID, fmt.Sprintf("round %d: root cause and %d measures reported to the CISO", round, len(owners))); err != nil {
+			return Result{}, err
+		}
+		if err := x.setStage(ctx, "root_cause", "root_cause_review", fmt.Sprintf("round %d: the CISO checks the root-cause record (§5.3(3)2)", round)); err != nil {
+			return Result{}, err
+		}
+		r, err := x.ask(ctx, Step{
+			Name:     "root_cause_review",
+			Title:    activities.Text{Ja: "原因究明と再発防止策の確認・指示", En: "Check the root cause and order the measures"},
+			Assignee: x.r.CISO, AssigneeRole: policy.RoleCISO, Choices: []string{ChoiceAccept, ChoiceReturn},
+			Form:     []activities.Field{{Name: "instructions", Kind: activities.FieldTextarea, Label: activities.Text{Ja: "指示・差戻しの理由", En: "Instructions, or why it is returned"}}},
+			Deadline: x.t.Review, RemindBefore: x.t.RemindBefore, EscalateTo: x.r.GISO, EscalateToRole: policy.RoleGISO, Grace: x.t.ReviewGrace,
+		})
+		if err != nil {
+			return Result{}, err
+		}
+		switch {
+		case r.TimedOut:
+			if err := x.hop(ctx, "root_cause_review_overdue", "", fmt.Sprintf("round %d: the record was not checked in time; it is asked for again", round)); err != nil {
+				return Result{}, err
+			}
+		case r.Choice == ChoiceReturn:
+			if err := x.hop(ctx, "root_cause_returned", r.DeciderID, fmt.Sprintf("round %d: returned for more", round)); err != nil {
+				return Result{}, err
+			}
+		default:
+			accepted = true
+			note := "the CISO accepted the record and ordered the measures"
+			if r.DeciderID != x.r.CISO {
+				note = "the CISO did not answer in time; the GISO accepted on own judgement (§2(2)5)"
+			}
+			if err := x.hop(ctx, "root_cause_accepted", r.DeciderID, note); err != nil {
+				return Result{}, err
+			}
+		}
+	}
+	if !accepted {
+		return x.finish(ctx, IncidentRootCauseMissing, fmt.Sprintf("no accepted root-cause record after %d rounds", x.t.MaxRounds))
+	}
+	return x.measures(ctx, tri, owners)
+}
+
+// measures tracks each recurrence-prevention measure as a task to completion; a measure
+// not done in time is asked again, up to MaxRounds.
+func (x *incident) measures(ctx workflow.Context, tri triageResult, owners []string) (Result, error) {
+	open := make([]int, len(owners))
+	for i := range owners {
+		open[i] = i + 1
+	}
+	for round := 1; round <= x.t.MaxRounds && len(open) > 0; round++ {
+		if err := x.setStage(ctx, "measures", "measures", fmt.Sprintf("round %d: %d recurrence-prevention measures in progress", round, len(open))); err != nil {
+			return Result{}, err
+		}
+		steps := make([]Step, 0, len(open))
+		for _, n := range open {
+			who := owners[n-1]
+			escalate, escRole := x.r.GISO, policy.RoleGISO
+			if who == x.r.GISO {
+				escalate, escRole = x.r.CISO, policy.RoleCISO
+			}
+			steps = append(steps, Step{
+				Name:     fmt.Sprintf("measure_%d", n),
+				Title:    activities.Text{Ja: fmt.Sprintf("再発防止策 %d の実施", n), En: fmt.Sprintf("Carry out recurrence-prevention measure %d", n)},
+				Assignee: who, AssigneeRole: policy.RoleStaff, Choices: []string{ChoiceDone},
+				Form:     []activities.Field{{Name: "result", Kind: activities.FieldTextarea, Label: activities.Text{Ja: "実施結果", En: "Result"}}},
+				Deadline: x.t.Measure, RemindBefore: x.t.RemindBefore, EscalateTo: escalate, EscalateToRole: escRole, Grace: x.t.MeasureGrace,
+			})
+		}
+		ds, err := x.askAll(ctx, steps...)
+		if err != nil {
+			return Result{}, err
+		}
+		var still []int
+		for i, d := range ds {
+			n := open[i]
+			if d.TimedOut {
+				still = append(still, n)
+				if err := x.hop(ctx, fmt.Sprintf("measure_%d_overdue", n), "", "not done in time; asked again"); err != nil {
+					return Result{}, err
+				}
+				continue
+			}
+			if err := x.hop(ctx, fmt.Sprintf("measure_%d_done", n), d.DeciderID, "measure done"); err != nil {
+				return Result{}, err
+			}
+		}
+		open = still
+	}
+	if len(open) > 0 {
+		return x.finish(ctx, IncidentMeasuresIncomplete, fmt.Sprintf("%d measures not done after %d rounds", len(open), x.t.MaxRounds))
+	}
+	if err := x.tellClosed(ctx, tri.severity, "plan executed, root cause accepted, measures done"); err != nil {
+		return Result{}, err
+	}
+	if err := x.hop(ctx, "closed", "", "measures done"); err != nil {
+		return Result{}, err
+	}
+	return x.finish(ctx, IncidentClosed, fmt.Sprintf("severity %s: plan executed, root cause accepted, %d measures done", tri.severity, len(owners)))
+}

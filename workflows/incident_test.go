@@ -1,0 +1,430 @@
+package workflows_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/policy"
+	"github.com/policyflow/policyflow/workflows"
+)
+
+const incID = "INC-TEST"
+
+func incTask(step string, n int) string {
+	return incID + "/" + step + "/" + string(rune('0'+n))
+}
+
+// incidentRegister is the fake register of the exception tests, with the incident's own
+// activities added: the report's registration and the hops of the reporting chain.
+type incidentRegister struct {
+	*register
+	hops []activities.IncidentHop
+}
+
+func newIncidentRegister(t *testing.T, start time.Time) *incidentRegister {
+	r := &incidentRegister{register: newRegister(t, start)}
+	r.env.RegisterWorkflow(workflows.IncidentWorkflow)
+	r.env.RegisterActivityWithOptions(func(context.Context, activities.IncidentRef) (activities.IncidentSetup, error) {
+		return activities.IncidentSetup{Members: []string{"D1", "S1"}, Contacts: []string{"police", "vendor"}}, nil
+	}, activity.RegisterOptions{Name: "RegisterIncident"})
+	r.env.RegisterActivityWithOptions(func(_ context.Context, h activities.IncidentHop) error {
+		r.lock(func() { r.hops = append(r.hops, h) })
+		return nil
+	}, activity.RegisterOptions{Name: "RecordIncidentHop"})
+	return r
+}
+
+// decide sends a decision with form values at a workflow time.
+func (r *incidentRegister) decide(at time.Time, task, choice, by string, values map[string]string) *updateResult {
+	res := &updateResult{}
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(workflows.UpdateDecide, fmt.Sprintf("%s|%s|%s|%s", task, by, choice, at.Format(time.RFC3339)), &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { res.rejected = err },
+			OnAccept:   func() { res.accepted = true },
+			OnComplete: func(v any, err error) { res.value, res.err = v, err },
+		}, workflows.DecideRequest{TaskID: task, Choice: choice, DeciderID: by, Values: values, RequestID: "req-" + task + "-" + by, DecidedAt: at.UTC()})
+	}, at.Sub(r.env.Now()))
+	return res
+}
+
+func (r *incidentRegister) start(in workflows.IncidentInput) workflows.Result {
+	r.t.Helper()
+	in.Header = workflows.Header{ProcessID: incID, Kind: "incident", Department: "residents", TimeZone: "Asia/Tokyo"}
+	if in.Source == "" {
+		in.Source = "staff"
+	}
+	if in.Category == "" {
+		in.Category = policy.CategoryLeak
+	}
+	in.ReceivedAt = r.env.Now()
+	in.DiscoveredAt = r.env.Now().Add(-30 * time.Minute)
+	r.env.ExecuteWorkflow(workflows.IncidentWorkflow, in)
+	if !r.env.IsWorkflowCompleted() {
+		r.t.Fatal("workflow did not complete")
+	}
+	if err := r.env.GetWorkflowError(); err != nil {
+		r.t.Fatalf("workflow failed: %v", err)
+	}
+	var res workflows.Result
+	if err := r.env.GetWorkflowResult(&res); err != nil {
+		r.t.Fatal(err)
+	}
+	return res
+}
+
+func (r *incidentRegister) hopNames() []string {
+	var out []string
+	for _, h := range r.hops {
+		out = append(out, h.Hop)
+	}
+	return out
+}
+
+func (r *incidentRegister) hop(name string) (activities.IncidentHop, bool) {
+	for _, h := range r.hops {
+		if h.Hop == name {
+			return h, true
+		}
+	}
+	return activities.IncidentHop{}, false
+}
+
+func (r *incidentRegister) openedTask(id string) (opened, bool) {
+	for _, o := range r.opened {
+		if o.spec.ID == id {
+			return o, true
+		}
+	}
+	return opened{}, false
+}
+
+func triageValues(sev, plan, ciso string) map[string]string {
+	return map[string]string{"severity": sev, "plan": plan, "ciso": ciso}
+}
+
+var contacted = map[string]string{"contact_police": "contacted", "contact_vendor": "not_needed"}
+
+// afterTriage decides the plan's steps, the root cause, its acceptance and one measure,
+// each ten minutes after the one before, from from.
+func (r *incidentRegister) planToClosure(from time.Time, ciso string) {
+	at := func(n int) time.Time { return from.Add(time.Duration(n) * 10 * time.Minute) }
+	r.decide(at(1), incTask("contact", 1), "done", "G1", contacted)
+	r.decide(at(1), incTask("evidence", 1), "done", "I1", nil)
+	r.decide(at(2), incTask("containment", 1), "done", "I1", nil)
+	r.decide(at(3), incTask("recovery", 1), "done", "I1", nil)
+	r.decide(at(4), incTask("root_cause", 1), "submit", "G1", map[string]string{"owner_1": "D1"})
+	r.decide(at(5), incTask("root_cause_review", 1), "accept", ciso, nil)
+	r.decide(at(6), incTask("measure_1", 1), "done", "D1", nil)
+}
+
+func TestIncidentHighRunsPlanToClosure(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("high", "no", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("ciso_instruction", 1), "instruct", "C1", nil)
+	r.planToClosure(monday.Add(20*time.Minute), "C1")
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}})
+
+	equal(t, "status", res.Status, "closed")
+	want := []string{"triage/triage", "ciso_instruction/ciso_instruction", "responding/ciso_instructed",
+		"responding/contact+evidence", "responding/containment", "responding/recovery",
+		"root_cause/root_cause", "root_cause/root_cause_review", "measures/measures", "closed/closed"}
+	if !slices.Equal(r.stageNames(), want) {
+		t.Errorf("stages = %v\nwant %v", r.stageNames(), want)
+	}
+	// The officer triages on clock hours: an hour, from the moment of the report.
+	tri, _ := r.openedTask(incTask("triage", 1))
+	equal(t, "triage assignee", tri.spec.AssigneeID, "D1")
+	equal(t, "triage due", tri.spec.DueAt.In(tokyo), monday.Add(time.Hour))
+	equal(t, "triage opened at once", tri.at, monday)
+	// The GISO and the system managers are told at once (§5.3(1)2).
+	var told []string
+	for _, n := range r.notices {
+		if n.kind == activities.NoticeIncidentReported {
+			told = append(told, n.to)
+			equal(t, "told at", n.at, monday)
+		}
+	}
+	if !slices.Equal(told, []string{"G1", "I1", "I2"}) {
+		t.Errorf("told of the report: %v", told)
+	}
+	// Contact and evidence open side by side, containment after both, recovery last.
+	c, _ := r.openedTask(incTask("contact", 1))
+	e, _ := r.openedTask(incTask("evidence", 1))
+	k, _ := r.openedTask(incTask("containment", 1))
+	equal(t, "contact and evidence together", c.at, e.at)
+	equal(t, "containment after", k.at, monday.Add(30*time.Minute))
+	equal(t, "contact handled by the GISO", c.spec.AssigneeID, "G1")
+	equal(t, "evidence handled by the system manager", e.spec.AssigneeID, "I1")
+	equal(t, "contact due in 2 h", c.spec.DueAt.Sub(c.at), 2*time.Hour)
+	equal(t, "contact list fields", len(c.spec.Form), 3)
+	equal(t, "no malware checklist for a leak", len(k.spec.Form), 1)
+	// Every hop of the chain is recorded with its time.
+	for _, h := range []string{"discovered", "received", "giso_notified", "ism_notified", "triage_requested", "triaged", "ciso_asked",
+		"ciso_instructed", "contact_done", "evidence_done", "containment_done", "recovery_done", "root_cause_reported", "root_cause_accepted", "measure_1_done", "closed"} {
+		if _, ok := r.hop(h); !ok {
+			t.Errorf("hop %q not recorded; hops = %v", h, r.hopNames())
+		}
+	}
+	d, _ := r.hop("discovered")
+	equal(t, "discovered at", d.At.In(tokyo), monday.Add(-30*time.Minute))
+	tr, _ := r.hop("triaged")
+	equal(t, "triaged at", tr.At.In(tokyo), monday.Add(10*time.Minute))
+	equal(t, "triaged by", tr.ActorID, "D1")
+	m, _ := r.openedTask(incTask("measure_1", 1))
+	equal(t, "measure owner", m.spec.AssigneeID, "D1")
+}
+
+func TestIncidentCriticalMalwareListsDisconnection(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(5*time.Minute), incTask("triage", 1), "record", "D1", triageValues("critical", "yes", "yes"))
+	r.decide(monday.Add(20*time.Minute), incTask("ciso_instruction", 1), "instruct", "C1", nil)
+	// The malware checklist is required: a containment without it is refused.
+	bad := r.decide(monday.Add(35*time.Minute), incTask("containment", 1), "done", "I1", nil)
+	checks := map[string]string{"disconnect_lan_cable": "done", "disconnect_wireless": "not_applicable", "disconnect_power": "not_applicable", "disconnect_mobile": "not_applicable"}
+	r.decide(monday.Add(30*time.Minute), incTask("contact", 1), "done", "G1", contacted)
+	r.decide(monday.Add(30*time.Minute), incTask("evidence", 1), "done", "I1", nil)
+	r.decide(monday.Add(40*time.Minute), incTask("containment", 1), "done", "I1", checks)
+	r.decide(monday.Add(50*time.Minute), incTask("recovery", 1), "done", "I1", nil)
+	r.decide(monday.Add(60*time.Minute), incTask("root_cause", 1), "submit", "G1", map[string]string{"owner_1": "I1", "owner_2": "D1"})
+	r.decide(monday.Add(70*time.Minute), incTask("root_cause_review", 1), "accept", "C1", nil)
+	r.decide(monday.Add(80*time.Minute), incTask("measure_1", 1), "done", "I1", nil)
+	r.decide(monday.Add(90*time.Minute), incTask("measure_2", 1), "done", "D1", nil)
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryMalware, SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	if bad.rejected == nil {
+		t.Error("a containment without the disconnection checklist was accepted")
+	}
+	k, _ := r.openedTask(incTask("containment", 1))
+	var names []string
+	for _, f := range k.spec.Form {
+		names = append(names, f.Name)
+		if strings.HasPrefix(f.Name, "disconnect_") && !strings.Contains(f.Label.Ja, "§6.4(3)7") {
+			t.Errorf("field %s does not cite §6.4(3)7: %q", f.Name, f.Label.Ja)
+		}
+	}
+	if !slices.Equal(names, []string{"disconnect_lan_cable", "disconnect_wireless", "disconnect_power", "disconnect_mobile", "actions"}) {
+		t.Errorf("containment form = %v", names)
+	}
+	if _, ok := r.openedTask(incTask("measure_2", 1)); !ok {
+		t.Error("the second measure was not tracked")
+	}
+}
+
+func TestIncidentMediumWithoutCISO(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", map[string]string{
+		"severity": "medium", "plan": "yes", "ciso": "no", "handler_contact": "D1", "handler_recovery": "S1"})
+	r.planToClosure(monday.Add(10*time.Minute), "C1")
+	// planToClosure has the GISO decide the contact step; here the officer named D1.
+	r.decide(monday.Add(15*time.Minute), incTask("contact", 1), "done", "D1", contacted)
+	r.decide(monday.Add(35*time.Minute), incTask("recovery", 1), "done", "S1", nil)
+	res := r.start(workflows.IncidentInput{ReporterID: "S1"})
+	equal(t, "status", res.Status, "closed")
+	if _, ok := r.openedTask(incTask("ciso_instruction", 1)); ok {
+		t.Error("a medium incident went to the CISO though the officer did not ask")
+	}
+	c, _ := r.openedTask(incTask("contact", 1))
+	equal(t, "contact handler named by the officer", c.spec.AssigneeID, "D1")
+	equal(t, "contact escalates to the GISO", c.spec.ExpiresAt.Sub(c.spec.DueAt), 2*time.Hour)
+	rec, _ := r.openedTask(incTask("recovery", 1))
+	equal(t, "recovery handler named by the officer", rec.spec.AssigneeID, "S1")
+}
+
+func TestIncidentLowRecordedAndClosed(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(40*time.Minute), incTask("record", 1), "record", "D1", nil)
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryMisdeliveredMail})
+	equal(t, "status", res.Status, "closed")
+	want := []string{"triage/triage", "recording/record", "closed/closed"}
+	if !slices.Equal(r.stageNames(), want) {
+		t.Errorf("stages = %v, want %v", r.stageNames(), want)
+	}
+	equal(t, "tasks", len(r.opened), 2)
+	var closedTo []string
+	for _, n := range r.notices {
+		if n.kind == activities.NoticeIncidentClosed {
+			closedTo = append(closedTo, n.to)
+		}
+	}
+	if !slices.Equal(closedTo, []string{"G1"}) {
+		t.Errorf("the GISO was not told of the closure: %v", r.notices)
+	}
+}
+
+// The CISO does not answer: at the deadline the task escalates to the GISO, who decides on
+// own judgement (§2(2)5), and the register's stage and hops say so.
+func TestIncidentCISOAbsentGISODecides(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("high", "yes", "yes"))
+	// The CISO's task is due at 11:10 (2 h); the GISO decides at 11:30.
+	early := r.decide(monday.Add(30*time.Minute), incTask("ciso_instruction", 1), "instruct", "G1", nil)
+	r.decide(monday.Add(2*time.Hour+30*time.Minute), incTask("ciso_instruction", 1), "instruct", "G1", nil)
+	r.planToClosure(monday.Add(2*time.Hour+30*time.Minute), "C1")
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	if early.rejected == nil {
+		t.Error("the GISO decided in the CISO's place before the escalation")
+	}
+	if !slices.Contains(r.stageNames(), "responding/giso_judgement") {
+		t.Errorf("stages = %v", r.stageNames())
+	}
+	for _, s := range r.stages {
+		if s.Stage == "giso_judgement" && !strings.Contains(s.Note, "§2(2)5") {
+			t.Errorf("note %q does not cite §2(2)5", s.Note)
+		}
+	}
+	h, ok := r.hop("giso_own_judgement")
+	equal(t, "hop recorded", ok, true)
+	equal(t, "hop by", h.ActorID, "G1")
+	equal(t, "hop at", h.At.In(tokyo), monday.Add(2*time.Hour+30*time.Minute))
+	want := []mailed{{"reminder-1", incTask("ciso_instruction", 1), "C1", monday.Add(70 * time.Minute)},
+		{"escalation", incTask("ciso_instruction", 1), "G1", monday.Add(130 * time.Minute)}}
+	var got []mailed
+	for _, m := range r.mails {
+		if m.task == incTask("ciso_instruction", 1) {
+			got = append(got, m)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("mails = %v, want %v", got, want)
+	}
+	for _, d := range r.decisions {
+		if d.Step == "ciso_instruction" && d.DeciderID != "G1" {
+			t.Errorf("decision by %s", d.DeciderID)
+		}
+	}
+}
+
+// The evidence step is not done by its deadline: reminded, escalated to the GISO, who
+// confirms it in the grace period.
+func TestIncidentStepOverdueEscalated(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("medium", "yes", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("contact", 1), "done", "G1", contacted)
+	// Evidence opened at 09:10, due at 13:10; the GISO confirms at 14:00.
+	r.decide(monday.Add(5*time.Hour), incTask("evidence", 1), "done", "G1", nil)
+	r.planToClosure(monday.Add(5*time.Hour), "C1")
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	var got []mailed
+	for _, m := range r.mails {
+		if m.task == incTask("evidence", 1) {
+			got = append(got, m)
+		}
+	}
+	want := []mailed{{"reminder-1", incTask("evidence", 1), "I1", monday.Add(3*time.Hour + 10*time.Minute)},
+		{"escalation", incTask("evidence", 1), "G1", monday.Add(4*time.Hour + 10*time.Minute)}}
+	if !slices.Equal(got, want) {
+		t.Errorf("mails = %v, want %v", got, want)
+	}
+	k, _ := r.openedTask(incTask("containment", 1))
+	equal(t, "containment waits for evidence", k.at, monday.Add(5*time.Hour))
+	h, _ := r.hop("evidence_done")
+	equal(t, "done by the GISO", h.ActorID, "G1")
+}
+
+// A step nobody confirms at all is recorded overdue, and the plan goes on.
+func TestIncidentStepExpiresAndPlanGoesOn(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("medium", "yes", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("evidence", 1), "done", "I1", nil)
+	// Contact: due 11:10, escalation to the CISO until 13:10; nobody decides.
+	r.planToClosure(monday.Add(4*time.Hour+10*time.Minute), "C1")
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	equal(t, "contact task", r.closed[incTask("contact", 1)], "expired")
+	if _, ok := r.hop("contact_overdue"); !ok {
+		t.Errorf("hops = %v", r.hopNames())
+	}
+	k, _ := r.openedTask(incTask("containment", 1))
+	equal(t, "containment after the contact step expired", k.at, monday.Add(4*time.Hour+10*time.Minute))
+}
+
+// The CISO returns the root-cause record once; the GISO's second record is accepted.
+func TestIncidentRootCauseReturnedOnce(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("high", "yes", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("ciso_instruction", 1), "instruct", "C1", nil)
+	at := func(n int) time.Time { return monday.Add(20*time.Minute + time.Duration(n)*10*time.Minute) }
+	r.decide(at(1), incTask("contact", 1), "done", "G1", contacted)
+	r.decide(at(1), incTask("evidence", 1), "done", "I1", nil)
+	r.decide(at(2), incTask("containment", 1), "done", "I1", nil)
+	r.decide(at(3), incTask("recovery", 1), "done", "I1", nil)
+	r.decide(at(4), incTask("root_cause", 1), "submit", "G1", map[string]string{"owner_1": "D1"})
+	r.decide(at(5), incTask("root_cause_review", 1), "return", "C1", nil)
+	// The measure of the first record is never opened.
+	r.decide(at(6), incTask("root_cause", 2), "submit", "G1", map[string]string{"owner_1": "I1", "owner_2": "I2"})
+	r.decide(at(7), incTask("root_cause_review", 2), "accept", "C1", nil)
+	r.decide(at(8), incTask("measure_1", 1), "done", "I1", nil)
+	r.decide(at(9), incTask("measure_2", 1), "done", "I2", nil)
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	if _, ok := r.hop("root_cause_returned"); !ok {
+		t.Errorf("hops = %v", r.hopNames())
+	}
+	m1, _ := r.openedTask(incTask("measure_1", 1))
+	equal(t, "measures of the accepted record", m1.spec.AssigneeID, "I1")
+	rc, _ := r.openedTask(incTask("root_cause", 1))
+	equal(t, "root cause due in 5 business days", rc.spec.DueAt.In(tokyo), jst("2026-05-08 17:15"))
+	var got []string
+	for _, o := range r.opened {
+		if strings.Contains(o.spec.ID, "root_cause") || strings.Contains(o.spec.ID, "measure") {
+			got = append(got, strings.TrimPrefix(o.spec.ID, incID+"/")+"@"+o.spec.AssigneeID)
+		}
+	}
+	want := []string{"root_cause/1@G1", "root_cause_review/1@C1", "root_cause/2@G1", "root_cause_review/2@C1"}
+	if len(got) != 6 || !slices.Equal(got[:4], want) {
+		t.Errorf("tasks = %v", got)
+	}
+	// The close waits for the last measure.
+	last := r.hops[len(r.hops)-1]
+	equal(t, "closed last", last.Hop, "closed")
+	equal(t, "closed at", last.At.In(tokyo), at(9))
+}
+
+// A resident's report (§5.3(2)) goes to the GISO's office for triage, escalating to the
+// CISO; the GISO is not told twice.
+func TestIncidentResidentReport(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "G1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("record", 1), "record", "G1", nil)
+	res := r.start(workflows.IncidentInput{Source: "resident", Category: policy.CategoryOther})
+	equal(t, "status", res.Status, "closed")
+	tri, _ := r.openedTask(incTask("triage", 1))
+	equal(t, "triage by the GISO", tri.spec.AssigneeID, "G1")
+	equal(t, "escalates", tri.spec.ExpiresAt.Sub(tri.spec.DueAt), time.Hour)
+	for _, n := range r.notices {
+		if n.kind == activities.NoticeIncidentReported && n.to == "G1" {
+			t.Error("the GISO, who triages, was also told of the report")
+		}
+	}
+	h, _ := r.hop("received")
+	equal(t, "received from", h.Note, "report received from resident")
+}
+
+// Nobody triages: the officer is reminded, the GISO is given the task, and when neither
+// decides the incident is handled as high severity.
+func TestIncidentUntriagedIsHandledAsHigh(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(2*time.Hour+10*time.Minute), incTask("ciso_instruction", 1), "instruct", "C1", nil)
+	r.planToClosure(monday.Add(2*time.Hour+10*time.Minute), "C1")
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	equal(t, "triage expired", r.closed[incTask("triage", 1)], "expired")
+	want := []mailed{{"reminder-1", incTask("triage", 1), "D1", monday.Add(30 * time.Minute)},
+		{"escalation", incTask("triage", 1), "G1", monday.Add(time.Hour)}}
+	if !slices.Equal(r.mails[:2], want) {
+		t.Errorf("mails = %v", r.mails)
+	}
+	c, _ := r.openedTask(incTask("ciso_instruction", 1))
+	equal(t, "CISO asked at the end of the escalation", c.at, monday.Add(2*time.Hour))
+}
