@@ -12,6 +12,9 @@ var (
 		"revoke":      {Ja: "取消し", En: "Revoke"},
 		"done":        {Ja: "完了", En: "Done"},
 		"acknowledge": {Ja: "確認しました", En: "Acknowledge"},
+		"assessed":    {Ja: "評価を記録する", En: "Record the assessment"},
+		"renewed":     {Ja: "更新された認証を登録する", En: "Register the renewed certification"},
+		"lapsed":      {Ja: "更新されない", En: "Not renewed"},
 	}
 	kindLabels = map[string]Text{
 		"exception":          {Ja: "例外措置申請", En: "Exception request"},
