@@ -262,6 +262,8 @@ type CloudEvaluation struct {
 	// NextExpiry is the first day after asOf on which a certificate the outcome relies on
 	// is no longer valid (YYYY-MM-DD), or empty: then the service must show a new one.
 	NextExpiry string `json:"next_expiry,omitempty"`
+	// NextExpiryKind is the certification that lapses on NextExpiry.
+	NextExpiryKind string `json:"next_expiry_kind,omitempty"`
 }
 
 // Criterion returns the worst result of the findings of one criterion.
@@ -388,6 +390,7 @@ func EvaluateCloud(r CloudRules, s CloudService, asOf time.Time) CloudEvaluation
 			names = append(names, r.Certifications[k].En)
 			if d := lastDay(valid[k], r.Certifications[k], asOf.Location()); d != "" && (end == "" || d < end) {
 				end = d
+				e.NextExpiryKind = k
 			}
 		}
 		add(CriterionReliability, "8.3(5)", CloudAllowed, "有効な認証: "+strings.Join(met, " + "), "current certifications: "+strings.Join(names, " + "))

@@ -161,7 +161,7 @@ func TestEvaluateCloudNextExpiry(t *testing.T) {
 			s := goodService(1)
 			s.Certifications = c.certs
 			e := EvaluateCloud(rules, s, cloudDay)
-			if e.NextExpiry != c.want {
+			if e.NextExpiry != c.want || (c.want != "") != (e.NextExpiryKind != "") {
 				t.Errorf("next expiry = %q, want %q\n%s", e.NextExpiry, c.want, findings(e))
 			}
 			warned := slices.ContainsFunc(e.Findings, func(f CloudFinding) bool { return strings.Contains(f.En, "ends soon") })
