@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // deadlines need Asia/Tokyo even on machines without zoneinfo
+
+	"github.com/policyflow/policyflow/policy"
 )
 
 // Config is every setting policyflow reads.
@@ -32,6 +34,10 @@ type Config struct {
 	// Retention is how long Temporal keeps closed processes (POLICYFLOW_TEMPORAL_RETENTION,
 	// dev mode sets it on the namespace; the register in the database keeps them for good).
 	Retention time.Duration
+	// CloudRulesPath names the town's own cloud rules table (POLICYFLOW_CLOUD_RULES); empty
+	// means the embedded default. CloudRules is the table, loaded and checked once.
+	CloudRulesPath string
+	CloudRules     policy.CloudRules
 }
 
 // Mode says which piece is starting, and so which settings it needs.
@@ -136,6 +142,12 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 			}
 			c.TrustedProxies = append(c.TrustedProxies, n)
 		}
+	}
+	c.CloudRulesPath = get("POLICYFLOW_CLOUD_RULES", "")
+	if rules, err := policy.LoadCloudRules(c.CloudRulesPath); err != nil {
+		errs = append(errs, fmt.Errorf("POLICYFLOW_CLOUD_RULES: %w", err))
+	} else {
+		c.CloudRules = rules
 	}
 	return c, errors.Join(errs...)
 }

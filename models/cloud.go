@@ -200,9 +200,10 @@ func (s *Store) RenewCloudCertificate(ctx context.Context, processID string, cer
 	})
 }
 
-// SetCloudTermination records why and by whom the use of a service is being ended.
+// SetCloudTermination records why and by whom the use of a service is being ended; the
+// first reason stays.
 func (s *Store) SetCloudTermination(ctx context.Context, processID, reason, by string) error {
-	return s.DB.WithContext(ctx).Model(&CloudService{}).Where("process_id = ?", processID).
+	return s.DB.WithContext(ctx).Model(&CloudService{}).Where("process_id = ? AND (termination_reason = '' OR termination_reason IS NULL)", processID).
 		Updates(map[string]any{"termination_reason": reason, "terminated_by": by}).Error
 }
 

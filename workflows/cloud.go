@@ -190,10 +190,13 @@ func CloudWorkflow(ctx workflow.Context, in CloudInput) (Result, error) {
 	for {
 		next := policy.FiscalYearStart(c.fy+1, p.cal.Loc)
 		nextDay := next.Format(policy.DateLayout)
-		if err := p.setStage(ctx, "approved", "in_use", fmt.Sprintf("in use in FY%d (rules: %s); reassessed from %s (§9.1)", c.fy, c.eval.Outcome, nextDay)); err != nil {
+		// From here the service may be ended (the terminate Update); the cloud register is
+		// written before the process's stage, so that whoever sees "approved" finds it there.
+		c.inUse = true
+		if err := c.status(ctx, models.CloudApproved, nextDay, first); err != nil {
 			return p.end(ctx, err)
 		}
-		if err := c.status(ctx, models.CloudApproved, nextDay, first); err != nil {
+		if err := p.setStage(ctx, "approved", "in_use", fmt.Sprintf("in use in FY%d (rules: %s); reassessed from %s (§9.1)", c.fy, c.eval.Outcome, nextDay)); err != nil {
 			return p.end(ctx, err)
 		}
 		first = false
@@ -205,7 +208,6 @@ func CloudWorkflow(ctx workflow.Context, in CloudInput) (Result, error) {
 				wake, why, summary = lapse, "lapse", fmt.Sprintf("The %s lapses on %s", c.eval.NextExpiryKind, c.eval.NextExpiry)
 			}
 		}
-		c.inUse = true
 		if _, err := p.waitUntil(ctx, wake, summary, func() bool { return c.terminate != nil || p.cancelled != nil }); err != nil {
 			return p.end(ctx, err)
 		}
