@@ -22,7 +22,7 @@ func TestCloudActivities(t *testing.T) {
 		req := models.CloudRequest{Requester: "E1", Service: "Forms", Provider: "Example KK", Purpose: "applications",
 			Classification: 1, StorageRegions: []string{"JP"}, ProcessingRegions: []string{"JP"}, GoverningLaw: "JP", Jurisdiction: "JP",
 			Certifications: []models.CloudCert{{Kind: "ismap", IssuedOn: "2025-10-01", ValidUntil: "2026-09-30"}},
-			ExitPlan: "return as CSV", SecurityDesignRef: "SEC-1"}
+			ExitPlan:       "return as CSV", SecurityDesignRef: "SEC-1"}
 		in, _ := json.Marshal(req)
 		p := models.Process{ID: "CLD-1", Kind: "cloud_assessment", Status: "pending", Stage: "rules", WorkflowID: "CLD-1", DepartmentID: "planning", Input: string(in)}
 		if err := store.CreateProcess(ctx, &p); err != nil {
