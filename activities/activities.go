@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/policy"
 )
 
 // ErrBadInput is the application error type of failures that no retry can fix.
@@ -28,6 +29,9 @@ type Activities struct {
 	Log       *slog.Logger
 	// Now is the clock for timestamps in the register; nil means time.Now.
 	Now func() time.Time
+	// CloudRules is the town's rules table for cloud services (POLICYFLOW_CLOUD_RULES);
+	// nil means policy.DefaultCloudRules.
+	CloudRules *policy.CloudRules
 }
 
 func (a *Activities) now() time.Time {

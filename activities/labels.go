@@ -16,6 +16,9 @@ var (
 		"instruct":    {Ja: "指示する", En: "Give instructions"},
 		"submit":      {Ja: "提出する", En: "Submit"},
 		"accept":      {Ja: "了承", En: "Accept"},
+		"assessed":    {Ja: "評価を記録する", En: "Record the assessment"},
+		"renewed":     {Ja: "更新された認証を登録する", En: "Register the renewed certification"},
+		"lapsed":      {Ja: "更新されない", En: "Not renewed"},
 	}
 	kindLabels = map[string]Text{
 		"exception":          {Ja: "例外措置申請", En: "Exception request"},

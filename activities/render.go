@@ -128,6 +128,20 @@ var notices = map[string]struct{ Subject, Body Text }{
 			En: "Dear {{.name}},\n\nThe security incident ({{.process_id}}: {{.summary}}) was closed.\nSeverity: {{.severity}}\nHow: {{.how}}\n\nThe record of what was done is in the register (GET /api/v1/processes/{{.process_id}}).\n\n--\npolicyflow\n",
 		},
 	},
+	NoticeCloudDecided: {
+		Subject: Text{Ja: "【お知らせ】クラウドサービス利用の評価結果", En: "[Notice] Outcome of a cloud service assessment"},
+		Body: Text{
+			Ja: "{{.name}} 様\n\nクラウドサービス利用の評価（{{.process_id}}：{{.summary}}）の結果は「{{.outcome}}」です（§8.3）。\n{{.note}}\n\n評価の理由は記録（GET /api/v1/processes/{{.process_id}}）で確認できます。\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nThe cloud service assessment ({{.process_id}}: {{.summary}}) ended as \"{{.outcome}}\" (§8.3).\n{{.note}}\n\nThe reasons are in the register (GET /api/v1/processes/{{.process_id}}).\n\n--\npolicyflow\n",
+		},
+	},
+	NoticeCloudReassessment: {
+		Subject: Text{Ja: "【お知らせ】クラウドサービスの年度の再評価", En: "[Notice] Yearly reassessment of a cloud service"},
+		Body: Text{
+			Ja: "{{.name}} 様\n\n利用中のクラウドサービス（{{.process_id}}：{{.summary}}）の{{.fiscal_year}}年度の再評価を開始します（§9.1、§8.3）。\n評価の依頼メールが別途届きます。\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nThe yearly reassessment of the cloud service in use ({{.process_id}}: {{.summary}}) for fiscal year {{.fiscal_year}} starts now (§9.1, §8.3).\nYou will receive the assessment task in a separate mail.\n\n--\npolicyflow\n",
+		},
+	},
 }
 
 func renderNotice(n Notice, proc models.Process, person models.Person, publicURL string) (Message, error) {

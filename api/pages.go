@@ -130,6 +130,18 @@ var fieldLabels = []struct{ key, ja, en string }{
 	{"description", "内容", "Description"},
 	{"discovered_at", "認知日時", "Discovered at"},
 	{"received_at", "受付日時", "Received at"},
+	{"rules", "規則による判定（§8.3）", "What the rules say (§8.3)"},
+	{"service", "クラウドサービス", "Cloud service"},
+	{"provider", "提供事業者", "Provider"},
+	{"purpose", "利用目的", "Purpose"},
+	{"storage_regions", "保存場所（国）", "Stored in (countries)"},
+	{"processing_regions", "処理場所（国）", "Processed in (countries)"},
+	{"governing_law", "準拠法", "Governing law"},
+	{"jurisdiction", "裁判管轄", "Court jurisdiction"},
+	{"court", "管轄裁判所", "Court"},
+	{"certifications", "認証・監査報告書", "Certifications and audit reports"},
+	{"exit_plan", "中断・終了時の移行計画（§8.3(3)）", "Exit plan (§8.3(3))"},
+	{"security_design_ref", "セキュリティ設計（§8.3(4)）", "Security design (§8.3(4))"},
 }
 
 func fieldOrder(k string) int {
@@ -182,6 +194,14 @@ func fieldValue(k string, v any, people map[string]models.Person, lang string) s
 			if cat, err := policy.ParseCategory(c); err == nil {
 				return cat.Title(lang)
 			}
+		}
+	case "rules":
+		if text, ok := cloudRulesText(v, lang); ok {
+			return text
+		}
+	case "certifications":
+		if text, ok := cloudCertsText(v); ok {
+			return text
 		}
 	case "emergency":
 		if b, ok := v.(bool); ok {

@@ -13,6 +13,7 @@ import (
 	_ "time/tzdata" // deadlines need Asia/Tokyo even on machines without zoneinfo
 
 	"github.com/policyflow/policyflow/codec"
+	"github.com/policyflow/policyflow/policy"
 )
 
 // Config is every setting policyflow reads.
@@ -46,6 +47,10 @@ type Config struct {
 	MetricsAddr string
 	// LogFormat is json (serve, worker, migrate) or text (dev) (POLICYFLOW_LOG_FORMAT).
 	LogFormat string
+	// CloudRulesPath names the town's own cloud rules table (POLICYFLOW_CLOUD_RULES); empty
+	// means the embedded default. CloudRules is the table, loaded and checked once.
+	CloudRulesPath string
+	CloudRules     policy.CloudRules
 }
 
 // Mode says which piece is starting, and so which settings it needs.
@@ -176,6 +181,12 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 			}
 			c.TrustedProxies = append(c.TrustedProxies, n)
 		}
+	}
+	c.CloudRulesPath = get("POLICYFLOW_CLOUD_RULES", "")
+	if rules, err := policy.LoadCloudRules(c.CloudRulesPath); err != nil {
+		errs = append(errs, fmt.Errorf("POLICYFLOW_CLOUD_RULES: %w", err))
+	} else {
+		c.CloudRules = rules
 	}
 	return c, errors.Join(errs...)
 }

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -68,5 +70,22 @@ func TestProductionComplete(t *testing.T) {
 	}
 	if c.PublicURL != "https://policyflow.town.example" || c.Retention != 1825*24*time.Hour || len(c.TrustedProxies) != 2 || c.DevToken != "" {
 		t.Errorf("config = %+v", c)
+	}
+}
+
+func TestCloudRulesSetting(t *testing.T) {
+	rules := func(path string) func(string) string { return env(map[string]string{"POLICYFLOW_CLOUD_RULES": path}) }
+	c, err := Load(Dev, rules(""))
+	if err != nil || c.CloudRules.Version == "" {
+		t.Fatalf("default cloud rules: %v %+v", err, c.CloudRules.Version)
+	}
+	bad := filepath.Join(t.TempDir(), "rules.json")
+	if err := os.WriteFile(bad, []byte(`{"version": "x"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{bad, filepath.Join(t.TempDir(), "missing.json")} {
+		if _, err := Load(Dev, rules(path)); err == nil || !strings.Contains(err.Error(), "POLICYFLOW_CLOUD_RULES") {
+			t.Errorf("%s: %v", path, err)
+		}
 	}
 }

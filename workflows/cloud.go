@@ -1,0 +1,464 @@
+package workflows
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/policy"
+)
+
+// UpdateTerminateCloud is the Workflow Update that ends the use of an approved cloud service
+// (POST /api/v1/cloud-assessments/{id}/terminate): the exit plan runs (§8.3(3)).
+const UpdateTerminateCloud = "terminate_service"
+
+// TerminateRequest asks to end the use of a cloud service. The reason is free text and stays
+// in the register; history records who asked.
+type TerminateRequest struct {
+	By string
+}
+
+// Choices offered on the cloud assessment's tasks (besides approve, reject and done).
+const (
+	ChoiceAssessed = "assessed"
+	ChoiceRenewed  = "renewed"
+	ChoiceLapsed   = "lapsed"
+)
+
+// CloudInput starts a cloud service assessment (クラウドサービスの利用, §8.3). The request
+// itself (service, provider, regions, contract terms, certifications, exit plan) is in the
+// register; the workflow carries IDs only.
+type CloudInput struct {
+	Header
+	RequesterID string
+	// InUse is set on the runs that Continue-As-New starts each April 1: the service is in
+	// use, and the run begins with the yearly reassessment of FiscalYear (§9.1).
+	InUse      bool
+	FiscalYear int
+	Carry      CloudCarry
+	Timing     CloudTiming
+}
+
+// CloudCarry is what one fiscal year's run hands the next on Continue-As-New, so that the
+// register's keys and the task IDs stay unique over the years.
+type CloudCarry struct {
+	Events      int
+	Tasks       map[string]int
+	Evaluations int
+}
+
+// CloudTiming holds the deadlines of the cloud assessment's human steps. The zero value
+// means DefaultCloudTiming.
+type CloudTiming struct {
+	Assess, AssessGrace   Deadline
+	Approve, ApproveGrace Deadline
+	Renew, RenewGrace     Deadline
+	Exit, ExitGrace       Deadline
+	RemindBefore          []time.Duration
+	// RenewalNotice is how long before a certification lapses the renewed one is asked for.
+	RenewalNotice time.Duration
+}
+
+// DefaultCloudTiming gives the department security officer two business weeks to assess,
+// the CISO one to approve, and four to confirm an exit; each escalates to the GISO.
+var DefaultCloudTiming = CloudTiming{
+	Assess: Deadline{BusinessDays: 10}, AssessGrace: Deadline{BusinessDays: 5},
+	Approve: Deadline{BusinessDays: 5}, ApproveGrace: Deadline{BusinessDays: 3},
+	Renew: Deadline{BusinessDays: 10}, RenewGrace: Deadline{BusinessDays: 5},
+	Exit: Deadline{BusinessDays: 20}, ExitGrace: Deadline{BusinessDays: 10},
+	RemindBefore:  []time.Duration{48 * time.Hour, 4 * time.Hour},
+	RenewalNotice: 30 * 24 * time.Hour,
+}
+
+// cloud is one run of a cloud service's life: the process, its roster and the rules'
+// latest word.
+type cloud struct {
+	p         *process
+	in        CloudInput
+	t         CloudTiming
+	r         activities.Roster
+	fy        int
+	evals     int
+	eval      policy.CloudEvaluation
+	inUse     bool
+	terminate *TerminateRequest
+	// asked is the lapse day whose renewal was already asked for.
+	asked string
+}
+
+// CloudWorkflow runs a cloud service from its assessment to the end of its use (§8.3,
+// §4.1(5), §9.1).
+//
+// The town's rules run first and their outcome and reasons go to the register, so every task
+// page shows them; a denial ends the process there. The department security officer assesses
+// each of the five criteria of §8.3 on a form (pass or fail, with a note); a failed criterion
+// rejects. Level 1 information, information outside Japan or a conditional outcome then needs
+// the CISO's approval (§4.1(5)). An approved service is registered and in use until the next
+// April 1, when the run continues as new for the fiscal year's reassessment by the same
+// steps (§9.1). Before a certification lapses the renewed one is asked for; a lapse without
+// renewal reassesses at once. Ending the service (the terminate Update), or a reassessment
+// that does not approve it again, runs the exit plan (§8.3(3)): the officer confirms that the
+// data was migrated and deleted.
+func CloudWorkflow(ctx workflow.Context, in CloudInput) (Result, error) {
+	p, err := begin(ctx, in.Header)
+	if err != nil {
+		return Result{}, err
+	}
+	p.events = in.Carry.Events
+	maps.Copy(p.tasks.seq, in.Carry.Tasks)
+	c := &cloud{p: p, in: in, t: in.Timing, evals: in.Carry.Evaluations, fy: in.FiscalYear}
+	if c.t.Assess == (Deadline{}) {
+		c.t = DefaultCloudTiming
+	}
+	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateTerminateCloud,
+		func(ctx workflow.Context, req TerminateRequest) error {
+			c.terminate = &req
+			return nil
+		},
+		workflow.UpdateHandlerOptions{
+			Validator: func(ctx workflow.Context, req TerminateRequest) error {
+				switch {
+				case c.terminate != nil:
+					return temporal.NewApplicationError("the service is already being ended", "AlreadyTerminating")
+				case !c.inUse:
+					return temporal.NewApplicationError("the service is not in use (it is being assessed, or has ended)", "NotInUse")
+				case req.By == "":
+					return temporal.NewApplicationError("who ends the service is required", "BadInput")
+				}
+				return nil
+			},
+			Description: "End the use of this cloud service: the exit plan runs (§8.3(3)).",
+		})
+	if err != nil {
+		return Result{}, err
+	}
+	if c.r, err = get[activities.Roster](ctx, p, "Look up the CISO, GISO and department security officer",
+		acts.ResolveRoster, activities.RosterRequest{DepartmentID: in.Department}); err != nil {
+		return Result{}, err
+	}
+	if c.r.DISO == "" { // the API refuses a department without one; the directory may change
+		c.r.DISO = c.r.GISO
+	}
+
+	if !in.InUse {
+		c.fy = policy.FiscalYear(p.now(ctx))
+		if err := p.run(ctx, "Open the cloud register's entry from the request", acts.OpenCloudService, p.id); err != nil {
+			return p.end(ctx, err)
+		}
+		status, note, ok, err := c.assess(ctx, "pending", "initial assessment")
+		if err != nil {
+			return p.end(ctx, err)
+		}
+		if err := c.tell(ctx, status, note); err != nil {
+			return p.end(ctx, err)
+		}
+		if !ok {
+			if err := c.status(ctx, registerStatus(status), "", false); err != nil {
+				return p.end(ctx, err)
+			}
+			return p.finish(ctx, status, note)
+		}
+	} else {
+		if err := p.run(ctx, fmt.Sprintf("Tell the department security officer (%s) that the FY%d reassessment starts (§9.1)", c.r.DISO, c.fy),
+			acts.SendNotice, activities.Notice{
+				Key: fmt.Sprintf("%s/reassessment/%d", p.id, c.fy), ProcessID: p.id, RecipientID: c.r.DISO,
+				Kind: activities.NoticeCloudReassessment, Params: map[string]string{"fiscal_year": fmt.Sprint(c.fy)},
+			}); err != nil {
+			return p.end(ctx, err)
+		}
+		if err := c.status(ctx, models.CloudReassessing, "", false); err != nil {
+			return p.end(ctx, err)
+		}
+		status, note, ok, err := c.assess(ctx, "reassessing", fmt.Sprintf("FY%d reassessment (§9.1)", c.fy))
+		if err != nil {
+			return p.end(ctx, err)
+		}
+		if !ok {
+			return c.exit(ctx, "withdrawn", fmt.Sprintf("not approved again in the FY%d reassessment (%s: %s)", c.fy, status, note))
+		}
+	}
+
+	// In use until the next April 1, asking for renewed certifications on the way.
+	first := !in.InUse
+	for {
+		next := policy.FiscalYearStart(c.fy+1, p.cal.Loc)
+		nextDay := next.Format(policy.DateLayout)
+		// From here the service may be ended (the terminate Update); the cloud register is
+		// written before the process's stage, so that whoever sees "approved" finds it there.
+		c.inUse = true
+		if err := c.status(ctx, models.CloudApproved, nextDay, first); err != nil {
+			return p.end(ctx, err)
+		}
+		if err := p.setStage(ctx, "approved", "in_use", fmt.Sprintf("in use in FY%d (rules: %s); reassessed from %s (§9.1)", c.fy, c.eval.Outcome, nextDay)); err != nil {
+			return p.end(ctx, err)
+		}
+		first = false
+		wake, why, summary := next, "reassess", fmt.Sprintf("In use until the FY%d reassessment on %s", c.fy+1, nextDay)
+		if lapse, err := policy.ParseDate(c.eval.NextExpiry, p.cal.Loc); err == nil && lapse.Before(next) {
+			if c.asked != c.eval.NextExpiry {
+				wake, why, summary = lapse.Add(-c.t.RenewalNotice), "renew", fmt.Sprintf("Ask for the renewed %s before it lapses on %s", c.eval.NextExpiryKind, c.eval.NextExpiry)
+			} else {
+				wake, why, summary = lapse, "lapse", fmt.Sprintf("The %s lapses on %s", c.eval.NextExpiryKind, c.eval.NextExpiry)
+			}
+		}
+		if _, err := p.waitUntil(ctx, wake, summary, func() bool { return c.terminate != nil || p.cancelled != nil }); err != nil {
+			return p.end(ctx, err)
+		}
+		c.inUse = false
+		switch {
+		case p.cancelled != nil:
+			return p.end(ctx, errCancelled)
+		case c.terminate != nil:
+			return c.exit(ctx, "terminated", "the use of the service ends, at the request of "+c.terminate.By)
+		case why == "renew":
+			if err := c.renew(ctx); err != nil {
+				return p.end(ctx, err)
+			}
+			if c.eval.Outcome != policy.CloudDenied {
+				continue
+			}
+			fallthrough // the renewal did not satisfy the rules
+		case why == "lapse":
+			status, note, ok, err := c.assess(ctx, "reassessing", "reassessment: a certification lapsed (§8.3(5))")
+			if err != nil {
+				return p.end(ctx, err)
+			}
+			if !ok {
+				return c.exit(ctx, "withdrawn", fmt.Sprintf("not approved again after a certification lapsed (%s: %s)", status, note))
+			}
+			continue
+		}
+		break
+	}
+	// April 1: the new fiscal year's reassessment starts in a fresh run, so the history of a
+	// service used for years stays one year long.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return p.end(ctx, err)
+	}
+	return Result{}, workflow.NewContinueAsNewError(ctx, CloudWorkflow, CloudInput{
+		Header: in.Header, RequesterID: in.RequesterID, InUse: true, FiscalYear: c.fy + 1, Timing: in.Timing,
+		Carry: CloudCarry{Events: p.events, Tasks: maps.Clone(p.tasks.seq), Evaluations: c.evals},
+	})
+}
+
+// assess runs the same steps for a new service and for a reassessment: the rules, the
+// department security officer's form, and the CISO's approval when §4.1(5) asks for it. It
+// returns the final status and a note when the service is not approved.
+func (c *cloud) assess(ctx workflow.Context, status, round string) (string, string, bool, error) {
+	p := c.p
+	if err := c.evaluate(ctx, round); err != nil {
+		return "", "", false, err
+	}
+	note := rulesNote(c.eval)
+	if c.eval.Outcome == policy.CloudDenied {
+		return "denied", note, false, p.setStage(ctx, status, "rules", round+": "+note)
+	}
+	if err := p.setStage(ctx, status, "diso_assessment", round+": "+note+"; the department security officer assesses the five criteria (§8.3)"); err != nil {
+		return "", "", false, err
+	}
+	d, err := p.ask(ctx, Step{
+		Name:     "diso_assessment",
+		Title:    activities.Text{Ja: "クラウドサービス利用の評価（§8.3）", En: "Assess the use of a cloud service (§8.3)"},
+		Assignee: c.r.DISO, AssigneeRole: policy.RoleDISO, Choices: []string{ChoiceAssessed}, Form: assessmentForm(c.eval),
+		Deadline: c.t.Assess, Grace: c.t.AssessGrace, RemindBefore: c.t.RemindBefore,
+		EscalateTo: c.r.GISO, EscalateToRole: policy.RoleGISO,
+	})
+	if err != nil {
+		return "", "", false, err
+	}
+	if d.TimedOut {
+		return "expired", "the department security officer did not assess the service in time", false, nil
+	}
+	var failed []string
+	for _, k := range policy.CloudCriteria {
+		if d.Values[k.Name] != "pass" {
+			failed = append(failed, "§"+k.Clause)
+		}
+	}
+	if len(failed) > 0 {
+		return "rejected", "the department security officer found " + strings.Join(failed, ", ") + " not met", false, nil
+	}
+	if !c.eval.CISORequired {
+		return "approved", note, true, nil
+	}
+	var why []string
+	for _, f := range c.eval.CISOReasons {
+		why = append(why, f.En)
+	}
+	if err := p.setStage(ctx, status, "ciso_approval", round+": the CISO's approval is needed (§4.1(5)): "+strings.Join(why, "; ")); err != nil {
+		return "", "", false, err
+	}
+	d, err = p.ask(ctx, Step{
+		Name:     "ciso_approval",
+		Title:    activities.Text{Ja: "クラウドサービス利用の承認（§4.1(5)）", En: "Approve the use of a cloud service (§4.1(5))"},
+		Assignee: c.r.CISO, AssigneeRole: policy.RoleCISO, Choices: []string{ChoiceApprove, ChoiceReject},
+		Deadline: c.t.Approve, Grace: c.t.ApproveGrace, RemindBefore: c.t.RemindBefore,
+		EscalateTo: c.r.GISO, EscalateToRole: policy.RoleGISO,
+	})
+	switch {
+	case err != nil:
+		return "", "", false, err
+	case d.TimedOut:
+		return "expired", "neither the CISO nor the GISO decided on the approval in time", false, nil
+	case d.Choice != ChoiceApprove:
+		return "rejected", "not approved by " + d.DeciderID + " (§4.1(5))", false, nil
+	}
+	return "approved", note + "; approved by " + d.DeciderID + " (§4.1(5))", true, nil
+}
+
+// evaluate runs the rules on the register's record of the service, today.
+func (c *cloud) evaluate(ctx workflow.Context, round string) error {
+	c.evals++
+	e, err := get[policy.CloudEvaluation](ctx, c.p, fmt.Sprintf("Apply the cloud rules of §8.3 (%s, FY%d)", round, c.fy),
+		acts.EvaluateCloudService, activities.CloudEvaluationRequest{
+			ProcessID: c.p.id, Seq: c.evals, FiscalYear: c.fy, AsOf: c.p.now(ctx).Format(policy.DateLayout),
+		})
+	if err != nil {
+		return err
+	}
+	c.eval = e
+	return nil
+}
+
+// renew asks the department security officer for the renewed certification, records it,
+// and runs the rules again.
+func (c *cloud) renew(ctx workflow.Context) error {
+	p, kind, lapse := c.p, c.eval.NextExpiryKind, c.eval.NextExpiry
+	c.asked = lapse
+	if err := p.setStage(ctx, "approved", "certificate_renewal", fmt.Sprintf("the %s lapses on %s: the renewed one is asked for (§8.3(5))", kind, lapse)); err != nil {
+		return err
+	}
+	d, err := p.ask(ctx, Step{
+		Name:     "certificate_renewal",
+		Title:    activities.Text{Ja: "クラウドサービスの認証の更新（" + kind + "）", En: "Renewed certification of a cloud service (" + kind + ")"},
+		Assignee: c.r.DISO, AssigneeRole: policy.RoleDISO, Choices: []string{ChoiceRenewed, ChoiceLapsed},
+		Form: []activities.Field{
+			{Name: "issued_on", Kind: activities.FieldDate, Label: activities.Text{Ja: "更新後の認証日・報告書の日付", En: "Date of the renewed certificate or report"}},
+			{Name: "valid_until", Kind: activities.FieldDate, Label: activities.Text{Ja: "有効期限（報告書は空欄）", En: "Valid until (empty for a report)"}},
+			{Name: "reference", Kind: activities.FieldText, Label: activities.Text{Ja: "認証番号・報告書の参照", En: "Certificate number or report reference"}},
+		},
+		Deadline: c.t.Renew, Grace: c.t.RenewGrace, RemindBefore: c.t.RemindBefore,
+		EscalateTo: c.r.GISO, EscalateToRole: policy.RoleGISO,
+	})
+	if err != nil {
+		return err
+	}
+	if d.TimedOut || d.Choice != ChoiceRenewed || d.Values["issued_on"] == "" {
+		return nil // the lapse day comes, and with it a reassessment
+	}
+	if err := p.run(ctx, fmt.Sprintf("Register the renewed %s, dated %s", kind, d.Values["issued_on"]), acts.RenewCloudCertificate,
+		activities.CertificateRenewal{ProcessID: p.id, Kind: kind, IssuedOn: d.Values["issued_on"], ValidUntil: d.Values["valid_until"]}); err != nil {
+		return err
+	}
+	return c.evaluate(ctx, "renewed "+kind)
+}
+
+// exit runs the exit plan (§8.3(3)): the department security officer confirms that the data
+// was migrated and deleted, then the service leaves the register's approved list.
+func (c *cloud) exit(ctx workflow.Context, status, why string) (Result, error) {
+	p := c.p
+	if err := p.setStage(ctx, "exiting", "exit_plan", why+"; the exit plan runs (§8.3(3))"); err != nil {
+		return p.end(ctx, err)
+	}
+	if err := c.status(ctx, models.CloudExiting, "", false); err != nil {
+		return p.end(ctx, err)
+	}
+	d, err := p.ask(ctx, Step{
+		Name:     "exit_confirmation",
+		Title:    activities.Text{Ja: "クラウドサービス終了時のデータ移行・削除の確認（§8.3(3)）", En: "Confirm data migrated and deleted at the end of a cloud service (§8.3(3))"},
+		Assignee: c.r.DISO, AssigneeRole: policy.RoleDISO, Choices: []string{ChoiceDone},
+		Form: []activities.Field{
+			{Name: "data_migrated", Kind: activities.FieldSelect, Required: true, Label: activities.Text{Ja: "データの移行", En: "Data migrated"},
+				Options: []activities.Option{{Value: "migrated", Label: activities.Text{Ja: "移行済み", En: "Migrated"}}, {Value: "not_needed", Label: activities.Text{Ja: "移行不要", En: "Not needed"}}}},
+			{Name: "data_deleted", Kind: activities.FieldSelect, Required: true, Label: activities.Text{Ja: "事業者側のデータ削除", En: "Data deleted by the provider"},
+				Options: []activities.Option{{Value: "confirmed", Label: activities.Text{Ja: "削除を確認した", En: "Deletion confirmed"}}}},
+			{Name: "deleted_on", Kind: activities.FieldDate, Required: true, Label: activities.Text{Ja: "削除日", En: "Deleted on"}},
+			{Name: "evidence", Kind: activities.FieldTextarea, Label: activities.Text{Ja: "削除証明等の記録", En: "Evidence (deletion certificate and the like)"}},
+		},
+		Deadline: c.t.Exit, Grace: c.t.ExitGrace, RemindBefore: c.t.RemindBefore,
+		EscalateTo: c.r.GISO, EscalateToRole: policy.RoleGISO,
+	})
+	if err != nil {
+		return p.end(ctx, err)
+	}
+	if err := c.status(ctx, models.CloudTerminated, "", false); err != nil {
+		return p.end(ctx, err)
+	}
+	if d.TimedOut {
+		return p.finish(ctx, "exit_unconfirmed", why+"; nobody confirmed that the data was migrated and deleted")
+	}
+	return p.finish(ctx, status, fmt.Sprintf("%s; data %s and deleted on %s (§8.3(3))", why, d.Values["data_migrated"], d.Values["deleted_on"]))
+}
+
+// status records the service's status in the cloud register.
+func (c *cloud) status(ctx workflow.Context, status, next string, approved bool) error {
+	summary := "Cloud register: " + status
+	if next != "" {
+		summary += ", next reassessment " + next
+	}
+	return c.p.run(ctx, summary, acts.SetCloudStatus, activities.CloudStatus{ProcessID: c.p.id, Status: status, NextReassessment: next, Approved: approved})
+}
+
+// tell mails the requester how the first assessment ended.
+func (c *cloud) tell(ctx workflow.Context, status, note string) error {
+	return c.p.run(ctx, fmt.Sprintf("Tell the requester (%s) the outcome: %s", c.in.RequesterID, status), acts.SendNotice, activities.Notice{
+		Key: c.p.id + "/decided", ProcessID: c.p.id, RecipientID: c.in.RequesterID, Kind: activities.NoticeCloudDecided,
+		Params: map[string]string{"outcome": status, "note": note},
+	})
+}
+
+func registerStatus(status string) string {
+	if status == "denied" {
+		return models.CloudDenied
+	}
+	return models.CloudRejected
+}
+
+// rulesNote sums up an evaluation for summaries: the outcome and the clauses that made it.
+func rulesNote(e policy.CloudEvaluation) string {
+	var why []string
+	for _, f := range e.Findings {
+		if f.Result != policy.CloudAllowed && !slices.Contains(why, "§"+f.Clause+" "+string(f.Result)) {
+			why = append(why, "§"+f.Clause+" "+string(f.Result))
+		}
+	}
+	if len(why) == 0 {
+		return "rules: " + string(e.Outcome)
+	}
+	return "rules: " + string(e.Outcome) + " (" + strings.Join(why, ", ") + ")"
+}
+
+// assessmentForm is the department security officer's form: each criterion of §8.3, with
+// what the rules found, to be judged pass or fail with a note.
+func assessmentForm(e policy.CloudEvaluation) []activities.Field {
+	passFail := []activities.Option{
+		{Value: "pass", Label: activities.Text{Ja: "適合", En: "Pass"}},
+		{Value: "fail", Label: activities.Text{Ja: "不適合", En: "Fail"}},
+	}
+	var form []activities.Field
+	for _, k := range policy.CloudCriteria {
+		var ja, en []string
+		for _, f := range e.Findings {
+			if f.Criterion == k.Name {
+				ja, en = append(ja, f.Ja), append(en, f.En)
+			}
+		}
+		r := e.Criterion(k.Name)
+		form = append(form,
+			activities.Field{Name: k.Name, Kind: activities.FieldSelect, Required: true, Options: passFail, Label: activities.Text{
+				Ja: fmt.Sprintf("§%s %s（規則: %s — %s）", k.Clause, k.Ja, r, strings.Join(ja, "。")),
+				En: fmt.Sprintf("§%s %s (rules: %s — %s)", k.Clause, k.En, r, strings.Join(en, "; ")),
+			}},
+			activities.Field{Name: k.Name + "_note", Kind: activities.FieldTextarea, Label: activities.Text{
+				Ja: "§" + k.Clause + " の所見", En: "Note on §" + k.Clause,
+			}})
+	}
+	return form
+}
