@@ -7,7 +7,7 @@
 #   mariadb   mariadbd + mariadb-install-db, from apt (Debian/Ubuntu); no
 #             system service is needed, the tests start their own server
 #
-# Usage: scripts/tools.sh [temporal|mailpit|mariadb]...   (default: all)
+# Usage: scripts/tools.sh [temporal|mailpit|mariadb|chromium]...   (default: all)
 #
 # Go's bin dir ($(go env GOBIN), else $(go env GOPATH)/bin) must be in PATH
 # to use temporal and mailpit from a shell; the Makefile and the tests look
@@ -98,13 +98,38 @@ mariadb_tool() {
 	log "mariadb: installed $("$(find_mariadbd)" --version) in $((SECONDS - start))s"
 }
 
+# Debian's Chromium, for the task-page test in a real browser (chromedp drives it).
+chromium_tool() {
+	for b in chromium chromium-browser; do
+		if command -v "$b" >/dev/null 2>&1; then
+			log "chromium: found $(command -v "$b")"
+			return
+		fi
+	done
+	command -v apt-get >/dev/null 2>&1 || die "chromium not found and apt-get unavailable: install Chromium, or set POLICYFLOW_CHROMIUM"
+	local sudo=()
+	if [ "$(id -u)" != 0 ]; then
+		command -v sudo >/dev/null 2>&1 || die "chromium not found: run as root, or install sudo, or run apt-get install -y chromium"
+		sudo=(sudo)
+	fi
+	local apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Use-Pty=0)
+	log "chromium: installing with apt-get"
+	local start=$SECONDS
+	if ! run chromium "${apt[@]}" install --no-install-recommends chromium; then
+		run chromium-update "${apt[@]}" update || die "apt-get update failed"
+		run chromium "${apt[@]}" install --no-install-recommends chromium || die "apt-get install chromium failed"
+	fi
+	log "chromium: installed in $((SECONDS - start))s"
+}
+
 tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(temporal mailpit mariadb)
+[ ${#tools[@]} -gt 0 ] || tools=(temporal mailpit mariadb chromium)
 for t in "${tools[@]}"; do
 	case $t in
 	temporal) go_tool temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION" ;;
 	mailpit) go_tool mailpit github.com/axllent/mailpit "$MAILPIT_VERSION" ;;
 	mariadb) mariadb_tool ;;
-	*) die "unknown tool $t (want temporal, mailpit or mariadb)" ;;
+	chromium) chromium_tool ;;
+	*) die "unknown tool $t (want temporal, mailpit, mariadb or chromium)" ;;
 	esac
 done
