@@ -12,6 +12,7 @@ var (
 		"revoke":      {Ja: "取消し", En: "Revoke"},
 		"done":        {Ja: "完了", En: "Done"},
 		"acknowledge": {Ja: "確認しました", En: "Acknowledge"},
+		"submit":      {Ja: "提出", En: "Submit"},
 	}
 	kindLabels = map[string]Text{
 		"exception":          {Ja: "例外措置申請", En: "Exception request"},
