@@ -70,6 +70,7 @@ func (s *Server) Handler() *echo.Echo {
 	v1.PUT("/systems/:system_id", s.putSystem, s.auth(scopeDirectory))
 	v1.PUT("/systems/:system_id/accounts/:account_id", s.putAccount, s.auth(scopeDirectory))
 	v1.POST("/exceptions", s.startException, s.auth(scopeOfficer))
+	v1.POST("/outsourcing-reviews", s.startOutsourcingReview, s.auth(scopeOfficer))
 	v1.GET("/processes", s.listProcesses, s.auth(scopeAuditor))
 	v1.GET("/processes/:id", s.getProcess, s.auth(scopeAuditor))
 	v1.POST("/processes/:id/cancel", s.cancelProcess, s.auth(scopeAdmin))

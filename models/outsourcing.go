@@ -182,11 +182,14 @@ func (s *Store) Disposals(ctx context.Context, processID string) ([]DisposalReco
 }
 
 // OfficeMember returns the employed member of department with the lowest employee ID other
-// than exclude, or ErrNotFound: the GISO's office staff review contracts (§8.1(2)).
+// than exclude and other than the CISO, or ErrNotFound: the GISO's office staff review
+// contracts (§8.1(2)).
 func (s *Store) OfficeMember(ctx context.Context, department, exclude string) (string, error) {
 	var ids []string
+	ciso := s.DB.Model(&PersonRole{}).Select("employee_id").Where("role = ?", "ciso")
 	err := s.DB.WithContext(ctx).Model(&Person{}).
 		Where("department_id = ? AND status = ? AND employee_id <> ?", department, StatusEmployed, exclude).
+		Where("employee_id NOT IN (?)", ciso).
 		Order("employee_id").Limit(1).Pluck("employee_id", &ids).Error
 	if err != nil {
 		return "", err
