@@ -460,6 +460,13 @@ func (c *contract) periodicReport(ctx workflow.Context, t OutsourcingTiming, n i
 		acts.RecordReport, rec); err != nil {
 		return err
 	}
+	outcome := "received"
+	if d.TimedOut {
+		outcome = "missing: it never came"
+	}
+	if err := p.setStage(ctx, "in_effect", "contract_running", fmt.Sprintf("report %d (%s to %s) %s", n, from, to, outcome)); err != nil {
+		return err
+	}
 	params := map[string]string{"period_from": from, "period_to": to}
 	switch {
 	case d.TimedOut:

@@ -167,7 +167,8 @@ func TestOutsourcingClausesMissingThenFixed(t *testing.T) {
 	equal(t, "status", res.Status, "completed")
 	want := []string{"pending/selection_review", "pending/clause_review", "returned/requester_revision", "pending/clause_review",
 		"pending/approval", "approved/briefing", "approved/awaiting_start", "in_effect/contract_running",
-		"in_effect/periodic_report", "in_effect/periodic_report", "ended/disposal", "completed/closed"}
+		"in_effect/periodic_report", "in_effect/contract_running", "in_effect/periodic_report", "in_effect/contract_running",
+		"ended/disposal", "completed/closed"}
 	if !slices.Equal(r.stageNames(), want) {
 		t.Errorf("stages = %v\nwant %v", r.stageNames(), want)
 	}
