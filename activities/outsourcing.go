@@ -66,8 +66,11 @@ type ClauseReviewRecord struct {
 	TaskID    string
 }
 
-// ClauseField and ArticleField name the form fields of a clause in the review's form.
-func ClauseField(key string) string  { return "clause_" + key }
+// ClauseField names the select of a clause (present, missing, not applicable) in the
+// clause review's form.
+func ClauseField(key string) string { return "clause_" + key }
+
+// ArticleField names the free-text field for the contract article that states a clause.
 func ArticleField(key string) string { return "article_" + key }
 
 // RecordClauseReview copies one round's marks, with the contract articles the reviewer
