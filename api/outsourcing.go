@@ -236,3 +236,47 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// outsourcingDetail is the outsourcing review's own record for GET /processes/{id}: every
+// round's clause marks, the periodic reports, the current certificate and the disposals.
+func (s *Server) outsourcingDetail(ctx context.Context, id string) (map[string]any, error) {
+	r, err := s.Store.OutsourcingReview(ctx, id)
+	if err == models.ErrNotFound {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	marks, err := s.Store.ClauseMarks(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	reports, err := s.Store.OutsourcingReports(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	disposals, err := s.Store.Disposals(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	rounds := []map[string]any{}
+	for _, m := range marks {
+		if len(rounds) < m.Round {
+			rounds = append(rounds, map[string]any{"round": m.Round, "task_id": m.TaskID, "clauses": []map[string]any{}})
+		}
+		round := rounds[m.Round-1]
+		round["clauses"] = append(round["clauses"].([]map[string]any), map[string]any{"n": m.N, "clause": m.Clause, "mark": m.Mark, "article": m.Article})
+	}
+	reps := make([]map[string]any, 0, len(reports))
+	for _, x := range reports {
+		reps = append(reps, map[string]any{"seq": x.Seq, "task_id": x.TaskID, "period_from": x.PeriodFrom, "period_to": x.PeriodTo,
+			"status": x.Status, "submitted_by": x.SubmittedBy, "incidents": x.Incidents, "staff_changes": x.StaffChanges,
+			"subcontracting_changes": x.Subcontracting, "details": x.Details})
+	}
+	disp := make([]map[string]any, 0, len(disposals))
+	for _, x := range disposals {
+		disp = append(disp, map[string]any{"asset_class": x.AssetClass, "date": x.Date, "person": x.Person, "method": x.Method,
+			"note": x.Note, "recorded_by": x.RecordedBy, "task_id": x.TaskID})
+	}
+	return map[string]any{"contact_id": r.ContactID, "certificate_number": r.CertNumber, "certificate_expiry": r.CertExpiry,
+		"clause_reviews": rounds, "reports": reps, "disposals": disp}, nil
+}

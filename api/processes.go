@@ -281,6 +281,11 @@ func (s *Server) getProcess(c echo.Context) error {
 	}
 	body := map[string]any{"process": s.summarize(d.Process), "input": input, "tasks": tasks,
 		"decisions": decisions, "notifications": notes, "timeline": timeline}
+	if d.Process.Kind == models.KindOutsourcingReview {
+		if body["outsourcing"], err = s.outsourcingDetail(c.Request().Context(), d.Process.ID); err != nil {
+			return s.storeErr(err)
+		}
+	}
 	if d.Process.CancelReason != "" {
 		body["cancellation"] = map[string]string{"reason": d.Process.CancelReason, "by": d.Process.CancelledBy}
 	}

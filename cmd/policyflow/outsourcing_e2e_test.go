@@ -166,9 +166,24 @@ func TestOutsourcingEndToEnd(t *testing.T) {
 	var got struct {
 		Process   struct{ Status, Stage string }
 		Decisions []struct {
-			TaskID    string `json:"task_id"`
-			DeciderID string `json:"decider_id"`
-			Choice    string `json:"decision"`
+			TaskID      string `json:"task_id"`
+			DeciderID   string `json:"decider_id"`
+			DeciderName string `json:"decider_name"`
+			Choice      string `json:"decision"`
+		}
+		Outsourcing struct {
+			CertificateNumber string `json:"certificate_number"`
+			CertificateExpiry string `json:"certificate_expiry"`
+			ClauseReviews     []struct {
+				Round   int
+				Clauses []struct{ Clause, Mark, Article string }
+			} `json:"clause_reviews"`
+			Reports []struct {
+				Seq       int
+				Status    string
+				Incidents string
+				Details   string
+			}
 		}
 	}
 	eventually(t, 30*time.Second, "the contract to wait for its next report", func() bool {
@@ -184,6 +199,23 @@ func TestOutsourcingEndToEnd(t *testing.T) {
 		"certificate_renewal/1": "ext:" + id, "periodic_report/1": "ext:" + id} {
 		if deciders[id+"/"+task] != who {
 			t.Errorf("decider of %s = %q, want %q (all: %v)", task, deciders[id+"/"+task], who, deciders)
+		}
+	}
+
+	o := got.Outsourcing
+	if o.CertificateNumber != "IS 000002" || o.CertificateExpiry != day(36, 0) {
+		t.Errorf("certificate in the register: %q until %q", o.CertificateNumber, o.CertificateExpiry)
+	}
+	if len(o.ClauseReviews) != 2 || o.ClauseReviews[0].Clauses[11].Mark != "missing" || o.ClauseReviews[1].Clauses[11].Mark != "present" ||
+		o.ClauseReviews[1].Clauses[0].Article != "第3条" {
+		t.Errorf("clause reviews in the register: %+v", o.ClauseReviews)
+	}
+	if len(o.Reports) != 1 || o.Reports[0].Status != "received" || o.Reports[0].Incidents != "some" || !strings.Contains(o.Reports[0].Details, "誤送信") {
+		t.Errorf("reports in the register: %+v", o.Reports)
+	}
+	for _, d := range got.Decisions {
+		if d.DeciderID == "ext:"+id && d.DeciderName != "株式会社テスト情報システム 山田" {
+			t.Errorf("the contact's decision is by %q", d.DeciderName)
 		}
 	}
 
