@@ -256,36 +256,32 @@ func TestOutsourcingSelectionRejectedAndTimedOut(t *testing.T) {
 	equal(t, "escalated to", r.mails[len(r.mails)-1].to, "G1")
 }
 
-// TestOutsourcingThreeYearContract runs a three-year contract with quarterly reports: one
-// report is overdue and never comes (escalated to the DISO, recorded missing), the ISMS
-// certificate expires during the contract and is renewed, and the workflow continues as new
-// every four reports so that no run's history grows with the contract's length.
-func TestOutsourcingThreeYearContract(t *testing.T) {
-	in := outsourcing(policy.Level1, "2026-06-01", "2029-05-31")
-	in.CertExpiry = "2027-12-31"
-	const overdue = 6
-	var (
-		runs, reports, missing int
-		counts                 []int
-		notices                []mailed
-		certs                  []activities.CertificateRecord
-		renewalAsked           time.Time
-		escalations            []mailed
-		res                    workflows.Result
-	)
+// contractLife is what happened over all the runs of one contract.
+type contractLife struct {
+	runs, reports, missing int
+	counts                 []int // activities per run
+	notices, escalations   []mailed
+	certs                  []activities.CertificateRecord
+	renewalAsked           time.Time
+	res                    workflows.Result
+}
+
+// playThreeYears runs a three-year contract with quarterly reports run after run, as the
+// server would after each Continue-As-New; report 6 is never sent.
+func playThreeYears(t *testing.T, in workflows.OutsourcingInput, overdue int) contractLife {
+	var l contractLife
 	start := monday
-	for next := &in; next != nil; runs++ {
-		if runs > 10 {
+	for next := &in; next != nil; l.runs++ {
+		if l.runs > 10 {
 			t.Fatal("too many runs")
 		}
 		r := newOutRegister(t, start)
-		if runs == 0 {
+		if l.runs == 0 {
 			r.approveAll(monday)
 		}
-		start0 := start
 		for k := 1; k <= 12; k++ {
 			due := jst("2026-06-01 09:00").AddDate(0, 3*k, 0)
-			if k == overdue || due.Before(start0) {
+			if k == overdue {
 				continue
 			}
 			from := due.AddDate(0, -3, 0).Format("2006-01-02")
@@ -295,52 +291,72 @@ func TestOutsourcingThreeYearContract(t *testing.T) {
 		// The certificate expires on 31 December 2027: asked for 60 days before.
 		r.decideWith(jst("2027-11-02 10:00"), outTask("certificate_renewal", 1), "submit", contact, map[string]string{"cert_expiry": "2030-12-31"})
 		r.decideWith(jst("2029-06-03 10:00"), outTask("disposal_record", 1), "done", owner, disposalValues)
-		res, next = r.execute(*next)
+		l.res, next = r.execute(*next)
 		start = r.env.Now()
-		counts = append(counts, r.activityCount())
-		reports += len(r.reports)
+		l.counts = append(l.counts, r.activityCount())
+		l.reports += len(r.reports)
 		for _, rep := range r.reports {
 			if !rep.Received {
-				missing++
+				l.missing++
 				equal(t, "missing report", rep.Seq, overdue)
 			}
 		}
-		notices = append(notices, r.notices...)
-		certs = append(certs, r.certs...)
+		l.notices = append(l.notices, r.notices...)
+		l.certs = append(l.certs, r.certs...)
 		for _, o := range r.opened {
 			if strings.Contains(o.spec.ID, "certificate_renewal") {
-				renewalAsked = o.at
+				l.renewalAsked = o.at
 			}
 		}
 		for _, m := range r.mails {
 			if m.kind == "escalation" {
-				escalations = append(escalations, m)
+				l.escalations = append(l.escalations, m)
 			}
 		}
 		if next != nil && next.Running == nil {
 			t.Fatal("continued as new without the running state")
 		}
 	}
-	equal(t, "status", res.Status, "completed")
-	equal(t, "runs", runs, 3)
-	equal(t, "reports", reports, 12)
-	equal(t, "missing reports", missing, 1)
-	equal(t, "missing notice", len(notices), 1)
-	equal(t, "missing notice kind", notices[0].kind, activities.NoticeReportMissing)
-	equal(t, "missing notice to", notices[0].to, "D1")
-	equal(t, "overdue report escalated to", len(escalations), 1)
-	equal(t, "escalated to", escalations[0].to, "D1")
-	equal(t, "renewal asked", renewalAsked, jst("2027-11-01 09:00"))
-	equal(t, "certificates", len(certs), 1)
-	equal(t, "new expiry", certs[0].Expiry, "2030-12-31")
+	return l
+}
+
+// TestOutsourcingThreeYearContract runs a three-year contract with quarterly reports: one
+// report is overdue and never comes (escalated to the DISO, recorded missing), the ISMS
+// certificate expires during the contract and is renewed, and the workflow continues as new
+// every four reports so that no run's history grows with the contract's length.
+func TestOutsourcingThreeYearContract(t *testing.T) {
+	in := outsourcing(policy.Level1, "2026-06-01", "2029-05-31")
+	in.CertExpiry = "2027-12-31"
+	l := playThreeYears(t, in, 6)
+	equal(t, "status", l.res.Status, "completed")
+	equal(t, "runs", l.runs, 3)
+	equal(t, "reports", l.reports, 12)
+	equal(t, "missing reports", l.missing, 1)
+	equal(t, "missing notice", len(l.notices), 1)
+	equal(t, "missing notice kind", l.notices[0].kind, activities.NoticeReportMissing)
+	equal(t, "missing notice to", l.notices[0].to, "D1")
+	equal(t, "overdue report escalated", len(l.escalations), 1)
+	equal(t, "escalated to", l.escalations[0].to, "D1")
+	equal(t, "escalated task", l.escalations[0].task, outTask("periodic_report", 6))
+	equal(t, "renewal asked", l.renewalAsked, jst("2027-11-01 09:00"))
+	equal(t, "certificates", len(l.certs), 1)
+	equal(t, "new expiry", l.certs[0].Expiry, "2030-12-31")
 	// History stays bounded: every run does about the same amount of work however long the
 	// contract runs.
-	for i, n := range counts {
-		if n > 40 {
-			t.Errorf("run %d executed %d activities: history is not bounded (%v)", i+1, n, counts)
+	for i, n := range l.counts {
+		if n > 45 {
+			t.Errorf("run %d executed %d activities: history is not bounded (%v)", i+1, n, l.counts)
 		}
 	}
-	t.Logf("activities per run: %v", counts)
+	// Without continuing as new, one run carries the whole contract.
+	in.Timing.ReportsPerRun = 1000
+	whole := playThreeYears(t, in, 6)
+	equal(t, "runs without Continue-As-New", whole.runs, 1)
+	equal(t, "status without Continue-As-New", whole.res.Status, "completed")
+	if whole.counts[0] < 2*slices.Max(l.counts) {
+		t.Errorf("one run executed %d activities; runs that continue as new %v", whole.counts[0], l.counts)
+	}
+	t.Logf("activities per run: %v; in a single run: %d", l.counts, whole.counts[0])
 }
 
 func TestOutsourcingCertificateNotRenewedIsFlagged(t *testing.T) {
