@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -154,7 +153,9 @@ func OutsourcingWorkflow(ctx workflow.Context, in OutsourcingInput) (Result, err
 
 	if in.Running != nil {
 		p.events = in.Running.Events
-		maps.Copy(p.tasks.seq, in.Running.TaskSeq)
+		if in.Running.TaskSeq != nil {
+			p.tasks.seq = in.Running.TaskSeq
+		}
 		res, err := c.live(ctx, t, *in.Running)
 		if err != nil {
 			return p.end(ctx, err)
@@ -547,7 +548,7 @@ func (c *contract) dispose(ctx workflow.Context, t OutsourcingTiming) (Result, e
 func (c *contract) continueAsNew(ctx workflow.Context, run OutsourcingRunning) error {
 	next := c.in
 	run.Events = c.p.events
-	run.TaskSeq = maps.Clone(c.p.tasks.seq)
+	run.TaskSeq = c.p.tasks.seq // this run ends here: no copy needed
 	run.Runs++
 	next.Running = &run
 	return workflow.NewContinueAsNewError(ctx, OutsourcingWorkflow, next)
