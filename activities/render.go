@@ -142,6 +142,27 @@ var notices = map[string]struct{ Subject, Body Text }{
 			En: "Dear {{.name}},\n\nThe yearly reassessment of the cloud service in use ({{.process_id}}: {{.summary}}) for fiscal year {{.fiscal_year}} starts now (§9.1, §8.3).\nYou will receive the assessment task in a separate mail.\n\n--\npolicyflow\n",
 		},
 	},
+	NoticeOutsourcingBriefing: {
+		Subject: Text{Ja: "【ご説明】委託業務において遵守いただく情報セキュリティ要件", En: "[Briefing] The security requirements your company must keep in this contract"},
+		Body: Text{
+			Ja: "{{.name}} 様\n\n委託業務（{{.process_id}}：{{.summary}}）の契約期間は {{.contract_start}} から {{.contract_end}} までです。\n情報セキュリティポリシー（対策基準 5.1(3)、8.1(2)）に基づき、貴社及び再委託先を含む全ての作業者に次の事項を遵守いただきます。\n\n{{.obligations_ja}}\nあわせて、業務上知り得た情報の機密保持をお願いします。定期報告（{{.report_interval}}か月ごと）の依頼は、その都度このアドレスにメールでお送りします。\n\n別途届くメールのリンクから、この説明を確認したことをお知らせください。\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nThe contract ({{.process_id}}: {{.summary}}) runs from {{.contract_start}} to {{.contract_end}}.\nUnder the town's information-security policy (standards 5.1(3) and 8.1(2)), your company and every worker, subcontractors included, must keep the following:\n\n{{.obligations_en}}\nWhat you learn on the job is confidential. A periodic report (every {{.report_interval}} months) will be asked of this address by mail each time.\n\nPlease confirm through the link in the mail that follows that you received this briefing.\n\n--\npolicyflow\n",
+		},
+	},
+	NoticeVendorIncident: {
+		Subject: Text{Ja: "【要確認】委託先の定期報告にインシデントの記載があります", En: "[Check] A vendor's periodic report names an incident"},
+		Body: Text{
+			Ja: "{{.name}} 様\n\n委託業務（{{.process_id}}：{{.summary}}）の定期報告（{{.period_from}}〜{{.period_to}}）に、情報セキュリティインシデントの記載があります。\n内容を確認し、必要に応じて対策基準 5.3 に従って報告・対応してください。\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nThe periodic report ({{.period_from}} to {{.period_to}}) of the contract {{.process_id}} ({{.summary}}) names a security incident.\nPlease read it and, where needed, report and handle it under standard 5.3.\n\n--\npolicyflow\n",
+		},
+	},
+	NoticeReportMissing: {
+		Subject: Text{Ja: "【未提出】委託先の定期報告が届いていません", En: "[Overdue] A vendor's periodic report did not arrive"},
+		Body: Text{
+			Ja: "{{.name}} 様\n\n委託業務（{{.process_id}}：{{.summary}}）の定期報告（{{.period_from}}〜{{.period_to}}）が期限までに提出されませんでした。\n委託先に直接確認してください。未提出として記録しています。\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nThe periodic report ({{.period_from}} to {{.period_to}}) of the contract {{.process_id}} ({{.summary}}) was not submitted in time.\nPlease contact the vendor directly. It is recorded as missing.\n\n--\npolicyflow\n",
+		},
+	},
 }
 
 func renderNotice(n Notice, proc models.Process, person models.Person, publicURL string) (Message, error) {

@@ -110,7 +110,7 @@ func (a *Activities) mailTask(ctx context.Context, m TaskMail) error {
 	if task.Status != models.TaskOpen {
 		return nil // decided or closed meanwhile: nothing to ask any more
 	}
-	person, err := a.Store.Person(ctx, m.RecipientID)
+	person, err := a.Store.Recipient(ctx, m.RecipientID)
 	if err != nil {
 		return classify(fmt.Errorf("mail about task %s: recipient: %w", m.TaskID, err))
 	}
@@ -172,7 +172,7 @@ func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
 	if err != nil {
 		return classify(fmt.Errorf("notice %s: %w", n.Key, err))
 	}
-	person, err := a.Store.Person(ctx, n.RecipientID)
+	person, err := a.Store.Recipient(ctx, n.RecipientID)
 	if err != nil {
 		return classify(fmt.Errorf("notice %s: recipient: %w", n.Key, err))
 	}

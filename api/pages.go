@@ -142,6 +142,23 @@ var fieldLabels = []struct{ key, ja, en string }{
 	{"certifications", "認証・監査報告書", "Certifications and audit reports"},
 	{"exit_plan", "中断・終了時の移行計画（§8.3(3)）", "Exit plan (§8.3(3))"},
 	{"security_design_ref", "セキュリティ設計（§8.3(4)）", "Security design (§8.3(4))"},
+	{"selection_flags", "選定時の確認事項（8.1(1)）", "Flags for the selection (8.1(1))"},
+	{"vendor_name", "委託先事業者", "Vendor"},
+	{"corporate_number", "法人番号", "Corporate number"},
+	{"contact_name", "委託先担当者", "Vendor contact"},
+	{"contact_email", "委託先連絡先", "Vendor contact address"},
+	{"work", "委託内容", "Work"},
+	{"assets", "取り扱う情報資産", "Information assets"},
+	{"subcontracted", "再委託", "Subcontracted"},
+	{"subcontractors", "再委託先", "Subcontractors"},
+	{"contract_start", "契約開始日", "Contract start"},
+	{"contract_end", "契約終了日", "Contract end"},
+	{"certificate_number", "ISMS認証登録番号", "ISMS certificate number"},
+	{"certificate_expiry", "ISMS認証有効期限", "ISMS certificate valid until"},
+	{"audit_status", "情報セキュリティ監査", "Security audit"},
+	{"audit_summary", "監査結果の概要", "Audit summary"},
+	{"report_interval_months", "定期報告の間隔（月）", "Report every (months)"},
+	{"contact_locale", "委託先への連絡言語", "Vendor contact's language"},
 }
 
 func fieldOrder(k string) int {
@@ -203,7 +220,9 @@ func fieldValue(k string, v any, people map[string]models.Person, lang string) s
 		if text, ok := cloudCertsText(v); ok {
 			return text
 		}
-	case "emergency":
+	case "selection_flags":
+		return selectionFlagText(v, lang)
+	case "emergency", "subcontracted":
 		if b, ok := v.(bool); ok {
 			return map[bool]string{true: pick(lang, "はい", "yes"), false: pick(lang, "いいえ", "no")}[b]
 		}

@@ -47,6 +47,9 @@ type startSpec struct {
 	Workflow any
 	// Args builds the workflow's input once the process ID is known.
 	Args func(h workflows.Header) any
+	// Save, if set, stores the process's own records once its register row exists and
+	// before its workflow starts (e.g. an outsourcing review and its vendor contact).
+	Save func(ctx context.Context, processID string) error
 }
 
 // startedBody is the answer to a start request (API.md).
@@ -94,6 +97,14 @@ func (s *Server) startProcess(c echo.Context, st startSpec) error {
 		return s.storeErr(err)
 	} else if err != nil {
 		return s.storeErr(err)
+	}
+	if st.Save != nil {
+		if err := st.Save(ctx, id); err != nil {
+			cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = s.Store.DeleteProcess(cleanup, id)
+			return s.storeErr(err)
+		}
 	}
 	h := workflows.Header{ProcessID: id, Kind: st.Kind, Department: st.Department, TimeZone: s.TimeZone}
 	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
@@ -271,6 +282,11 @@ func (s *Server) getProcess(c echo.Context) error {
 	}
 	body := map[string]any{"process": s.summarize(d.Process), "input": input, "tasks": tasks,
 		"decisions": decisions, "notifications": notes, "timeline": timeline}
+	if d.Process.Kind == models.KindOutsourcingReview {
+		if body["outsourcing"], err = s.outsourcingDetail(c.Request().Context(), d.Process.ID); err != nil {
+			return s.storeErr(err)
+		}
+	}
 	if d.Process.CancelReason != "" {
 		body["cancellation"] = map[string]string{"reason": d.Process.CancelReason, "by": d.Process.CancelledBy}
 	}

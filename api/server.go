@@ -93,6 +93,7 @@ func (s *Server) Handler() *echo.Echo {
 	v1.POST("/cloud-assessments", s.startCloudAssessment, s.auth(scopeOfficer))
 	v1.POST("/cloud-assessments/:id/terminate", s.terminateCloudService, s.auth(scopeOfficer))
 	v1.GET("/cloud-services", s.listCloudServices, s.auth(scopeAuditor))
+	v1.POST("/outsourcing-reviews", s.startOutsourcingReview, s.auth(scopeOfficer))
 	v1.GET("/processes", s.listProcesses, s.auth(scopeAuditor))
 	v1.GET("/processes/:id", s.getProcess, s.auth(scopeAuditor))
 	v1.POST("/processes/:id/cancel", s.cancelProcess, s.auth(scopeAdmin))

@@ -47,7 +47,7 @@ func (s *Server) closedErr(ctx context.Context, t models.Task, lang string) erro
 	if t.Status == models.TaskDecided || t.Status == models.TaskOpen {
 		d, err := s.Store.DecisionOn(ctx, t.ID)
 		if err == nil {
-			names, _ := s.Store.People(ctx, []string{d.DeciderID})
+			names, _ := s.Store.Recipients(ctx, []string{d.DeciderID})
 			who := names[d.DeciderID].Name
 			if who == "" {
 				who = d.DeciderID
@@ -79,7 +79,7 @@ func (s *Server) taskPage(c echo.Context) error {
 		return s.pageError(c, err, "ja")
 	}
 	ctx := c.Request().Context()
-	people, err := s.Store.People(ctx, []string{l.PersonID, t.AssigneeID, p.RequesterID})
+	people, err := s.Store.Recipients(ctx, []string{l.PersonID, t.AssigneeID, p.RequesterID})
 	if err != nil {
 		return s.pageError(c, s.storeErr(err), "ja")
 	}
@@ -103,7 +103,7 @@ func (s *Server) decide(c echo.Context) error {
 		return s.pageError(c, err, "ja")
 	}
 	ctx := c.Request().Context()
-	people, err := s.Store.People(ctx, []string{l.PersonID, t.AssigneeID, p.RequesterID})
+	people, err := s.Store.Recipients(ctx, []string{l.PersonID, t.AssigneeID, p.RequesterID})
 	if err != nil {
 		return s.pageError(c, s.storeErr(err), "ja")
 	}

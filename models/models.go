@@ -266,6 +266,7 @@ func All() []any {
 		&OutboxMessage{},
 		&Incident{}, &IncidentHop{}, &EmergencyContact{},
 		&CloudService{}, &CloudEvaluation{},
+		&ExternalContact{}, &OutsourcingReview{}, &ClauseMark{}, &OutsourcingReport{}, &DisposalRecord{},
 	}
 }
 

@@ -113,7 +113,7 @@ func (s *Store) ProcessDetail(ctx context.Context, id string) (ProcessDetail, er
 	}
 	d.Names = map[string]string{}
 	if len(ids) > 0 {
-		people, err := s.People(ctx, ids)
+		people, err := s.Recipients(ctx, ids)
 		if err != nil {
 			return d, err
 		}

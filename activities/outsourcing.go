@@ -1,0 +1,192 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/policy"
+)
+
+// Notice kinds of the outsourcing contract review (§8.1, §5.1(3)).
+const (
+	// NoticeOutsourcingBriefing explains to the vendor's contact what of the policy the
+	// vendor and its subcontractors must keep (§5.1(3)); an acknowledgement task follows.
+	NoticeOutsourcingBriefing = "outsourcing_briefing"
+	// NoticeVendorIncident tells the department security officer that a periodic report
+	// names an incident, to be handled under §5.3.
+	NoticeVendorIncident = "outsourcing_vendor_incident"
+	// NoticeReportMissing tells the department security officer that a periodic report
+	// never came (§8.1(2) 定期報告).
+	NoticeReportMissing = "outsourcing_report_missing"
+)
+
+// ClauseReviewer finds who reviews a contract's clauses: a member of the GISO's office (the
+// GISO's department), or the GISO when the office has nobody else.
+func (a *Activities) ClauseReviewer(ctx context.Context, gisoID string) (string, error) {
+	giso, err := a.Store.Person(ctx, gisoID)
+	if err != nil {
+		return "", classify(fmt.Errorf("find the GISO %s: %w", gisoID, err))
+	}
+	id, err := a.Store.OfficeMember(ctx, giso.DepartmentID, gisoID)
+	if errors.Is(err, models.ErrNotFound) {
+		return gisoID, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("find a reviewer in the GISO's office: %w", err)
+	}
+	return id, nil
+}
+
+// SendBriefing mails the vendor's contact the briefing of §5.1(3): the requirements of
+// §8.1(2) the vendor, subcontractors included, must keep. It is a notice with the list of
+// requirements added.
+func (a *Activities) SendBriefing(ctx context.Context, n Notice) error {
+	p := map[string]string{}
+	for k, v := range n.Params {
+		p[k] = v
+	}
+	var ja, en strings.Builder
+	for _, c := range policy.ContractClauses() {
+		fmt.Fprintf(&ja, "  %2d. %s\n", c.N, c.TitleJa)
+		fmt.Fprintf(&en, "  %2d. %s\n", c.N, c.TitleEn)
+	}
+	p["obligations_ja"], p["obligations_en"] = ja.String(), en.String()
+	n.Params = p
+	n.Kind = NoticeOutsourcingBriefing
+	return a.SendNotice(ctx, n)
+}
+
+// ClauseReviewRecord names the decision that holds one round of the clause review.
+type ClauseReviewRecord struct {
+	ProcessID string
+	Round     int
+	TaskID    string
+}
+
+// ClauseField names the select of a clause (present, missing, not applicable) in the
+// clause review's form.
+func ClauseField(key string) string { return "clause_" + key }
+
+// ArticleField names the free-text field for the contract article that states a clause.
+func ArticleField(key string) string { return "article_" + key }
+
+// RecordClauseReview copies one round's marks, with the contract articles the reviewer
+// wrote, from the decision into the register's clause marks.
+func (a *Activities) RecordClauseReview(ctx context.Context, r ClauseReviewRecord) error {
+	_, values, err := a.Store.DecisionValues(ctx, r.TaskID)
+	if err != nil {
+		return classify(fmt.Errorf("clause review %s: %w", r.TaskID, err))
+	}
+	var marks []models.ClauseMark
+	for _, c := range policy.ContractClauses() {
+		marks = append(marks, models.ClauseMark{
+			ProcessID: r.ProcessID, Round: r.Round, Clause: c.Key, N: c.N, TaskID: r.TaskID,
+			Mark: values[ClauseField(c.Key)], Article: truncateRunes(values[ArticleField(c.Key)], 200),
+		})
+	}
+	if err := a.Store.SaveClauseMarks(ctx, marks); err != nil {
+		return fmt.Errorf("record clause review %s: %w", r.TaskID, err)
+	}
+	return nil
+}
+
+// ReportRecord is one periodic report: received (TaskID decided) or missing.
+type ReportRecord struct {
+	ProcessID            string
+	Seq                  int
+	TaskID               string
+	PeriodFrom, PeriodTo string
+	Received             bool
+}
+
+// RecordReport writes a periodic report to the register, with what the vendor said.
+func (a *Activities) RecordReport(ctx context.Context, r ReportRecord) error {
+	rep := models.OutsourcingReport{ProcessID: r.ProcessID, Seq: r.Seq, TaskID: r.TaskID,
+		PeriodFrom: r.PeriodFrom, PeriodTo: r.PeriodTo, Status: models.ReportMissing}
+	if r.Received {
+		d, v, err := a.Store.DecisionValues(ctx, r.TaskID)
+		if err != nil {
+			return classify(fmt.Errorf("report %s: %w", r.TaskID, err))
+		}
+		rep.Status, rep.SubmittedBy = models.ReportReceived, d.DeciderID
+		rep.Incidents, rep.StaffChanges, rep.Subcontracting = v["incidents"], v["staff_changes"], v["subcontracting_changes"]
+		var details []string
+		for _, k := range []string{"incident_details", "staff_change_details", "subcontracting_details"} {
+			if v[k] != "" {
+				details = append(details, k+": "+v[k])
+			}
+		}
+		if d.Comment != "" {
+			details = append(details, "comment: "+d.Comment)
+		}
+		rep.Details = strings.Join(details, "\n")
+	}
+	if err := a.Store.SaveOutsourcingReport(ctx, rep); err != nil {
+		return fmt.Errorf("record report %d of %s: %w", r.Seq, r.ProcessID, err)
+	}
+	return nil
+}
+
+// CertificateRecord names the decision that carries a renewed ISMS certificate.
+type CertificateRecord struct {
+	ProcessID string
+	TaskID    string
+	Expiry    string
+}
+
+// RecordCertificate writes the renewed certificate's number and expiry to the review.
+func (a *Activities) RecordCertificate(ctx context.Context, r CertificateRecord) error {
+	_, v, err := a.Store.DecisionValues(ctx, r.TaskID)
+	if err != nil {
+		return classify(fmt.Errorf("certificate %s: %w", r.TaskID, err))
+	}
+	if err := a.Store.UpdateCertificate(ctx, r.ProcessID, truncateRunes(v["cert_number"], 100), r.Expiry); err != nil {
+		return fmt.Errorf("record certificate of %s: %w", r.ProcessID, err)
+	}
+	return nil
+}
+
+// DisposalFields name the form fields of one asset class in the disposal task.
+func DisposalFields(class string) (method, date, person, note string) {
+	return class + "_method", class + "_date", class + "_person", class + "_note"
+}
+
+// DisposalRequest names the decision that records the return or disposal of the assets.
+type DisposalRequest struct {
+	ProcessID string
+	TaskID    string
+	Classes   []string
+}
+
+// RecordDisposal writes, for each asset class, the date, the person and the method of its
+// return or disposal (§3(2)9(イ)).
+func (a *Activities) RecordDisposal(ctx context.Context, r DisposalRequest) error {
+	d, v, err := a.Store.DecisionValues(ctx, r.TaskID)
+	if err != nil {
+		return classify(fmt.Errorf("disposal %s: %w", r.TaskID, err))
+	}
+	var rs []models.DisposalRecord
+	for _, class := range r.Classes {
+		m, dt, who, note := DisposalFields(class)
+		if v[m] == "" || v[dt] == "" || v[who] == "" {
+			return badInput("disposal %s: %s is incomplete", r.TaskID, class)
+		}
+		rs = append(rs, models.DisposalRecord{ProcessID: r.ProcessID, AssetClass: class, Date: v[dt],
+			Person: truncateRunes(v[who], 200), Method: v[m], Note: v[note], TaskID: r.TaskID, RecordedBy: d.DeciderID})
+	}
+	if err := a.Store.SaveDisposals(ctx, rs); err != nil {
+		return fmt.Errorf("record disposal of %s: %w", r.ProcessID, err)
+	}
+	return nil
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}

@@ -1,0 +1,631 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/policy"
+)
+
+// OutsourcingInput starts an outsourcing contract review (外部委託, §8.1) and carries a
+// running contract across Continue-As-New. The vendor, the work and the assets are in the
+// register (models.OutsourcingReview); the workflow gets IDs, dates and levels only.
+type OutsourcingInput struct {
+	Header
+	// RequesterID is the member of staff in charge of the contract: they revise the draft
+	// and record the disposal of the assets at the end.
+	RequesterID string
+	// ContactID is the vendor's contact (models.ExternalContact), who is briefed, sends the
+	// periodic reports and the renewed certificate through links of their own.
+	ContactID      string
+	Classification policy.Level
+	// ContractStart and ContractEnd are YYYY-MM-DD; the contract ends at the end of its
+	// last day.
+	ContractStart, ContractEnd string
+	// CertExpiry is the last day of the vendor's ISMS certificate (YYYY-MM-DD); empty when
+	// the vendor holds none.
+	CertExpiry string
+	// Audit is policy.AuditNone, AuditPassed or AuditFindings.
+	Audit string
+	// ReportIntervalMonths is how often the vendor reports (§8.1(2) 定期報告).
+	ReportIntervalMonths int
+	// AssetClasses are the classes of information assets whose return or disposal is
+	// recorded at the end (§3(2)9(イ)), e.g. electronic and paper.
+	AssetClasses []string
+	Timing       OutsourcingTiming
+	// Running is set when a running contract continues as new: the review is done and the
+	// contract's life goes on from where the previous run stopped.
+	Running *OutsourcingRunning
+}
+
+// OutsourcingRunning is what a running contract carries into its next run.
+type OutsourcingRunning struct {
+	// NextReport is the number of the next periodic report (1 for the first).
+	NextReport int
+	// CertExpiry is the current certificate's last day, after any renewal.
+	CertExpiry string
+	// CertAsked is the expiry for which the renewed certificate was already asked.
+	CertAsked string
+	// Events and TaskSeq continue the register's event keys and the task IDs, so they stay
+	// unique across runs.
+	Events  int
+	TaskSeq map[string]int
+	// Runs counts the runs so far, for the record.
+	Runs int
+}
+
+// OutsourcingTiming holds the deadlines of the review's steps and of the contract's life.
+// The zero value means DefaultOutsourcingTiming.
+type OutsourcingTiming struct {
+	Selection, SelectionGrace Deadline
+	Review, ReviewGrace       Deadline
+	Revision, RevisionGrace   Deadline
+	GISO                      Deadline
+	Approval, ApprovalGrace   Deadline
+	Briefing, BriefingGrace   Deadline
+	Report, ReportGrace       Deadline
+	Renewal, RenewalGrace     Deadline
+	Disposal, DisposalGrace   Deadline
+	RemindBefore              []time.Duration
+	// MaxRounds is how many rounds of clause review may find clauses missing before the
+	// GISO decides whether the draft gets another round.
+	MaxRounds int
+	// CertNotice is how long before the certificate's expiry the renewed one is asked for.
+	CertNotice time.Duration
+	// ReportsPerRun is how many periodic reports one run handles before it continues as
+	// new, so that a contract of many years keeps a short history.
+	ReportsPerRun int
+}
+
+// DefaultOutsourcingTiming gives each officer a business week, the vendor two for a report,
+// three review rounds before the GISO steps in, and asks for a renewed certificate 60 days
+// before the old one expires.
+var DefaultOutsourcingTiming = OutsourcingTiming{
+	Selection: Deadline{BusinessDays: 5}, SelectionGrace: Deadline{BusinessDays: 3},
+	Review: Deadline{BusinessDays: 5}, ReviewGrace: Deadline{BusinessDays: 3},
+	Revision: Deadline{BusinessDays: 10}, RevisionGrace: Deadline{BusinessDays: 5},
+	GISO:     Deadline{BusinessDays: 5},
+	Approval: Deadline{BusinessDays: 5}, ApprovalGrace: Deadline{BusinessDays: 3},
+	Briefing: Deadline{BusinessDays: 10}, BriefingGrace: Deadline{BusinessDays: 5},
+	Report: Deadline{BusinessDays: 10}, ReportGrace: Deadline{BusinessDays: 5},
+	Renewal: Deadline{BusinessDays: 20}, RenewalGrace: Deadline{BusinessDays: 10},
+	Disposal: Deadline{BusinessDays: 10}, DisposalGrace: Deadline{BusinessDays: 5},
+	RemindBefore:  []time.Duration{48 * time.Hour, 4 * time.Hour},
+	MaxRounds:     3,
+	CertNotice:    60 * 24 * time.Hour,
+	ReportsPerRun: 4,
+}
+
+// ChoiceAcknowledge is the vendor's acknowledgement of the briefing. The outsourcing
+// review's tasks also use approve, reject, return, resubmit, withdraw, done and submit.
+const ChoiceAcknowledge = "acknowledge"
+
+// OutsourcingWorkflow runs one outsourcing contract from the vendor's selection to the
+// disposal of the information at its end (§8.1, §5.1(3), §3(2)9).
+//
+//  1. Selection (§8.1(1)): the department security officer (DISO) checks the vendor's ISMS
+//     certificate and audits against the work; the page flags a certificate that ends
+//     before the contract does.
+//  2. Clause review (§8.1(2)): a reviewer in the GISO's office marks each of the twelve
+//     requirements present (with the contract's article), missing or not applicable. For
+//     level 1 or 2 information anything missing returns the draft to the requester to revise;
+//     after MaxRounds such rounds the GISO decides whether it gets another.
+//  3. Approval by the DISO.
+//  4. Briefing (§5.1(3)): the vendor's contact is mailed what they must keep and
+//     acknowledges it through the link.
+//  5. While the contract runs: periodic reports asked of the vendor by link, overdue ones
+//     escalated to the DISO; the renewed certificate asked for before the old one expires.
+//     Every ReportsPerRun reports the workflow continues as new.
+//  6. At the end: the requester records the return or disposal of each asset class (date,
+//     person, method, §3(2)9(イ)); only then does the process close.
+func OutsourcingWorkflow(ctx workflow.Context, in OutsourcingInput) (Result, error) {
+	p, err := begin(ctx, in.Header)
+	if err != nil {
+		return Result{}, err
+	}
+	t := in.Timing
+	if t.Review == (Deadline{}) {
+		t = DefaultOutsourcingTiming
+	}
+	c, err := newContract(p, in)
+	if err != nil {
+		return Result{}, err
+	}
+	r, err := get[activities.Roster](ctx, p, "Look up the CISO, GISO and department security officer",
+		acts.ResolveRoster, activities.RosterRequest{DepartmentID: in.Department})
+	if err != nil {
+		return Result{}, err
+	}
+	diso, disoRole := r.DISO, policy.RoleDISO
+	if diso == "" {
+		diso, disoRole = r.GISO, policy.RoleGISO
+	}
+	c.diso, c.disoRole, c.giso = diso, disoRole, r.GISO
+
+	if in.Running != nil {
+		p.events = in.Running.Events
+		if in.Running.TaskSeq != nil {
+			p.tasks.seq = in.Running.TaskSeq
+		}
+		res, err := c.live(ctx, t, *in.Running)
+		if err != nil {
+			return p.end(ctx, err)
+		}
+		return res, nil
+	}
+	res, err := c.review(ctx, t)
+	if err != nil || res.Status != "" {
+		if err != nil {
+			return p.end(ctx, err)
+		}
+		return res, nil
+	}
+	res, err = c.live(ctx, t, OutsourcingRunning{NextReport: 1, CertExpiry: in.CertExpiry})
+	if err != nil {
+		return p.end(ctx, err)
+	}
+	return res, nil
+}
+
+// contract is one outsourcing review's state in a run.
+type contract struct {
+	p              *process
+	in             OutsourcingInput
+	start, end     time.Time
+	endsAt         time.Time
+	diso, giso     string
+	disoRole       policy.Role
+	reportsThisRun int
+}
+
+func newContract(p *process, in OutsourcingInput) (*contract, error) {
+	start, err1 := policy.ParseDate(in.ContractStart, p.cal.Loc)
+	end, err2 := policy.ParseDate(in.ContractEnd, p.cal.Loc)
+	if err1 != nil || err2 != nil || !end.After(start) || in.ReportIntervalMonths < 1 {
+		return nil, temporal.NewNonRetryableApplicationError("bad contract period or report interval", activities.ErrBadInput, nil)
+	}
+	if _, err := policy.ParseLevel(int(in.Classification)); err != nil {
+		return nil, temporal.NewNonRetryableApplicationError("bad classification", activities.ErrBadInput, err)
+	}
+	return &contract{p: p, in: in, start: start, end: end, endsAt: p.cal.EndOfDay(end)}, nil
+}
+
+// review runs the steps before the contract starts. A Result with a status means the
+// process ended there.
+func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, error) {
+	p, in := c.p, c.in
+	var certExpiry time.Time
+	if in.CertExpiry != "" {
+		certExpiry, _ = policy.ParseDate(in.CertExpiry, p.cal.Loc)
+	}
+	flags := policy.SelectionFlags(policy.Vendor{CertExpiry: certExpiry, Audit: in.Audit}, in.Classification, c.start, c.end)
+	note := "the department security officer checks the vendor's certification and audits (§8.1(1))"
+	if len(flags) > 0 {
+		note += "; flagged: " + strings.Join(flags, ", ")
+	}
+	if err := p.setStage(ctx, "pending", "selection_review", note); err != nil {
+		return Result{}, err
+	}
+	d, err := p.ask(ctx, Step{
+		Name:     "selection_review",
+		Title:    activities.Text{Ja: "外部委託事業者の選定審査（認証取得状況・監査実施状況の確認）", En: "Review the vendor's selection (certification and audits)"},
+		Assignee: c.diso, AssigneeRole: c.disoRole, Choices: []string{ChoiceApprove, ChoiceReject},
+		Form: selectionForm(), Deadline: t.Selection, Grace: t.SelectionGrace, RemindBefore: t.RemindBefore,
+		EscalateTo: c.giso, EscalateToRole: policy.RoleGISO,
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	switch {
+	case d.TimedOut:
+		return p.finish(ctx, "expired", "nobody reviewed the vendor's selection in time")
+	case d.Choice == ChoiceReject:
+		return p.finish(ctx, "rejected", "the vendor was not selected by "+d.DeciderID+" (§8.1(1))")
+	}
+
+	for round, failed := 1, 0; ; round++ {
+		if err := p.setStage(ctx, "pending", "clause_review", fmt.Sprintf("round %d: a reviewer in the GISO's office checks the twelve contract clauses (§8.1(2))", round)); err != nil {
+			return Result{}, err
+		}
+		reviewer, err := get[string](ctx, p, "Find a reviewer in the GISO's office", acts.ClauseReviewer, c.giso)
+		if err != nil {
+			return Result{}, err
+		}
+		role := policy.RoleStaff
+		if reviewer == c.giso {
+			role = policy.RoleGISO
+		}
+		d, err := p.ask(ctx, Step{
+			Name:     "clause_review",
+			Title:    activities.Text{Ja: "委託契約書の情報セキュリティ要件（12項目）の確認", En: "Check the contract for the twelve security requirements"},
+			Assignee: reviewer, AssigneeRole: role, Choices: []string{ChoiceDone},
+			Form: clauseForm(), Deadline: t.Review, Grace: t.ReviewGrace, RemindBefore: t.RemindBefore,
+			EscalateTo: c.giso, EscalateToRole: policy.RoleGISO,
+		})
+		if err != nil {
+			return Result{}, err
+		}
+		if d.TimedOut {
+			return p.finish(ctx, "expired", fmt.Sprintf("round %d of the clause review was not done in time", round))
+		}
+		if err := p.run(ctx, fmt.Sprintf("Register: the clause marks of round %d", round), acts.RecordClauseReview,
+			activities.ClauseReviewRecord{ProcessID: p.id, Round: round, TaskID: d.TaskID}); err != nil {
+			return Result{}, err
+		}
+		marks := map[string]string{}
+		for _, cl := range policy.ContractClauses() {
+			marks[cl.Key] = d.Values[activities.ClauseField(cl.Key)]
+		}
+		verdict := policy.ReviewClauses(in.Classification, marks)
+		if verdict.Complete() {
+			if len(verdict.Missing) > 0 {
+				if err := p.setStage(ctx, "pending", "clause_review", "level 3: clauses not required, noted as missing: "+strings.Join(verdict.Missing, ", ")); err != nil {
+					return Result{}, err
+				}
+			}
+			break
+		}
+		failed++
+		why := "missing: " + strings.Join(append(verdict.Missing, verdict.Unmarked...), ", ")
+		if failed >= t.MaxRounds {
+			if err := p.setStage(ctx, "escalated", "giso_decision", fmt.Sprintf("%d rounds with clauses missing (%s): the GISO decides", failed, why)); err != nil {
+				return Result{}, err
+			}
+			g, err := p.ask(ctx, Step{
+				Name:     "giso_decision",
+				Title:    activities.Text{Ja: "契約条項の不備が解消されない外部委託の判断", En: "Decide on an outsourcing contract whose clauses stay incomplete"},
+				Assignee: c.giso, AssigneeRole: policy.RoleGISO, Choices: []string{ChoiceReturn, ChoiceReject},
+				Deadline: t.GISO, RemindBefore: t.RemindBefore,
+			})
+			if err != nil {
+				return Result{}, err
+			}
+			if g.TimedOut {
+				return p.finish(ctx, "expired", "the GISO did not decide on the incomplete contract in time")
+			}
+			if g.Choice == ChoiceReject {
+				return p.finish(ctx, "rejected", "the GISO rejected the contract: "+why)
+			}
+		}
+		if err := p.setStage(ctx, "returned", "requester_revision", fmt.Sprintf("round %d returned to the requester: %s", round, why)); err != nil {
+			return Result{}, err
+		}
+		rv, err := p.ask(ctx, Step{
+			Name:     "requester_revision",
+			Title:    activities.Text{Ja: "委託契約書案の修正と再提出", En: "Revise and resubmit the draft contract"},
+			Assignee: in.RequesterID, AssigneeRole: policy.RoleStaff, Choices: []string{ChoiceResubmit, ChoiceWithdraw},
+			Deadline: t.Revision, Grace: t.RevisionGrace, RemindBefore: t.RemindBefore,
+			EscalateTo: c.diso, EscalateToRole: c.disoRole,
+		})
+		if err != nil {
+			return Result{}, err
+		}
+		if rv.TimedOut {
+			return p.finish(ctx, "expired", "the returned draft was neither resubmitted nor withdrawn")
+		}
+		if rv.Choice == ChoiceWithdraw {
+			return p.finish(ctx, "withdrawn", "withdrawn by "+rv.DeciderID)
+		}
+	}
+
+	if err := p.setStage(ctx, "pending", "approval", "the department security officer approves the contract"); err != nil {
+		return Result{}, err
+	}
+	a, err := p.ask(ctx, Step{
+		Name:     "approval",
+		Title:    activities.Text{Ja: "外部委託契約の承認", En: "Approve the outsourcing contract"},
+		Assignee: c.diso, AssigneeRole: c.disoRole, Choices: []string{ChoiceApprove, ChoiceReject},
+		Deadline: t.Approval, Grace: t.ApprovalGrace, RemindBefore: t.RemindBefore,
+		EscalateTo: c.giso, EscalateToRole: policy.RoleGISO,
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	switch {
+	case a.TimedOut:
+		return p.finish(ctx, "expired", "the contract was not approved in time")
+	case a.Choice == ChoiceReject:
+		return p.finish(ctx, "rejected", "the contract was rejected by "+a.DeciderID)
+	}
+
+	if err := p.setStage(ctx, "approved", "briefing", "the vendor's contact is briefed on what of the policy they must keep (§5.1(3))"); err != nil {
+		return Result{}, err
+	}
+	if err := p.run(ctx, fmt.Sprintf("Mail the briefing of §5.1(3) to the vendor's contact (%s)", in.ContactID), acts.SendBriefing,
+		activities.Notice{Key: p.id + "/briefing", ProcessID: p.id, RecipientID: in.ContactID, Params: map[string]string{
+			"contract_start": in.ContractStart, "contract_end": in.ContractEnd, "report_interval": fmt.Sprint(in.ReportIntervalMonths)}}); err != nil {
+		return Result{}, err
+	}
+	b, err := p.ask(ctx, Step{
+		Name:     "briefing_acknowledgement",
+		Title:    activities.Text{Ja: "情報セキュリティ要件の説明内容の確認", En: "Acknowledge the security briefing"},
+		Assignee: in.ContactID, AssigneeRole: "vendor contact", Choices: []string{ChoiceAcknowledge},
+		Deadline: t.Briefing, Grace: t.BriefingGrace, RemindBefore: t.RemindBefore,
+		EscalateTo: c.diso, EscalateToRole: c.disoRole,
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	if b.TimedOut {
+		if err := p.setStage(ctx, "approved", "briefing", "the briefing was not acknowledged: the department security officer must brief the vendor directly"); err != nil {
+			return Result{}, err
+		}
+	}
+	return Result{}, nil
+}
+
+// live runs the contract from where run left it: periodic reports, certificate renewal and,
+// at the end, the disposal record. It continues as new every ReportsPerRun reports.
+func (c *contract) live(ctx workflow.Context, t OutsourcingTiming, run OutsourcingRunning) (Result, error) {
+	p, in := c.p, c.in
+	if c.start.After(p.now(ctx)) {
+		if err := p.setStage(ctx, "approved", "awaiting_start", "the contract starts on "+in.ContractStart); err != nil {
+			return Result{}, err
+		}
+		if err := p.sleepUntil(ctx, c.start, "Contract starts on "+in.ContractStart); err != nil {
+			return Result{}, err
+		}
+	}
+	if run.Runs == 0 {
+		if err := p.setStage(ctx, "in_effect", "contract_running", "the contract runs until the end of "+in.ContractEnd); err != nil {
+			return Result{}, err
+		}
+	}
+	for {
+		from, to, due, last := c.reportPeriod(run.NextReport)
+		// The certificate renewal comes first when it is due before the next report.
+		if ask, ok := c.certAsk(run, t); ok && ask.Before(due) {
+			if err := p.sleepUntil(ctx, ask, "Ask for the renewed ISMS certificate before "+run.CertExpiry+" (60 days' notice)"); err != nil {
+				return Result{}, err
+			}
+			if err := c.renewCertificate(ctx, t, &run); err != nil {
+				return Result{}, err
+			}
+			continue
+		}
+		if run.NextReport > 1 && c.reportsThisRun >= t.ReportsPerRun {
+			return Result{}, c.continueAsNew(ctx, run)
+		}
+		if err := p.sleepUntil(ctx, due, fmt.Sprintf("Periodic report %d (%s to %s) is asked for on %s", run.NextReport, from, to, p.stamp(due))); err != nil {
+			return Result{}, err
+		}
+		if err := c.periodicReport(ctx, t, run.NextReport, from, to); err != nil {
+			return Result{}, err
+		}
+		run.NextReport++
+		c.reportsThisRun++
+		if last {
+			break
+		}
+	}
+	if err := p.sleepUntil(ctx, c.endsAt, "Contract ends at the end of "+in.ContractEnd); err != nil {
+		return Result{}, err
+	}
+	return c.dispose(ctx, t)
+}
+
+// reportPeriod gives report n's period (from, to as YYYY-MM-DD), when it is asked for
+// (09:00 on the day after the period), and whether it is the last one.
+func (c *contract) reportPeriod(n int) (from, to string, due time.Time, last bool) {
+	months := c.in.ReportIntervalMonths
+	f := c.start.AddDate(0, (n-1)*months, 0)
+	next := c.start.AddDate(0, n*months, 0)
+	if !next.Before(c.end.AddDate(0, 0, 1)) {
+		next, last = c.end.AddDate(0, 0, 1), true
+	}
+	day := next.AddDate(0, 0, -1)
+	return f.Format(policy.DateLayout), day.Format(policy.DateLayout), next.Add(9 * time.Hour), last
+}
+
+// certAsk says when to ask for a renewed certificate: CertNotice before the current one
+// expires, if it expires before the contract ends and was not asked for yet.
+func (c *contract) certAsk(run OutsourcingRunning, t OutsourcingTiming) (time.Time, bool) {
+	if run.CertExpiry == "" || run.CertAsked == run.CertExpiry {
+		return time.Time{}, false
+	}
+	exp, err := policy.ParseDate(run.CertExpiry, c.p.cal.Loc)
+	if err != nil || !exp.Before(c.end) {
+		return time.Time{}, false
+	}
+	return exp.Add(-t.CertNotice).Add(9 * time.Hour), true
+}
+
+// periodicReport asks the vendor for report n, escalating to the DISO when it is overdue,
+// and records it as received or missing.
+func (c *contract) periodicReport(ctx workflow.Context, t OutsourcingTiming, n int, from, to string) error {
+	p := c.p
+	if err := p.setStage(ctx, "in_effect", "periodic_report", fmt.Sprintf("report %d (%s to %s) asked of the vendor", n, from, to)); err != nil {
+		return err
+	}
+	d, err := p.ask(ctx, Step{
+		Name:     "periodic_report",
+		Title:    activities.Text{Ja: fmt.Sprintf("委託業務の定期報告（%s〜%s）", from, to), En: fmt.Sprintf("Periodic report on the outsourced work (%s to %s)", from, to)},
+		Assignee: c.in.ContactID, AssigneeRole: "vendor contact", Choices: []string{ChoiceSubmit},
+		Form: reportForm(), Deadline: t.Report, Grace: t.ReportGrace, RemindBefore: t.RemindBefore,
+		EscalateTo: c.diso, EscalateToRole: c.disoRole,
+	})
+	if err != nil {
+		return err
+	}
+	rec := activities.ReportRecord{ProcessID: p.id, Seq: n, TaskID: d.TaskID, PeriodFrom: from, PeriodTo: to, Received: !d.TimedOut}
+	if err := p.run(ctx, fmt.Sprintf("Register: periodic report %d as %s", n, map[bool]string{true: "received", false: "missing"}[!d.TimedOut]),
+		acts.RecordReport, rec); err != nil {
+		return err
+	}
+	outcome := "received"
+	if d.TimedOut {
+		outcome = "missing: it never came"
+	}
+	if err := p.setStage(ctx, "in_effect", "contract_running", fmt.Sprintf("report %d (%s to %s) %s", n, from, to, outcome)); err != nil {
+		return err
+	}
+	params := map[string]string{"period_from": from, "period_to": to}
+	switch {
+	case d.TimedOut:
+		return p.run(ctx, fmt.Sprintf("Tell the %s (%s) that report %d never came", c.disoRole, c.diso, n), acts.SendNotice,
+			activities.Notice{Key: fmt.Sprintf("%s/report-missing/%d", p.id, n), ProcessID: p.id, RecipientID: c.diso, Kind: activities.NoticeReportMissing, Params: params})
+	case d.Values["incidents"] == "some":
+		return p.run(ctx, fmt.Sprintf("Tell the %s (%s) that report %d names an incident", c.disoRole, c.diso, n), acts.SendNotice,
+			activities.Notice{Key: fmt.Sprintf("%s/report-incident/%d", p.id, n), ProcessID: p.id, RecipientID: c.diso, Kind: activities.NoticeVendorIncident, Params: params})
+	}
+	return nil
+}
+
+// renewCertificate asks the vendor for its renewed ISMS certificate and takes its expiry.
+func (c *contract) renewCertificate(ctx workflow.Context, t OutsourcingTiming, run *OutsourcingRunning) error {
+	p := c.p
+	run.CertAsked = run.CertExpiry
+	if err := p.setStage(ctx, "in_effect", "certificate_renewal", "the ISMS certificate expires on "+run.CertExpiry+", before the contract ends: the renewed one is asked for"); err != nil {
+		return err
+	}
+	d, err := p.ask(ctx, Step{
+		Name:     "certificate_renewal",
+		Title:    activities.Text{Ja: "更新後のISMS認証（ISO/IEC 27001）の登録", En: "Send the renewed ISMS (ISO/IEC 27001) certificate"},
+		Assignee: c.in.ContactID, AssigneeRole: "vendor contact", Choices: []string{ChoiceSubmit},
+		Form: certificateForm(), Deadline: t.Renewal, Grace: t.RenewalGrace, RemindBefore: t.RemindBefore,
+		EscalateTo: c.diso, EscalateToRole: c.disoRole,
+	})
+	if err != nil {
+		return err
+	}
+	if d.TimedOut {
+		return p.setStage(ctx, "in_effect", "contract_running", "flagged: no renewed certificate was sent; the one on file expires on "+run.CertExpiry)
+	}
+	exp := d.Values["cert_expiry"]
+	if err := p.run(ctx, "Register: the renewed certificate, valid until "+exp, acts.RecordCertificate,
+		activities.CertificateRecord{ProcessID: p.id, TaskID: d.TaskID, Expiry: exp}); err != nil {
+		return err
+	}
+	if exp > run.CertExpiry {
+		run.CertExpiry = exp
+	}
+	return p.setStage(ctx, "in_effect", "contract_running", "the certificate is renewed until "+run.CertExpiry)
+}
+
+// dispose asks the requester to record the return or disposal of each asset class, round
+// after round until it is recorded: the process closes only then (§3(2)9(イ)).
+func (c *contract) dispose(ctx workflow.Context, t OutsourcingTiming) (Result, error) {
+	p := c.p
+	for round := 1; ; round++ {
+		escalate, role := c.diso, c.disoRole
+		if round > 1 {
+			escalate, role = c.giso, policy.RoleGISO
+		}
+		if err := p.setStage(ctx, "ended", "disposal", fmt.Sprintf("round %d: the requester records the return or disposal of the information (§3(2)9)", round)); err != nil {
+			return Result{}, err
+		}
+		d, err := p.ask(ctx, Step{
+			Name:     "disposal_record",
+			Title:    activities.Text{Ja: "委託終了に伴う情報資産の返還・廃棄の記録", En: "Record the return or disposal of the information assets"},
+			Assignee: c.in.RequesterID, AssigneeRole: policy.RoleStaff, Choices: []string{ChoiceDone},
+			Form: disposalForm(c.in.AssetClasses), Deadline: t.Disposal, Grace: t.DisposalGrace, RemindBefore: t.RemindBefore,
+			EscalateTo: escalate, EscalateToRole: role,
+		})
+		if err != nil {
+			return Result{}, err
+		}
+		if d.TimedOut {
+			continue
+		}
+		if err := p.run(ctx, "Register: the disposal record of each asset class (§3(2)9(イ))", acts.RecordDisposal,
+			activities.DisposalRequest{ProcessID: p.id, TaskID: d.TaskID, Classes: c.in.AssetClasses}); err != nil {
+			return Result{}, err
+		}
+		return p.finish(ctx, "completed", "the contract ended on "+c.in.ContractEnd+"; the information's return or disposal is recorded")
+	}
+}
+
+// continueAsNew ends this run and starts the next with the contract's state.
+func (c *contract) continueAsNew(ctx workflow.Context, run OutsourcingRunning) error {
+	next := c.in
+	run.Events = c.p.events
+	run.TaskSeq = c.p.tasks.seq // this run ends here: no copy needed
+	run.Runs++
+	next.Running = &run
+	return workflow.NewContinueAsNewError(ctx, OutsourcingWorkflow, next)
+}
+
+func selectOf(name string, label activities.Text, opts ...activities.Option) activities.Field {
+	return activities.Field{Name: name, Label: label, Kind: activities.FieldSelect, Options: opts, Required: true}
+}
+
+func selectionForm() []activities.Field {
+	return []activities.Field{
+		selectOf("certificate_check", activities.Text{Ja: "ISMS認証（ISO/IEC 27001）", En: "ISMS certificate (ISO/IEC 27001)"},
+			activities.Option{Value: "valid", Label: activities.Text{Ja: "契約期間を通じて有効", En: "Valid for the whole contract"}},
+			activities.Option{Value: "expires_during_contract", Label: activities.Text{Ja: "契約期間中に期限切れ（更新を確認する）", En: "Expires during the contract (renewal to be checked)"}},
+			activities.Option{Value: "none", Label: activities.Text{Ja: "認証なし", En: "None"}}),
+		selectOf("audit_check", activities.Text{Ja: "情報セキュリティ監査の実施状況", En: "Security audits"},
+			activities.Option{Value: policy.AuditPassed, Label: activities.Text{Ja: "実施済み・重大な指摘なし", En: "Audited, no significant findings"}},
+			activities.Option{Value: policy.AuditFindings, Label: activities.Text{Ja: "実施済み・指摘事項あり", En: "Audited, findings open"}},
+			activities.Option{Value: policy.AuditNone, Label: activities.Text{Ja: "未実施", En: "Not audited"}}),
+		selectOf("measures_fit", activities.Text{Ja: "委託内容に応じた情報セキュリティ対策が確保されているか（8.1(1)1）", En: "Do the vendor's measures fit the work (8.1(1)1)?"},
+			activities.Option{Value: "yes", Label: activities.Text{Ja: "確保されている", En: "Yes"}},
+			activities.Option{Value: "no", Label: activities.Text{Ja: "確保されていない", En: "No"}}),
+		{Name: "selection_note", Label: activities.Text{Ja: "確認内容・所見", En: "What was checked, findings"}, Kind: activities.FieldTextarea},
+	}
+}
+
+func clauseForm() []activities.Field {
+	var form []activities.Field
+	for _, cl := range policy.ContractClauses() {
+		form = append(form,
+			selectOf(activities.ClauseField(cl.Key), activities.Text{Ja: fmt.Sprintf("%d. %s", cl.N, cl.TitleJa), En: fmt.Sprintf("%d. %s", cl.N, cl.TitleEn)},
+				activities.Option{Value: policy.ClausePresent, Label: activities.Text{Ja: "記載あり", En: "Present"}},
+				activities.Option{Value: policy.ClauseMissing, Label: activities.Text{Ja: "記載なし", En: "Missing"}},
+				activities.Option{Value: policy.ClauseNotApplicable, Label: activities.Text{Ja: "該当なし", En: "Not applicable"}}),
+			activities.Field{Name: activities.ArticleField(cl.Key), Label: activities.Text{Ja: fmt.Sprintf("%d. 記載箇所（条項）", cl.N), En: fmt.Sprintf("%d. Article of the contract", cl.N)}, Kind: activities.FieldText})
+	}
+	return form
+}
+
+func noneOrSome(name string, label activities.Text) activities.Field {
+	return selectOf(name, label,
+		activities.Option{Value: "none", Label: activities.Text{Ja: "なし", En: "None"}},
+		activities.Option{Value: "some", Label: activities.Text{Ja: "あり", En: "Some"}})
+}
+
+func reportForm() []activities.Field {
+	return []activities.Field{
+		{Name: "period_from", Label: activities.Text{Ja: "報告対象期間（開始）", En: "Period from"}, Kind: activities.FieldDate, Required: true},
+		{Name: "period_to", Label: activities.Text{Ja: "報告対象期間（終了）", En: "Period to"}, Kind: activities.FieldDate, Required: true},
+		noneOrSome("incidents", activities.Text{Ja: "情報セキュリティインシデント", En: "Security incidents"}),
+		{Name: "incident_details", Label: activities.Text{Ja: "インシデントの内容", En: "Incident details"}, Kind: activities.FieldTextarea},
+		noneOrSome("staff_changes", activities.Text{Ja: "作業者の変更", En: "Changes of staff"}),
+		{Name: "staff_change_details", Label: activities.Text{Ja: "作業者の変更内容", En: "Staff changes"}, Kind: activities.FieldTextarea},
+		noneOrSome("subcontracting_changes", activities.Text{Ja: "再委託の変更", En: "Changes of subcontracting"}),
+		{Name: "subcontracting_details", Label: activities.Text{Ja: "再委託の変更内容", En: "Subcontracting changes"}, Kind: activities.FieldTextarea},
+	}
+}
+
+func certificateForm() []activities.Field {
+	return []activities.Field{
+		{Name: "cert_number", Label: activities.Text{Ja: "認証登録番号", En: "Certificate number"}, Kind: activities.FieldText, Required: true},
+		{Name: "cert_expiry", Label: activities.Text{Ja: "有効期限", En: "Valid until"}, Kind: activities.FieldDate, Required: true},
+	}
+}
+
+func disposalForm(classes []string) []activities.Field {
+	var form []activities.Field
+	for _, a := range policy.AssetClasses() {
+		if !slices.Contains(classes, a.Key) {
+			continue
+		}
+		method, date, person, note := activities.DisposalFields(a.Key)
+		form = append(form,
+			selectOf(method, activities.Text{Ja: a.TitleJa + "：処理内容", En: a.TitleEn + ": what was done"},
+				activities.Option{Value: policy.DisposalReturned, Label: activities.Text{Ja: "返還", En: "Returned"}},
+				activities.Option{Value: policy.DisposalErased, Label: activities.Text{Ja: "復元不可能な消去", En: "Erased beyond recovery"}},
+				activities.Option{Value: policy.DisposalDestroyed, Label: activities.Text{Ja: "物理的破壊・裁断・溶解", En: "Physically destroyed"}}),
+			activities.Field{Name: date, Label: activities.Text{Ja: a.TitleJa + "：実施日", En: a.TitleEn + ": date"}, Kind: activities.FieldDate, Required: true},
+			activities.Field{Name: person, Label: activities.Text{Ja: a.TitleJa + "：担当者", En: a.TitleEn + ": done by"}, Kind: activities.FieldText, Required: true},
+			activities.Field{Name: note, Label: activities.Text{Ja: a.TitleJa + "：備考（証明書番号など）", En: a.TitleEn + ": note (certificate number and the like)"}, Kind: activities.FieldText})
+	}
+	return form
+}

@@ -1,0 +1,434 @@
+package workflows_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/policy"
+	"github.com/policyflow/policyflow/workflows"
+)
+
+const (
+	outID   = "OUT-TEST"
+	contact = "ext:OUT-TEST"
+	owner   = "Q1" // the member of staff in charge of the contract
+)
+
+func outTask(step string, n int) string { return fmt.Sprintf("%s/%s/%d", outID, step, n) }
+
+// outRegister is the fake register with the outsourcing review's activities added.
+type outRegister struct {
+	*register
+	clauseRounds []activities.ClauseReviewRecord
+	reports      []activities.ReportRecord
+	certs        []activities.CertificateRecord
+	disposals    []activities.DisposalRequest
+	briefings    []activities.Notice
+}
+
+func newOutRegister(t *testing.T, start time.Time) *outRegister {
+	r := &outRegister{register: newRegister(t, start)}
+	r.env.RegisterWorkflow(workflows.OutsourcingWorkflow)
+	reg := func(name string, fn any) { r.env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
+	reg("ClauseReviewer", func(context.Context, string) (string, error) { return "R1", nil })
+	reg("SendBriefing", func(_ context.Context, n activities.Notice) error {
+		r.lock(func() { r.briefings = append(r.briefings, n) })
+		return nil
+	})
+	reg("RecordClauseReview", func(_ context.Context, c activities.ClauseReviewRecord) error {
+		r.lock(func() { r.clauseRounds = append(r.clauseRounds, c) })
+		return nil
+	})
+	reg("RecordReport", func(_ context.Context, c activities.ReportRecord) error {
+		r.lock(func() { r.reports = append(r.reports, c) })
+		return nil
+	})
+	reg("RecordCertificate", func(_ context.Context, c activities.CertificateRecord) error {
+		r.lock(func() { r.certs = append(r.certs, c) })
+		return nil
+	})
+	reg("RecordDisposal", func(_ context.Context, c activities.DisposalRequest) error {
+		r.lock(func() { r.disposals = append(r.disposals, c) })
+		return nil
+	})
+	return r
+}
+
+// activityCount is how many activities this run executed: a measure of its history.
+func (r *outRegister) activityCount() int {
+	return len(r.stages) + len(r.opened) + len(r.mails) + len(r.closed) + len(r.decisions) + len(r.notices) +
+		len(r.clauseRounds) + len(r.reports) + len(r.certs) + len(r.disposals) + len(r.briefings) + 1
+}
+
+// decideWith is decideAt with form values.
+func (r *outRegister) decideWith(at time.Time, task, choice, by string, values map[string]string) {
+	if !at.After(r.env.Now()) {
+		return // belongs to an earlier run
+	}
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(workflows.UpdateDecide, task+"|"+by+"|"+choice+"|"+at.String(), &testsuite.TestUpdateCallback{
+			OnReject: func(error) {}, OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, workflows.DecideRequest{TaskID: task, Choice: choice, DeciderID: by, Values: values, RequestID: "req-" + task, DecidedAt: at.UTC()})
+	}, at.Sub(r.env.Now()))
+}
+
+// execute runs one run of the workflow: its result, or the input of the next run when it
+// continued as new.
+func (r *outRegister) execute(in workflows.OutsourcingInput) (workflows.Result, *workflows.OutsourcingInput) {
+	r.t.Helper()
+	r.env.ExecuteWorkflow(workflows.OutsourcingWorkflow, in)
+	if !r.env.IsWorkflowCompleted() {
+		r.t.Fatal("workflow did not complete")
+	}
+	err := r.env.GetWorkflowError()
+	var can *workflow.ContinueAsNewError
+	if errors.As(err, &can) {
+		var next workflows.OutsourcingInput
+		if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+			r.t.Fatal(err)
+		}
+		return workflows.Result{}, &next
+	}
+	if err != nil {
+		r.t.Fatalf("workflow failed: %v", err)
+	}
+	var res workflows.Result
+	if err := r.env.GetWorkflowResult(&res); err != nil {
+		r.t.Fatal(err)
+	}
+	return res, nil
+}
+
+func outsourcing(level policy.Level, start, end string) workflows.OutsourcingInput {
+	t := workflows.DefaultOutsourcingTiming
+	return workflows.OutsourcingInput{
+		Header:      workflows.Header{ProcessID: outID, Kind: "outsourcing_review", Department: "residents", TimeZone: "Asia/Tokyo"},
+		RequesterID: owner, ContactID: contact, Classification: level,
+		ContractStart: start, ContractEnd: end, CertExpiry: "2031-03-31", Audit: policy.AuditPassed,
+		ReportIntervalMonths: 3, AssetClasses: []string{policy.AssetElectronic, policy.AssetPaper}, Timing: t,
+	}
+}
+
+func clauseMarks(over map[string]string) map[string]string {
+	v := map[string]string{}
+	for _, c := range policy.ContractClauses() {
+		v[activities.ClauseField(c.Key)] = policy.ClausePresent
+	}
+	for k, m := range over {
+		v[activities.ClauseField(k)] = m
+	}
+	return v
+}
+
+var selectionOK = map[string]string{"certificate_check": "valid", "audit_check": "passed", "measures_fit": "yes"}
+
+func reportValues(from, to, incidents string) map[string]string {
+	return map[string]string{"period_from": from, "period_to": to, "incidents": incidents, "staff_changes": "none", "subcontracting_changes": "none"}
+}
+
+var disposalValues = map[string]string{"electronic_method": "erased", "electronic_date": "2026-12-02", "paper_method": "returned", "paper_date": "2026-12-02"}
+
+// approveAll schedules a quick, complete review: selection, one clean clause round,
+// approval and the vendor's acknowledgement, an hour apart.
+func (r *outRegister) approveAll(t0 time.Time) {
+	r.decideWith(t0.Add(1*time.Hour), outTask("selection_review", 1), "approve", "D1", selectionOK)
+	r.decideWith(t0.Add(2*time.Hour), outTask("clause_review", 1), "done", "R1", clauseMarks(nil))
+	r.decideWith(t0.Add(3*time.Hour), outTask("approval", 1), "approve", "D1", nil)
+	r.decideWith(t0.Add(4*time.Hour), outTask("briefing_acknowledgement", 1), "acknowledge", contact, nil)
+}
+
+func TestOutsourcingClausesMissingThenFixed(t *testing.T) {
+	r := newOutRegister(t, monday)
+	r.decideWith(monday.Add(1*time.Hour), outTask("selection_review", 1), "approve", "D1", selectionOK)
+	r.decideWith(monday.Add(2*time.Hour), outTask("clause_review", 1), "done", "R1", clauseMarks(map[string]string{"confidentiality": "missing", "publication": "not_applicable"}))
+	r.decideWith(monday.Add(3*time.Hour), outTask("requester_revision", 1), "resubmit", owner, nil)
+	r.decideWith(monday.Add(4*time.Hour), outTask("clause_review", 2), "done", "R1", clauseMarks(nil))
+	r.decideWith(monday.Add(5*time.Hour), outTask("approval", 1), "approve", "D1", nil)
+	r.decideWith(monday.Add(6*time.Hour), outTask("briefing_acknowledgement", 1), "acknowledge", contact, nil)
+	// Two quarterly reports, asked for the day after each quarter, answered an hour later.
+	r.decideWith(jst("2026-09-01 10:00"), outTask("periodic_report", 1), "submit", contact, reportValues("2026-06-01", "2026-08-31", "none"))
+	r.decideWith(jst("2026-12-01 10:00"), outTask("periodic_report", 2), "submit", contact, reportValues("2026-09-01", "2026-11-30", "some"))
+	r.decideWith(jst("2026-12-02 10:00"), outTask("disposal_record", 1), "done", owner, disposalValues)
+	res, next := r.execute(outsourcing(policy.Level1, "2026-06-01", "2026-11-30"))
+	if next != nil {
+		t.Fatal("a short contract continued as new")
+	}
+	equal(t, "status", res.Status, "completed")
+	want := []string{"pending/selection_review", "pending/clause_review", "returned/requester_revision", "pending/clause_review",
+		"pending/approval", "approved/briefing", "approved/awaiting_start", "in_effect/contract_running",
+		"in_effect/periodic_report", "in_effect/contract_running", "in_effect/periodic_report", "in_effect/contract_running",
+		"ended/disposal", "completed/closed"}
+	if !slices.Equal(r.stageNames(), want) {
+		t.Errorf("stages = %v\nwant %v", r.stageNames(), want)
+	}
+	// Level 1: "not applicable" is not accepted either; the note names both clauses.
+	if note := r.stages[2].Note; !strings.Contains(note, "confidentiality") || !strings.Contains(note, "publication") {
+		t.Errorf("return note = %q", note)
+	}
+	equal(t, "clause rounds recorded", len(r.clauseRounds), 2)
+	equal(t, "round 2", r.clauseRounds[1].Round, 2)
+	equal(t, "revision assignee", r.opened[2].spec.AssigneeID, owner)
+	equal(t, "clause reviewer", r.opened[1].spec.AssigneeID, "R1")
+	equal(t, "clause form fields", len(r.opened[1].spec.Form), 24)
+	equal(t, "briefing to", r.briefings[0].RecipientID, contact)
+	equal(t, "reports", len(r.reports), 2)
+	equal(t, "report 1 asked", r.opened[6].at, jst("2026-09-01 09:00"))
+	equal(t, "report 1 assignee", r.opened[6].spec.AssigneeID, contact)
+	equal(t, "report 2 period", r.reports[1].PeriodTo, "2026-11-30")
+	// Report 2 named an incident: the department security officer is told.
+	equal(t, "incident notice", len(r.notices), 1)
+	equal(t, "incident notice kind", r.notices[0].kind, activities.NoticeVendorIncident)
+	equal(t, "incident notice to", r.notices[0].to, "D1")
+	equal(t, "disposal classes", strings.Join(r.disposals[0].Classes, ","), "electronic,paper")
+}
+
+func TestOutsourcingLevel3MissingClausesAreNotedNotReturned(t *testing.T) {
+	r := newOutRegister(t, monday)
+	r.decideWith(monday.Add(1*time.Hour), outTask("selection_review", 1), "approve", "D1", selectionOK)
+	r.decideWith(monday.Add(2*time.Hour), outTask("clause_review", 1), "done", "R1", clauseMarks(map[string]string{"service_level": "missing"}))
+	r.decideWith(monday.Add(3*time.Hour), outTask("approval", 1), "reject", "D1", nil)
+	res, _ := r.execute(outsourcing(policy.Level3, "2026-06-01", "2026-11-30"))
+	equal(t, "status", res.Status, "rejected")
+	want := []string{"pending/selection_review", "pending/clause_review", "pending/clause_review", "pending/approval", "rejected/closed"}
+	if !slices.Equal(r.stageNames(), want) {
+		t.Errorf("stages = %v, want %v", r.stageNames(), want)
+	}
+	if !strings.Contains(r.stages[2].Note, "service_level") {
+		t.Errorf("note = %q", r.stages[2].Note)
+	}
+}
+
+func TestOutsourcingTooManyRoundsEscalateToTheGISO(t *testing.T) {
+	r := newOutRegister(t, monday)
+	in := outsourcing(policy.Level2, "2026-06-01", "2026-11-30")
+	in.Timing.MaxRounds = 2
+	missing := clauseMarks(map[string]string{"subcontracting": "missing"})
+	r.decideWith(monday.Add(1*time.Hour), outTask("selection_review", 1), "approve", "D1", selectionOK)
+	r.decideWith(monday.Add(2*time.Hour), outTask("clause_review", 1), "done", "R1", missing)
+	r.decideWith(monday.Add(3*time.Hour), outTask("requester_revision", 1), "resubmit", owner, nil)
+	r.decideWith(monday.Add(4*time.Hour), outTask("clause_review", 2), "done", "R1", missing)
+	r.decideWith(monday.Add(5*time.Hour), outTask("giso_decision", 1), "reject", "G1", nil)
+	res, _ := r.execute(in)
+	equal(t, "status", res.Status, "rejected")
+	want := []string{"pending/selection_review", "pending/clause_review", "returned/requester_revision", "pending/clause_review", "escalated/giso_decision", "rejected/closed"}
+	if !slices.Equal(r.stageNames(), want) {
+		t.Errorf("stages = %v, want %v", r.stageNames(), want)
+	}
+	equal(t, "GISO asked", r.opened[len(r.opened)-1].spec.AssigneeID, "G1")
+	equal(t, "rounds recorded", len(r.clauseRounds), 2)
+}
+
+func TestOutsourcingGISOGivesAnotherRound(t *testing.T) {
+	r := newOutRegister(t, monday)
+	in := outsourcing(policy.Level1, "2026-06-01", "2026-11-30")
+	in.Timing.MaxRounds = 1
+	r.decideWith(monday.Add(1*time.Hour), outTask("selection_review", 1), "approve", "D1", selectionOK)
+	r.decideWith(monday.Add(2*time.Hour), outTask("clause_review", 1), "done", "R1", clauseMarks(map[string]string{"reporting": "missing"}))
+	r.decideWith(monday.Add(3*time.Hour), outTask("giso_decision", 1), "return", "G1", nil)
+	r.decideWith(monday.Add(4*time.Hour), outTask("requester_revision", 1), "withdraw", owner, nil)
+	res, _ := r.execute(in)
+	equal(t, "status", res.Status, "withdrawn")
+}
+
+func TestOutsourcingSelectionRejectedAndTimedOut(t *testing.T) {
+	r := newOutRegister(t, monday)
+	r.decideWith(monday.Add(time.Hour), outTask("selection_review", 1), "reject", "D1", map[string]string{"certificate_check": "none", "audit_check": "none", "measures_fit": "no"})
+	res, _ := r.execute(outsourcing(policy.Level1, "2026-06-01", "2026-11-30"))
+	equal(t, "status", res.Status, "rejected")
+
+	// Nobody decides: the DISO is reminded, the GISO gets it after five business days
+	// (Golden Week excluded), and it expires after three more.
+	r = newOutRegister(t, monday)
+	res, _ = r.execute(outsourcing(policy.Level1, "2026-06-01", "2026-11-30"))
+	equal(t, "status", res.Status, "expired")
+	equal(t, "selection due", r.opened[0].spec.DueAt.In(tokyo), jst("2026-05-08 17:15"))
+	equal(t, "escalated to", r.mails[len(r.mails)-1].to, "G1")
+}
+
+// contractLife is what happened over all the runs of one contract.
+type contractLife struct {
+	runs, reports, missing int
+	counts                 []int // activities per run
+	notices, escalations   []mailed
+	certs                  []activities.CertificateRecord
+	renewalAsked           time.Time
+	res                    workflows.Result
+}
+
+// playThreeYears runs a three-year contract with quarterly reports run after run, as the
+// server would after each Continue-As-New; report 6 is never sent.
+func playThreeYears(t *testing.T, in workflows.OutsourcingInput, overdue int) contractLife {
+	var l contractLife
+	start := monday
+	for next := &in; next != nil; l.runs++ {
+		if l.runs > 10 {
+			t.Fatal("too many runs")
+		}
+		r := newOutRegister(t, start)
+		if l.runs == 0 {
+			r.approveAll(monday)
+		}
+		for k := 1; k <= 12; k++ {
+			due := jst("2026-06-01 09:00").AddDate(0, 3*k, 0)
+			if k == overdue {
+				continue
+			}
+			from := due.AddDate(0, -3, 0).Format("2006-01-02")
+			to := due.AddDate(0, 0, -1).Format("2006-01-02")
+			r.decideWith(due.Add(26*time.Hour), outTask("periodic_report", k), "submit", contact, reportValues(from, to, "none"))
+		}
+		// The certificate expires on 31 December 2027: asked for 60 days before.
+		r.decideWith(jst("2027-11-02 10:00"), outTask("certificate_renewal", 1), "submit", contact, map[string]string{"cert_expiry": "2030-12-31"})
+		r.decideWith(jst("2029-06-03 10:00"), outTask("disposal_record", 1), "done", owner, disposalValues)
+		l.res, next = r.execute(*next)
+		start = r.env.Now()
+		l.counts = append(l.counts, r.activityCount())
+		l.reports += len(r.reports)
+		for _, rep := range r.reports {
+			if !rep.Received {
+				l.missing++
+				equal(t, "missing report", rep.Seq, overdue)
+			}
+		}
+		l.notices = append(l.notices, r.notices...)
+		l.certs = append(l.certs, r.certs...)
+		for _, o := range r.opened {
+			if strings.Contains(o.spec.ID, "certificate_renewal") {
+				l.renewalAsked = o.at
+			}
+		}
+		for _, m := range r.mails {
+			if m.kind == "escalation" {
+				l.escalations = append(l.escalations, m)
+			}
+		}
+		if next != nil && next.Running == nil {
+			t.Fatal("continued as new without the running state")
+		}
+	}
+	return l
+}
+
+// TestOutsourcingThreeYearContract runs a three-year contract with quarterly reports: one
+// report is overdue and never comes (escalated to the DISO, recorded missing), the ISMS
+// certificate expires during the contract and is renewed, and the workflow continues as new
+// every four reports so that no run's history grows with the contract's length.
+func TestOutsourcingThreeYearContract(t *testing.T) {
+	in := outsourcing(policy.Level1, "2026-06-01", "2029-05-31")
+	in.CertExpiry = "2027-12-31"
+	l := playThreeYears(t, in, 6)
+	equal(t, "status", l.res.Status, "completed")
+	equal(t, "runs", l.runs, 3)
+	equal(t, "reports", l.reports, 12)
+	equal(t, "missing reports", l.missing, 1)
+	equal(t, "missing notice", len(l.notices), 1)
+	equal(t, "missing notice kind", l.notices[0].kind, activities.NoticeReportMissing)
+	equal(t, "missing notice to", l.notices[0].to, "D1")
+	equal(t, "overdue report escalated", len(l.escalations), 1)
+	equal(t, "escalated to", l.escalations[0].to, "D1")
+	equal(t, "escalated task", l.escalations[0].task, outTask("periodic_report", 6))
+	equal(t, "renewal asked", l.renewalAsked, jst("2027-11-01 09:00"))
+	equal(t, "certificates", len(l.certs), 1)
+	equal(t, "new expiry", l.certs[0].Expiry, "2030-12-31")
+	// History stays bounded: every run does about the same amount of work however long the
+	// contract runs.
+	for i, n := range l.counts {
+		if n > 45 {
+			t.Errorf("run %d executed %d activities: history is not bounded (%v)", i+1, n, l.counts)
+		}
+	}
+	// Without continuing as new, one run carries the whole contract.
+	in.Timing.ReportsPerRun = 1000
+	whole := playThreeYears(t, in, 6)
+	equal(t, "runs without Continue-As-New", whole.runs, 1)
+	equal(t, "status without Continue-As-New", whole.res.Status, "completed")
+	if whole.counts[0] < 2*slices.Max(l.counts) {
+		t.Errorf("one run executed %d activities; runs that continue as new %v", whole.counts[0], l.counts)
+	}
+	t.Logf("activities per run: %v; in a single run: %d", l.counts, whole.counts[0])
+}
+
+func TestOutsourcingCertificateNotRenewedIsFlagged(t *testing.T) {
+	r := newOutRegister(t, monday)
+	in := outsourcing(policy.Level2, "2026-06-01", "2026-11-30")
+	in.CertExpiry = "2026-09-30"
+	in.ReportIntervalMonths = 6
+	r.approveAll(monday)
+	r.decideWith(jst("2026-12-01 10:00"), outTask("periodic_report", 1), "submit", contact, reportValues("2026-06-01", "2026-11-30", "none"))
+	r.decideWith(jst("2026-12-02 10:00"), outTask("disposal_record", 1), "done", owner, disposalValues)
+	res, _ := r.execute(in)
+	equal(t, "status", res.Status, "completed")
+	var flagged bool
+	for _, s := range r.stages {
+		if strings.Contains(s.Note, "flagged: no renewed certificate") {
+			flagged = true
+		}
+	}
+	if !flagged {
+		t.Errorf("no flag for the unrenewed certificate: %v", r.stageNames())
+	}
+	// The selection already flagged the certificate ending before the contract.
+	if !strings.Contains(r.stages[0].Note, "certificate_expires_before_contract_end") {
+		t.Errorf("selection note = %q", r.stages[0].Note)
+	}
+	equal(t, "renewal asked", r.opened[4].at, jst("2026-08-01 09:00"))
+	equal(t, "renewal asked of", r.opened[4].spec.AssigneeID, contact)
+}
+
+func TestOutsourcingDisposalIsAskedUntilRecorded(t *testing.T) {
+	r := newOutRegister(t, monday)
+	in := outsourcing(policy.Level1, "2026-06-01", "2026-11-30")
+	in.ReportIntervalMonths = 6
+	r.approveAll(monday)
+	r.decideWith(jst("2026-12-01 10:00"), outTask("periodic_report", 1), "submit", contact, reportValues("2026-06-01", "2026-11-30", "none"))
+	// Nobody records the first round (escalated to the DISO); the second is recorded.
+	r.decideWith(jst("2027-01-05 10:00"), outTask("disposal_record", 2), "done", owner, disposalValues)
+	res, _ := r.execute(in)
+	equal(t, "status", res.Status, "completed")
+	equal(t, "disposal closed", r.closed[outTask("disposal_record", 1)], "expired")
+	var esc []string
+	for _, m := range r.mails {
+		if m.kind == "escalation" {
+			esc = append(esc, m.task+"@"+m.to)
+		}
+	}
+	want := []string{outTask("disposal_record", 1) + "@D1"}
+	if !slices.Equal(esc, want) {
+		t.Errorf("escalations = %v, want %v", esc, want)
+	}
+	equal(t, "disposals recorded", len(r.disposals), 1)
+	equal(t, "recorded from", r.disposals[0].TaskID, outTask("disposal_record", 2))
+	if got := r.stageNames(); got[len(got)-1] != "completed/closed" || got[len(got)-2] != "ended/disposal" || got[len(got)-3] != "ended/disposal" {
+		t.Errorf("stages = %v", got)
+	}
+	// The disposal form asks date, person and method for each asset class.
+	equal(t, "disposal form", len(r.opened[len(r.opened)-1].spec.Form), 8)
+}
+
+func TestOutsourcingValidatorRefusesAnIncompleteClauseForm(t *testing.T) {
+	r := newOutRegister(t, monday)
+	r.decideWith(monday.Add(1*time.Hour), outTask("selection_review", 1), "approve", "D1", selectionOK)
+	bad := clauseMarks(nil)
+	delete(bad, activities.ClauseField("publication"))
+	res := r.decideAt(monday.Add(90*time.Minute), outTask("clause_review", 1), "done", "R1") // no values at all
+	r.decideWith(monday.Add(2*time.Hour), outTask("clause_review", 1), "done", "R1", bad)
+	r.decideWith(monday.Add(3*time.Hour), outTask("clause_review", 1), "done", "R1", clauseMarks(nil))
+	r.decideWith(monday.Add(4*time.Hour), outTask("approval", 1), "reject", "D1", nil)
+	out, _ := r.execute(outsourcing(policy.Level1, "2026-06-01", "2026-11-30"))
+	equal(t, "status", out.Status, "rejected")
+	if res.rejected == nil {
+		t.Error("a clause review without marks was accepted")
+	}
+	equal(t, "clause rounds", len(r.clauseRounds), 1)
+}
