@@ -2,6 +2,7 @@ package activities
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -65,7 +66,9 @@ func CheckValues(form []Field, values map[string]string) map[string]string {
 			bad[f.Name] = fmt.Sprintf("must be at most %d characters", MaxFieldLength)
 		}
 	}
-	for k := range values {
+	// Sorted, so that this runs the same way in workflow code (the Update's validator).
+	//workflowcheck:ignore
+	for _, k := range slices.Sorted(maps.Keys(values)) {
 		if !known[k] {
 			bad[k] = "is not a field of this form"
 		}

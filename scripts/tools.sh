@@ -16,6 +16,7 @@ set -euo pipefail
 
 TEMPORAL_CLI_VERSION=v1.5.1
 MAILPIT_VERSION=v1.33.1
+WORKFLOWCHECK_VERSION=v0.6.0
 
 log() { printf 'tools: %s\n' "$*"; }
 die() { printf 'tools: error: %s\n' "$*" >&2; exit 1; }
@@ -123,13 +124,14 @@ chromium_tool() {
 }
 
 tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(temporal mailpit mariadb chromium)
+[ ${#tools[@]} -gt 0 ] || tools=(temporal mailpit mariadb chromium workflowcheck)
 for t in "${tools[@]}"; do
 	case $t in
 	temporal) go_tool temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION" ;;
 	mailpit) go_tool mailpit github.com/axllent/mailpit "$MAILPIT_VERSION" ;;
 	mariadb) mariadb_tool ;;
 	chromium) chromium_tool ;;
-	*) die "unknown tool $t (want temporal, mailpit, mariadb or chromium)" ;;
+	workflowcheck) go_tool workflowcheck go.temporal.io/sdk/contrib/tools/workflowcheck "$WORKFLOWCHECK_VERSION" ;;
+	*) die "unknown tool $t (want temporal, mailpit, mariadb, chromium or workflowcheck)" ;;
 	esac
 done

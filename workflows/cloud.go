@@ -112,7 +112,8 @@ func CloudWorkflow(ctx workflow.Context, in CloudInput) (Result, error) {
 		return Result{}, err
 	}
 	p.events = in.Carry.Events
-	maps.Copy(p.tasks.seq, in.Carry.Tasks)
+	// Copying into a map gives the same map in any order.
+	maps.Copy(p.tasks.seq, in.Carry.Tasks) //workflowcheck:ignore
 	c := &cloud{p: p, in: in, t: in.Timing, evals: in.Carry.Evaluations, fy: in.FiscalYear}
 	if c.t.Assess == (Deadline{}) {
 		c.t = DefaultCloudTiming
