@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/policyflow/policyflow/models"
@@ -109,38 +107,13 @@ func (s *Server) startCloudAssessment(c echo.Context) error {
 // terminateCloudService ends the use of an approved cloud service: the reason goes to the
 // register, the request to the workflow (an Update), which runs the exit plan (§8.3(3)).
 func (s *Server) terminateCloudService(c echo.Context) error {
-	var b struct {
-		Reason string `json:"reason"`
-	}
-	if err := decodeJSON(c, &b); err != nil {
-		return err
-	}
-	f := fieldErrors{}
-	f.text("reason", b.Reason, true, 1000)
-	if err := f.err(); err != nil {
+	p, reason, err := s.runningWithReason(c, models.KindCloudAssessment)
+	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	p, err := s.Store.Process(ctx, c.Param("id"))
-	if errors.Is(err, models.ErrNotFound) || (err == nil && p.Kind != models.KindCloudAssessment) {
-		return apiError("not_found", "no cloud service assessment "+c.Param("id"))
-	} else if err != nil {
-		return s.storeErr(err)
-	}
-	if p.ClosedAt != nil {
-		return apiError("conflict", "the process is already closed ("+p.Status+")")
-	}
 	by := callerOf(c).Name
-	uctx, cancel := context.WithTimeout(ctx, s.UpdateTimeout)
-	defer cancel()
-	h, err := s.Temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
-		UpdateID: "terminate", WorkflowID: p.WorkflowID, UpdateName: workflows.UpdateTerminateCloud,
-		Args: []any{workflows.TerminateRequest{By: by}}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(uctx, nil)
-	}
-	if err != nil {
+	if err := s.update(ctx, p.WorkflowID, "terminate", workflows.UpdateTerminateCloud, workflows.TerminateRequest{By: by}); err != nil {
 		var app *temporal.ApplicationError
 		if errors.As(err, &app) {
 			switch app.Type() {
@@ -152,7 +125,7 @@ func (s *Server) terminateCloudService(c echo.Context) error {
 		}
 		return s.temporalErr(err, "terminate "+p.ID)
 	}
-	if err := s.Store.SetCloudTermination(ctx, p.ID, strings.TrimSpace(b.Reason), by); err != nil {
+	if err := s.Store.SetCloudTermination(ctx, p.ID, reason, by); err != nil {
 		return s.storeErr(err)
 	}
 	return c.JSON(http.StatusAccepted, map[string]string{"id": p.ID, "status": "exiting",

@@ -304,40 +304,16 @@ func (s *Server) local(t *time.Time) *time.Time {
 // cancelProcess stops a running process with a reason: the reason goes to the register,
 // the cancellation to the workflow as an Update, which closes the open tasks.
 func (s *Server) cancelProcess(c echo.Context) error {
-	var b struct {
-		Reason string `json:"reason"`
-	}
-	if err := decodeJSON(c, &b); err != nil {
-		return err
-	}
-	f := fieldErrors{}
-	f.text("reason", b.Reason, true, 1000)
-	if err := f.err(); err != nil {
+	p, reason, err := s.runningWithReason(c, "")
+	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	p, err := s.Store.Process(ctx, c.Param("id"))
-	if errors.Is(err, models.ErrNotFound) {
-		return apiError("not_found", "no process "+c.Param("id"))
-	} else if err != nil {
-		return s.storeErr(err)
-	}
-	if p.ClosedAt != nil {
-		return apiError("conflict", "the process is already closed ("+p.Status+")")
-	}
 	by := callerOf(c).Name
-	if err := s.Store.SetCancelReason(ctx, p.ID, strings.TrimSpace(b.Reason), by); err != nil {
+	if err := s.Store.SetCancelReason(ctx, p.ID, reason, by); err != nil {
 		return s.storeErr(err)
 	}
-	uctx, cancel := context.WithTimeout(ctx, s.UpdateTimeout)
-	defer cancel()
-	h, err := s.Temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
-		UpdateID: "cancel", WorkflowID: p.WorkflowID, UpdateName: workflows.UpdateCancel,
-		Args: []any{workflows.CancelRequest{By: by}}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(uctx, nil)
-	}
+	err = s.update(ctx, p.WorkflowID, "cancel", workflows.UpdateCancel, workflows.CancelRequest{By: by})
 	var app *temporal.ApplicationError
 	switch {
 	case err == nil:
@@ -382,4 +358,46 @@ func jsonValues(s string) map[string]string {
 	var v map[string]string
 	_ = json.Unmarshal([]byte(s), &v)
 	return v
+}
+
+// runningWithReason reads a {"reason": "..."} body and the running process it is about (of
+// kind, unless kind is empty): 400 without a reason, 404 for no such process, 409 when the
+// process has already closed.
+func (s *Server) runningWithReason(c echo.Context, kind string) (models.Process, string, error) {
+	var b struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(c, &b); err != nil {
+		return models.Process{}, "", err
+	}
+	f := fieldErrors{}
+	f.text("reason", b.Reason, true, 1000)
+	if err := f.err(); err != nil {
+		return models.Process{}, "", err
+	}
+	p, err := s.Store.Process(c.Request().Context(), c.Param("id"))
+	if errors.Is(err, models.ErrNotFound) || (err == nil && kind != "" && p.Kind != kind) {
+		return p, "", apiError("not_found", "no such process "+c.Param("id"))
+	} else if err != nil {
+		return p, "", s.storeErr(err)
+	}
+	if p.ClosedAt != nil {
+		return p, "", apiError("conflict", "the process is already closed ("+p.Status+")")
+	}
+	return p, strings.TrimSpace(b.Reason), nil
+}
+
+// update sends a Workflow Update and waits, at most UpdateTimeout, until the workflow has
+// handled it. The update ID makes a repeat (a retried request) the same update.
+func (s *Server) update(ctx context.Context, workflowID, updateID, name string, arg any) error {
+	uctx, cancel := context.WithTimeout(ctx, s.UpdateTimeout)
+	defer cancel()
+	h, err := s.Temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
+		UpdateID: updateID, WorkflowID: workflowID, UpdateName: name,
+		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(uctx, nil)
 }
