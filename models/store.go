@@ -94,18 +94,6 @@ func redact(err error) error {
 	return err
 }
 
-// Migrate creates or updates every table. It is safe to run repeatedly.
-func (s *Store) Migrate(ctx context.Context) error {
-	db := s.DB.WithContext(ctx)
-	if db.Dialector.Name() == "mysql" {
-		db = db.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
-	}
-	if err := db.AutoMigrate(All()...); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	return nil
-}
-
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	sqlDB, err := s.DB.DB()

@@ -1,0 +1,102 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Migration is one versioned step of the database schema. Steps run forward, in order,
+// each once; the versions applied are recorded in schema_migrations.
+//
+// A new step changes the schema with explicit operations, for example
+//
+//	{Version: 2, Name: "decision requests remember a 503", Up: func(tx *gorm.DB) error {
+//		return tx.Migrator().AddColumn(&DecisionRequest{}, "Unanswered")
+//	}}
+//
+// and the models change with it; a fresh database gets the current models at once.
+type Migration struct {
+	Version int
+	Name    string
+	Up      func(tx *gorm.DB) error
+}
+
+// SchemaMigration records one applied step.
+type SchemaMigration struct {
+	Version   int    `gorm:"primaryKey;autoIncrement:false"`
+	Name      string `gorm:"size:200;not null"`
+	AppliedAt time.Time
+}
+
+// Migrations is policyflow's schema history. Version 1 is the schema of the first release:
+// every model as it is.
+var Migrations = []Migration{
+	{Version: 1, Name: "baseline: directory, register, tasks, decisions, notifications", Up: func(tx *gorm.DB) error {
+		return tx.AutoMigrate(All()...)
+	}},
+}
+
+// Migrate brings the schema up to date: on an empty database it creates every table and
+// marks every step applied; otherwise it runs the steps not yet applied, in order. It is
+// safe to run repeatedly and from several processes started together only if one of them
+// runs `policyflow migrate` first (as compose does).
+func (s *Store) Migrate(ctx context.Context) error {
+	return s.MigrateWith(ctx, Migrations)
+}
+
+// MigrateWith is Migrate with a given list of steps (tests use it).
+func (s *Store) MigrateWith(ctx context.Context, steps []Migration) error {
+	db := s.DB.WithContext(ctx)
+	if db.Dialector.Name() == "mysql" {
+		db = db.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
+	}
+	db = db.Session(&gorm.Session{}) // reusable: each statement below starts clean
+	if err := db.AutoMigrate(&SchemaMigration{}); err != nil {
+		return fmt.Errorf("migrate: schema_migrations: %w", err)
+	}
+	var applied []SchemaMigration
+	if err := db.Order("version").Find(&applied).Error; err != nil {
+		return fmt.Errorf("migrate: read applied steps: %w", err)
+	}
+	done := map[int]bool{}
+	for _, a := range applied {
+		done[a.Version] = true
+	}
+	fresh := len(applied) == 0 && !db.Migrator().HasTable(&Process{})
+	if fresh {
+		// An empty database gets today's models and every step as applied.
+		if err := db.AutoMigrate(All()...); err != nil {
+			return fmt.Errorf("migrate: create the schema: %w", err)
+		}
+		for _, m := range steps {
+			if err := db.Create(&SchemaMigration{Version: m.Version, Name: m.Name, AppliedAt: time.Now().UTC()}).Error; err != nil {
+				return fmt.Errorf("migrate: record step %d: %w", m.Version, err)
+			}
+		}
+		return nil
+	}
+	for _, m := range steps {
+		if done[m.Version] {
+			continue
+		}
+		// MySQL commits DDL as it goes, so a step is not atomic there: steps are written to
+		// be re-runnable (HasColumn / HasTable checks) in case one stops half-way.
+		if err := m.Up(db); err != nil {
+			return fmt.Errorf("migrate: step %d (%s): %w", m.Version, m.Name, err)
+		}
+		if err := db.Create(&SchemaMigration{Version: m.Version, Name: m.Name, AppliedAt: time.Now().UTC()}).Error; err != nil {
+			return fmt.Errorf("migrate: record step %d: %w", m.Version, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion is the highest step applied.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.DB.WithContext(ctx).Model(&SchemaMigration{}).Select("COALESCE(MAX(version), 0)").Scan(&v).Error
+	return v, err
+}
