@@ -125,6 +125,7 @@ func (s *Server) startProcess(c echo.Context, st startSpec) error {
 		}
 		return errUnavailable
 	}
+	c.Set(logProcessKey, id)
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/processes/"+id)
 	return c.JSON(http.StatusCreated, startedBody{ID: id, Kind: st.Kind, WorkflowID: id, Status: "started"})
 }

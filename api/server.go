@@ -136,8 +136,16 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		took := time.Since(start)
-		s.Log.Info("http", slog.String("method", c.Request().Method), slog.String("route", c.Path()),
-			slog.Int("status", c.Response().Status), slog.Duration("took", took))
+		attrs := []any{slog.String("method", c.Request().Method), slog.String("route", c.Path()),
+			slog.Int("status", c.Response().Status), slog.Duration("took", took)}
+		// The process a request was about, so its log lines can be found with the rest of it
+		// (the workflow ID is the process ID).
+		if id, ok := c.Get(logProcessKey).(string); ok && id != "" {
+			attrs = append(attrs, slog.String("process_id", id), slog.String("workflow_id", id))
+		} else if id := c.Param("id"); id != "" && validID(id) {
+			attrs = append(attrs, slog.String("process_id", id))
+		}
+		s.Log.Info("http", attrs...)
 		if s.Metrics != nil {
 			s.Metrics.HTTPRequests.WithLabelValues(c.Path(), c.Request().Method, strconv.Itoa(c.Response().Status)).Inc()
 			s.Metrics.HTTPDuration.WithLabelValues(c.Path(), c.Request().Method).Observe(took.Seconds())
@@ -145,6 +153,9 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		return nil
 	}
 }
+
+// logProcessKey is where a handler leaves the ID of the process a request was about.
+const logProcessKey = "policyflow.process_id"
 
 // securityHeaders keep pages from leaking a token (no Referer, no caching, no framing) and
 // forbid scripts altogether: the task pages work without JavaScript.

@@ -36,6 +36,7 @@ func (s *Server) openLink(c echo.Context) (models.TaskLink, models.Task, models.
 	if err != nil {
 		return l, t, p, s.storeErr(err)
 	}
+	c.Set(logProcessKey, p.ID)
 	return l, t, p, nil
 }
 
