@@ -148,6 +148,7 @@ func TestTaskLinkUnknownToken(t *testing.T) {
 		"truncated":    token[:len(token)-1],
 		"extended":     token + "A",
 		"garbage":      "..%2F..%2Fetc%2Fpasswd",
+		"wrong case":   swapCase(token),
 	}
 	for name, tok := range cases {
 		link := s.URL + "/tasks/" + tok
@@ -355,4 +356,18 @@ func TestTaskLinkWorkerDown(t *testing.T) {
 	if e := post(t, o.Link, decision("approve", "once more"), true).wantError(t, http.StatusGone, "gone"); !alreadyRecorded("approve").MatchString(e.Message) {
 		t.Errorf("POST after the decision: %q", e.Message)
 	}
+}
+
+// swapCase flips the case of every letter: base64url is case-sensitive, so the token is
+// another (unknown) one.
+func swapCase(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		case r >= 'A' && r <= 'Z':
+			return r - 'A' + 'a'
+		}
+		return r
+	}, s)
 }
