@@ -14,6 +14,7 @@ func TestParseRole(t *testing.T) {
 		{in: "ism", want: RoleISM},
 		{in: "staff", want: RoleStaff},
 		{in: "hr", want: RoleHR},
+		{in: "vendor", want: RoleVendor},
 		{in: " CISO ", want: RoleCISO},
 		{in: "", wantErr: true},
 		{in: "vendor", wantErr: true},
