@@ -47,7 +47,8 @@ func TestRoleTitle(t *testing.T) {
 		{RoleStaff, "en", "Staff"},
 		{RoleHR, "en", "Personnel Section"},
 		{RoleCISO, "jam", "Chief Information Security Officer"},
-		{Role("vendor"), "ja", "vendor"},
+		{Role("contractor"), "ja", "contractor"},
+		{RoleVendor, "ja", "外部委託事業者"},
 	}
 	for _, tt := range tests {
 		if got := tt.role.Title(tt.locale); got != tt.want {
