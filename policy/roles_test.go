@@ -17,7 +17,7 @@ func TestParseRole(t *testing.T) {
 		{in: "vendor", want: RoleVendor},
 		{in: " CISO ", want: RoleCISO},
 		{in: "", wantErr: true},
-		{in: "vendor", wantErr: true},
+		{in: "contractor", wantErr: true},
 		{in: "最高情報セキュリティ責任者", wantErr: true},
 	}
 	for _, tt := range tests {
