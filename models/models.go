@@ -264,6 +264,7 @@ func All() []any {
 		&Department{}, &Person{}, &PersonRole{}, &System{}, &Account{}, &APIToken{},
 		&Process{}, &ProcessEvent{}, &Task{}, &TaskLink{}, &DecisionRequest{}, &Decision{}, &Notification{},
 		&OutboxMessage{},
+		&Asset{}, &AccountAccess{}, &AccountStatusChange{}, &Offboarding{}, &OffboardingItem{},
 	}
 }
 
