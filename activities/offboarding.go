@@ -214,6 +214,11 @@ func (a *Activities) SendOffboardingNotice(ctx context.Context, n Notice) error 
 	for k, v := range n.Params {
 		params[k] = v
 	}
+	for _, k := range []string{"reason", "outcome", "secrecy"} {
+		if t, ok := outcomeNames[params[k]]; ok && params[k] != "" {
+			params[k] = t.In(lang)
+		}
+	}
 	if id := params["employee_id"]; id != "" {
 		params["employee"] = id
 		if p, err := a.Store.Person(ctx, id); err == nil {
@@ -250,6 +255,14 @@ var outcomeNames = map[string]Text{
 	"keep":     {Ja: "継続利用", En: "keep"},
 	"rotate":   {Ja: "パスワード変更", En: "change the password"},
 	"return":   {Ja: "返却", En: "return"},
+	// Reasons, outcomes and the secrecy acknowledgement, as the notices' parameters carry them.
+	"retirement":     {Ja: "退職", En: "retirement"},
+	"transfer":       {Ja: "異動", En: "transfer"},
+	"secondment":     {Ja: "出向", En: "secondment"},
+	"completed":      {Ja: "完了", En: "completed"},
+	"incomplete":     {Ja: "未完了の項目あり", En: "incomplete"},
+	"acknowledged":   {Ja: "確認済み", En: "acknowledged"},
+	"unacknowledged": {Ja: "期限までに確認なし", En: "not acknowledged in time"},
 }
 
 var assetKindNames = map[string]Text{

@@ -117,7 +117,7 @@ var notices = map[string]struct{ Subject, Body Text }{
 	NoticeOffboardingStarted: {
 		Subject: Text{Ja: "【お知らせ】職員の退職・異動に伴うアカウント削除の手続を開始しました", En: "[Notice] Account offboarding started for a member of your department"},
 		Body: Text{
-			Ja: "{{.name}} 様\n\n{{.employee}} の{{.reason_ja}}（発効日 {{.effective_date}}）に伴い、アカウント削除・貸与物返却の手続（{{.process_id}}）を開始しました。\n発効日の終了後に、各システムの情報システム管理者へのアカウント無効化依頼と、あなたへの貸与物の返却確認の依頼が届きます。\n\n--\npolicyflow\n",
+			Ja: "{{.name}} 様\n\n{{.employee}} の{{.reason}}（発効日 {{.effective_date}}）に伴い、アカウント削除・貸与物返却の手続（{{.process_id}}）を開始しました。\n発効日の終了後に、各システムの情報システム管理者へのアカウント無効化依頼と、あなたへの貸与物の返却確認の依頼が届きます。\n\n--\npolicyflow\n",
 			En: "Dear {{.name}},\n\nAn offboarding ({{.process_id}}) was started for {{.employee}}: {{.reason}}, effective {{.effective_date}}.\nAfter the end of that day, each system's manager will be asked to disable the accounts, and you will be asked to confirm the return of the lent assets.\n\n--\npolicyflow\n",
 		},
 	},

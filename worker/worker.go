@@ -27,6 +27,7 @@ func Options() sdkworker.Options {
 // Register adds every workflow and the activities to w.
 func Register(w sdkworker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(workflows.ExceptionWorkflow, workflow.RegisterOptions{Name: "ExceptionWorkflow"})
+	w.RegisterWorkflowWithOptions(workflows.OffboardingWorkflow, workflow.RegisterOptions{Name: "OffboardingWorkflow"})
 	w.RegisterActivity(acts)
 }
 
