@@ -228,7 +228,7 @@ func TestOffboardingDateMovedByHR(t *testing.T) {
 		}, at.Sub(r.env.Now()))
 	}
 	move(jst("2026-03-27 12:00"), "move-1", "2026-04-10")
-	move(jst("2026-03-27 12:01"), "move-bad", "10 April")   // refused: not a date
+	move(jst("2026-03-27 12:01"), "move-bad", "10 April")    // refused: not a date
 	move(jst("2026-03-27 12:02"), "move-same", "2026-04-10") // refused: no change
 	r.decide(jst("2026-04-13 10:00"), disable1, "done", "I2", map[string]string{"account:l1": "disabled"})
 	r.decide(jst("2026-04-13 10:00"), disable2, "done", "I1", map[string]string{"account:l1": "disabled"})
