@@ -265,6 +265,7 @@ func All() []any {
 		&Process{}, &ProcessEvent{}, &Task{}, &TaskLink{}, &DecisionRequest{}, &Decision{}, &Notification{},
 		&OutboxMessage{},
 		&Asset{}, &AccountAccess{}, &AccountStatusChange{}, &Offboarding{}, &OffboardingItem{},
+		&OffboardingDateMove{}, &OffboardingBatch{}, &OffboardingBatchItem{},
 	}
 }
 

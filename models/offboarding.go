@@ -349,3 +349,90 @@ func (s *Store) SetAccountStatus(ctx context.Context, processID, taskID, systemI
 		return setAccountStatus(tx, processID, taskID, systemID, accountID, status, by, at)
 	})
 }
+
+// OffboardingDateMove records HR moving an offboarding's effective date, with the reason.
+type OffboardingDateMove struct {
+	ID        uint   `gorm:"primaryKey"`
+	ProcessID string `gorm:"size:64;index;not null"`
+	FromDate  string `gorm:"size:10;not null"`
+	ToDate    string `gorm:"size:10;not null"`
+	Reason    string `gorm:"size:1000"`
+	By        string `gorm:"size:100"`
+	At        time.Time
+}
+
+// AddDateMove records a date move.
+func (s *Store) AddDateMove(ctx context.Context, m OffboardingDateMove) error {
+	return s.DB.WithContext(ctx).Create(&m).Error
+}
+
+// Bulk batch and item states.
+const (
+	BatchRunning = "running"
+	BatchDone    = "done"
+
+	ItemPending  = "pending"
+	ItemStarted  = "started"
+	ItemExisting = "existing"
+	ItemRejected = "rejected"
+)
+
+// OffboardingBatch is one bulk request of offboardings (the April 1 reshuffle): its items
+// are started one by one and their results kept here, so that a caller can read the
+// progress of a large batch.
+type OffboardingBatch struct {
+	ID         string `gorm:"primaryKey;size:64"`
+	Status     string `gorm:"size:16;not null"`
+	Total      int    `gorm:"not null"`
+	CreatedBy  string `gorm:"size:100"`
+	CreatedAt  time.Time
+	FinishedAt *time.Time
+}
+
+// OffboardingBatchItem is one item of a batch and its result.
+type OffboardingBatchItem struct {
+	BatchID       string `gorm:"primaryKey;size:64"`
+	Seq           int    `gorm:"primaryKey;autoIncrement:false"`
+	EmployeeID    string `gorm:"size:200"`
+	EffectiveDate string `gorm:"size:32"`
+	Body          string `gorm:"type:text"`
+	Result        string `gorm:"size:16;not null;index"`
+	ProcessID     string `gorm:"size:64"`
+	ErrorCode     string `gorm:"size:32"`
+	ErrorMessage  string `gorm:"size:500"`
+	ErrorFields   string `gorm:"type:text"`
+}
+
+// CreateBatch stores a batch with its items, all pending.
+func (s *Store) CreateBatch(ctx context.Context, b OffboardingBatch, items []OffboardingBatchItem) error {
+	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&b).Error; err != nil {
+			return err
+		}
+		return tx.CreateInBatches(items, 500).Error
+	})
+}
+
+// SetBatchItem records one item's result.
+func (s *Store) SetBatchItem(ctx context.Context, it OffboardingBatchItem) error {
+	return s.DB.WithContext(ctx).Model(&OffboardingBatchItem{}).Where("batch_id = ? AND seq = ?", it.BatchID, it.Seq).
+		Updates(map[string]any{"result": it.Result, "process_id": it.ProcessID, "error_code": it.ErrorCode,
+			"error_message": it.ErrorMessage, "error_fields": it.ErrorFields, "body": ""}).Error
+}
+
+// FinishBatch marks a batch done.
+func (s *Store) FinishBatch(ctx context.Context, id string, at time.Time) error {
+	return s.DB.WithContext(ctx).Model(&OffboardingBatch{}).Where("id = ?", id).
+		Updates(map[string]any{"status": BatchDone, "finished_at": at}).Error
+}
+
+// Batch returns a batch with its items in order.
+func (s *Store) Batch(ctx context.Context, id string) (OffboardingBatch, []OffboardingBatchItem, error) {
+	var b OffboardingBatch
+	if err := s.DB.WithContext(ctx).First(&b, "id = ?", id).Error; err != nil {
+		return b, nil, notFound(err)
+	}
+	var items []OffboardingBatchItem
+	err := s.DB.WithContext(ctx).Omit("body").Where("batch_id = ?", id).Order("seq").Find(&items).Error
+	return b, items, err
+}
