@@ -202,12 +202,12 @@ func (s *Server) storeErrOf(err error) *Error {
 
 // bulkItemResult is one item's result in a bulk answer.
 type bulkItemResult struct {
-	Index         int               `json:"index"`
-	EmployeeID    string            `json:"employee_id,omitempty"`
-	EffectiveDate string            `json:"effective_date,omitempty"`
-	Result        string            `json:"result"`
-	ProcessID     string            `json:"process_id,omitempty"`
-	Error         *Error            `json:"error,omitempty"`
+	Index         int    `json:"index"`
+	EmployeeID    string `json:"employee_id,omitempty"`
+	EffectiveDate string `json:"effective_date,omitempty"`
+	Result        string `json:"result"`
+	ProcessID     string `json:"process_id,omitempty"`
+	Error         *Error `json:"error,omitempty"`
 }
 
 // startOffboardingsBulk answers POST /offboardings/bulk: each item is validated and started
