@@ -115,10 +115,8 @@ func (s *Server) offboard(ctx context.Context, b offboardingBody) offboardResult
 		return offboardResult{err: &Error{Status: 422, Code: "policy_violation", Message: "a transfer must be to another department",
 			Fields: map[string]string{"new_department": "is the employee's current department"}}}
 	}
-	if open, err := s.Store.OpenOffboarding(ctx, b.EmployeeID); err == nil {
-		return offboardResult{err: openConflict(open)}
-	} else if !errors.Is(err, models.ErrNotFound) {
-		return offboardResult{err: s.storeErrOf(err)}
+	if r, open := s.openOffboarding(ctx, b); open {
+		return r
 	}
 
 	id := offboardingID(b.EmployeeID, b.EffectiveDate)
@@ -136,8 +134,8 @@ func (s *Server) offboard(ctx context.Context, b offboardingBody) offboardResult
 		}
 		return offboardResult{err: apiError("conflict", "the offboarding is being started by another request; try again")}
 	case errors.Is(err, models.ErrOpenOffboarding):
-		if open, err := s.Store.OpenOffboarding(ctx, b.EmployeeID); err == nil {
-			return offboardResult{err: openConflict(open)}
+		if r, open := s.openOffboarding(ctx, b); open {
+			return r
 		}
 		return offboardResult{err: apiError("conflict", "another offboarding of this employee is open")}
 	case err != nil:
@@ -183,6 +181,21 @@ func (s *Server) existingOffboarding(ctx context.Context, b offboardingBody) (of
 		return offboardResult{err: s.storeErrOf(err)}, true
 	}
 	return offboardResult{status: http.StatusOK, body: startedBody{ID: p.ID, Kind: p.Kind, WorkflowID: p.WorkflowID, Status: p.Status}}, true
+}
+
+// openOffboarding answers for an employee with an open offboarding: the same process when
+// it has this date (a concurrent retry got there first), a 409 that names it otherwise.
+func (s *Server) openOffboarding(ctx context.Context, b offboardingBody) (offboardResult, bool) {
+	open, err := s.Store.OpenOffboarding(ctx, b.EmployeeID)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return offboardResult{}, false
+	case err != nil:
+		return offboardResult{err: s.storeErrOf(err)}, true
+	case open.EffectiveDate == b.EffectiveDate || open.OriginalDate == b.EffectiveDate:
+		return s.existingOffboarding(ctx, b)
+	}
+	return offboardResult{err: openConflict(open)}, true
 }
 
 func openConflict(open models.Offboarding) *Error {

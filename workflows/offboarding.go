@@ -78,7 +78,6 @@ type offboarding struct {
 	*process
 	in      OffboardingInput
 	date    string
-	moves   int
 	waiting bool
 	facts   activities.OffboardingFacts
 	timing  OffboardingTiming
@@ -116,7 +115,6 @@ func OffboardingWorkflow(ctx workflow.Context, in OffboardingInput) (Result, err
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateMoveDate,
 		func(ctx workflow.Context, req MoveDateRequest) error {
 			o.date = req.EffectiveDate
-			o.moves++
 			return nil
 		},
 		workflow.UpdateHandlerOptions{
@@ -259,8 +257,19 @@ func (o *offboarding) officer() (string, policy.Role) {
 func (o *offboarding) waitForEffectiveDate(ctx workflow.Context) (bool, error) {
 	p := o.process
 	defer func() { o.waiting = false }()
+	recorded := o.in.EffectiveDate
 	for {
-		day, err := policy.ParseDate(o.date, p.cal.Loc)
+		// HR's move may arrive at any point, even before this loop waits: compare dates, not
+		// events.
+		date := o.date
+		if date != recorded {
+			if err := p.run(ctx, "Register: HR moved the effective date to "+date, acts.MoveOffboardingDate,
+				activities.DateMove{ProcessID: p.id, EffectiveDate: date}); err != nil {
+				return false, err
+			}
+			recorded = date
+		}
+		day, err := policy.ParseDate(date, p.cal.Loc)
 		if err != nil {
 			return false, temporal.NewNonRetryableApplicationError("bad effective date", activities.ErrBadInput, err)
 		}
@@ -268,24 +277,19 @@ func (o *offboarding) waitForEffectiveDate(ctx workflow.Context) (bool, error) {
 		if !end.After(p.now(ctx)) {
 			return true, nil
 		}
-		if err := p.setStage(ctx, "waiting", "awaiting_effective_date", "waits until the end of "+o.date+" (the effective date)"); err != nil {
+		if err := p.setStage(ctx, "waiting", "awaiting_effective_date", "waits until the end of "+date+" (the effective date)"); err != nil {
 			return false, err
 		}
-		seen := o.moves
-		if _, err := p.waitUntil(ctx, end, "Wait until the end of the effective date "+o.date, func() bool {
-			return p.cancelled != nil || o.moves != seen
+		if _, err := p.waitUntil(ctx, end, "Wait until the end of the effective date "+date, func() bool {
+			return p.cancelled != nil || o.date != date
 		}); err != nil {
 			return false, err
 		}
 		if p.cancelled != nil {
 			return false, errCancelled
 		}
-		if o.moves == seen {
+		if o.date == date {
 			return false, nil
-		}
-		if err := p.run(ctx, "Register: HR moved the effective date to "+o.date, acts.MoveOffboardingDate,
-			activities.DateMove{ProcessID: p.id, EffectiveDate: o.date}); err != nil {
-			return false, err
 		}
 	}
 }
