@@ -166,7 +166,9 @@ func TestOffboardingMoveDateAndCancel(t *testing.T) {
 		return got.Process.Stage == "awaiting_effective_date", got.Process.Stage
 	})
 
-	move := func(body map[string]any) reply { return call(t, "POST", "/api/v1/offboardings/"+id+"/move-date", tok, body) }
+	move := func(body map[string]any) reply {
+		return call(t, "POST", "/api/v1/offboardings/"+id+"/move-date", tok, body)
+	}
 	move(map[string]any{"effective_date": "soon", "reason": "x"}).wantError(t, 400, "validation_failed")
 	move(map[string]any{"effective_date": date(50)}).wantError(t, 400, "validation_failed")
 	if r := move(map[string]any{"effective_date": date(50), "reason": "辞令の変更"}); r.Status != 200 {

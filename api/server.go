@@ -78,6 +78,8 @@ func (s *Server) Handler() *echo.Echo {
 	v1.GET("/offboardings/bulk/:batch_id", s.getOffboardingBatch, s.auth(scopeHR))
 	v1.POST("/offboardings/:id/move-date", s.moveOffboardingDate, s.auth(scopeHR))
 	v1.POST("/offboardings/:id/cancel", s.cancelOffboarding, s.auth(scopeHR))
+	v1.PUT("/systems/:system_id/accounts/:account_id/last-use", s.putAccountUse, s.auth(scopeDirectory))
+	v1.POST("/reconciliations", s.startReconciliation, s.auth(scopeHR))
 	v1.GET("/processes", s.listProcesses, s.auth(scopeAuditor))
 	v1.GET("/processes/:id", s.getProcess, s.auth(scopeAuditor))
 	v1.POST("/processes/:id/cancel", s.cancelProcess, s.auth(scopeAdmin))

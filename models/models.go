@@ -266,6 +266,7 @@ func All() []any {
 		&OutboxMessage{},
 		&Asset{}, &AccountAccess{}, &AccountStatusChange{}, &Offboarding{}, &OffboardingItem{},
 		&OffboardingDateMove{}, &OffboardingBatch{}, &OffboardingBatchItem{},
+		&AccountUse{}, &ReconciliationFinding{},
 	}
 }
 
