@@ -400,7 +400,7 @@ func (s *Server) moveOffboardingDate(c echo.Context) error {
 	uctx, cancel := context.WithTimeout(ctx, s.UpdateTimeout)
 	defer cancel()
 	h, err := s.Temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
-		UpdateID: "move-date/" + o.EffectiveDate + "/" + b.EffectiveDate, WorkflowID: p.WorkflowID, UpdateName: workflows.UpdateMoveDate,
+		UpdateID: "move-date/" + newRequestID(), WorkflowID: p.WorkflowID, UpdateName: workflows.UpdateMoveDate,
 		Args: []any{workflows.MoveDateRequest{EffectiveDate: b.EffectiveDate, By: by}}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
@@ -408,8 +408,12 @@ func (s *Server) moveOffboardingDate(c echo.Context) error {
 	}
 	if err != nil {
 		var app *temporal.ApplicationError
-		if errors.As(err, &app) && app.Type() == "NotWaiting" {
+		switch {
+		case errors.As(err, &app) && app.Type() == "NotWaiting":
 			return apiError("conflict", "the effective date has passed and the offboarding is under way")
+		case errors.As(err, &app) && app.Type() == "SameDate":
+			// A retry of a move the workflow already made: nothing to do.
+			return c.JSON(http.StatusOK, map[string]any{"process": s.summarize(p), "effective_date": b.EffectiveDate, "previous_date": o.EffectiveDate})
 		}
 		return s.temporalErr(err, "move date of "+p.ID)
 	}
