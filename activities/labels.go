@@ -19,6 +19,13 @@ var (
 		"assessed":    {Ja: "評価を記録する", En: "Record the assessment"},
 		"renewed":     {Ja: "更新された認証を登録する", En: "Register the renewed certification"},
 		"lapsed":      {Ja: "更新されない", En: "Not renewed"},
+		"disabled":    {Ja: "無効化した", En: "Disabled"},
+		"deleted":     {Ja: "削除した", En: "Deleted"},
+		"rotated":     {Ja: "変更した", En: "Changed"},
+		"returned":    {Ja: "返却された", En: "Returned"},
+		"missing":     {Ja: "返却されていない", En: "Missing"},
+		"disable":     {Ja: "無効化する", En: "Disable"},
+		"keep":        {Ja: "継続する（理由を記入）", En: "Keep (give the reason)"},
 	}
 	kindLabels = map[string]Text{
 		"exception":          {Ja: "例外措置申請", En: "Exception request"},
@@ -26,6 +33,7 @@ var (
 		"outsourcing_review": {Ja: "外部委託契約の審査", En: "Outsourcing contract review"},
 		"cloud_assessment":   {Ja: "クラウドサービス利用の評価", En: "Cloud service assessment"},
 		"offboarding":        {Ja: "退職・異動に伴うアカウント削除", En: "Account offboarding"},
+		"reconciliation":     {Ja: "アカウントと人事名簿の定期照合", En: "Account reconciliation"},
 	}
 )
 

@@ -163,6 +163,34 @@ var notices = map[string]struct{ Subject, Body Text }{
 			En: "Dear {{.name}},\n\nThe periodic report ({{.period_from}} to {{.period_to}}) of the contract {{.process_id}} ({{.summary}}) was not submitted in time.\nPlease contact the vendor directly. It is recorded as missing.\n\n--\npolicyflow\n",
 		},
 	},
+	NoticeOffboardingStarted: {
+		Subject: Text{Ja: "【お知らせ】職員の退職・異動に伴うアカウント削除の手続を開始しました", En: "[Notice] Account offboarding started for a member of your department"},
+		Body: Text{
+			Ja: "{{.name}} 様\n\n{{.employee}} の{{.reason}}（発効日 {{.effective_date}}）に伴い、アカウント削除・貸与物返却の手続（{{.process_id}}）を開始しました。\n発効日の終了後に、各システムの情報システム管理者へのアカウント無効化依頼と、あなたへの貸与物の返却確認の依頼が届きます。\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nAn offboarding ({{.process_id}}) was started for {{.employee}}: {{.reason}}, effective {{.effective_date}}.\nAfter the end of that day, each system's manager will be asked to disable the accounts, and you will be asked to confirm the return of the lent assets.\n\n--\npolicyflow\n",
+		},
+	},
+	NoticeAssetMissing: {
+		Subject: Text{Ja: "【至急】貸与物の未返却（情報セキュリティインシデント）", En: "[Urgent] A lent asset was not returned (security incident)"},
+		Body: Text{
+			Ja: "{{.name}} 様\n\n{{.employee}} の退職・異動の手続（{{.process_id}}）で、次の貸与物が返却されていないと報告されました。\n\n  {{.asset}}\n\n返却されない情報資産はセキュリティインシデントとして扱ってください（§5.1(1)8、§5.3）。\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nIn the offboarding {{.process_id}} of {{.employee}}, the following lent asset was reported as not returned:\n\n  {{.asset}}\n\nAn information asset that is not returned is a security incident (§5.1(1)8, §5.3).\n\n--\npolicyflow\n",
+		},
+	},
+	NoticeOffboardingReport: {
+		Subject: Text{Ja: "【報告】退職・異動に伴うアカウント削除の完了報告", En: "[Report] Account offboarding closed"},
+		Body: Text{
+			Ja: "{{.name}} 様\n\n{{.employee}} の退職・異動に伴う手続（{{.process_id}}、発効日 {{.effective_date}}）を終了しました（結果：{{.outcome}}）。\n\n各アカウント・貸与物の処理結果：\n{{.report}}\n秘密保持義務の確認：{{.secrecy}}\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nThe offboarding {{.process_id}} of {{.employee}} (effective {{.effective_date}}) is closed (outcome: {{.outcome}}).\n\nEach account's and asset's disposition:\n{{.report}}\nSecrecy acknowledgement: {{.secrecy}}\n\n--\npolicyflow\n",
+		},
+	},
+	NoticeReconciliationSummary: {
+		Subject: Text{Ja: "【報告】アカウントと人事名簿の定期照合の結果", En: "[Report] Account reconciliation against the HR roster"},
+		Body: Text{
+			Ja: "{{.name}} 様\n\nアカウントと人事名簿の照合（{{.process_id}}、§6.2(1)2(ウ)）を終了しました。\n\n{{.report}}\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nThe reconciliation of accounts against the HR roster ({{.process_id}}, §6.2(1)2(ウ)) is closed.\n\n{{.report}}\n--\npolicyflow\n",
+		},
+	},
 }
 
 func renderNotice(n Notice, proc models.Process, person models.Person, publicURL string) (Message, error) {

@@ -48,7 +48,7 @@ func (b personBody) validate(id string) (models.Person, fieldErrors) {
 	for _, r := range b.Roles {
 		role, err := policy.ParseRole(r)
 		if err != nil {
-			f.check(false, "roles", fmt.Sprintf("%q is not a role (ciso, giso, diso, ism, staff, hr)", r))
+			f.check(false, "roles", fmt.Sprintf("%q is not a role (ciso, giso, diso, ism, staff, hr, vendor)", r))
 			continue
 		}
 		if !seen[string(role)] {

@@ -26,6 +26,7 @@ import (
 var idPrefix = map[string]string{
 	models.KindException: "EXC", models.KindIncident: "INC", models.KindOutsourcingReview: "OUT",
 	models.KindCloudAssessment: "CLD", models.KindOffboarding: "OFB",
+	models.KindReconciliation: "REC",
 }
 
 // newProcessID returns e.g. EXC-20261127-K3M9Q2XA: kind, day in the town's zone, 40 random bits.
@@ -175,7 +176,8 @@ func (s *Server) summarize(p models.Process) processSummary {
 	return out
 }
 
-var kinds = []string{models.KindException, models.KindIncident, models.KindOutsourcingReview, models.KindCloudAssessment, models.KindOffboarding}
+var kinds = []string{models.KindException, models.KindIncident, models.KindOutsourcingReview, models.KindCloudAssessment, models.KindOffboarding,
+	models.KindReconciliation}
 
 // listProcesses answers GET /processes with filters and cursor paging, newest first.
 func (s *Server) listProcesses(c echo.Context) error {

@@ -51,6 +51,13 @@ type Config struct {
 	// means the embedded default. CloudRules is the table, loaded and checked once.
 	CloudRulesPath string
 	CloudRules     policy.CloudRules
+	// ReconciliationCron is when the reconciliation of accounts against HR's roster runs
+	// (§6.2(1)2(ウ)), a cron expression in TimeZone (POLICYFLOW_RECONCILIATION_CRON; "off"
+	// removes the schedule). Monthly by default: 09:00 on the 1st.
+	ReconciliationCron string
+	// UnusedAfter is how long an account may go unused before the reconciliation reports it
+	// (POLICYFLOW_RECONCILIATION_UNUSED_DAYS).
+	UnusedAfter time.Duration
 }
 
 // Mode says which piece is starting, and so which settings it needs.
@@ -79,16 +86,18 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
-		HTTPAddr:          get("POLICYFLOW_HTTP_ADDR", "127.0.0.1:8080"),
-		DataDir:           get("POLICYFLOW_DATA_DIR", "./var"),
-		TemporalAddress:   get("TEMPORAL_ADDRESS", ""),
-		TemporalNamespace: get("TEMPORAL_NAMESPACE", "default"),
-		SMTPURL:           get("POLICYFLOW_SMTP_URL", ""),
-		MailFrom:          get("POLICYFLOW_MAIL_FROM", "policyflow@localhost"),
-		TimeZone:          get("POLICYFLOW_TIMEZONE", "Asia/Tokyo"),
-		Retention:         DefaultRetention,
-		MetricsAddr:       get("POLICYFLOW_METRICS_ADDR", "127.0.0.1:9464"),
-		LogFormat:         get("POLICYFLOW_LOG_FORMAT", map[bool]string{true: "text", false: "json"}[mode == Dev]),
+		HTTPAddr:           get("POLICYFLOW_HTTP_ADDR", "127.0.0.1:8080"),
+		DataDir:            get("POLICYFLOW_DATA_DIR", "./var"),
+		TemporalAddress:    get("TEMPORAL_ADDRESS", ""),
+		TemporalNamespace:  get("TEMPORAL_NAMESPACE", "default"),
+		SMTPURL:            get("POLICYFLOW_SMTP_URL", ""),
+		MailFrom:           get("POLICYFLOW_MAIL_FROM", "policyflow@localhost"),
+		TimeZone:           get("POLICYFLOW_TIMEZONE", "Asia/Tokyo"),
+		Retention:          DefaultRetention,
+		MetricsAddr:        get("POLICYFLOW_METRICS_ADDR", "127.0.0.1:9464"),
+		LogFormat:          get("POLICYFLOW_LOG_FORMAT", map[bool]string{true: "text", false: "json"}[mode == Dev]),
+		ReconciliationCron: get("POLICYFLOW_RECONCILIATION_CRON", "0 9 1 * *"),
+		UnusedAfter:        90 * 24 * time.Hour,
 	}
 	c.PublicURL = strings.TrimRight(get("POLICYFLOW_PUBLIC_URL", ""), "/")
 	c.DatabaseURL = get("POLICYFLOW_DATABASE_URL", "")
@@ -171,6 +180,16 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 		if o = strings.TrimSpace(o); o != "" {
 			c.UIOrigins = append(c.UIOrigins, o)
 		}
+	}
+	if v := get("POLICYFLOW_RECONCILIATION_UNUSED_DAYS", ""); v != "" {
+		var n int
+		if _, err := fmt.Sscanf(v, "%d", &n); err != nil || n < 1 || fmt.Sprint(n) != v {
+			errs = append(errs, errors.New("POLICYFLOW_RECONCILIATION_UNUSED_DAYS must be a number of days such as 90"))
+		}
+		c.UnusedAfter = time.Duration(n) * 24 * time.Hour
+	}
+	if c.ReconciliationCron != "off" && len(strings.Fields(c.ReconciliationCron)) != 5 {
+		errs = append(errs, errors.New(`POLICYFLOW_RECONCILIATION_CRON must be a cron expression such as "0 9 1 * *", or off`))
 	}
 	if v := get("POLICYFLOW_TRUSTED_PROXIES", ""); v != "" {
 		for _, s := range strings.Split(v, ",") {

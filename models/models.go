@@ -267,6 +267,9 @@ func All() []any {
 		&Incident{}, &IncidentHop{}, &EmergencyContact{},
 		&CloudService{}, &CloudEvaluation{},
 		&ExternalContact{}, &OutsourcingReview{}, &ClauseMark{}, &OutsourcingReport{}, &DisposalRecord{},
+		&Asset{}, &AccountAccess{}, &AccountStatusChange{}, &Offboarding{}, &OffboardingItem{},
+		&OffboardingDateMove{}, &OffboardingBatch{}, &OffboardingBatchItem{},
+		&AccountUse{}, &ReconciliationFinding{},
 	}
 }
 

@@ -79,6 +79,8 @@ func roleTitles(r Role) (title, bool) {
 		return title{"職員等", "Staff"}, true
 	case RoleHR:
 		return title{"人事管理部門", "Personnel Section"}, true
+	case RoleVendor:
+		return title{"外部委託事業者", "Vendor"}, true
 	}
 	return title{}, false
 }

@@ -14,9 +14,10 @@ func TestParseRole(t *testing.T) {
 		{in: "ism", want: RoleISM},
 		{in: "staff", want: RoleStaff},
 		{in: "hr", want: RoleHR},
+		{in: "vendor", want: RoleVendor},
 		{in: " CISO ", want: RoleCISO},
 		{in: "", wantErr: true},
-		{in: "vendor", wantErr: true},
+		{in: "contractor", wantErr: true},
 		{in: "最高情報セキュリティ責任者", wantErr: true},
 	}
 	for _, tt := range tests {
@@ -46,7 +47,8 @@ func TestRoleTitle(t *testing.T) {
 		{RoleStaff, "en", "Staff"},
 		{RoleHR, "en", "Personnel Section"},
 		{RoleCISO, "jam", "Chief Information Security Officer"},
-		{Role("vendor"), "ja", "vendor"},
+		{Role("contractor"), "ja", "contractor"},
+		{RoleVendor, "ja", "外部委託事業者"},
 	}
 	for _, tt := range tests {
 		if got := tt.role.Title(tt.locale); got != tt.want {

@@ -30,6 +30,8 @@ func Register(w sdkworker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(workflows.IncidentWorkflow, workflow.RegisterOptions{Name: "IncidentWorkflow"})
 	w.RegisterWorkflowWithOptions(workflows.CloudWorkflow, workflow.RegisterOptions{Name: "CloudWorkflow"})
 	w.RegisterWorkflowWithOptions(workflows.OutsourcingWorkflow, workflow.RegisterOptions{Name: "OutsourcingWorkflow"})
+	w.RegisterWorkflowWithOptions(workflows.OffboardingWorkflow, workflow.RegisterOptions{Name: "OffboardingWorkflow"})
+	w.RegisterWorkflowWithOptions(workflows.ReconciliationWorkflow, workflow.RegisterOptions{Name: "ReconciliationWorkflow"})
 	w.RegisterActivity(acts)
 }
 

@@ -102,9 +102,8 @@ var DefaultOutsourcingTiming = OutsourcingTiming{
 	ReportsPerRun: 4,
 }
 
-// ChoiceAcknowledge is the vendor's acknowledgement of the briefing. The outsourcing
-// review's tasks also use approve, reject, return, resubmit, withdraw, done and submit.
-const ChoiceAcknowledge = "acknowledge"
+// The outsourcing review's tasks use approve, reject, return, resubmit, withdraw, done,
+// submit, and acknowledge (the vendor's acknowledgement of the briefing).
 
 // OutsourcingWorkflow runs one outsourcing contract from the vendor's selection to the
 // disposal of the information at its end (§8.1, §5.1(3), §3(2)9).

@@ -30,6 +30,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r.RegisterWorkflowWithOptions(workflows.IncidentWorkflow, workflow.RegisterOptions{Name: "IncidentWorkflow"})
 			r.RegisterWorkflowWithOptions(workflows.CloudWorkflow, workflow.RegisterOptions{Name: "CloudWorkflow"})
 			r.RegisterWorkflowWithOptions(workflows.OutsourcingWorkflow, workflow.RegisterOptions{Name: "OutsourcingWorkflow"})
+			r.RegisterWorkflowWithOptions(workflows.OffboardingWorkflow, workflow.RegisterOptions{Name: "OffboardingWorkflow"})
+			r.RegisterWorkflowWithOptions(workflows.ReconciliationWorkflow, workflow.RegisterOptions{Name: "ReconciliationWorkflow"})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(logger, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}

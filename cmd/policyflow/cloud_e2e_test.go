@@ -5,15 +5,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	historypb "go.temporal.io/api/history/v1"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/policyflow/policyflow/internal/testenv"
 )
@@ -148,22 +144,5 @@ func TestCloudAssessmentEndToEnd(t *testing.T) {
 		d, err := tc.DescribeWorkflowExecution(context.Background(), started.ID, "")
 		return err == nil && d.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
 	})
-	if dir := os.Getenv("POLICYFLOW_RECORD_HISTORY"); dir != "" {
-		var events []*historypb.HistoryEvent
-		it := tc.GetWorkflowHistory(context.Background(), started.ID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		for it.HasNext() {
-			e, err := it.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			events = append(events, e)
-		}
-		b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&historypb.History{Events: events})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "cloud_approved_terminated.json"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	recordHistory(t, started.ID, "cloud_approved_terminated.json")
 }

@@ -57,5 +57,12 @@ func seedDemo(ctx context.Context, store *models.Store, devToken string) error {
 			return err
 		}
 	}
+	// For the offboarding demo: Ito knows the registry's shared admin password and holds a PC.
+	if err := store.PutAccountAccess(ctx, models.AccountAccess{SystemID: "resident-registry", AccountID: "admin", EmployeeID: "D0006"}); err != nil {
+		return err
+	}
+	if _, err := store.PutAsset(ctx, models.Asset{ID: "PC-0006", HolderEmployeeID: "D0006", Kind: "device", Description: "【DEMO】ノートPC", Status: models.AssetLent}); err != nil {
+		return err
+	}
 	return nil
 }

@@ -73,6 +73,9 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
+	if err := worker.EnsureReconciliationSchedule(ctx, tc, worker.ReconciliationSchedule{Cron: cfg.ReconciliationCron, TimeZone: cfg.TimeZone, UnusedAfter: cfg.UnusedAfter}); err != nil {
+		log.Warn("could not set up the reconciliation schedule", "err", err)
+	}
 	mail := cfg.PublicURL + "/dev/mailbox"
 	if cfg.SMTPURL != "" {
 		mail = "sent through POLICYFLOW_SMTP_URL"

@@ -17,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/workflowservice/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/policyflow/policyflow/internal/testenv"
 )
@@ -341,4 +344,30 @@ func tokyo(t *testing.T) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// recordHistory writes a workflow's history as JSON into $POLICYFLOW_RECORD_HISTORY/file,
+// when that is set: how testdata/histories is recorded for the replay test.
+func recordHistory(t *testing.T, workflowID, file string) {
+	t.Helper()
+	dir := os.Getenv("POLICYFLOW_RECORD_HISTORY")
+	if dir == "" {
+		return
+	}
+	it := testenv.TemporalClient(t).GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var h historypb.History
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatalf("history of %s: %v", workflowID, err)
+		}
+		h.Events = append(h.Events, e)
+	}
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, file), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

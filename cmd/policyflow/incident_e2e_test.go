@@ -1,21 +1,12 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	enumspb "go.temporal.io/api/enums/v1"
-	historypb "go.temporal.io/api/history/v1"
-	"google.golang.org/protobuf/encoding/protojson"
-
-	"github.com/policyflow/policyflow/internal/testenv"
 )
 
 // submit posts a decision with form fields on an emailed link, as the task page's form does.
@@ -142,30 +133,4 @@ func TestIncidentEndToEnd(t *testing.T) {
 		}
 	}
 	recordHistory(t, id, "incident_high_closed.json")
-}
-
-// recordHistory writes the workflow's history as JSON into POLICYFLOW_RECORD_HISTORY, if set,
-// for the replay tests (testdata/histories).
-func recordHistory(t *testing.T, workflowID, name string) {
-	dir := os.Getenv("POLICYFLOW_RECORD_HISTORY")
-	if dir == "" {
-		return
-	}
-	tc := testenv.TemporalClient(t)
-	it := tc.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	var h historypb.History
-	for it.HasNext() {
-		e, err := it.Next()
-		if err != nil {
-			t.Fatalf("history of %s: %v", workflowID, err)
-		}
-		h.Events = append(h.Events, e)
-	}
-	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(&h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

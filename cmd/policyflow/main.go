@@ -247,6 +247,10 @@ func runWorker(ctx context.Context, log *slog.Logger) error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
+	if err := worker.EnsureReconciliationSchedule(ctx, tc, worker.ReconciliationSchedule{Cron: cfg.ReconciliationCron, TimeZone: cfg.TimeZone, UnusedAfter: cfg.UnusedAfter}); err != nil {
+		w.Stop()
+		return err
+	}
 	log.Info("worker polling", "task_queue", "policyflow", "temporal", cfg.TemporalAddress)
 	<-ctx.Done()
 	w.Stop() // waits for running activities up to the worker's stop timeout

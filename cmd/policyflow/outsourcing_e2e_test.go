@@ -6,15 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	enumspb "go.temporal.io/api/enums/v1"
-	historypb "go.temporal.io/api/history/v1"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/policyflow/policyflow/internal/testenv"
 )
@@ -219,25 +213,7 @@ func TestOutsourcingEndToEnd(t *testing.T) {
 		}
 	}
 
-	tc := testenv.TemporalClient(t)
-	if dir := os.Getenv("POLICYFLOW_RECORD_HISTORY"); dir != "" {
-		hist := &historypb.History{}
-		it := tc.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		for it.HasNext() {
-			ev, err := it.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			hist.Events = append(hist.Events, ev)
-		}
-		b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "outsourcing_review_to_first_report.json"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	recordHistory(t, id, "outsourcing_review_to_first_report.json")
 
 	var cancelled struct{ Status string }
 	if code := s.call(admin, "POST", "/api/v1/processes/"+id+"/cancel", map[string]string{"reason": "e2e cleanup"}, &cancelled); code != 200 || cancelled.Status != "cancelled" {

@@ -1,0 +1,156 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+)
+
+// RoleVendor marks a person of an outsourced contractor (外部委託事業者) in the directory.
+// Vendors are briefed on the policy (§5.1(3)) but never change privileged IDs or their
+// passwords (§6.2(1)3(エ)).
+const RoleVendor Role = "vendor"
+
+// A LeaveReason is why HR offboards someone (§5.1(1)8, §6.2(1)2).
+type LeaveReason string
+
+// The reasons HR gives when it starts an offboarding.
+const (
+	// Retirement (退職): every user ID of the leaver goes.
+	Retirement LeaveReason = "retirement"
+	// Transfer (異動): only the former department's access goes (§6.1(1)); accounts on
+	// systems of other departments (common systems) stay.
+	Transfer LeaveReason = "transfer"
+	// Secondment (出向): the person leaves the town's organisation for a time; every
+	// user ID of theirs goes, as on retirement.
+	Secondment LeaveReason = "secondment"
+)
+
+// LeaveReasons lists the reasons in the API's order.
+var LeaveReasons = []LeaveReason{Retirement, Transfer, Secondment}
+
+// ParseLeaveReason returns the reason named s.
+func ParseLeaveReason(s string) (LeaveReason, error) {
+	r := LeaveReason(s)
+	if !slices.Contains(LeaveReasons, r) {
+		return "", fmt.Errorf("parse leave reason %q: want retirement, transfer or secondment", s)
+	}
+	return r, nil
+}
+
+// AccountFacts is what the offboarding needs to know of one account on one system: IDs and
+// flags only.
+type AccountFacts struct {
+	SystemID  string
+	AccountID string
+	// SystemDepartment is the department that owns the system.
+	SystemDepartment string
+	// Held is true when the account is the leaver's own user ID.
+	Held bool
+	// Known is true when the leaver knew the account's password (a shared or privileged
+	// account recorded as known to them).
+	Known      bool
+	Shared     bool
+	Privileged bool
+	// Active is false for an account already disabled or deleted.
+	Active bool
+}
+
+// Account actions of an offboarding.
+const (
+	// ActionDisable: the system's manager disables or deletes the user ID (§6.2(1)2).
+	ActionDisable = "disable"
+	// ActionRotate: the password of a shared or privileged ID the leaver knew is changed
+	// (§6.2(1)3, §5.4(2)9).
+	ActionRotate = "rotate"
+)
+
+// AccountAction is one account to deal with, and how.
+type AccountAction struct {
+	AccountFacts
+	Action string
+}
+
+// InScope reports whether a leaver's access to a system owned by systemDept goes. On a
+// transfer only the former department's systems are in scope (§6.1(1)): the person keeps
+// the common systems other departments run for everyone. Retirement and secondment remove
+// everything (§6.2(1)2).
+func InScope(reason LeaveReason, formerDept, systemDept string) bool {
+	if reason == Transfer {
+		return systemDept == formerDept
+	}
+	return true
+}
+
+// OffboardingActions decides, from the facts of the leaver's accounts, what is done to each
+// (§6.2(1)2–3): the leaver's own active IDs are disabled; shared and privileged IDs of
+// others whose password the leaver knew get a new password. Accounts out of scope (see
+// InScope) and accounts already inactive are left alone. The result is sorted by system
+// and account, so a workflow may call this deterministically.
+func OffboardingActions(reason LeaveReason, formerDept string, accounts []AccountFacts) []AccountAction {
+	var out []AccountAction
+	for _, a := range accounts {
+		if !a.Active || !InScope(reason, formerDept, a.SystemDepartment) {
+			continue
+		}
+		switch {
+		case a.Held:
+			out = append(out, AccountAction{a, ActionDisable})
+		case a.Known && (a.Shared || a.Privileged):
+			out = append(out, AccountAction{a, ActionRotate})
+		}
+	}
+	slices.SortFunc(out, func(x, y AccountAction) int {
+		if x.SystemID != y.SystemID {
+			if x.SystemID < y.SystemID {
+				return -1
+			}
+			return 1
+		}
+		switch {
+		case x.AccountID < y.AccountID:
+			return -1
+		case x.AccountID > y.AccountID:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// Candidate is a person who might be asked to rotate a credential.
+type Candidate struct {
+	EmployeeID   string
+	DepartmentID string
+	Employed     bool
+	Roles        []Role
+}
+
+// CanRotate says why a person may not change the password of a privileged or shared ID of
+// a system owned by ownerDept, or nil if they may. Only an employed staff member of the
+// owning section may (§6.2(1)3); never a vendor (§6.2(1)3(エ)), and never the leaver whose
+// knowledge of the password is the reason for the change.
+func CanRotate(c Candidate, ownerDept, leaver string) error {
+	switch {
+	case slices.Contains(c.Roles, RoleVendor):
+		return fmt.Errorf("%s is a vendor: vendors must not change privileged IDs or passwords (§6.2(1)3(エ))", c.EmployeeID)
+	case c.EmployeeID == leaver:
+		return fmt.Errorf("%s is the leaver", c.EmployeeID)
+	case !c.Employed:
+		return fmt.Errorf("%s is no longer employed", c.EmployeeID)
+	case c.DepartmentID != ownerDept:
+		return fmt.Errorf("%s is not a member of the owning section %s", c.EmployeeID, ownerDept)
+	}
+	return nil
+}
+
+// ChooseRotator picks who rotates a credential: the first candidate, in the order given
+// (the system's manager first, then the section's other staff), that CanRotate allows. It
+// reports false when nobody in the section may.
+func ChooseRotator(candidates []Candidate, ownerDept, leaver string) (string, bool) {
+	for _, c := range candidates {
+		if CanRotate(c, ownerDept, leaver) == nil {
+			return c.EmployeeID, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,91 @@
+package policy
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestOffboardingActions(t *testing.T) {
+	accounts := []AccountFacts{
+		{SystemID: "tax", AccountID: "u1", SystemDepartment: "taxation", Held: true, Active: true},
+		{SystemID: "mail", AccountID: "u1", SystemDepartment: "general", Held: true, Active: true},
+		{SystemID: "tax", AccountID: "admin", SystemDepartment: "taxation", Known: true, Privileged: true, Active: true},
+		{SystemID: "mail", AccountID: "shared-desk", SystemDepartment: "general", Known: true, Shared: true, Active: true},
+		{SystemID: "tax", AccountID: "old", SystemDepartment: "taxation", Held: true, Active: false},
+		{SystemID: "tax", AccountID: "plain", SystemDepartment: "taxation", Known: true, Active: true},
+	}
+	names := func(as []AccountAction) []string {
+		var out []string
+		for _, a := range as {
+			out = append(out, a.SystemID+"/"+a.AccountID+":"+a.Action)
+		}
+		return out
+	}
+	cases := []struct {
+		name   string
+		reason LeaveReason
+		want   []string
+	}{
+		{"retirement removes everything", Retirement, []string{"mail/shared-desk:rotate", "mail/u1:disable", "tax/admin:rotate", "tax/u1:disable"}},
+		{"secondment removes everything", Secondment, []string{"mail/shared-desk:rotate", "mail/u1:disable", "tax/admin:rotate", "tax/u1:disable"}},
+		// §6.1(1): a transfer removes only the former department's access.
+		{"transfer keeps common systems", Transfer, []string{"tax/admin:rotate", "tax/u1:disable"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := names(OffboardingActions(c.reason, "taxation", accounts))
+			if !slices.Equal(got, c.want) {
+				t.Errorf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestCanRotate(t *testing.T) {
+	cases := []struct {
+		name string
+		c    Candidate
+		ok   bool
+	}{
+		{"staff of the owning section", Candidate{"E1", "taxation", true, []Role{RoleStaff}}, true},
+		{"the section's manager", Candidate{"E2", "taxation", true, []Role{RoleISM}}, true},
+		{"a vendor, even in the section (§6.2(1)3(エ))", Candidate{"V1", "taxation", true, []Role{RoleVendor}}, false},
+		{"a vendor who is also staff", Candidate{"V2", "taxation", true, []Role{RoleStaff, RoleVendor}}, false},
+		{"another section", Candidate{"E3", "general", true, []Role{RoleStaff}}, false},
+		{"not employed", Candidate{"E4", "taxation", false, []Role{RoleStaff}}, false},
+		{"the leaver", Candidate{"L1", "taxation", true, []Role{RoleISM}}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := CanRotate(c.c, "taxation", "L1")
+			if (err == nil) != c.ok {
+				t.Errorf("CanRotate = %v, want ok %t", err, c.ok)
+			}
+		})
+	}
+}
+
+func TestChooseRotatorSkipsVendorAndLeaver(t *testing.T) {
+	cs := []Candidate{
+		{"V1", "taxation", true, []Role{RoleVendor, RoleISM}},
+		{"L1", "taxation", true, []Role{RoleStaff}},
+		{"E1", "taxation", true, []Role{RoleStaff}},
+	}
+	if got, ok := ChooseRotator(cs, "taxation", "L1"); !ok || got != "E1" {
+		t.Errorf("ChooseRotator = %q %t, want E1", got, ok)
+	}
+	if _, ok := ChooseRotator(cs[:2], "taxation", "L1"); ok {
+		t.Error("ChooseRotator found someone among a vendor and the leaver")
+	}
+}
+
+func TestParseLeaveReason(t *testing.T) {
+	for _, s := range []string{"retirement", "transfer", "secondment"} {
+		if _, err := ParseLeaveReason(s); err != nil {
+			t.Errorf("%s: %v", s, err)
+		}
+	}
+	if _, err := ParseLeaveReason("fired"); err == nil {
+		t.Error("fired accepted")
+	}
+}

@@ -1,0 +1,467 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/policy"
+)
+
+// UpdateMoveDate is the Workflow Update through which HR moves an offboarding's effective
+// date while the process waits for it.
+const UpdateMoveDate = "move_date"
+
+// MoveDateRequest is HR's new effective date (YYYY-MM-DD, Asia/Tokyo) and who moved it;
+// the reason stays in the register.
+type MoveDateRequest struct {
+	EffectiveDate string
+	By            string
+}
+
+// OffboardingInput starts the offboarding of one leaver (§5.1(1)8, §6.2(1)2–3, §5.4).
+// Names, the note and the leaver's accounts stay in the database; the workflow reads the
+// accounts and assets by ID when it starts.
+type OffboardingInput struct {
+	Header
+	EmployeeID string
+	Reason     policy.LeaveReason
+	// EffectiveDate is the day the person leaves (YYYY-MM-DD); access ends at the end of it.
+	EffectiveDate    string
+	FormerDepartment string
+	NewDepartment    string
+	Timing           OffboardingTiming
+}
+
+// OffboardingTiming holds the deadlines of the offboarding's human steps. The zero value
+// means DefaultOffboardingTiming.
+type OffboardingTiming struct {
+	Disable, DisableGrace Deadline
+	Rotate, RotateGrace   Deadline
+	Assets, AssetsGrace   Deadline
+	Secrecy               Deadline
+	RemindBefore          []time.Duration
+	// Rounds is how often a step nobody decided is asked again (each round reminds and
+	// escalates to the GISO) before the process closes as incomplete.
+	Rounds int
+}
+
+// DefaultOffboardingTiming gives the system managers three business days to disable the
+// accounts (the GISO two more once escalated), the department security officer five to
+// confirm the assets, and the leaver ten to acknowledge the duty of secrecy.
+var DefaultOffboardingTiming = OffboardingTiming{
+	Disable: Deadline{BusinessDays: 3}, DisableGrace: Deadline{BusinessDays: 2},
+	Rotate: Deadline{BusinessDays: 3}, RotateGrace: Deadline{BusinessDays: 2},
+	Assets: Deadline{BusinessDays: 5}, AssetsGrace: Deadline{BusinessDays: 3},
+	Secrecy:      Deadline{BusinessDays: 10},
+	RemindBefore: []time.Duration{24 * time.Hour, 4 * time.Hour},
+	Rounds:       3,
+}
+
+// Choices and form values of the offboarding's tasks.
+const (
+	ChoiceAcknowledge = "acknowledge"
+	ValueDisabled     = "disabled"
+	ValueDeleted      = "deleted"
+	ValueRotated      = "rotated"
+	ValueReturned     = "returned"
+	ValueMissing      = "missing"
+)
+
+// offboarding is one running offboarding: the process, its input and HR's date moves.
+type offboarding struct {
+	*process
+	in      OffboardingInput
+	date    string
+	waiting bool
+	facts   activities.OffboardingFacts
+	timing  OffboardingTiming
+	giso    string
+}
+
+// OffboardingWorkflow runs one offboarding from HR's start to the closing report.
+//
+//  1. It snapshots the leaver's accounts and lent assets and tells the department security
+//     officer.
+//  2. It waits until the end of the effective date in the town's zone; HR may move the date
+//     (Update move_date) or cancel (Update cancel) meanwhile. A date already past starts the
+//     work at once and marks the process late.
+//  3. In parallel: each system's manager disables or deletes the leaver's accounts on it
+//     (§6.2(1)2); a staff member of each owning section, never a vendor, changes the
+//     passwords of shared and privileged IDs the leaver knew (§6.2(1)3(エ)); the department
+//     security officer confirms each lent asset returned or missing, a missing one reported
+//     to the GISO at once; the leaver acknowledges the lasting duty of secrecy (§5.1(1)8).
+//     A transfer removes only what the former department owns (§6.1(1)).
+//  4. Overdue steps are reminded, escalated to the GISO, and asked again; the process closes
+//     when everything is accounted for (or the rounds run out: incomplete) and sends the
+//     closing report to HR and the GISO.
+func OffboardingWorkflow(ctx workflow.Context, in OffboardingInput) (Result, error) {
+	p, err := begin(ctx, in.Header)
+	if err != nil {
+		return Result{}, err
+	}
+	o := &offboarding{process: p, in: in, date: in.EffectiveDate, waiting: true, timing: in.Timing}
+	if o.timing.Disable == (Deadline{}) {
+		o.timing = DefaultOffboardingTiming
+	}
+	if _, err := policy.ParseDate(in.EffectiveDate, p.cal.Loc); err != nil {
+		return Result{}, temporal.NewNonRetryableApplicationError("bad effective date", activities.ErrBadInput, err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateMoveDate,
+		func(ctx workflow.Context, req MoveDateRequest) error {
+			o.date = req.EffectiveDate
+			return nil
+		},
+		workflow.UpdateHandlerOptions{
+			Validator: func(ctx workflow.Context, req MoveDateRequest) error {
+				switch _, err := policy.ParseDate(req.EffectiveDate, p.cal.Loc); {
+				case !o.waiting || p.cancelled != nil:
+					return temporal.NewApplicationError("the effective date has passed: the offboarding is under way", "NotWaiting")
+				case err != nil:
+					return temporal.NewApplicationError("the effective date must be YYYY-MM-DD", "BadInput")
+				case req.EffectiveDate == o.date:
+					return temporal.NewApplicationError("the effective date is already "+o.date, "SameDate")
+				case req.By == "":
+					return temporal.NewApplicationError("who moves the date is required", "BadInput")
+				}
+				return nil
+			},
+			Description: "HR moves the effective date while the offboarding waits for it.",
+		}); err != nil {
+		return Result{}, err
+	}
+	res, err := o.proceed(ctx)
+	if err != nil {
+		res, err = p.end(ctx, err)
+	}
+	// Whatever the end, the employee is free for a later offboarding.
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	if cerr := p.run(dctx, "Register: the offboarding of "+in.EmployeeID+" is no longer open", acts.CloseOffboarding, p.id); cerr != nil && err == nil {
+		err = cerr
+	}
+	return res, err
+}
+
+func (o *offboarding) proceed(ctx workflow.Context) (Result, error) {
+	p, in := o.process, o.in
+	var err error
+	o.facts, err = get[activities.OffboardingFacts](ctx, p, "Read the accounts and lent assets of "+in.EmployeeID+" from the directory",
+		acts.OffboardingFacts, activities.OffboardingFactsRequest{EmployeeID: in.EmployeeID, FormerDepartment: in.FormerDepartment})
+	if err != nil {
+		return Result{}, err
+	}
+	o.giso = o.facts.GISO
+	actions := policy.OffboardingActions(in.Reason, in.FormerDepartment, o.facts.Accounts)
+	if err := p.run(ctx, fmt.Sprintf("Snapshot %d accounts and %d lent assets into the register", len(actions), len(o.facts.Assets)),
+		acts.RecordOffboardingSnapshot, activities.OffboardingSnapshot{ProcessID: p.id, Accounts: actions, Assets: o.facts.Assets}); err != nil {
+		return Result{}, err
+	}
+	diso, disoRole := o.officer()
+	if err := p.run(ctx, fmt.Sprintf("Tell the %s (%s) that the offboarding started", disoRole, diso), acts.SendOffboardingNotice, activities.Notice{
+		Key: p.id + "/started", ProcessID: p.id, RecipientID: diso, Kind: activities.NoticeOffboardingStarted,
+		Params: map[string]string{"employee_id": in.EmployeeID, "effective_date": in.EffectiveDate, "reason": string(in.Reason)},
+	}); err != nil {
+		return Result{}, err
+	}
+
+	late, err := o.waitForEffectiveDate(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	status, note := "in_progress", "the effective date "+o.date+" has ended: accounts, credentials and assets are being dealt with"
+	if late {
+		status, note = "late", "started after the effective date "+o.date+" (HR was late): the work starts at once"
+		if err := p.run(ctx, "Register: the offboarding is late", acts.MarkOffboardingLate, p.id); err != nil {
+			return Result{}, err
+		}
+	}
+	if err := p.setStage(ctx, status, "offboarding", note); err != nil {
+		return Result{}, err
+	}
+
+	var branches []func(workflow.Context) (bool, error)
+	for _, sys := range o.facts.Systems {
+		var accounts []policy.AccountAction
+		for _, a := range actions {
+			if a.SystemID == sys.ID && a.Action == policy.ActionDisable {
+				accounts = append(accounts, a)
+			}
+		}
+		if len(accounts) > 0 {
+			branches = append(branches, func(ctx workflow.Context) (bool, error) { return o.disable(ctx, sys, accounts) })
+		}
+	}
+	for _, a := range actions {
+		if a.Action == policy.ActionRotate {
+			branches = append(branches, func(ctx workflow.Context) (bool, error) { return o.rotate(ctx, a) })
+		}
+	}
+	if len(o.facts.Assets) > 0 {
+		branches = append(branches, o.assets)
+	}
+	var acknowledged bool
+	branches = append(branches, func(ctx workflow.Context) (bool, error) {
+		var err error
+		acknowledged, err = o.secrecy(ctx)
+		return true, err // the acknowledgement is reported; it does not hold the process open
+	})
+	done, err := o.parallel(ctx, branches)
+	if err != nil {
+		return Result{}, err
+	}
+	outcome := "completed"
+	if !done {
+		outcome = "incomplete"
+	}
+	secrecy := "unacknowledged"
+	if acknowledged {
+		secrecy = "acknowledged"
+	}
+	recipients := []string{o.facts.HR, o.giso}
+	for i, who := range recipients {
+		if who == "" || slices.Contains(recipients[:i], who) {
+			continue
+		}
+		if err := p.run(ctx, fmt.Sprintf("Send the closing report to %s", who), acts.SendOffboardingNotice, activities.Notice{
+			Key: p.id + "/report/" + who, ProcessID: p.id, RecipientID: who, Kind: activities.NoticeOffboardingReport,
+			Params: map[string]string{"employee_id": in.EmployeeID, "effective_date": o.date, "outcome": outcome, "secrecy": secrecy},
+		}); err != nil {
+			return Result{}, err
+		}
+	}
+	if !done {
+		return p.finish(ctx, "incomplete", "some accounts or assets were not confirmed after every round and escalation; see the closing report")
+	}
+	if late {
+		return p.finish(ctx, "completed", "every account and asset is accounted for (started late)")
+	}
+	return p.finish(ctx, "completed", "every account and asset is accounted for")
+}
+
+// officer is the department security officer, or the GISO when the department has none
+// (or the leaver is its officer).
+func (o *offboarding) officer() (string, policy.Role) {
+	if o.facts.DISO != "" && o.facts.DISO != o.in.EmployeeID {
+		return o.facts.DISO, policy.RoleDISO
+	}
+	return o.giso, policy.RoleGISO
+}
+
+// waitForEffectiveDate waits until the end of the effective date, following HR's moves.
+// It reports whether the date had already passed (the process is late).
+func (o *offboarding) waitForEffectiveDate(ctx workflow.Context) (bool, error) {
+	p := o.process
+	defer func() { o.waiting = false }()
+	recorded := o.in.EffectiveDate
+	for {
+		// HR's move may arrive at any point, even before this loop waits: compare dates, not
+		// events.
+		date := o.date
+		if date != recorded {
+			if err := p.run(ctx, "Register: HR moved the effective date to "+date, acts.MoveOffboardingDate,
+				activities.DateMove{ProcessID: p.id, EffectiveDate: date}); err != nil {
+				return false, err
+			}
+			recorded = date
+		}
+		day, err := policy.ParseDate(date, p.cal.Loc)
+		if err != nil {
+			return false, temporal.NewNonRetryableApplicationError("bad effective date", activities.ErrBadInput, err)
+		}
+		end := p.cal.EndOfDay(day)
+		if !end.After(p.now(ctx)) {
+			return true, nil
+		}
+		if err := p.setStage(ctx, "waiting", "awaiting_effective_date", "waits until the end of "+date+" (the effective date)"); err != nil {
+			return false, err
+		}
+		if _, err := p.waitUntil(ctx, end, "Wait until the end of the effective date "+date, func() bool {
+			return p.cancelled != nil || o.date != date
+		}); err != nil {
+			return false, err
+		}
+		if p.cancelled != nil {
+			return false, errCancelled
+		}
+		if o.date == date {
+			return false, nil
+		}
+	}
+}
+
+// parallel runs the branches side by side and reports whether all were settled.
+func (o *offboarding) parallel(ctx workflow.Context, branches []func(workflow.Context) (bool, error)) (bool, error) {
+	done := make([]bool, len(branches))
+	errs := make([]error, len(branches))
+	wg := workflow.NewWaitGroup(ctx)
+	for i, b := range branches {
+		wg.Add(1)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer wg.Done()
+			done[i], errs[i] = b(ctx)
+		})
+	}
+	wg.Wait(ctx)
+	for _, err := range errs {
+		if err != nil {
+			return false, err
+		}
+	}
+	return !slices.Contains(done, false), nil
+}
+
+// settle asks a step until someone decides it, at most Rounds times; apply records the
+// decision. It reports whether the step was decided.
+func (o *offboarding) settle(ctx workflow.Context, s Step, apply func(workflow.Context, Decision) error) (bool, error) {
+	for round := 1; round <= max(o.timing.Rounds, 1); round++ {
+		d, err := o.ask(ctx, s)
+		if err != nil {
+			return false, err
+		}
+		if !d.TimedOut {
+			return true, apply(ctx, d)
+		}
+	}
+	return false, nil
+}
+
+// escalating fills in the reminders and the GISO escalation every offboarding step has.
+func (o *offboarding) escalating(s Step, d, grace Deadline) Step {
+	s.Deadline, s.Grace, s.RemindBefore = d, grace, o.timing.RemindBefore
+	s.EscalateTo, s.EscalateToRole = o.giso, policy.RoleGISO
+	if s.Assignee == "" || s.Assignee == o.in.EmployeeID {
+		s.Assignee, s.AssigneeRole = o.giso, policy.RoleGISO
+	}
+	return s
+}
+
+// disable asks a system's manager to disable or delete the leaver's accounts on it
+// (§6.2(1)2), one select per account.
+func (o *offboarding) disable(ctx workflow.Context, sys activities.SystemFacts, accounts []policy.AccountAction) (bool, error) {
+	form := make([]activities.Field, 0, len(accounts))
+	for _, a := range accounts {
+		form = append(form, activities.Field{
+			Name: "account:" + a.AccountID, Kind: activities.FieldSelect, Required: true,
+			Label: activities.Text{Ja: "アカウント " + a.AccountID, En: "Account " + a.AccountID},
+			Options: []activities.Option{
+				{Value: ValueDisabled, Label: activities.Text{Ja: "無効化した", En: "Disabled"}},
+				{Value: ValueDeleted, Label: activities.Text{Ja: "削除した", En: "Deleted"}},
+			},
+		})
+	}
+	s := o.escalating(Step{
+		Name:     "disable_accounts",
+		Title:    activities.Text{Ja: "退職・異動者のアカウントの無効化・削除（" + sys.ID + "）", En: "Disable or delete a leaver's accounts (" + sys.ID + ")"},
+		Assignee: sys.ISM, AssigneeRole: policy.RoleISM, Choices: []string{ChoiceDone}, Form: form,
+	}, o.timing.Disable, o.timing.DisableGrace)
+	return o.settle(ctx, s, func(ctx workflow.Context, d Decision) error {
+		outs := make([]models.Outcome, 0, len(accounts))
+		for _, a := range accounts {
+			outs = append(outs, models.Outcome{Key: activities.AccountKey(a.SystemID, a.AccountID), Outcome: d.Values["account:"+a.AccountID]})
+		}
+		return o.run(ctx, fmt.Sprintf("Register: %d accounts on %s confirmed by %s", len(outs), sys.ID, d.DeciderID),
+			acts.RecordOffboardingOutcomes, activities.OutcomeRecord{ProcessID: o.id, TaskID: d.TaskID, By: d.DeciderID, At: d.DecidedAt, Outcomes: outs})
+	})
+}
+
+// rotate asks a staff member of the owning section, never a vendor (§6.2(1)3(エ)), to
+// change the password of a shared or privileged ID the leaver knew.
+func (o *offboarding) rotate(ctx workflow.Context, a policy.AccountAction) (bool, error) {
+	var ism string
+	for _, s := range o.facts.Systems {
+		if s.ID == a.SystemID {
+			ism = s.ISM
+		}
+	}
+	members := o.facts.Candidates[a.SystemDepartment]
+	candidates := make([]policy.Candidate, 0, len(members))
+	for _, c := range members { // the system's manager first
+		if c.EmployeeID == ism {
+			candidates = append(candidates, c)
+		}
+	}
+	for _, c := range members {
+		if c.EmployeeID != ism {
+			candidates = append(candidates, c)
+		}
+	}
+	who, ok := policy.ChooseRotator(candidates, a.SystemDepartment, o.in.EmployeeID)
+	role := policy.RoleStaff
+	if !ok {
+		who, role = o.giso, policy.RoleGISO // nobody in the section may: the GISO sees to it
+	} else if who == ism {
+		role = policy.RoleISM
+	}
+	s := o.escalating(Step{
+		Name: "rotate_credential",
+		Title: activities.Text{Ja: "共有・特権IDのパスワード変更（" + a.SystemID + " / " + a.AccountID + "）",
+			En: "Change the password of a shared or privileged ID (" + a.SystemID + " / " + a.AccountID + ")"},
+		Assignee: who, AssigneeRole: role, Choices: []string{ChoiceDone},
+	}, o.timing.Rotate, o.timing.RotateGrace)
+	return o.settle(ctx, s, func(ctx workflow.Context, d Decision) error {
+		return o.run(ctx, fmt.Sprintf("Register: the password of %s/%s was changed, confirmed by %s", a.SystemID, a.AccountID, d.DeciderID),
+			acts.RecordOffboardingOutcomes, activities.OutcomeRecord{ProcessID: o.id, TaskID: d.TaskID, By: d.DeciderID, At: d.DecidedAt,
+				Outcomes: []models.Outcome{{Key: activities.AccountKey(a.SystemID, a.AccountID), Outcome: ValueRotated}}})
+	})
+}
+
+// assets asks the department security officer to confirm each lent asset returned or
+// missing; a missing asset is reported to the GISO at once (§5.1(1)8).
+func (o *offboarding) assets(ctx workflow.Context) (bool, error) {
+	form := make([]activities.Field, 0, len(o.facts.Assets))
+	for _, x := range o.facts.Assets {
+		form = append(form, activities.Field{
+			Name: "asset:" + x.ID, Kind: activities.FieldSelect, Required: true,
+			Label: activities.Text{Ja: "貸与物 " + x.ID + "（" + x.Kind + "）", En: "Asset " + x.ID + " (" + x.Kind + ")"},
+			Options: []activities.Option{
+				{Value: ValueReturned, Label: activities.Text{Ja: "返却された", En: "Returned"}},
+				{Value: ValueMissing, Label: activities.Text{Ja: "返却されていない", En: "Missing"}},
+			},
+		})
+	}
+	officer, role := o.officer()
+	s := o.escalating(Step{
+		Name:     "confirm_assets",
+		Title:    activities.Text{Ja: "退職・異動者の貸与物の返却確認", En: "Confirm the return of a leaver's lent assets"},
+		Assignee: officer, AssigneeRole: role, Choices: []string{ChoiceDone}, Form: form,
+	}, o.timing.Assets, o.timing.AssetsGrace)
+	return o.settle(ctx, s, func(ctx workflow.Context, d Decision) error {
+		outs := make([]models.Outcome, 0, len(o.facts.Assets))
+		for _, x := range o.facts.Assets {
+			outs = append(outs, models.Outcome{Key: activities.AssetKey(x.ID), Outcome: d.Values["asset:"+x.ID]})
+		}
+		if err := o.run(ctx, fmt.Sprintf("Register: %d lent assets confirmed by %s", len(outs), d.DeciderID),
+			acts.RecordOffboardingOutcomes, activities.OutcomeRecord{ProcessID: o.id, TaskID: d.TaskID, By: d.DeciderID, At: d.DecidedAt, Outcomes: outs}); err != nil {
+			return err
+		}
+		for _, x := range o.facts.Assets {
+			if d.Values["asset:"+x.ID] != ValueMissing {
+				continue
+			}
+			if err := o.run(ctx, fmt.Sprintf("Report the missing asset %s to the GISO (%s): a security incident", x.ID, o.giso), acts.SendOffboardingNotice, activities.Notice{
+				Key: o.id + "/asset-missing/" + x.ID, ProcessID: o.id, RecipientID: o.giso, Kind: activities.NoticeAssetMissing,
+				Params: map[string]string{"employee_id": o.in.EmployeeID, "asset_id": x.ID},
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// secrecy asks the leaver to acknowledge the duty of secrecy that outlasts their service
+// (§5.1(1)8). It reports whether they did; nobody decides in their place.
+func (o *offboarding) secrecy(ctx workflow.Context) (bool, error) {
+	d, err := o.ask(ctx, Step{
+		Name:     "secrecy_acknowledgement",
+		Title:    activities.Text{Ja: "退職・異動後も続く守秘義務の確認", En: "Acknowledge the duty of secrecy that continues after you leave"},
+		Assignee: o.in.EmployeeID, AssigneeRole: policy.RoleStaff, Choices: []string{ChoiceAcknowledge},
+		Deadline: o.timing.Secrecy, RemindBefore: o.timing.RemindBefore,
+	})
+	return err == nil && !d.TimedOut, err
+}

@@ -1,0 +1,409 @@
+package workflows_test
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/policy"
+	"github.com/policyflow/policyflow/workflows"
+)
+
+// offboardingRegister is the exception tests' fake register with the offboarding's own
+// activities added: the directory facts a test chooses, and records of the snapshot,
+// outcomes, date moves and closing.
+type offboardingRegister struct {
+	*register
+	facts    activities.OffboardingFacts
+	snapshot activities.OffboardingSnapshot
+	outcomes []activities.OutcomeRecord
+	moves    []activities.DateMove
+	late     bool
+	closed   bool
+}
+
+// The directory of the tests: the leaver L1 of the taxation department; the tax system
+// (taxation, manager I1) and the mail system (general affairs, manager I2) each hold an
+// account of theirs; L1 knew the password of tax's privileged admin ID.
+func leaverFacts() activities.OffboardingFacts {
+	return activities.OffboardingFacts{
+		Accounts: []policy.AccountFacts{
+			{SystemID: "tax", AccountID: "l1", SystemDepartment: "taxation", Held: true, Active: true},
+			{SystemID: "mail", AccountID: "l1", SystemDepartment: "general", Held: true, Active: true},
+			{SystemID: "tax", AccountID: "admin", SystemDepartment: "taxation", Known: true, Privileged: true, Active: true},
+		},
+		Systems: []activities.SystemFacts{{ID: "mail", Department: "general", ISM: "I2"}, {ID: "tax", Department: "taxation", ISM: "I1"}},
+		Assets:  []activities.AssetRef{{ID: "PC-1", Kind: "device"}, {ID: "CARD-1", Kind: "id_card"}},
+		Candidates: map[string][]policy.Candidate{
+			"taxation": {
+				{EmployeeID: "I1", DepartmentID: "taxation", Employed: true, Roles: []policy.Role{policy.RoleISM}},
+				{EmployeeID: "L1", DepartmentID: "taxation", Employed: true, Roles: []policy.Role{policy.RoleStaff}},
+				{EmployeeID: "S1", DepartmentID: "taxation", Employed: true, Roles: []policy.Role{policy.RoleStaff}},
+			},
+		},
+		GISO: "G1", DISO: "D1", HR: "H1",
+	}
+}
+
+func newOffboarding(t *testing.T, start time.Time) *offboardingRegister {
+	r := &offboardingRegister{register: newRegister(t, start), facts: leaverFacts()}
+	r.env.RegisterWorkflow(workflows.OffboardingWorkflow)
+	reg := func(name string, fn any) { r.env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
+	reg("OffboardingFacts", func(context.Context, activities.OffboardingFactsRequest) (activities.OffboardingFacts, error) {
+		return r.facts, nil
+	})
+	reg("RecordOffboardingSnapshot", func(_ context.Context, s activities.OffboardingSnapshot) error {
+		r.lock(func() { r.snapshot = s })
+		return nil
+	})
+	reg("RecordOffboardingOutcomes", func(_ context.Context, o activities.OutcomeRecord) error {
+		r.lock(func() { r.outcomes = append(r.outcomes, o) })
+		return nil
+	})
+	reg("SendOffboardingNotice", func(_ context.Context, n activities.Notice) error {
+		r.lock(func() { r.notices = append(r.notices, mailed{n.Kind, n.Key, n.RecipientID, r.env.Now().In(tokyo)}) })
+		return nil
+	})
+	reg("MoveOffboardingDate", func(_ context.Context, m activities.DateMove) error {
+		r.lock(func() { r.moves = append(r.moves, m) })
+		return nil
+	})
+	reg("MarkOffboardingLate", func(context.Context, string) error { r.late = true; return nil })
+	reg("CloseOffboarding", func(context.Context, string) error { r.closed = true; return nil })
+	return r
+}
+
+// decide sends a decision with form values at a workflow time.
+func (r *offboardingRegister) decide(at time.Time, task, choice, by string, values map[string]string) *updateResult {
+	res := &updateResult{}
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(workflows.UpdateDecide, task+"|"+by+"|"+choice+"|"+at.Format(time.RFC3339), &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { res.rejected = err },
+			OnAccept:   func() { res.accepted = true },
+			OnComplete: func(v any, err error) { res.value, res.err = v, err },
+		}, workflows.DecideRequest{TaskID: task, Choice: choice, DeciderID: by, Values: values, RequestID: "req-" + task + "-" + by, DecidedAt: at.UTC()})
+	}, at.Sub(r.env.Now()))
+	return res
+}
+
+func (r *offboardingRegister) start(reason policy.LeaveReason, date string) workflows.Result {
+	r.t.Helper()
+	in := workflows.OffboardingInput{
+		Header:     workflows.Header{ProcessID: wfID, Kind: "offboarding", Department: "taxation", TimeZone: "Asia/Tokyo"},
+		EmployeeID: "L1", Reason: reason, EffectiveDate: date, FormerDepartment: "taxation",
+	}
+	if reason == policy.Transfer {
+		in.NewDepartment = "welfare"
+	}
+	r.env.ExecuteWorkflow(workflows.OffboardingWorkflow, in)
+	if !r.env.IsWorkflowCompleted() {
+		r.t.Fatal("workflow did not complete")
+	}
+	if err := r.env.GetWorkflowError(); err != nil {
+		r.t.Fatalf("workflow failed: %v", err)
+	}
+	var res workflows.Result
+	if err := r.env.GetWorkflowResult(&res); err != nil {
+		r.t.Fatal(err)
+	}
+	return res
+}
+
+// openedBy maps each opened task's ID to its assignee and the time it was opened.
+func (r *offboardingRegister) openedBy() map[string]opened {
+	out := map[string]opened{}
+	for _, o := range r.opened {
+		out[o.spec.ID] = o
+	}
+	return out
+}
+
+// taskFor finds the ID of the first task of a step whose title mentions what.
+func (r *offboardingRegister) taskFor(t *testing.T, step, what string) string {
+	t.Helper()
+	for _, o := range r.opened {
+		if o.spec.Step == step && strings.Contains(o.spec.Title.En, what) {
+			return o.spec.ID
+		}
+	}
+	t.Fatalf("no %s task about %q among %v", step, what, r.taskIDs())
+	return ""
+}
+
+func (r *offboardingRegister) noticesOf(kind string) []mailed {
+	var out []mailed
+	for _, n := range r.notices {
+		if n.kind == kind {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Task IDs of the default run: the steps are opened side by side in a fixed order.
+const (
+	disable1 = wfID + "/disable_accounts/1" // mail, I2
+	disable2 = wfID + "/disable_accounts/2" // tax, I1
+	rotate1  = wfID + "/rotate_credential/1"
+	assets1  = wfID + "/confirm_assets/1"
+	secrecy1 = wfID + "/secrecy_acknowledgement/1"
+)
+
+// everyoneDecides schedules every step's decision on 1 April 2026, the day after the
+// effective date 31 March.
+func (r *offboardingRegister) everyoneDecides(assets string) {
+	r.decide(jst("2026-04-01 10:00"), disable1, "done", "I2", map[string]string{"account:l1": "disabled"})
+	r.decide(jst("2026-04-01 10:10"), disable2, "done", "I1", map[string]string{"account:l1": "deleted"})
+	r.decide(jst("2026-04-01 10:20"), rotate1, "done", "I1", nil)
+	r.decide(jst("2026-04-01 10:30"), assets1, "done", "D1", map[string]string{"asset:PC-1": assets, "asset:CARD-1": "returned"})
+	r.decide(jst("2026-04-01 10:40"), secrecy1, "acknowledge", "L1", nil)
+}
+
+func TestOffboardingWaitsUntilTheEndOfTheEffectiveDate(t *testing.T) {
+	r := newOffboarding(t, jst("2026-03-25 09:00"))
+	r.everyoneDecides("returned")
+	res := r.start(policy.Retirement, "2026-03-31")
+
+	equal(t, "status", res.Status, "completed")
+	want := []string{"waiting/awaiting_effective_date", "in_progress/offboarding", "completed/closed"}
+	if !slices.Equal(r.stageNames(), want) {
+		t.Errorf("stages = %v, want %v", r.stageNames(), want)
+	}
+	// The department security officer is told at the start, a week before.
+	started := r.noticesOf(activities.NoticeOffboardingStarted)
+	equal(t, "start notices", len(started), 1)
+	equal(t, "start notice to", started[0].to, "D1")
+	equal(t, "start notice at", started[0].at, jst("2026-03-25 09:00"))
+	// Nothing is asked before the end of 31 March in Tokyo; then everything at once.
+	equal(t, "tasks", len(r.opened), 5)
+	for _, o := range r.opened {
+		equal(t, "opened "+o.spec.ID, o.at, jst("2026-04-01 00:00"))
+	}
+	by := r.openedBy()
+	equal(t, "mail ISM", by[disable1].spec.AssigneeID, "I2")
+	equal(t, "tax ISM", by[disable2].spec.AssigneeID, "I1")
+	equal(t, "rotation by the tax manager", by[rotate1].spec.AssigneeID, "I1")
+	equal(t, "assets to the DISO", by[assets1].spec.AssigneeID, "D1")
+	equal(t, "secrecy to the leaver", by[secrecy1].spec.AssigneeID, "L1")
+	equal(t, "form of the tax task", len(by[disable2].spec.Form), 1)
+	// Each confirmation was recorded with who and when.
+	equal(t, "outcome records", len(r.outcomes), 4)
+	for _, o := range r.outcomes {
+		if o.By == "" || o.At.IsZero() || len(o.Outcomes) == 0 {
+			t.Errorf("outcome without who, when or what: %+v", o)
+		}
+	}
+	// The snapshot: two accounts to disable, one credential to rotate, two assets.
+	equal(t, "snapshot accounts", len(r.snapshot.Accounts), 3)
+	equal(t, "snapshot assets", len(r.snapshot.Assets), 2)
+	// The closing report goes to HR and the GISO.
+	var to []string
+	for _, n := range r.noticesOf(activities.NoticeOffboardingReport) {
+		to = append(to, n.to)
+	}
+	sort.Strings(to)
+	if !slices.Equal(to, []string{"G1", "H1"}) {
+		t.Errorf("report to %v, want G1 and H1", to)
+	}
+	equal(t, "no missing asset", len(r.noticesOf(activities.NoticeAssetMissing)), 0)
+	equal(t, "closed in the register", r.closed, true)
+	equal(t, "not late", r.late, false)
+}
+
+func TestOffboardingDateMovedByHR(t *testing.T) {
+	r := newOffboarding(t, jst("2026-03-25 09:00"))
+	var rejected []error
+	move := func(at time.Time, id, date string) {
+		r.env.RegisterDelayedCallback(func() {
+			r.env.UpdateWorkflow(workflows.UpdateMoveDate, id, &testUpdate{onReject: func(err error) { rejected = append(rejected, err) }},
+				workflows.MoveDateRequest{EffectiveDate: date, By: "hr-token"})
+		}, at.Sub(r.env.Now()))
+	}
+	move(jst("2026-03-27 12:00"), "move-1", "2026-04-10")
+	move(jst("2026-03-27 12:01"), "move-bad", "10 April")    // refused: not a date
+	move(jst("2026-03-27 12:02"), "move-same", "2026-04-10") // refused: no change
+	r.decide(jst("2026-04-13 10:00"), disable1, "done", "I2", map[string]string{"account:l1": "disabled"})
+	r.decide(jst("2026-04-13 10:00"), disable2, "done", "I1", map[string]string{"account:l1": "disabled"})
+	r.decide(jst("2026-04-13 10:00"), rotate1, "done", "I1", nil)
+	r.decide(jst("2026-04-13 10:00"), assets1, "done", "D1", map[string]string{"asset:PC-1": "returned", "asset:CARD-1": "returned"})
+	r.decide(jst("2026-04-13 10:00"), secrecy1, "acknowledge", "L1", nil)
+	move(jst("2026-04-12 09:00"), "move-late", "2026-05-01") // refused: no longer waiting
+	res := r.start(policy.Retirement, "2026-03-31")
+
+	equal(t, "status", res.Status, "completed")
+	equal(t, "refused moves", len(rejected), 3)
+	equal(t, "moves recorded", len(r.moves), 1)
+	equal(t, "moved to", r.moves[0].EffectiveDate, "2026-04-10")
+	equal(t, "tasks opened at the end of the new date", r.opened[0].at, jst("2026-04-11 00:00"))
+}
+
+func TestOffboardingCancelledByHRWhileWaiting(t *testing.T) {
+	r := newOffboarding(t, jst("2026-03-25 09:00"))
+	var rejected error
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(workflows.UpdateCancel, "cancel", &testUpdate{onReject: func(err error) { rejected = err }},
+			workflows.CancelRequest{By: "hr-token"})
+	}, 48*time.Hour)
+	res := r.start(policy.Retirement, "2026-03-31")
+	if rejected != nil {
+		t.Fatalf("cancel refused: %v", rejected)
+	}
+	equal(t, "status", res.Status, "cancelled")
+	equal(t, "no task", len(r.opened), 0)
+	equal(t, "ended when cancelled", r.env.Now().In(tokyo), jst("2026-03-27 09:00"))
+	equal(t, "closed in the register", r.closed, true)
+}
+
+func TestOffboardingOneManagerLateIsEscalated(t *testing.T) {
+	r := newOffboarding(t, jst("2026-03-25 09:00"))
+	// The tax manager I1 decides nothing; the GISO decides in their place after escalation.
+	r.decide(jst("2026-04-01 10:00"), disable1, "done", "I2", map[string]string{"account:l1": "disabled"})
+	r.decide(jst("2026-04-01 10:20"), rotate1, "done", "I1", nil)
+	r.decide(jst("2026-04-01 10:30"), assets1, "done", "D1", map[string]string{"asset:PC-1": "returned", "asset:CARD-1": "returned"})
+	r.decide(jst("2026-04-01 10:40"), secrecy1, "acknowledge", "L1", nil)
+	early := r.decide(jst("2026-04-06 10:00"), disable2, "done", "G1", map[string]string{"account:l1": "disabled"})
+	// Three business days after 1 April 00:00: due Monday 6 April 17:15; the GISO decides
+	// on Tuesday, in the grace period.
+	late := r.decide(jst("2026-04-07 09:00"), disable2, "done", "G1", map[string]string{"account:l1": "disabled"})
+	res := r.start(policy.Retirement, "2026-03-31")
+
+	equal(t, "status", res.Status, "completed")
+	if early.rejected == nil {
+		t.Error("the GISO decided before the escalation")
+	}
+	if late.rejected != nil || !late.accepted {
+		t.Errorf("the GISO's decision after escalation was refused: %v", late.rejected)
+	}
+	var reminders, escalations []string
+	for _, m := range r.mails {
+		if m.task != disable2 {
+			t.Errorf("mail about a task decided in time: %+v", m)
+		}
+		if strings.HasPrefix(m.kind, "reminder") {
+			reminders = append(reminders, m.to+"@"+m.at.Format("01-02 15:04"))
+		} else {
+			escalations = append(escalations, m.to+"@"+m.at.Format("01-02 15:04"))
+		}
+	}
+	if !slices.Equal(reminders, []string{"I1@04-05 17:15", "I1@04-06 13:15"}) {
+		t.Errorf("reminders = %v", reminders)
+	}
+	if !slices.Equal(escalations, []string{"G1@04-06 17:15"}) {
+		t.Errorf("escalations = %v", escalations)
+	}
+	var by string
+	for _, o := range r.outcomes {
+		if o.TaskID == disable2 {
+			by = o.By
+		}
+	}
+	equal(t, "tax accounts confirmed by", by, "G1")
+}
+
+func TestOffboardingMissingAssetIsReportedAtOnce(t *testing.T) {
+	r := newOffboarding(t, jst("2026-03-25 09:00"))
+	r.everyoneDecides("missing")
+	res := r.start(policy.Retirement, "2026-03-31")
+	equal(t, "status", res.Status, "completed")
+	missing := r.noticesOf(activities.NoticeAssetMissing)
+	equal(t, "missing notices", len(missing), 1)
+	equal(t, "reported to", missing[0].to, "G1")
+	equal(t, "reported when confirmed", missing[0].at, jst("2026-04-01 10:30"))
+	var recorded string
+	for _, o := range r.outcomes {
+		for _, x := range o.Outcomes {
+			if x.Key == activities.AssetKey("PC-1") {
+				recorded = x.Outcome
+			}
+		}
+	}
+	equal(t, "asset outcome", recorded, "missing")
+}
+
+func TestOffboardingTransferKeepsCommonSystems(t *testing.T) {
+	r := newOffboarding(t, jst("2026-03-25 09:00"))
+	r.decide(jst("2026-04-01 10:00"), disable1, "done", "I1", map[string]string{"account:l1": "disabled"})
+	r.decide(jst("2026-04-01 10:20"), rotate1, "done", "I1", nil)
+	r.decide(jst("2026-04-01 10:30"), assets1, "done", "D1", map[string]string{"asset:PC-1": "returned", "asset:CARD-1": "returned"})
+	r.decide(jst("2026-04-01 10:40"), secrecy1, "acknowledge", "L1", nil)
+	res := r.start(policy.Transfer, "2026-03-31")
+	equal(t, "status", res.Status, "completed")
+	// Only the former department's tax system: the mail account stays (§6.1(1)).
+	var disables []string
+	for _, o := range r.opened {
+		if o.spec.Step == "disable_accounts" {
+			disables = append(disables, o.spec.Title.En)
+		}
+	}
+	if len(disables) != 1 || !strings.Contains(disables[0], "(tax)") {
+		t.Errorf("disable tasks = %v, want only tax", disables)
+	}
+	for _, a := range r.snapshot.Accounts {
+		if a.SystemID == "mail" {
+			t.Errorf("a transfer snapshotted the common system's account %+v", a)
+		}
+	}
+}
+
+func TestOffboardingRotationNeverGoesToAVendor(t *testing.T) {
+	r := newOffboarding(t, jst("2026-03-25 09:00"))
+	// The tax system is run by a vendor's engineer registered as its manager.
+	r.facts.Systems[1].ISM = "V1"
+	r.facts.Candidates["taxation"] = append([]policy.Candidate{
+		{EmployeeID: "V1", DepartmentID: "taxation", Employed: true, Roles: []policy.Role{policy.RoleISM, policy.RoleVendor}},
+	}, r.facts.Candidates["taxation"][1:]...)
+	r.everyoneDecides("returned")
+	r.decide(jst("2026-04-01 10:10"), disable2, "done", "V1", map[string]string{"account:l1": "disabled"})
+	vendor := r.decide(jst("2026-04-01 10:15"), rotate1, "done", "V1", nil)
+	r.decide(jst("2026-04-01 10:20"), rotate1, "done", "S1", nil)
+	res := r.start(policy.Retirement, "2026-03-31")
+	equal(t, "status", res.Status, "completed")
+	equal(t, "rotation assignee", r.openedBy()[rotate1].spec.AssigneeID, "S1")
+	if vendor.rejected == nil {
+		t.Error("the vendor's decision on the rotation was accepted")
+	}
+}
+
+func TestOffboardingPastDateStartsAtOnceAndIsLate(t *testing.T) {
+	r := newOffboarding(t, jst("2026-04-01 09:00"))
+	r.facts.Assets = nil
+	r.decide(jst("2026-04-01 10:00"), disable1, "done", "I2", map[string]string{"account:l1": "disabled"})
+	r.decide(jst("2026-04-01 10:10"), disable2, "done", "I1", map[string]string{"account:l1": "disabled"})
+	r.decide(jst("2026-04-01 10:20"), rotate1, "done", "I1", nil)
+	r.decide(jst("2026-04-01 10:40"), wfID+"/secrecy_acknowledgement/1", "acknowledge", "L1", nil)
+	res := r.start(policy.Retirement, "2026-03-20")
+	equal(t, "status", res.Status, "completed")
+	equal(t, "late", r.late, true)
+	want := []string{"late/offboarding", "completed/closed"}
+	if !slices.Equal(r.stageNames(), want) {
+		t.Errorf("stages = %v, want %v", r.stageNames(), want)
+	}
+	equal(t, "opened at once", r.opened[0].at, jst("2026-04-01 09:00"))
+}
+
+func TestOffboardingUnconfirmedAfterEveryRoundIsIncomplete(t *testing.T) {
+	r := newOffboarding(t, jst("2026-03-25 09:00"))
+	r.facts.Assets = nil
+	r.decide(jst("2026-04-01 10:00"), disable1, "done", "I2", map[string]string{"account:l1": "disabled"})
+	r.decide(jst("2026-04-01 10:20"), rotate1, "done", "I1", nil)
+	res := r.start(policy.Retirement, "2026-03-31")
+	equal(t, "status", res.Status, "incomplete")
+	// Three rounds of the tax task, each escalated to the GISO.
+	var rounds int
+	for _, o := range r.opened {
+		if strings.HasPrefix(o.spec.ID, wfID+"/disable_accounts/") && o.spec.AssigneeID == "I1" {
+			rounds++
+		}
+	}
+	equal(t, "rounds", rounds, 3)
+	equal(t, "reports", len(r.noticesOf(activities.NoticeOffboardingReport)), 2)
+	_ = models.Outcome{}
+}

@@ -1,0 +1,80 @@
+package workflows_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/workflows"
+)
+
+func TestReconciliationFindingsGoToEachManager(t *testing.T) {
+	r := newOffboarding(t, jst("2026-11-02 09:00"))
+	r.env.RegisterWorkflow(workflows.ReconciliationWorkflow)
+	var applied []activities.FindingDecisions
+	var asked activities.FindingsRequest
+	reg := func(name string, fn any) { r.env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
+	reg("OpenReconciliation", func(context.Context, activities.ReconciliationStart) error { return nil })
+	reg("FindReconciliationFindings", func(_ context.Context, req activities.FindingsRequest) (activities.Findings, error) {
+		asked = req
+		return activities.Findings{Checked: 40, GISO: "G1", HR: "H1", Managers: []activities.ManagerFindings{
+			{ISM: "", Findings: []activities.FindingRef{{SystemID: "orphan", AccountID: "x", Kind: "unknown_holder"}}},
+			{ISM: "I1", Findings: []activities.FindingRef{
+				{SystemID: "tax", AccountID: "retired1", Kind: "not_employed"},
+				{SystemID: "tax", AccountID: "batch", Kind: "unused"},
+			}},
+		}}, nil
+	})
+	reg("ApplyFindingDecisions", func(_ context.Context, d activities.FindingDecisions) error {
+		r.lock(func() { applied = append(applied, d) })
+		return nil
+	})
+	reg("SendReconciliationNotice", func(_ context.Context, n activities.Notice) error {
+		r.lock(func() { r.notices = append(r.notices, mailed{n.Kind, n.Key, n.RecipientID, r.env.Now().In(tokyo)}) })
+		return nil
+	})
+	const task1, task2 = wfID + "/reconcile_accounts/1", wfID + "/reconcile_accounts/2"
+	// A decision without a value for every finding is refused.
+	incomplete := r.decide(jst("2026-11-02 10:00"), task2, "done", "I1", map[string]string{"finding:tax/retired1": "disable"})
+	r.decide(jst("2026-11-02 11:00"), task2, "done", "I1", map[string]string{
+		"finding:tax/retired1": "disable", "finding:tax/batch": "keep"}) // the justification is free text: it stays in the register
+	giso := r.decide(jst("2026-11-03 11:00"), task1, "done", "G1", map[string]string{"finding:orphan/x": "disable"})
+	r.env.ExecuteWorkflow(workflows.ReconciliationWorkflow, workflows.ReconciliationInput{
+		Header: workflows.Header{ProcessID: wfID, Kind: "reconciliation", TimeZone: "Asia/Tokyo"}})
+	if err := r.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var res workflows.Result
+	_ = r.env.GetWorkflowResult(&res)
+	if giso.rejected != nil {
+		t.Errorf("the GISO's decision was refused: %v", giso.rejected)
+	}
+	equal(t, "status", res.Status, "completed")
+	equal(t, "unused threshold", asked.UnusedAfter, 90*24*time.Hour)
+	equal(t, "incomplete form refused", incomplete.rejected != nil, true)
+	by := r.openedBy()
+	equal(t, "system without a manager goes to the GISO", by[task1].spec.AssigneeID, "G1")
+	equal(t, "manager's task", by[task2].spec.AssigneeID, "I1")
+	equal(t, "one select per finding and a justification", len(by[task2].spec.Form), 3)
+	equal(t, "decisions applied", len(applied), 2)
+	for _, d := range applied {
+		if d.By == "I1" {
+			got := []string{d.Decisions[0].Decision, d.Decisions[1].Decision}
+			if !slices.Equal(got, []string{"disable", "keep"}) {
+				t.Errorf("I1's decisions = %v", got)
+			}
+		}
+	}
+	var to []string
+	for _, n := range r.noticesOf(activities.NoticeReconciliationSummary) {
+		to = append(to, n.to)
+	}
+	slices.Sort(to)
+	if !slices.Equal(to, []string{"G1", "H1"}) {
+		t.Errorf("summary to %v", to)
+	}
+}
