@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -112,6 +113,33 @@ func (a *Activities) RecordIncidentHop(ctx context.Context, h IncidentHop) error
 	})
 	if err != nil {
 		return fmt.Errorf("record hop %s of %s: %w", h.Hop, h.ProcessID, err)
+	}
+	return nil
+}
+
+// IncidentFiling is an incident that another process reports: its register entry, made
+// before the incident's workflow starts as a child of that process.
+type IncidentFiling struct {
+	ProcessID   string
+	Department  string
+	Summary     string
+	Report      IncidentReport
+	RequesterID string
+	EmployeeID  string
+}
+
+// FileIncident registers an incident reported by another process (a lent asset missing at
+// an offboarding, §5.1(1)8), once however often it is retried.
+func (a *Activities) FileIncident(ctx context.Context, f IncidentFiling) error {
+	input, err := json.Marshal(f.Report)
+	if err != nil {
+		return badInput("file incident %s: %v", f.ProcessID, err)
+	}
+	p := models.Process{ID: f.ProcessID, Kind: models.KindIncident, Status: "starting", Stage: "submitted",
+		WorkflowID: f.ProcessID, DepartmentID: f.Department, RequesterID: f.RequesterID, EmployeeID: f.EmployeeID,
+		Summary: f.Summary, Input: string(input)}
+	if err := a.Store.CreateProcess(ctx, &p); err != nil && !errors.Is(err, models.ErrDuplicate) {
+		return fmt.Errorf("file incident %s: %w", f.ProcessID, err)
 	}
 	return nil
 }

@@ -3,8 +3,10 @@ package workflows
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -439,7 +441,7 @@ func (o *offboarding) assets(ctx workflow.Context) (bool, error) {
 			acts.RecordOffboardingOutcomes, activities.OutcomeRecord{ProcessID: o.id, TaskID: d.TaskID, By: d.DeciderID, At: d.DecidedAt, Outcomes: outs}); err != nil {
 			return err
 		}
-		for _, x := range o.facts.Assets {
+		for i, x := range o.facts.Assets {
 			if d.Values["asset:"+x.ID] != ValueMissing {
 				continue
 			}
@@ -448,6 +450,12 @@ func (o *offboarding) assets(ctx workflow.Context) (bool, error) {
 				Params: map[string]string{"employee_id": o.in.EmployeeID, "asset_id": x.ID},
 			}); err != nil {
 				return err
+			}
+			// Processes that reached this point before incidents existed only mailed the GISO.
+			if workflow.GetVersion(ctx, "missing-asset-starts-incident", workflow.DefaultVersion, 1) == 1 {
+				if err := o.reportMissing(ctx, i, x.ID, d); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -464,4 +472,42 @@ func (o *offboarding) secrecy(ctx workflow.Context) (bool, error) {
 		Deadline: o.timing.Secrecy, RemindBefore: o.timing.RemindBefore,
 	})
 	return err == nil && !d.TimedOut, err
+}
+
+// reportMissing starts the incident process for a lent asset that was not returned (§5.1(1)8:
+// a device not returned is a security incident): a loss reported by the officer who found it
+// missing, in the leaver's department. The incident runs on its own (it outlives the
+// offboarding); the offboarding waits only until it has started.
+func (o *offboarding) reportMissing(ctx workflow.Context, n int, assetID string, d Decision) error {
+	id := fmt.Sprintf("INC-%s-A%d", strings.TrimPrefix(o.id, "OFB-"), n+1)
+	now := o.now(ctx)
+	filing := activities.IncidentFiling{
+		ProcessID: id, Department: o.department, RequesterID: d.DeciderID, EmployeeID: o.in.EmployeeID,
+		Summary: fmt.Sprintf("Incident: lent asset %s not returned at offboarding %s", assetID, o.id),
+		Report: activities.IncidentReport{
+			Source: models.IncidentFromStaff, Reporter: d.DeciderID, Department: o.department,
+			Category: string(policy.CategoryLossTheft), Classification: 2,
+			Description:  fmt.Sprintf("Lent asset %s of employee %s was not returned at offboarding %s (§5.1(1)8).", assetID, o.in.EmployeeID, o.id),
+			DiscoveredAt: d.DecidedAt, ReceivedAt: now.UTC(),
+		},
+	}
+	if err := o.run(ctx, fmt.Sprintf("Register incident %s for the missing asset %s", id, assetID), acts.FileIncident, filing); err != nil {
+		return err
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        id,
+		TaskQueue:         TaskQueue,
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		StaticSummary:     filing.Summary,
+		StaticDetails:     fmt.Sprintf("**Security incident** (§5.3, §5.1(1)8) reported by offboarding `%s`: lent asset `%s` not returned.", o.id, assetID),
+		TypedSearchAttributes: temporal.NewSearchAttributes(ProcessKind.ValueSet(models.KindIncident),
+			ProcessStage.ValueSet("submitted"), Department.ValueSet(o.department)),
+	})
+	child := workflow.ExecuteChildWorkflow(cctx, IncidentWorkflow, IncidentInput{
+		Header: Header{ProcessID: id, Kind: models.KindIncident, Department: o.department, TimeZone: o.cal.Loc.String()},
+		Source: models.IncidentFromStaff, ReporterID: d.DeciderID, Category: policy.CategoryLossTheft,
+		DiscoveredAt: d.DecidedAt, ReceivedAt: now.UTC(),
+	})
+	var started workflow.Execution
+	return child.GetChildWorkflowExecution().Get(ctx, &started)
 }

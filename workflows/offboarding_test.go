@@ -10,11 +10,13 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/policyflow/policyflow/activities"
 	"github.com/policyflow/policyflow/models"
 	"github.com/policyflow/policyflow/policy"
 	"github.com/policyflow/policyflow/workflows"
+	"github.com/stretchr/testify/mock"
 )
 
 // offboardingRegister is the exception tests' fake register with the offboarding's own
@@ -28,6 +30,8 @@ type offboardingRegister struct {
 	moves    []activities.DateMove
 	late     bool
 	closed   bool
+	filed    []activities.IncidentFiling
+	children []workflows.IncidentInput
 }
 
 // The directory of the tests: the leaver L1 of the taxation department; the tax system
@@ -76,6 +80,17 @@ func newOffboarding(t *testing.T, start time.Time) *offboardingRegister {
 		r.lock(func() { r.moves = append(r.moves, m) })
 		return nil
 	})
+	reg("FileIncident", func(_ context.Context, f activities.IncidentFiling) error {
+		r.lock(func() { r.filed = append(r.filed, f) })
+		return nil
+	})
+	// The incident itself is tested on its own: here it only has to start.
+	r.env.RegisterWorkflow(workflows.IncidentWorkflow)
+	r.env.OnWorkflow(workflows.IncidentWorkflow, mock.Anything, mock.Anything).Return(
+		func(_ workflow.Context, in workflows.IncidentInput) (workflows.Result, error) {
+			r.lock(func() { r.children = append(r.children, in) })
+			return workflows.Result{Status: "closed"}, nil
+		})
 	reg("MarkOffboardingLate", func(context.Context, string) error { r.late = true; return nil })
 	reg("CloseOffboarding", func(context.Context, string) error { r.closed = true; return nil })
 	return r
@@ -326,6 +341,18 @@ func TestOffboardingMissingAssetIsReportedAtOnce(t *testing.T) {
 		}
 	}
 	equal(t, "asset outcome", recorded, "missing")
+	// A device not returned is a security incident (§5.1(1)8): one is filed and started.
+	if len(r.filed) != 1 || len(r.children) != 1 {
+		t.Fatalf("incidents filed %d, started %d; want 1 and 1", len(r.filed), len(r.children))
+	}
+	f := r.filed[0]
+	equal(t, "incident category", f.Report.Category, "loss_theft")
+	equal(t, "incident reporter", f.Report.Reporter, "D1")
+	equal(t, "incident department", f.Department, "taxation")
+	equal(t, "child is the filed process", r.children[0].ProcessID, f.ProcessID)
+	if strings.Contains(f.Summary, "L1") {
+		t.Errorf("the incident's summary (shown in Temporal) names the leaver: %q", f.Summary)
+	}
 }
 
 func TestOffboardingTransferKeepsCommonSystems(t *testing.T) {
