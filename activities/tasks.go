@@ -142,10 +142,19 @@ func (a *Activities) deliver(ctx context.Context, msg Message) error {
 	if err := a.Mailer.Send(ctx, msg); err != nil {
 		return fmt.Errorf("deliver %s: %w", msg.Key, err)
 	}
-	if err := a.Store.MarkNotificationSent(ctx, msg.Key, a.now()); err != nil {
-		return fmt.Errorf("record mail %s as sent: %w", msg.Key, err)
+	// The mail is out: failing now would make the retry send it again. Keep trying to
+	// record it while the activity may run (a database outage shorter than its timeout).
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		err := a.Store.MarkNotificationSent(ctx, msg.Key, a.now())
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("record mail %s as sent: %w", msg.Key, err)
+		case <-time.After(wait):
+		}
 	}
-	return nil
 }
 
 // Notice kinds: mails that ask for nothing through a link.

@@ -109,11 +109,17 @@ func (s *Server) decide(c echo.Context) error {
 		return s.pageError(c, s.storeErr(err), "ja")
 	}
 	lang := people[l.PersonID].Locale
+	// Only the body counts: a decision never rides in a URL.
+	choice, comment := c.Request().PostFormValue("decision"), c.Request().PostFormValue("comment")
+	if t.Status == models.TaskDecided {
+		if d, ok := s.recordedRetry(ctx, t, l.PersonID, choice); ok {
+			// This person was told "try again" and their decision went through meanwhile.
+			return s.recorded(c, t, p, l, people, lang, d.Choice, d.DecidedAt)
+		}
+	}
 	if t.Status != models.TaskOpen || !s.now().Before(t.ExpiresAt) {
 		return s.pageError(c, s.closedErr(ctx, t, lang), lang)
 	}
-	// Only the body counts: a decision never rides in a URL.
-	choice, comment := c.Request().PostFormValue("decision"), c.Request().PostFormValue("comment")
 	f := fieldErrors{}
 	f.check(contains(t.ChoiceList(), choice), "decision", "must be one of "+strings.Join(t.ChoiceList(), ", "))
 	f.check(utf8.ValidString(comment), "comment", "must be valid UTF-8")
@@ -181,6 +187,9 @@ func (s *Server) decide(c echo.Context) error {
 		// An earlier attempt of this same decision was told "try again" but went through
 		// once the worker came back: this retry succeeded.
 		req.RequestID = won.RequestID
+		if err := s.Store.AnswerRequests(ctx, t.ID, req.DeciderID); err != nil {
+			s.Log.Warn("mark decision requests answered", "task", t.ID, "err", err)
+		}
 	}
 	if won.RequestID != req.RequestID {
 		// A concurrent POST decided first; this one is told who won.
@@ -194,13 +203,37 @@ func (s *Server) decide(c echo.Context) error {
 		// The workflow has the decision and its activity records it; the register catches up.
 		s.Log.Warn("decision accepted but not yet in the register", "task", t.ID, "err", err)
 	}
+	return s.recorded(c, t, p, l, people, lang, choice, won.DecidedAt)
+}
+
+// recorded answers a decision that was recorded: JSON for programs, a page for people.
+func (s *Server) recorded(c echo.Context, t models.Task, p models.Process, l models.TaskLink, people map[string]models.Person, lang, choice string, at time.Time) error {
 	if wantsJSON(c) {
 		return c.JSON(http.StatusOK, map[string]string{"status": "recorded", "decision": choice})
 	}
 	v := s.taskView(t, p, l, people, lang, "")
 	v.Recorded = activities.ChoiceLabel(choice, lang)
-	v.DecidedAt = activities.FormatTime(won.DecidedAt, s.Loc)
+	v.DecidedAt = activities.FormatTime(at, s.Loc)
 	return s.render(c, http.StatusOK, v)
+}
+
+// recordedRetry reports whether a POST on a decided task repeats, by the same person with
+// the same choice, a decision whose request was answered 503 and was applied once the
+// worker came back: the retry is told it succeeded, not that the link is used.
+func (s *Server) recordedRetry(ctx context.Context, t models.Task, personID, choice string) (models.Decision, bool) {
+	d, err := s.Store.DecisionOn(ctx, t.ID)
+	if err != nil || d.DeciderID != personID || d.Choice != choice {
+		return d, false
+	}
+	n, err := s.Store.UnansweredRequests(ctx, t.ID, personID, choice)
+	if err != nil || n == 0 {
+		return d, false
+	}
+	// Told once; a later POST is told the link is used.
+	if err := s.Store.AnswerRequests(ctx, t.ID, personID); err != nil {
+		s.Log.Warn("mark decision requests answered", "task", t.ID, "err", err)
+	}
+	return d, true
 }
 
 // isRetryOf reports whether req repeats the winning decision, made through the same link's

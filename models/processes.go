@@ -157,3 +157,18 @@ func (s *Store) DecisionRequestByID(ctx context.Context, id string) (DecisionReq
 func (s *Store) MarkUnanswered(ctx context.Context, id string) error {
 	return s.DB.WithContext(ctx).Model(&DecisionRequest{}).Where("request_id = ?", id).Update("unanswered", true).Error
 }
+
+// UnansweredRequests counts a person's requests for a choice on a task that were answered
+// "try again later" (503).
+func (s *Store) UnansweredRequests(ctx context.Context, taskID, personID, choice string) (int64, error) {
+	var n int64
+	err := s.DB.WithContext(ctx).Model(&DecisionRequest{}).
+		Where("task_id = ? AND decider_id = ? AND choice = ? AND unanswered = ?", taskID, personID, choice, true).Count(&n).Error
+	return n, err
+}
+
+// AnswerRequests records that a person's retried decision on a task was answered.
+func (s *Store) AnswerRequests(ctx context.Context, taskID, personID string) error {
+	return s.DB.WithContext(ctx).Model(&DecisionRequest{}).Where("task_id = ? AND decider_id = ?", taskID, personID).
+		Update("unanswered", false).Error
+}

@@ -237,13 +237,12 @@ func (s *Store) NotificationSent(ctx context.Context, key string) (bool, error) 
 }
 
 // PrepareTaskMail records a mail about to be sent and, when link has a token hash, the link
-// it carries. A link prepared by an earlier attempt whose mail never went out is replaced.
+// it carries. Links of earlier attempts stay: one whose mail never went out is known to
+// nobody, and one whose mail did go out (the attempt died before recording it) must keep
+// working; all of a task's links die with the task.
 func (s *Store) PrepareTaskMail(ctx context.Context, n Notification, link TaskLink) error {
 	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if link.TokenHash != "" {
-			if err := tx.Where("notification_key = ?", n.Key).Delete(&TaskLink{}).Error; err != nil {
-				return err
-			}
 			if err := tx.Create(&link).Error; err != nil {
 				return err
 			}

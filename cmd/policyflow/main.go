@@ -249,6 +249,9 @@ func runWorker(ctx context.Context, log *slog.Logger) error {
 	}
 	if err := worker.EnsureReconciliationSchedule(ctx, tc, worker.ReconciliationSchedule{Cron: cfg.ReconciliationCron, TimeZone: cfg.TimeZone, UnusedAfter: cfg.UnusedAfter}); err != nil {
 		w.Stop()
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return err
 	}
 	log.Info("worker polling", "task_queue", "policyflow", "temporal", cfg.TemporalAddress)

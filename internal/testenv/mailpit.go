@@ -76,6 +76,9 @@ func startMailpit(ctx context.Context, e *env, s *service) error {
 		err = waitReady(ctx, p, func(ctx context.Context) error { return checkMailpit(ctx, info) })
 		if err == nil {
 			s.mailpit = info
+			s.ports = []int{smtpPort, httpPort}
+			s.relaunch = relaunchWith(s, "mailpit", bin, args, childEnv("MP_"),
+				func(ctx context.Context) error { return checkMailpit(ctx, info) })
 			return nil
 		}
 		p.kill()

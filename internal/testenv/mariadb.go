@@ -65,6 +65,9 @@ func startMariaDB(ctx context.Context, e *env, s *service) error {
 	installArgs := append([]string{
 		"--no-defaults", // must come first
 		"--datadir=" + dataDir,
+		// Not the shared /tmp: the bootstrap's temporary tables there have failed when
+		// several test binaries install at once ("Could not remove temporary table").
+		"--tmpdir=" + filepath.Join(e.dir, "data"),
 		"--auth-root-authentication-method=normal",
 		"--skip-test-db",
 		"--skip-name-resolve",
@@ -135,6 +138,9 @@ func startMariaDB(ctx context.Context, e *env, s *service) error {
 		}
 		if err == nil {
 			s.mariadb = info
+			s.ports = []int{port}
+			// The data directory keeps the test user and the tests' databases.
+			s.relaunch = relaunchWith(s, "mariadbd", mariadbd, args, childEnv("MYSQL_", "MARIADB_"), info.admin.PingContext)
 			s.stopFn = func() {
 				info.admin.Close()
 				if !strings.HasPrefix(socket, e.dir) {

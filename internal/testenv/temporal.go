@@ -83,6 +83,12 @@ func startTemporal(ctx context.Context, e *env, s *service) error {
 			"--headless",
 			"--ip", "127.0.0.1", "--port", itoa(port),
 			"--log-level", "warn",
+			// History in a file, so that a restart (Stop, Start) keeps every
+			// workflow; without fsync, as durability beyond the process is
+			// pointless for a throwaway server.
+			"--db-filename", filepath.Join(e.dir, "data", "temporal.db"),
+			"--sqlite-pragma", "journal_mode=wal",
+			"--sqlite-pragma", "synchronous=off",
 		}
 		if ns != "default" { // "default" always exists
 			args = append(args, "--namespace", ns)
@@ -93,6 +99,9 @@ func startTemporal(ctx context.Context, e *env, s *service) error {
 		for _, dc := range temporalDynamicConfig {
 			args = append(args, "--dynamic-config-value", dc)
 		}
+		for _, suffix := range []string{"", "-wal", "-shm"} { // from an attempt that lost its port
+			_ = os.Remove(filepath.Join(e.dir, "data", "temporal.db"+suffix))
+		}
 		p, err := startProcess("temporal dev server", s.logPath, bin, args, childEnv("TEMPORAL_"))
 		if err != nil {
 			return fmt.Errorf("%w: %s", err, temporalInstallHint)
@@ -101,6 +110,9 @@ func startTemporal(ctx context.Context, e *env, s *service) error {
 		err = waitReady(ctx, p, func(ctx context.Context) error { return checkTemporal(ctx, hostPort, ns, false) })
 		if err == nil {
 			s.temporal = temporalInfo{hostPort: hostPort, namespace: ns}
+			s.ports = []int{port}
+			s.relaunch = relaunchWith(s, "temporal dev server", bin, args, childEnv("TEMPORAL_"),
+				func(ctx context.Context) error { return checkTemporal(ctx, hostPort, ns, false) })
 			return nil
 		}
 		p.kill()

@@ -23,8 +23,13 @@
 // the tests that need it, with a message saying how to fix it: integration
 // tests are never skipped.
 //
+// Fault tests stop a service and start it again with Stop and Start (or
+// Restart): it comes back on the same ports with the same data (see
+// outage.go). Such tests must not run in parallel with others of the package.
+//
 // Instead of starting a service, tests can use one that is already running,
-// named by these environment variables:
+// named by these environment variables (services from the environment cannot
+// be stopped):
 //
 //	POLICYFLOW_TEST_TEMPORAL_ADDRESS    host:port of a Temporal frontend
 //	POLICYFLOW_TEST_TEMPORAL_NAMESPACE  its namespace (default "default")
@@ -237,7 +242,16 @@ type service struct {
 
 	used atomic.Bool // a test asked for the service
 
-	stopMu  sync.Mutex
+	// Restarting (outage.go), for services started by this package: relaunch
+	// starts the process again with the same ports and data, ports are the
+	// TCP ports it listens on, held by the sockets in reserved while it is
+	// down (between Stop and Start).
+	relaunch func(context.Context) (*process, error)
+	ports    []int
+	reserved []int
+	down     bool
+
+	stopMu  sync.Mutex // guards stopped, proc once started, down and reserved
 	stopped bool
 }
 
@@ -313,6 +327,8 @@ func (s *service) stop() {
 		s.stopFn()
 	}
 	s.proc.kill()
+	releasePorts(s.reserved)
+	s.reserved = nil
 }
 
 // stop stops the services that were started. A start still in progress is
