@@ -34,15 +34,11 @@ func TestTaskPageInABrowser(t *testing.T) {
 	s := startSystem(t)
 	directory := s.run("token", "create", "browser-directory", "directory")
 	officer := s.run("token", "create", "browser-officer", "officer")
-	for id, p := range map[string]map[string]any{
+	s.putPeople(directory, map[string]map[string]any{
 		"BR-CISO": {"name": "副町長 ブラウザ", "email": "br-ciso@town.example", "department": "mayor", "roles": []string{"ciso"}},
 		"BR-GISO": {"name": "総務部長 ブラウザ", "email": "br-giso@town.example", "department": "general", "roles": []string{"giso"}},
 		"BR-ISM":  {"name": "係長 ブラウザ", "email": "br-ism@town.example", "department": "general", "roles": []string{"ism"}},
-	} {
-		if code := s.call(directory, "PUT", "/api/v1/people/"+id, p, nil); code != http.StatusCreated {
-			t.Fatalf("PUT person %s: %d", id, code)
-		}
-	}
+	})
 	var started struct{ ID string }
 	today := time.Now().In(tokyo(t))
 	if code := s.call(officer, "POST", "/api/v1/exceptions", map[string]any{

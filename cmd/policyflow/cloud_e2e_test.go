@@ -14,18 +14,6 @@ import (
 	"github.com/policyflow/policyflow/internal/testenv"
 )
 
-// postForm posts a task page's form as a browser would.
-func postForm(t *testing.T, link string, form url.Values) (int, string) {
-	t.Helper()
-	resp, err := http.PostForm(link, form)
-	if err != nil {
-		t.Fatalf("POST link: %v", err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
 // TestCloudAssessmentEndToEnd runs a cloud service assessment on the real services: level 1
 // data in Japan with ISMAP, so the rules allow it and the CISO must approve (§4.1(5)). The
 // department security officer fills in the five criteria on the page the mailed link opens
@@ -44,11 +32,7 @@ func TestCloudAssessmentEndToEnd(t *testing.T) {
 		"CLD-DISO":  {"name": "企画課長 クラウド", "email": "cloud-diso@town.example", "department": "planning", "roles": []string{"diso"}},
 		"CLD-STAFF": {"name": "Sato Cloud", "email": "cloud-staff@town.example", "department": "planning", "roles": []string{"staff"}, "locale": "en"},
 	}
-	for id, p := range people {
-		if code := s.call(directory, "PUT", "/api/v1/people/"+id, p, nil); code != http.StatusCreated {
-			t.Fatalf("PUT person %s: %d", id, code)
-		}
-	}
+	s.putPeople(directory, people)
 	now := time.Now().In(tokyo(t))
 	var started struct{ ID, Kind, Status string }
 	code := s.call(officer, "POST", "/api/v1/cloud-assessments", map[string]any{

@@ -177,13 +177,29 @@ func (s *system) call(token, method, path string, body any, out any) int {
 // decide posts a decision on an emailed link as a browser's form would.
 func decide(t *testing.T, link, choice, comment string) (int, string) {
 	t.Helper()
-	resp, err := http.PostForm(link, url.Values{"decision": {choice}, "comment": {comment}})
+	return postForm(t, link, url.Values{"decision": {choice}, "comment": {comment}})
+}
+
+// postForm posts a form to an emailed link and returns the status and the page.
+func postForm(t *testing.T, link string, form url.Values) (int, string) {
+	t.Helper()
+	resp, err := http.PostForm(link, form)
 	if err != nil {
 		t.Fatalf("POST link: %v", err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// putPeople fills the directory through the API, each person new.
+func (s *system) putPeople(token string, people map[string]map[string]any) {
+	s.t.Helper()
+	for id, p := range people {
+		if code := s.call(token, "PUT", "/api/v1/people/"+id, p, nil); code != http.StatusCreated {
+			s.t.Fatalf("PUT person %s: %d", id, code)
+		}
+	}
 }
 
 // linkIn waits for the mail about a process's step to arrive in Mailpit and returns the
@@ -234,11 +250,7 @@ func TestExceptionEndToEnd(t *testing.T) {
 		"E2E-DISO": {"name": "住民課長 テスト", "email": "diso@town.example", "department": "residents", "roles": []string{"diso"}},
 		"E2E-ISM":  {"name": "Tanaka Test", "email": "ism@town.example", "department": "residents", "roles": []string{"ism"}, "locale": "en"},
 	}
-	for id, p := range people {
-		if code := s.call(directory, "PUT", "/api/v1/people/"+id, p, nil); code != http.StatusCreated {
-			t.Fatalf("PUT person %s: %d", id, code)
-		}
-	}
+	s.putPeople(directory, people)
 	if code := s.call(directory, "PUT", "/api/v1/systems/registry", map[string]any{"name": "住民基本台帳", "department": "residents", "ism": "E2E-ISM", "classification": 1}, nil); code != http.StatusCreated {
 		t.Fatalf("PUT system: %d", code)
 	}

@@ -92,11 +92,7 @@ func newRig(t *testing.T) *rig {
 		"F-DISO": {"name": "住民課長 障害試験", "email": "diso-" + tag + "@faults.example", "department": "residents", "roles": []string{"diso"}},
 		"F-ISM":  {"name": r.ismName, "email": r.ismMail, "department": "residents", "roles": []string{"ism"}},
 	}
-	for id, p := range people {
-		if code := s.call(directory, "PUT", "/api/v1/people/"+id, p, nil); code != http.StatusCreated {
-			t.Fatalf("PUT person %s: %d", id, code)
-		}
-	}
+	s.putPeople(directory, people)
 	if code := s.call(directory, "PUT", "/api/v1/systems/registry", map[string]any{"name": "住民基本台帳", "department": "residents", "ism": "F-ISM", "classification": 1}, nil); code != http.StatusCreated {
 		t.Fatalf("PUT system: %d", code)
 	}

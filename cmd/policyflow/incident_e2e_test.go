@@ -16,14 +16,8 @@ func submit(t *testing.T, link, choice string, fields map[string]string) {
 	for k, v := range fields {
 		form.Set(k, v)
 	}
-	resp, err := http.PostForm(link, form)
-	if err != nil {
-		t.Fatalf("POST link: %v", err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "記録しました") {
-		t.Fatalf("%s with %v: %d\n%s", choice, fields, resp.StatusCode, b)
+	if code, page := postForm(t, link, form); code != http.StatusOK || !strings.Contains(page, "記録しました") {
+		t.Fatalf("%s with %v: %d\n%s", choice, fields, code, page)
 	}
 }
 
@@ -43,11 +37,7 @@ func TestIncidentEndToEnd(t *testing.T) {
 		"INC-ISM":   {"name": "住民係長 テスト", "email": "inc-ism@town.example", "department": "residents", "roles": []string{"ism"}},
 		"INC-STAFF": {"name": "窓口職員 テスト", "email": "inc-staff@town.example", "department": "residents", "roles": []string{"staff"}},
 	}
-	for id, p := range people {
-		if code := s.call(directory, "PUT", "/api/v1/people/"+id, p, nil); code != http.StatusCreated {
-			t.Fatalf("PUT person %s: %d", id, code)
-		}
-	}
+	s.putPeople(directory, people)
 	if code := s.call(directory, "PUT", "/api/v1/systems/counter-pc", map[string]any{"name": "窓口端末", "department": "residents", "ism": "INC-ISM", "classification": 1}, nil); code != http.StatusCreated {
 		t.Fatalf("PUT system: %d", code)
 	}

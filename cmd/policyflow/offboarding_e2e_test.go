@@ -32,11 +32,7 @@ func TestOffboardingEndToEnd(t *testing.T) {
 		"OFB-ISM2":   {"name": "Mail Admin", "email": "ofb-ism2@town.example", "department": "general", "roles": []string{"ism"}, "locale": "en"},
 		"OFB-LEAVER": {"name": "退職 予定", "email": "ofb-leaver@town.example", "department": "taxation", "roles": []string{"staff"}},
 	}
-	for id, p := range people {
-		if code := s.call(directory, "PUT", "/api/v1/people/"+id, p, nil); code != http.StatusCreated {
-			t.Fatalf("PUT person %s: %d", id, code)
-		}
-	}
+	s.putPeople(directory, people)
 	for id, owner := range map[string][]string{"tax": {"taxation", "OFB-ISM1"}, "mail": {"general", "OFB-ISM2"}} {
 		if code := s.call(directory, "PUT", "/api/v1/systems/"+id, map[string]any{"name": id, "department": owner[0], "ism": owner[1], "classification": 2}, nil); code != http.StatusCreated {
 			t.Fatalf("PUT system %s: %d", id, code)

@@ -21,13 +21,7 @@ func decideForm(t *testing.T, link, choice string, values url.Values) (int, stri
 	for k, v := range values {
 		form[k] = v
 	}
-	resp, err := http.PostForm(link, form)
-	if err != nil {
-		t.Fatalf("POST link: %v", err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return postForm(t, link, form)
 }
 
 // TestOutsourcingEndToEnd runs an outsourcing review on the real services through the
@@ -53,11 +47,7 @@ func TestOutsourcingEndToEnd(t *testing.T) {
 		"OUT-DISO":     {"name": "住民課長 テスト", "email": "out-diso@town.example", "department": "residents", "roles": []string{"diso"}},
 		"OUT-STAFF":    {"name": "住民課 契約担当", "email": "out-staff@town.example", "department": "residents", "roles": []string{"staff"}},
 	}
-	for id, p := range people {
-		if code := s.call(directory, "PUT", "/api/v1/people/"+id, p, nil); code != http.StatusCreated {
-			t.Fatalf("PUT person %s: %d", id, code)
-		}
-	}
+	s.putPeople(directory, people)
 	now := time.Now().In(tokyo(t))
 	day := func(months, days int) string { return now.AddDate(0, months, days).Format("2006-01-02") }
 	var started struct{ ID, Kind, Status, WorkflowID string }
