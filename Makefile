@@ -46,6 +46,10 @@ lint:
 	$(GO) vet ./...
 	workflowcheck ./workflows/...
 
-# Run the benchmarks (no tests). Services start only if a benchmark needs one.
+# The benchmark suite (bench/, issue 7): starts a Temporal dev server and MariaDB itself (or
+# uses TEMPORAL_ADDRESS and POLICYFLOW_TEST_MYSQL_DSN), runs the API and the worker in-process,
+# prints progress and a table, and writes BENCHMARKS.md. BENCH_SCALE=0.1 for a quick run,
+# BENCH_DB=sqlite for the SQLite register, BENCH_ONLY=1,6 for some scenarios.
 bench:
-	$(GO) test -run '^$$' -bench . ./...
+	scripts/tools.sh temporal mariadb
+	$(GO) test -run '^$$' -bench . -benchtime=1x -timeout 60m ./bench/

@@ -35,8 +35,16 @@ func Register(w sdkworker.Registry, acts *activities.Activities) {
 	w.RegisterActivity(acts)
 }
 
+// StickyCacheSize is how many workflows the worker keeps in memory between their workflow
+// tasks (the SDK's default is 10,000). policyflow's processes wait days for people, so most
+// of them would sit in the cache unused, at about 47 KiB each (BENCHMARKS.md, scenario 5);
+// one that is not cached is replayed from its history when its timer fires or a decision
+// comes.
+const StickyCacheSize = 2000
+
 // New creates a worker on policyflow's task queue with everything registered.
 func New(c client.Client, acts *activities.Activities) sdkworker.Worker {
+	sdkworker.SetStickyWorkflowCacheSize(StickyCacheSize) // takes effect when no other worker of the process is running
 	w := sdkworker.New(c, workflows.TaskQueue, Options())
 	Register(w, acts)
 	return w

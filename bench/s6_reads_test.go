@@ -1,0 +1,394 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	mysqldriver "github.com/go-sql-driver/mysql"
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/policyflow/policyflow/models"
+)
+
+// readStats is one endpoint's latencies and failures in one load phase.
+type readStats struct {
+	lat    []time.Duration
+	errors int
+	sample string // the first error seen
+}
+
+// readLoad is scenario 6: 100 concurrent clients alternating GET /api/v1/processes/{id} and
+// GET /api/v1/processes?… for 20 s, against the register as the earlier scenarios left it.
+// The same load runs against a second API server whose GORM has PrepareStmt and
+// SkipDefaultTransaction, in alternating halves (product, tuned, product, tuned) so both
+// see the same neighbours.
+func (s *system) readLoad(b *testing.B) *scenarioResult {
+	res := &scenarioResult{}
+	ctx := context.Background()
+	// The register as the earlier scenarios left it, topped up to 10,000 processes with
+	// rows written straight into it when scenarios were skipped.
+	var count int64
+	if err := s.store.DB.WithContext(ctx).Model(&models.Process{}).Count(&count).Error; err != nil {
+		b.Fatalf("scenario 6: %v", err)
+	}
+	if want := int64(scaled(10000, 100)); count < want {
+		progress("  topping the register up from %d to %d processes (rows written directly)", count, want)
+		if err := s.seedRegister(ctx, int(want-count)); err != nil {
+			b.Fatalf("scenario 6: seeding: %v", err)
+		}
+		res.note("The register held %d processes after the earlier scenarios; %d more process rows (mixed kinds, statuses and ten departments, created over the past year, no tasks or mails) were written directly to reach %d.", count, want-count, want)
+	}
+	var ids []string
+	if err := s.store.DB.WithContext(ctx).Model(&models.Process{}).Pluck("id", &ids).Error; err != nil || len(ids) == 0 {
+		b.Fatalf("scenario 6: no processes to read: %v", err)
+	}
+	var lists []string
+	for _, lc := range listCases() {
+		lists = append(lists, lc.Path)
+	}
+	res.note("The register: %s.", s.registerShape(ctx))
+	plans := s.explainLists(ctx)
+	res.note("Each list request alone, and the plan of its query:\n\n%s", plans)
+	progress("  list requests alone:\n%s", plans)
+	variants, closeAll, err := s.readVariants()
+	if err != nil {
+		b.Fatalf("scenario 6: %v", err)
+	}
+	defer closeAll()
+
+	const clients = 100
+	half := settings().ReadFor / 2
+	progress("  %d processes in the register; %d clients, %v per phase, %d configurations in turn, twice", len(ids), clients, half, len(variants))
+
+	// The service time with one client: what a request costs without queueing.
+	one := s.readPhase(s.url, ids, lists, 1, 3*time.Second, "")
+	progress("  1 client: detail %s; list %s", pcts(one[0].lat), pcts(one[1].lat))
+
+	stats := make([][2]*readStats, len(variants))
+	for v := range stats {
+		stats[v] = [2]*readStats{{}, {}}
+	}
+	cpuProfile := filepath.Join(profileDir(), "s6-cpu.pprof")
+	for round := range 2 {
+		for v, vr := range variants {
+			prof := ""
+			if round == 0 && v == 0 {
+				prof = cpuProfile
+			}
+			p := s.readPhase(vr.url, ids, lists, clients, half, prof)
+			for i := range p {
+				stats[v][i].lat = append(stats[v][i].lat, p[i].lat...)
+				stats[v][i].errors += p[i].errors
+				if stats[v][i].sample == "" {
+					stats[v][i].sample = p[i].sample
+				}
+			}
+			progress("  %s: detail %s; list %s; errors %d", vr.name, pcts(p[0].lat), pcts(p[1].lat), p[0].errors+p[1].errors)
+		}
+	}
+
+	secs := (2 * half).Seconds()
+	names := []string{"GET /api/v1/processes/{id}", "GET /api/v1/processes?…"}
+	product := stats[0]
+	for i, st := range product {
+		p99 := percentile(st.lat, 99)
+		res.add(fmt.Sprintf("%s, %d clients, %v", names[i], clients, 2*half), fmt.Sprintf("%s; %.0f req/s; %d errors", pcts(st.lat), float64(len(st.lat))/secs, st.errors),
+			"p99 < 20 ms, 0 errors", verdict(p99 < 20*time.Millisecond && st.errors == 0))
+		res.metric(fmt.Sprintf("s6_p99_ms_%d", i), float64(p99)/1e6)
+	}
+	for v := 1; v < len(variants); v++ {
+		for i, st := range stats[v] {
+			res.add(fmt.Sprintf("same, %s: %s", variants[v].name, strings.Fields(names[i])[1]), fmt.Sprintf("%s; %.0f req/s; %d errors", pcts(st.lat), float64(len(st.lat))/secs, st.errors), "", "")
+		}
+	}
+	for i, st := range one {
+		res.add(fmt.Sprintf("%s, 1 client, 3 s (service time)", names[i]), pcts(st.lat), "", "")
+	}
+	total := float64(len(product[0].lat)+len(product[1].lat)) / secs
+	res.note("%d closed-loop clients (each sends its next request when the last is answered, no think time) alternate a process's detail (a random one of the %d processes in the register) and a list (%s, in turn). By Little's law the mean latency is clients ÷ throughput: %d ÷ %.0f req/s = %s, so with 100 clients on %d cores p99 under 20 ms needs well over 5,000 requests/s, that is a request served in less than 0.4 ms of CPU, the load generator's share included. The one-client figures are what a request costs without queueing.",
+		clients, len(ids), strings.Join(lists, ", "), clients, total, ms(time.Duration(float64(clients)/total*float64(time.Second))), cores())
+	for i, st := range product {
+		if st.errors > 0 {
+			res.note("Errors on %s: %d, e.g. %s", names[i], st.errors, st.sample)
+		}
+	}
+	var lines []string
+	for v, vr := range variants {
+		lines = append(lines, fmt.Sprintf("- **%s** (%s): detail p50 %s, p99 %s; list p50 %s, p99 %s; %.0f requests/s in all.", vr.name, vr.what,
+			ms(percentile(stats[v][0].lat, 50)), ms(percentile(stats[v][0].lat, 99)), ms(percentile(stats[v][1].lat, 50)), ms(percentile(stats[v][1].lat, 99)),
+			float64(len(stats[v][0].lat)+len(stats[v][1].lat))/secs))
+	}
+	res.note("Database access tuning, each configuration behind its own API server on the same database with the same pool, the phases in turn (%v each, twice) so all see the same neighbours:\n\n%s", half, strings.Join(lines, "\n"))
+	if strings.HasPrefix(s.dbURL, "mysql://") {
+		s.tryListIndexes(ctx, res, ids, lists, clients, half, product)
+	}
+	if top := pprofTop(cpuProfile); top != "" {
+		res.note("CPU profile of the process (API, worker and load generator) during the first phase of the product configuration (`go tool pprof -top`, profile in %s):\n\n```\n%s\n```", profileDir(), top)
+	}
+	return res
+}
+
+// readPhase runs n clients against base for d (after a 1 s warm-up that is not counted) and
+// returns the detail and list statistics. With prof, it records a CPU profile meanwhile.
+func (s *system) readPhase(base string, ids, lists []string, n int, d time.Duration, prof string) [2]*readStats {
+	warm := time.Now().Add(time.Second)
+	end := warm.Add(d)
+	var mu sync.Mutex
+	out := [2]*readStats{{}, {}}
+	var wg sync.WaitGroup
+	profiling := false
+	for c := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(c), uint64(time.Now().UnixNano())))
+			var local [2]readStats
+			for i := 0; ; i++ {
+				now := time.Now()
+				if now.After(end) {
+					break
+				}
+				kind := (i + c) % 2
+				path := "/api/v1/processes/" + ids[rng.IntN(len(ids))]
+				if kind == 1 {
+					path = lists[rng.IntN(len(lists))]
+				}
+				req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+				req.Header.Set("Authorization", "Bearer "+s.tokens["auditor"])
+				t := time.Now()
+				r, err := do(req)
+				took := time.Since(t)
+				if t.Before(warm) {
+					continue
+				}
+				local[kind].lat = append(local[kind].lat, took)
+				if err != nil || r.Status != http.StatusOK {
+					local[kind].errors++
+					if local[kind].sample == "" {
+						local[kind].sample = fmt.Sprintf("%s: %v %s", path, err, r)
+					}
+				}
+			}
+			mu.Lock()
+			for k := range out {
+				out[k].lat = append(out[k].lat, local[k].lat...)
+				out[k].errors += local[k].errors
+				if out[k].sample == "" {
+					out[k].sample = local[k].sample
+				}
+			}
+			mu.Unlock()
+		}()
+	}
+	if prof != "" {
+		time.Sleep(time.Until(warm))
+		if f, err := os.Create(prof); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				profiling = true
+			}
+			defer f.Close()
+		}
+	}
+	wg.Wait()
+	if profiling {
+		pprof.StopCPUProfile()
+	}
+	return out
+}
+
+// readVariant is an API server over the register with one way of reaching the database.
+type readVariant struct {
+	name, what, url string
+}
+
+// tunedStore opens the register like models.Open (same pool), with GORM options set by
+// gormCfg and, on MySQL/MariaDB, the driver's interpolateParams set to interpolate.
+func (s *system) tunedStore(interpolate bool, gormCfg func(*gorm.Config)) (*models.Store, func(), error) {
+	cfg := &gorm.Config{Logger: logger.Discard, TranslateError: true, NowFunc: func() time.Time { return time.Now().UTC() }}
+	if gormCfg != nil {
+		gormCfg(cfg)
+	}
+	var dialector gorm.Dialector
+	mysqlDB := strings.HasPrefix(s.dbURL, "mysql://")
+	if mysqlDB {
+		d, err := models.MySQLDSN(s.dbURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := mysqldriver.ParseDSN(d)
+		if err != nil {
+			return nil, nil, err
+		}
+		c.InterpolateParams = interpolate
+		dialector = mysql.Open(c.FormatDSN())
+	} else {
+		dialector = sqlite.Open(strings.TrimPrefix(s.dbURL, "sqlite://") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)")
+	}
+	db, err := gorm.Open(dialector, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, nil, err
+	}
+	if mysqlDB {
+		sqlDB.SetMaxOpenConns(20)
+		sqlDB.SetMaxIdleConns(10)
+		sqlDB.SetConnMaxLifetime(5 * time.Minute)
+	} else {
+		sqlDB.SetMaxOpenConns(1)
+	}
+	return &models.Store{DB: db}, func() { _ = sqlDB.Close() }, nil
+}
+
+// productInterpolates reports whether models.Open sets the driver's interpolateParams.
+func (s *system) productInterpolates() bool {
+	d, err := models.MySQLDSN(s.dbURL)
+	if err != nil {
+		return false
+	}
+	c, err := mysqldriver.ParseDSN(d)
+	return err == nil && c.InterpolateParams
+}
+
+// readVariants are the product's API server and more over the same database and pool
+// settings: GORM's PrepareStmt with SkipDefaultTransaction, and, on MySQL/MariaDB, the
+// driver's client-side interpolation of parameters off and on (off, the driver's default,
+// every query with arguments is a prepare, an execute and a close on the server).
+func (s *system) readVariants() ([]readVariant, func(), error) {
+	out := []readVariant{{name: "product", what: "models.Open as it is", url: s.url}}
+	if strings.HasPrefix(s.dbURL, "mysql://") {
+		out[0].what += fmt.Sprintf(" (interpolateParams=%v)", s.productInterpolates())
+	}
+	var closers []func()
+	closeAll := func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	add := func(name, what string, interpolate bool, gormCfg func(*gorm.Config)) error {
+		st, closeStore, err := s.tunedStore(interpolate, gormCfg)
+		if err != nil {
+			return err
+		}
+		srv := httptest.NewServer(s.newAPI(st).Handler())
+		closers = append(closers, func() { srv.Close(); closeStore() })
+		out = append(out, readVariant{name: name, what: what, url: srv.URL})
+		return nil
+	}
+	prepare := func(c *gorm.Config) { c.PrepareStmt, c.SkipDefaultTransaction = true, true }
+	if !strings.HasPrefix(s.dbURL, "mysql://") {
+		err := add("GORM PrepareStmt + SkipDefaultTransaction", "gorm.Config{PrepareStmt: true, SkipDefaultTransaction: true}", false, prepare)
+		return out, closeAll, err
+	}
+	for _, v := range []struct {
+		name, what  string
+		interpolate bool
+		cfg         func(*gorm.Config)
+	}{
+		{"server-side prepares", "interpolateParams=false, the driver's default", false, nil},
+		{"GORM PrepareStmt + SkipDefaultTransaction", "gorm.Config{PrepareStmt: true, SkipDefaultTransaction: true}, interpolateParams=false", false, prepare},
+		{"client-side interpolation", "interpolateParams=true: one round trip per query, nothing prepared", true, nil},
+	} {
+		if v.cfg == nil && v.interpolate == s.productInterpolates() {
+			continue // the product's own setting
+		}
+		if err := add(v.name, v.what, v.interpolate, v.cfg); err != nil {
+			return out, closeAll, err
+		}
+	}
+	return out, closeAll, nil
+}
+
+// seedRegister writes n process rows straight into the register.
+func (s *system) seedRegister(ctx context.Context, n int) error {
+	kinds := []string{models.KindException, models.KindIncident, models.KindCloudAssessment, models.KindOutsourcingReview, models.KindOffboarding}
+	statuses := []string{"pending", "closed", "in_effect", "completed", "cancelled"}
+	run := time.Now().UnixNano() % 1e9
+	rows := make([]models.Process, 0, 500)
+	flush := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		err := s.store.DB.WithContext(ctx).Create(&rows).Error
+		rows = rows[:0]
+		return err
+	}
+	for i := range n {
+		id := fmt.Sprintf("SEED-%d-%06d", run, i)
+		dept := deptID
+		if i%10 > 0 {
+			dept = fmt.Sprintf("dept-%d", i%10)
+		}
+		at := time.Now().Add(-time.Duration(i%365)*24*time.Hour - time.Duration(i)*time.Second).UTC()
+		rows = append(rows, models.Process{ID: id, Kind: kinds[i%len(kinds)], Status: statuses[(i/5)%len(statuses)], Stage: "seeded",
+			WorkflowID: id, DepartmentID: dept, RequesterID: fmt.Sprintf("E%05d", i%2000), Summary: "seeded row", Input: "{}",
+			RequestHash: "seed", CreatedAt: at, UpdatedAt: at})
+		if len(rows) == cap(rows) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// registerShape counts the register's processes by kind, status and department.
+func (s *system) registerShape(ctx context.Context) string {
+	var parts []string
+	for _, col := range []string{"kind", "status", "department_id"} {
+		var rows []struct {
+			V string
+			N int
+		}
+		_ = s.store.DB.WithContext(ctx).Model(&models.Process{}).Select(col + " AS v, COUNT(*) AS n").Group(col).Order("n DESC").Limit(4).Scan(&rows).Error
+		var xs []string
+		for _, r := range rows {
+			xs = append(xs, fmt.Sprintf("%s %d", r.V, r.N))
+		}
+		parts = append(parts, "by "+col+" (largest): "+strings.Join(xs, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// proposedIndexes let MySQL read a list page newest first from an index instead of sorting
+// every matching row: unfiltered, by status and by department (kind has one already).
+var proposedIndexes = []string{
+	"CREATE INDEX bench_process_created ON processes (created_at, id)",
+	"CREATE INDEX bench_process_status_created ON processes (status, created_at, id)",
+	"CREATE INDEX bench_process_department_created ON processes (department_id, created_at, id)",
+}
+
+// tryListIndexes adds the proposed indexes to this run's database (not to the product's
+// schema), then measures the lists alone and the same load once more.
+func (s *system) tryListIndexes(ctx context.Context, res *scenarioResult, ids, lists []string, clients int, d time.Duration, before [2]*readStats) {
+	for _, q := range proposedIndexes {
+		if err := s.store.DB.WithContext(ctx).Exec(q).Error; err != nil {
+			res.note("Could not add an index for the experiment (%s): %v", q, err)
+			return
+		}
+	}
+	plans := s.explainLists(ctx)
+	progress("  with the proposed indexes, list requests alone:\n%s", plans)
+	p := s.readPhase(s.url, ids, lists, clients, d, "")
+	progress("  product with the proposed indexes: detail %s; list %s; errors %d", pcts(p[0].lat), pcts(p[1].lat), p[0].errors+p[1].errors)
+	secs := d.Seconds()
+	res.add(fmt.Sprintf("lists with the proposed indexes, %d clients, %v (after the runs above)", clients, d), fmt.Sprintf("%s; %.0f req/s", pcts(p[1].lat), float64(len(p[1].lat))/secs), "", "")
+	res.add("  detail meanwhile", fmt.Sprintf("%s; %.0f req/s", pcts(p[0].lat), float64(len(p[0].lat))/secs), "", "")
+	res.note("**Experiment: indexes for the lists.** `models.ListProcesses` orders by `created_at DESC, id DESC`; only `kind` has an index that ends in `created_at` (`idx_process_kind_created`), so an unfiltered page, or one by status or department, reads every matching row and sorts it (the plans above: `ALL` or `ref` with `Using filesort`), and costs more as the register grows. This run then added these indexes to its own database (the product's schema is unchanged: a schema change is a migration step for the models' owner):\n\n```sql\n%s;\n```\n\nEach list alone, and its plan, afterwards:\n\n%s\nThe same %d clients for %v then: lists %s and details %s, against %s and %s for the product configuration above (sequential, so the neighbours' load differs).",
+		strings.Join(proposedIndexes, ";\n"), plans, clients, d, pcts(p[1].lat), pcts(p[0].lat), pcts(before[1].lat), pcts(before[0].lat))
+}
