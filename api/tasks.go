@@ -72,18 +72,28 @@ func pick(lang, ja, en string) string {
 	return ja
 }
 
+// openLinkWithPeople resolves a task link and the people its page names: the link's holder
+// (whose locale the page speaks), the assignee and the requester.
+func (s *Server) openLinkWithPeople(c echo.Context) (models.TaskLink, models.Task, models.Process, map[string]models.Person, error) {
+	l, t, p, err := s.openLink(c)
+	if err != nil {
+		return l, t, p, nil, err
+	}
+	people, err := s.Store.Recipients(c.Request().Context(), []string{l.PersonID, t.AssigneeID, p.RequesterID})
+	if err != nil {
+		return l, t, p, nil, s.storeErr(err)
+	}
+	return l, t, p, people, nil
+}
+
 // taskPage shows what is asked, of whom, by when, with the choices. It changes nothing:
 // mail scanners and link previews fetch every URL in a mail (TASK-ENGINE.md invariant 1).
 func (s *Server) taskPage(c echo.Context) error {
-	l, t, p, err := s.openLink(c)
+	l, t, p, people, err := s.openLinkWithPeople(c)
 	if err != nil {
 		return s.pageError(c, err, "ja")
 	}
 	ctx := c.Request().Context()
-	people, err := s.Store.Recipients(ctx, []string{l.PersonID, t.AssigneeID, p.RequesterID})
-	if err != nil {
-		return s.pageError(c, s.storeErr(err), "ja")
-	}
 	lang := people[l.PersonID].Locale
 	if t.Status != models.TaskOpen || !s.now().Before(t.ExpiresAt) {
 		return s.pageError(c, s.closedErr(ctx, t, lang), lang)
@@ -99,15 +109,11 @@ func (s *Server) taskPage(c echo.Context) error {
 // decide records the decision a link's holder POSTs. The workflow validates and accepts it
 // through an Update whose ID is the task's ID; the answer comes only once it has.
 func (s *Server) decide(c echo.Context) error {
-	l, t, p, err := s.openLink(c)
+	l, t, p, people, err := s.openLinkWithPeople(c)
 	if err != nil {
 		return s.pageError(c, err, "ja")
 	}
 	ctx := c.Request().Context()
-	people, err := s.Store.Recipients(ctx, []string{l.PersonID, t.AssigneeID, p.RequesterID})
-	if err != nil {
-		return s.pageError(c, s.storeErr(err), "ja")
-	}
 	lang := people[l.PersonID].Locale
 	// Only the body counts: a decision never rides in a URL.
 	choice, comment := c.Request().PostFormValue("decision"), c.Request().PostFormValue("comment")

@@ -106,52 +106,52 @@ func sanitize(name string) string {
 	}, name)
 }
 
-func (h sdkHandler) Counter(name string) client.MetricsCounter {
+// series finds (or registers, on first use) the vector named name and returns its series for
+// h's tags; ok is false when the name clashes with another metric's.
+func series[V prometheus.Collector, M any](h sdkHandler, vecs map[string]*vec[V], name string,
+	create func(labels []string) V, with func(V, ...string) M) (m M, ok bool) {
 	h.r.mu.Lock()
 	defer h.r.mu.Unlock()
-	v, ok := h.r.counters[name]
-	if !ok {
+	v, found := vecs[name]
+	if !found {
 		labels := h.labelNames()
-		v = &vec[*prometheus.CounterVec]{labels, prometheus.NewCounterVec(prometheus.CounterOpts{Name: sanitize(name), Help: "Temporal SDK metric " + name}, labels)}
+		v = &vec[V]{labels, create(labels)}
 		if err := h.r.reg.Register(v.v); err != nil {
-			return client.MetricsNopHandler.Counter(name)
+			return m, false
 		}
-		h.r.counters[name] = v
+		vecs[name] = v
 	}
-	c := v.v.WithLabelValues(h.values(v.labels)...)
+	return with(v.v, h.values(v.labels)...), true
+}
+
+func (h sdkHandler) Counter(name string) client.MetricsCounter {
+	c, ok := series(h, h.r.counters, name, func(labels []string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: sanitize(name), Help: "Temporal SDK metric " + name}, labels)
+	}, (*prometheus.CounterVec).WithLabelValues)
+	if !ok {
+		return client.MetricsNopHandler.Counter(name)
+	}
 	return counterFunc(func(d int64) { c.Add(float64(d)) })
 }
 
 func (h sdkHandler) Gauge(name string) client.MetricsGauge {
-	h.r.mu.Lock()
-	defer h.r.mu.Unlock()
-	v, ok := h.r.gauges[name]
+	g, ok := series(h, h.r.gauges, name, func(labels []string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: sanitize(name), Help: "Temporal SDK metric " + name}, labels)
+	}, (*prometheus.GaugeVec).WithLabelValues)
 	if !ok {
-		labels := h.labelNames()
-		v = &vec[*prometheus.GaugeVec]{labels, prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: sanitize(name), Help: "Temporal SDK metric " + name}, labels)}
-		if err := h.r.reg.Register(v.v); err != nil {
-			return client.MetricsNopHandler.Gauge(name)
-		}
-		h.r.gauges[name] = v
+		return client.MetricsNopHandler.Gauge(name)
 	}
-	g := v.v.WithLabelValues(h.values(v.labels)...)
 	return gaugeFunc(g.Set)
 }
 
 func (h sdkHandler) Timer(name string) client.MetricsTimer {
-	h.r.mu.Lock()
-	defer h.r.mu.Unlock()
-	v, ok := h.r.timers[name]
+	o, ok := series(h, h.r.timers, name, func(labels []string) *prometheus.HistogramVec {
+		return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: sanitize(name) + "_seconds",
+			Help: "Temporal SDK timer " + name, Buckets: prometheus.ExponentialBuckets(0.001, 2, 18)}, labels)
+	}, (*prometheus.HistogramVec).WithLabelValues)
 	if !ok {
-		labels := h.labelNames()
-		v = &vec[*prometheus.HistogramVec]{labels, prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: sanitize(name) + "_seconds", Help: "Temporal SDK timer " + name, Buckets: prometheus.ExponentialBuckets(0.001, 2, 18)}, labels)}
-		if err := h.r.reg.Register(v.v); err != nil {
-			return client.MetricsNopHandler.Timer(name)
-		}
-		h.r.timers[name] = v
+		return client.MetricsNopHandler.Timer(name)
 	}
-	o := v.v.WithLabelValues(h.values(v.labels)...)
 	return timerFunc(func(d time.Duration) { o.Observe(d.Seconds()) })
 }
 
