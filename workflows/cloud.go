@@ -140,7 +140,7 @@ func CloudWorkflow(ctx workflow.Context, in CloudInput) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if c.r, err = get[activities.Roster](ctx, p, "Look up the CISO, GISO and department security officer",
+	if c.r, err = lookup[activities.Roster](ctx, p, "Look up the CISO, GISO and department security officer",
 		acts.ResolveRoster, activities.RosterRequest{DepartmentID: in.Department}); err != nil {
 		return Result{}, err
 	}
@@ -150,7 +150,7 @@ func CloudWorkflow(ctx workflow.Context, in CloudInput) (Result, error) {
 
 	if !in.InUse {
 		c.fy = policy.FiscalYear(p.now(ctx))
-		if err := p.run(ctx, "Open the cloud register's entry from the request", acts.OpenCloudService, p.id); err != nil {
+		if err := p.record(ctx, "Open the cloud register's entry from the request", acts.OpenCloudService, p.id); err != nil {
 			return p.end(ctx, err)
 		}
 		status, note, ok, err := c.assess(ctx, "pending", "initial assessment")
@@ -317,7 +317,7 @@ func (c *cloud) assess(ctx workflow.Context, status, round string) (string, stri
 // evaluate runs the rules on the register's record of the service, today.
 func (c *cloud) evaluate(ctx workflow.Context, round string) error {
 	c.evals++
-	e, err := get[policy.CloudEvaluation](ctx, c.p, fmt.Sprintf("Apply the cloud rules of §8.3 (%s, FY%d)", round, c.fy),
+	e, err := lookup[policy.CloudEvaluation](ctx, c.p, fmt.Sprintf("Apply the cloud rules of §8.3 (%s, FY%d)", round, c.fy),
 		acts.EvaluateCloudService, activities.CloudEvaluationRequest{
 			ProcessID: c.p.id, Seq: c.evals, FiscalYear: c.fy, AsOf: c.p.now(ctx).Format(policy.DateLayout),
 		})
@@ -354,7 +354,7 @@ func (c *cloud) renew(ctx workflow.Context) error {
 	if d.TimedOut || d.Choice != ChoiceRenewed || d.Values["issued_on"] == "" {
 		return nil // the lapse day comes, and with it a reassessment
 	}
-	if err := p.run(ctx, fmt.Sprintf("Register the renewed %s, dated %s", kind, d.Values["issued_on"]), acts.RenewCloudCertificate,
+	if err := p.record(ctx, fmt.Sprintf("Register the renewed %s, dated %s", kind, d.Values["issued_on"]), acts.RenewCloudCertificate,
 		activities.CertificateRenewal{ProcessID: p.id, Kind: kind, IssuedOn: d.Values["issued_on"], ValidUntil: d.Values["valid_until"]}); err != nil {
 		return err
 	}
@@ -404,7 +404,7 @@ func (c *cloud) status(ctx workflow.Context, status, next string, approved bool)
 	if next != "" {
 		summary += ", next reassessment " + next
 	}
-	return c.p.run(ctx, summary, acts.SetCloudStatus, activities.CloudStatus{ProcessID: c.p.id, Status: status, NextReassessment: next, Approved: approved})
+	return c.p.record(ctx, summary, acts.SetCloudStatus, activities.CloudStatus{ProcessID: c.p.id, Status: status, NextReassessment: next, Approved: approved})
 }
 
 // tell mails the requester how the first assessment ended.

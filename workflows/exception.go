@@ -92,7 +92,7 @@ func ExceptionWorkflow(ctx workflow.Context, in ExceptionInput) (Result, error) 
 	}
 	endsAt := p.cal.EndOfDay(end)
 
-	r, err := get[activities.Roster](ctx, p, "Look up the CISO, GISO, department officer and system managers",
+	r, err := lookup[activities.Roster](ctx, p, "Look up the CISO, GISO, department officer and system managers",
 		acts.ResolveRoster, activities.RosterRequest{DepartmentID: in.Department, SystemIDs: in.SystemIDs})
 	if err != nil {
 		return Result{}, err

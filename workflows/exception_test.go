@@ -218,3 +218,21 @@ type testUpdate struct{ onReject func(error) }
 func (u *testUpdate) Accept()             {}
 func (u *testUpdate) Reject(err error)    { u.onReject(err) }
 func (u *testUpdate) Complete(any, error) {}
+
+// A register outage only delays a process: its register writes (local activities) are
+// retried past their first attempts' timeouts, on timers, until the database is back.
+func TestExceptionRegisterOutageOnlyDelays(t *testing.T) {
+	r := newRegister(t, monday)
+	r.registerDownUntil = monday.Add(3 * time.Hour)
+	r.decideAt(monday.Add(5*time.Hour), review1, "reject", "C1")
+	res := r.run(normal())
+
+	equal(t, "status", res.Status, "rejected")
+	if len(r.stages) == 0 || r.stages[0].Stage != "ciso_review" {
+		t.Fatalf("stages = %v", r.stageNames())
+	}
+	// The review was opened only once its stage was in the register, after the outage.
+	if len(r.opened) != 1 || r.opened[0].at.Before(r.registerDownUntil) {
+		t.Errorf("review opened at %v, the register was down until %v", r.opened[0].at, r.registerDownUntil)
+	}
+}

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"sync"
@@ -42,6 +43,9 @@ type register struct {
 	decisions []activities.DecisionRecord
 	stages    []activities.StageChange
 	notices   []mailed
+	// registerDownUntil makes the register's RecordStage fail, as a database outage would,
+	// until this workflow time.
+	registerDownUntil time.Time
 }
 
 type opened struct {
@@ -68,6 +72,9 @@ func newRegister(t *testing.T, start time.Time) *register {
 	reg := func(name string, fn any) { env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
 	reg("ResolveRoster", func(context.Context, activities.RosterRequest) (activities.Roster, error) { return r.roster, nil })
 	reg("RecordStage", func(_ context.Context, c activities.StageChange) error {
+		if env.Now().Before(r.registerDownUntil) {
+			return errors.New("dial tcp 127.0.0.1:3306: connect: connection refused")
+		}
 		r.lock(func() { r.stages = append(r.stages, c) })
 		return nil
 	})

@@ -136,11 +136,11 @@ func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (Result, error) {
 
 func (x *incident) respond(ctx workflow.Context) (Result, error) {
 	var err error
-	if x.setup, err = get[activities.IncidentSetup](ctx, x.process, "Register the incident's report and look up the department's members and the emergency contacts",
+	if x.setup, err = lookup[activities.IncidentSetup](ctx, x.process, "Register the incident's report and look up the department's members and the emergency contacts",
 		acts.RegisterIncident, activities.IncidentRef{ProcessID: x.id, Department: x.department, Category: string(x.in.Category)}); err != nil {
 		return Result{}, err
 	}
-	if x.r, err = get[activities.Roster](ctx, x.process, "Look up the CISO, GISO, department officer and system managers",
+	if x.r, err = lookup[activities.Roster](ctx, x.process, "Look up the CISO, GISO, department officer and system managers",
 		acts.ResolveRoster, activities.RosterRequest{DepartmentID: x.department, SystemIDs: x.in.SystemIDs}); err != nil {
 		return Result{}, err
 	}
@@ -209,7 +209,7 @@ func (x *incident) hopAt(ctx workflow.Context, at time.Time, hop, actor, note st
 	if actor != "" {
 		who = " (" + actor + ")"
 	}
-	return x.run(ctx, fmt.Sprintf("Record hop %q%s at %s", hop, who, x.stamp(at)), acts.RecordIncidentHop,
+	return x.record(ctx, fmt.Sprintf("Record hop %q%s at %s", hop, who, x.stamp(at)), acts.RecordIncidentHop,
 		activities.IncidentHop{ProcessID: x.id, Seq: x.hops, Hop: hop, ActorID: actor, Note: note, At: at.UTC()})
 }
 
@@ -226,23 +226,22 @@ func (x *incident) tellReported(ctx workflow.Context, triager string, received t
 			to = append(to, id)
 		}
 	}
-	for _, id := range to {
-		role := policy.RoleISM
+	roles := make([]policy.Role, len(to))
+	calls := make([]call, len(to))
+	for i, id := range to {
+		roles[i] = policy.RoleISM
 		if id == x.r.GISO {
-			role = policy.RoleGISO
+			roles[i] = policy.RoleGISO
 		}
-		if err := x.run(ctx, fmt.Sprintf("Tell the %s (%s) of the report (§5.3(1)2)", role, id), acts.SendNotice, activities.Notice{
+		calls[i] = call{fmt.Sprintf("Tell the %s (%s) of the report (§5.3(1)2)", roles[i], id), acts.SendNotice, activities.Notice{
 			Key: x.id + "/reported/" + id, ProcessID: x.id, RecipientID: id, Kind: activities.NoticeIncidentReported,
 			Params: map[string]string{"category": x.in.Category.Title("ja") + " / " + x.in.Category.Title("en"),
 				"received_at": x.stamp(received), "triage_by": triager},
-		}); err != nil {
-			return err
-		}
-		if err := x.hop(ctx, string(role)+"_notified", id, "told of the report"); err != nil {
-			return err
-		}
+		}}
 	}
-	return nil
+	return x.runEach(ctx, calls, func(i int) error {
+		return x.hop(ctx, string(roles[i])+"_notified", to[i], "told of the report")
+	})
 }
 
 var yesNo = []activities.Option{

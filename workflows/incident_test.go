@@ -152,6 +152,7 @@ func TestIncidentHighRunsPlanToClosure(t *testing.T) {
 			equal(t, "told at", n.at, monday)
 		}
 	}
+	slices.Sort(told) // mailed side by side
 	if !slices.Equal(told, []string{"G1", "I1", "I2"}) {
 		t.Errorf("told of the report: %v", told)
 	}

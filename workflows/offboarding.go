@@ -143,7 +143,7 @@ func OffboardingWorkflow(ctx workflow.Context, in OffboardingInput) (Result, err
 	}
 	// Whatever the end, the employee is free for a later offboarding.
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	if cerr := p.run(dctx, "Register: the offboarding of "+in.EmployeeID+" is no longer open", acts.CloseOffboarding, p.id); cerr != nil && err == nil {
+	if cerr := p.record(dctx, "Register: the offboarding of "+in.EmployeeID+" is no longer open", acts.CloseOffboarding, p.id); cerr != nil && err == nil {
 		err = cerr
 	}
 	return res, err
@@ -152,14 +152,14 @@ func OffboardingWorkflow(ctx workflow.Context, in OffboardingInput) (Result, err
 func (o *offboarding) proceed(ctx workflow.Context) (Result, error) {
 	p, in := o.process, o.in
 	var err error
-	o.facts, err = get[activities.OffboardingFacts](ctx, p, "Read the accounts and lent assets of "+in.EmployeeID+" from the directory",
+	o.facts, err = lookup[activities.OffboardingFacts](ctx, p, "Read the accounts and lent assets of "+in.EmployeeID+" from the directory",
 		acts.OffboardingFacts, activities.OffboardingFactsRequest{EmployeeID: in.EmployeeID, FormerDepartment: in.FormerDepartment})
 	if err != nil {
 		return Result{}, err
 	}
 	o.giso = o.facts.GISO
 	actions := policy.OffboardingActions(in.Reason, in.FormerDepartment, o.facts.Accounts)
-	if err := p.run(ctx, fmt.Sprintf("Snapshot %d accounts and %d lent assets into the register", len(actions), len(o.facts.Assets)),
+	if err := p.record(ctx, fmt.Sprintf("Snapshot %d accounts and %d lent assets into the register", len(actions), len(o.facts.Assets)),
 		acts.RecordOffboardingSnapshot, activities.OffboardingSnapshot{ProcessID: p.id, Accounts: actions, Assets: o.facts.Assets}); err != nil {
 		return Result{}, err
 	}
@@ -178,7 +178,7 @@ func (o *offboarding) proceed(ctx workflow.Context) (Result, error) {
 	status, note := "in_progress", "the effective date "+o.date+" has ended: accounts, credentials and assets are being dealt with"
 	if late {
 		status, note = "late", "started after the effective date "+o.date+" (HR was late): the work starts at once"
-		if err := p.run(ctx, "Register: the offboarding is late", acts.MarkOffboardingLate, p.id); err != nil {
+		if err := p.record(ctx, "Register: the offboarding is late", acts.MarkOffboardingLate, p.id); err != nil {
 			return Result{}, err
 		}
 	}
@@ -224,17 +224,19 @@ func (o *offboarding) proceed(ctx workflow.Context) (Result, error) {
 	if acknowledged {
 		secrecy = "acknowledged"
 	}
+	var calls []call
 	recipients := []string{o.facts.HR, o.giso}
 	for i, who := range recipients {
 		if who == "" || slices.Contains(recipients[:i], who) {
 			continue
 		}
-		if err := p.run(ctx, fmt.Sprintf("Send the closing report to %s", who), acts.SendOffboardingNotice, activities.Notice{
+		calls = append(calls, call{fmt.Sprintf("Send the closing report to %s", who), acts.SendOffboardingNotice, activities.Notice{
 			Key: p.id + "/report/" + who, ProcessID: p.id, RecipientID: who, Kind: activities.NoticeOffboardingReport,
 			Params: map[string]string{"employee_id": in.EmployeeID, "effective_date": o.date, "outcome": outcome, "secrecy": secrecy},
-		}); err != nil {
-			return Result{}, err
-		}
+		}})
+	}
+	if err := p.runEach(ctx, calls, nil); err != nil {
+		return Result{}, err
 	}
 	if !done {
 		return p.finish(ctx, "incomplete", "some accounts or assets were not confirmed after every round and escalation; see the closing report")
@@ -265,7 +267,7 @@ func (o *offboarding) waitForEffectiveDate(ctx workflow.Context) (bool, error) {
 		// events.
 		date := o.date
 		if date != recorded {
-			if err := p.run(ctx, "Register: HR moved the effective date to "+date, acts.MoveOffboardingDate,
+			if err := p.record(ctx, "Register: HR moved the effective date to "+date, acts.MoveOffboardingDate,
 				activities.DateMove{ProcessID: p.id, EffectiveDate: date}); err != nil {
 				return false, err
 			}
@@ -366,7 +368,7 @@ func (o *offboarding) disable(ctx workflow.Context, sys activities.SystemFacts, 
 		for _, a := range accounts {
 			outs = append(outs, models.Outcome{Key: activities.AccountKey(a.SystemID, a.AccountID), Outcome: d.Values["account:"+a.AccountID]})
 		}
-		return o.run(ctx, fmt.Sprintf("Register: %d accounts on %s confirmed by %s", len(outs), sys.ID, d.DeciderID),
+		return o.record(ctx, fmt.Sprintf("Register: %d accounts on %s confirmed by %s", len(outs), sys.ID, d.DeciderID),
 			acts.RecordOffboardingOutcomes, activities.OutcomeRecord{ProcessID: o.id, TaskID: d.TaskID, By: d.DeciderID, At: d.DecidedAt, Outcomes: outs})
 	})
 }
@@ -406,7 +408,7 @@ func (o *offboarding) rotate(ctx workflow.Context, a policy.AccountAction) (bool
 		Assignee: who, AssigneeRole: role, Choices: []string{ChoiceDone},
 	}, o.timing.Rotate, o.timing.RotateGrace)
 	return o.settle(ctx, s, func(ctx workflow.Context, d Decision) error {
-		return o.run(ctx, fmt.Sprintf("Register: the password of %s/%s was changed, confirmed by %s", a.SystemID, a.AccountID, d.DeciderID),
+		return o.record(ctx, fmt.Sprintf("Register: the password of %s/%s was changed, confirmed by %s", a.SystemID, a.AccountID, d.DeciderID),
 			acts.RecordOffboardingOutcomes, activities.OutcomeRecord{ProcessID: o.id, TaskID: d.TaskID, By: d.DeciderID, At: d.DecidedAt,
 				Outcomes: []models.Outcome{{Key: activities.AccountKey(a.SystemID, a.AccountID), Outcome: ValueRotated}}})
 	})
@@ -437,7 +439,7 @@ func (o *offboarding) assets(ctx workflow.Context) (bool, error) {
 		for _, x := range o.facts.Assets {
 			outs = append(outs, models.Outcome{Key: activities.AssetKey(x.ID), Outcome: d.Values["asset:"+x.ID]})
 		}
-		if err := o.run(ctx, fmt.Sprintf("Register: %d lent assets confirmed by %s", len(outs), d.DeciderID),
+		if err := o.record(ctx, fmt.Sprintf("Register: %d lent assets confirmed by %s", len(outs), d.DeciderID),
 			acts.RecordOffboardingOutcomes, activities.OutcomeRecord{ProcessID: o.id, TaskID: d.TaskID, By: d.DeciderID, At: d.DecidedAt, Outcomes: outs}); err != nil {
 			return err
 		}
@@ -491,7 +493,7 @@ func (o *offboarding) reportMissing(ctx workflow.Context, n int, assetID string,
 			DiscoveredAt: d.DecidedAt, ReceivedAt: now.UTC(),
 		},
 	}
-	if err := o.run(ctx, fmt.Sprintf("Register incident %s for the missing asset %s", id, assetID), acts.FileIncident, filing); err != nil {
+	if err := o.record(ctx, fmt.Sprintf("Register incident %s for the missing asset %s", id, assetID), acts.FileIncident, filing); err != nil {
 		return err
 	}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{

@@ -136,7 +136,7 @@ func OutsourcingWorkflow(ctx workflow.Context, in OutsourcingInput) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
-	r, err := get[activities.Roster](ctx, p, "Look up the CISO, GISO and department security officer",
+	r, err := lookup[activities.Roster](ctx, p, "Look up the CISO, GISO and department security officer",
 		acts.ResolveRoster, activities.RosterRequest{DepartmentID: in.Department})
 	if err != nil {
 		return Result{}, err
@@ -232,7 +232,7 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 		if err := p.setStage(ctx, "pending", "clause_review", fmt.Sprintf("round %d: a reviewer in the GISO's office checks the twelve contract clauses (§8.1(2))", round)); err != nil {
 			return Result{}, err
 		}
-		reviewer, err := get[string](ctx, p, "Find a reviewer in the GISO's office", acts.ClauseReviewer, c.giso)
+		reviewer, err := lookup[string](ctx, p, "Find a reviewer in the GISO's office", acts.ClauseReviewer, c.giso)
 		if err != nil {
 			return Result{}, err
 		}
@@ -253,7 +253,7 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 		if d.TimedOut {
 			return p.finish(ctx, "expired", fmt.Sprintf("round %d of the clause review was not done in time", round))
 		}
-		if err := p.run(ctx, fmt.Sprintf("Register: the clause marks of round %d", round), acts.RecordClauseReview,
+		if err := p.record(ctx, fmt.Sprintf("Register: the clause marks of round %d", round), acts.RecordClauseReview,
 			activities.ClauseReviewRecord{ProcessID: p.id, Round: round, TaskID: d.TaskID}); err != nil {
 			return Result{}, err
 		}
@@ -453,7 +453,7 @@ func (c *contract) periodicReport(ctx workflow.Context, t OutsourcingTiming, n i
 		return err
 	}
 	rec := activities.ReportRecord{ProcessID: p.id, Seq: n, TaskID: d.TaskID, PeriodFrom: from, PeriodTo: to, Received: !d.TimedOut}
-	if err := p.run(ctx, fmt.Sprintf("Register: periodic report %d as %s", n, map[bool]string{true: "received", false: "missing"}[!d.TimedOut]),
+	if err := p.record(ctx, fmt.Sprintf("Register: periodic report %d as %s", n, map[bool]string{true: "received", false: "missing"}[!d.TimedOut]),
 		acts.RecordReport, rec); err != nil {
 		return err
 	}
@@ -497,7 +497,7 @@ func (c *contract) renewCertificate(ctx workflow.Context, t OutsourcingTiming, r
 		return p.setStage(ctx, "in_effect", "contract_running", "flagged: no renewed certificate was sent; the one on file expires on "+run.CertExpiry)
 	}
 	exp := d.Values["cert_expiry"]
-	if err := p.run(ctx, "Register: the renewed certificate, valid until "+exp, acts.RecordCertificate,
+	if err := p.record(ctx, "Register: the renewed certificate, valid until "+exp, acts.RecordCertificate,
 		activities.CertificateRecord{ProcessID: p.id, TaskID: d.TaskID, Expiry: exp}); err != nil {
 		return err
 	}
@@ -532,7 +532,7 @@ func (c *contract) dispose(ctx workflow.Context, t OutsourcingTiming) (Result, e
 		if d.TimedOut {
 			continue
 		}
-		if err := p.run(ctx, "Register: the disposal record of each asset class (§3(2)9(イ))", acts.RecordDisposal,
+		if err := p.record(ctx, "Register: the disposal record of each asset class (§3(2)9(イ))", acts.RecordDisposal,
 			activities.DisposalRequest{ProcessID: p.id, TaskID: d.TaskID, Classes: c.in.AssetClasses}); err != nil {
 			return Result{}, err
 		}

@@ -66,7 +66,15 @@ type process struct {
 	cancelled            *CancelRequest
 	status, stage        string
 	events               int
+	// local is set for processes started since changeLocalRegister: their register
+	// activities run as local activities (see record).
+	local bool
 }
+
+// changeLocalRegister is the workflow.GetVersion change under which processes run their
+// register activities as local activities and leave the search attributes given at start
+// alone. Processes started before it replay as they ran.
+const changeLocalRegister = "local-register"
 
 // begin sets up a process: its calendar, its Update handlers (decide, cancel) and its
 // search attributes.
@@ -76,6 +84,7 @@ func begin(ctx workflow.Context, h Header) (*process, error) {
 		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("time zone %q: %v", h.TimeZone, err), "BadInput", err)
 	}
 	p := &process{id: h.ProcessID, kind: h.Kind, department: h.Department, cal: policy.NewCalendar(loc), tasks: newTaskBook()}
+	p.local = workflow.GetVersion(ctx, changeLocalRegister, workflow.DefaultVersion, 1) >= 1
 	p.tasks.stopped = func() bool { return p.cancelled != nil }
 	if err := p.tasks.register(ctx); err != nil {
 		return nil, err
@@ -100,7 +109,29 @@ func begin(ctx workflow.Context, h Header) (*process, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p, workflow.UpsertTypedSearchAttributes(ctx, ProcessKind.ValueSet(h.Kind), Department.ValueSet(h.Department))
+	return p, p.searchable(ctx, h)
+}
+
+// searchable makes sure the process can be found by kind and department. Whoever starts a
+// process sets both (api.startProcess, the reconciliation Schedule, the incident started by
+// an offboarding); since changeLocalRegister only what is missing or different is upserted,
+// so a process started properly spends no event on it.
+func (p *process) searchable(ctx workflow.Context, h Header) error {
+	if !p.local {
+		return workflow.UpsertTypedSearchAttributes(ctx, ProcessKind.ValueSet(h.Kind), Department.ValueSet(h.Department))
+	}
+	have := workflow.GetTypedSearchAttributes(ctx)
+	var set []temporal.SearchAttributeUpdate
+	if v, ok := have.GetKeyword(ProcessKind); !ok || v != h.Kind {
+		set = append(set, ProcessKind.ValueSet(h.Kind))
+	}
+	if v, ok := have.GetKeyword(Department); !ok || v != h.Department {
+		set = append(set, Department.ValueSet(h.Department))
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	return workflow.UpsertTypedSearchAttributes(ctx, set...)
 }
 
 // now is workflow time in the town's zone.
@@ -118,11 +149,86 @@ func (p *process) run(ctx workflow.Context, summary string, activity, arg any) e
 	return workflow.ExecuteActivity(withSummary(ctx, summary), activity, arg).Get(ctx, nil)
 }
 
+// call is one activity for runEach.
+type call struct {
+	summary       string
+	activity, arg any
+}
+
+// runEach runs activities that do not depend on each other, such as mails to several people,
+// and then calls then(i) for each in order once it has completed. Since changeLocalRegister
+// they run side by side: the mails go out together instead of each waiting for the one
+// before (completions that arrive together also share a workflow task); older processes
+// ran them one after another.
+func (p *process) runEach(ctx workflow.Context, calls []call, then func(i int) error) error {
+	if then == nil {
+		then = func(int) error { return nil }
+	}
+	if !p.local {
+		for i, c := range calls {
+			if err := p.run(ctx, c.summary, c.activity, c.arg); err != nil {
+				return err
+			}
+			if err := then(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	fs := make([]workflow.Future, len(calls))
+	for i, c := range calls {
+		fs[i] = workflow.ExecuteActivity(withSummary(ctx, c.summary), c.activity, c.arg)
+	}
+	for i, f := range fs {
+		if err := f.Get(ctx, nil); err != nil {
+			return err
+		}
+		if err := then(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // get is run for an activity with a result.
 func get[T any](ctx workflow.Context, p *process, summary string, activity, arg any) (T, error) {
 	var out T
 	err := workflow.ExecuteActivity(withSummary(ctx, summary), activity, arg).Get(ctx, &out)
 	return out, err
+}
+
+// record runs a register activity: one that only reads or writes policyflow's own database,
+// briefly and idempotently (a stage, a decision, a look-up in the directory). Since
+// changeLocalRegister it runs as a local activity, in the workflow task that asked for it:
+// one MarkerRecorded event carrying the summary, instead of an activity's three events and
+// the workflow task its completion schedules. A register outage retries it like any other
+// activity (the SDK keeps the workflow task alive, then backs off on timers). Activities
+// that mail stay ordinary activities: a mail server may be slow or down for hours.
+func (p *process) record(ctx workflow.Context, summary string, activity, arg any) error {
+	return p.exec(ctx, summary, activity, arg).Get(ctx, nil)
+}
+
+// lookup is record for a register activity with a result.
+func lookup[T any](ctx workflow.Context, p *process, summary string, activity, arg any) (T, error) {
+	var out T
+	err := p.exec(ctx, summary, activity, arg).Get(ctx, &out)
+	return out, err
+}
+
+func (p *process) exec(ctx workflow.Context, summary string, activity, arg any) workflow.Future {
+	if !p.local {
+		return workflow.ExecuteActivity(withSummary(ctx, summary), activity, arg)
+	}
+	return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		// A local activity's retries stop at its schedule-to-close timeout, which defaults
+		// to the start-to-close one: without this a register outage longer than one
+		// attempt would fail the process. Retried, like the ordinary activities, for as
+		// long as a process may live.
+		ScheduleToCloseTimeout: registerRetryLimit,
+		StartToCloseTimeout:    10 * time.Second,
+		RetryPolicy:            retryPolicy(),
+		Summary:                summary,
+	}), activity, arg)
 }
 
 // withSummary sets the options every policyflow activity runs with: retries until success,
@@ -131,14 +237,24 @@ func get[T any](ctx workflow.Context, p *process, summary string, activity, arg 
 func withSummary(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrBadInput},
-		},
-		Summary: summary,
+		RetryPolicy:         retryPolicy(),
+		Summary:             summary,
 	})
+}
+
+// registerRetryLimit is how long a register activity run as a local activity is retried:
+// ten years, the register's own retention, so that in practice it is retried until the
+// database is back.
+const registerRetryLimit = 10 * 365 * 24 * time.Hour
+
+// retryPolicy retries until success, backing off to a minute; bad input fails for good.
+func retryPolicy() *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{
+		InitialInterval:        time.Second,
+		BackoffCoefficient:     2,
+		MaximumInterval:        time.Minute,
+		NonRetryableErrorTypes: []string{activities.ErrBadInput},
+	}
 }
 
 // waitUntil waits, on a timer with a summary, until at or until done() holds. It reports
@@ -148,7 +264,24 @@ func (p *process) waitUntil(ctx workflow.Context, at time.Time, summary string, 
 	if d <= 0 {
 		return done(), nil
 	}
-	return workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: d, TimerOptions: workflow.TimerOptions{Summary: summary}}, done)
+	if !p.local {
+		return workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: d, TimerOptions: workflow.TimerOptions{Summary: summary}}, done)
+	}
+	// Since changeLocalRegister the timer is cancelled when done() holds first: the history
+	// then says the reminder or deadline was called off (TimerCanceled), instead of the timer
+	// firing later into a workflow task that does nothing. (AwaitWithOptions cancels its timer
+	// only under an SDK flag that is off by default.)
+	tctx, cancel := workflow.WithCancel(ctx)
+	timer := workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: summary})
+	if err := workflow.Await(ctx, func() bool { return done() || timer.IsReady() }); err != nil {
+		cancel()
+		return false, err
+	}
+	if ok := done(); ok || !timer.IsReady() {
+		cancel()
+		return ok, nil
+	}
+	return false, nil
 }
 
 // sleepUntil waits until at unless the process is cancelled first (errCancelled).
@@ -171,7 +304,7 @@ func (p *process) setStage(ctx workflow.Context, status, stage, note string) err
 		return err
 	}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Status **%s**, stage **%s**: %s", status, stage, note))
-	return p.run(ctx, fmt.Sprintf("Register: %s / %s — %s", status, stage, note), acts.RecordStage,
+	return p.record(ctx, fmt.Sprintf("Register: %s / %s — %s", status, stage, note), acts.RecordStage,
 		activities.StageChange{ProcessID: p.id, Seq: p.events, Status: status, Stage: stage, Note: note})
 }
 
@@ -183,7 +316,7 @@ func (p *process) finish(ctx workflow.Context, status, note string) (Result, err
 		return Result{}, err
 	}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Closed: **%s**. %s", status, note))
-	err := p.run(ctx, fmt.Sprintf("Register: closed as %s — %s", status, note), acts.RecordStage,
+	err := p.record(ctx, fmt.Sprintf("Register: closed as %s — %s", status, note), acts.RecordStage,
 		activities.StageChange{ProcessID: p.id, Seq: p.events, Status: status, Stage: "closed", Note: note, Final: true})
 	return Result{Status: status, Stage: "closed"}, err
 }

@@ -71,7 +71,7 @@ func ReconciliationWorkflow(ctx workflow.Context, in ReconciliationInput) (Resul
 	if in.UnusedAfter == 0 {
 		in.UnusedAfter = DefaultUnusedAfter
 	}
-	if err := p.run(ctx, "Register this reconciliation", acts.OpenReconciliation,
+	if err := p.record(ctx, "Register this reconciliation", acts.OpenReconciliation,
 		activities.ReconciliationStart{ProcessID: p.id, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID}); err != nil {
 		return Result{}, err
 	}
@@ -159,7 +159,7 @@ func (p *process) review(ctx workflow.Context, m activities.ManagerFindings, gis
 		}
 		ds = append(ds, models.FindingDecision{SystemID: x.SystemID, AccountID: x.AccountID, Decision: v})
 	}
-	return true, p.run(ctx, fmt.Sprintf("Register: %d findings decided by %s, %d accounts disabled", len(ds), d.DeciderID, disable),
+	return true, p.record(ctx, fmt.Sprintf("Register: %d findings decided by %s, %d accounts disabled", len(ds), d.DeciderID, disable),
 		acts.ApplyFindingDecisions, activities.FindingDecisions{ProcessID: p.id, TaskID: d.TaskID, By: d.DeciderID, At: d.DecidedAt, Decisions: ds})
 }
 

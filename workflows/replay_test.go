@@ -14,13 +14,19 @@ import (
 )
 
 // TestReplayRecordedHistories replays histories recorded on a real Temporal server
-// (testdata/histories, from `temporal workflow show --output json`) against the current
-// workflow code. A change that would break processes already running fails here: guard it
-// with workflow.GetVersion and record a new history.
+// (testdata/histories, written by the end-to-end tests with POLICYFLOW_RECORD_HISTORY set)
+// against the current workflow code. A change that would break processes already running
+// fails here: guard it with workflow.GetVersion and record new histories. testdata/histories/v0
+// holds those written before the change "local-register" (register activities as ordinary
+// activities); they must keep replaying for as long as such processes may be running.
 func TestReplayRecordedHistories(t *testing.T) {
-	files, err := filepath.Glob("../testdata/histories/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no recorded histories found: %v", err)
+	var files []string
+	for _, pattern := range []string{"../testdata/histories/*.json", "../testdata/histories/v0/*.json"} {
+		found, err := filepath.Glob(pattern)
+		if err != nil || len(found) == 0 {
+			t.Fatalf("no recorded histories in %s: %v", pattern, err)
+		}
+		files = append(files, found...)
 	}
 	logger := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, f := range files {

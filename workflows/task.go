@@ -205,7 +205,7 @@ func (p *process) ask(ctx workflow.Context, s Step) (Decision, error) {
 	// Nobody decided: the task expires and the process takes the step's timeout outcome.
 	// It stops taking decisions before the register closes it.
 	delete(p.tasks.open, id)
-	if err := p.run(ctx, fmt.Sprintf("Close task %q as expired: nobody decided by %s", s.Name, p.stamp(expires)),
+	if err := p.record(ctx, fmt.Sprintf("Close task %q as expired: nobody decided by %s", s.Name, p.stamp(expires)),
 		acts.CloseTask, activities.TaskClosure{TaskID: id, Status: "expired"}); err != nil {
 		return Decision{}, err
 	}
@@ -241,7 +241,7 @@ func (p *process) settle(ctx workflow.Context, id string, t *openTask, err error
 	}
 	if t.decision == nil { // cancelled
 		delete(p.tasks.open, id)
-		if err := p.run(ctx, fmt.Sprintf("Close task %q: the process was cancelled", t.step.Name),
+		if err := p.record(ctx, fmt.Sprintf("Close task %q: the process was cancelled", t.step.Name),
 			acts.CloseTask, activities.TaskClosure{TaskID: id, Status: "cancelled"}); err != nil {
 			return Decision{}, err
 		}
@@ -256,7 +256,7 @@ func (p *process) settle(ctx workflow.Context, id string, t *openTask, err error
 	if d.DeciderID != t.step.Assignee {
 		by = fmt.Sprintf("the %s on escalation", t.step.EscalateToRole)
 	}
-	if err := p.run(ctx, fmt.Sprintf("Record decision %q on %q by %s (%s)", d.Choice, d.Step, by, d.DeciderID),
+	if err := p.record(ctx, fmt.Sprintf("Record decision %q on %q by %s (%s)", d.Choice, d.Step, by, d.DeciderID),
 		acts.RecordDecision, rec); err != nil {
 		return Decision{}, err
 	}

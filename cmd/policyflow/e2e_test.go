@@ -348,6 +348,55 @@ func TestExceptionEndToEnd(t *testing.T) {
 	if code := s.call(admin, "POST", "/api/v1/processes/"+started.ID+"/cancel", map[string]string{"reason": "e2e cleanup"}, &cancelled); code != 200 || cancelled.Status != "cancelled" {
 		t.Errorf("cancel: %d %+v", code, cancelled)
 	}
+	waitClosed(t, s, auditor, started.ID, "cancelled")
+	recordHistory(t, started.ID, "exception_resubmitted_approved_cancelled.json")
+
+	// A request the CISO rejects.
+	start := func(emergency bool) string {
+		t.Helper()
+		var p struct{ ID string }
+		if code := s.call(officer, "POST", "/api/v1/exceptions", map[string]any{
+			"requester": "E2E-ISM", "clauses": []string{"6.2(1)"}, "alternative": "操作ログを毎日確認する",
+			"reason": "障害対応のため", "systems": []string{"registry"}, "classification": 1,
+			"start_date": today, "end_date": end, "emergency": emergency,
+		}, &p); code != http.StatusCreated {
+			t.Fatalf("POST /exceptions (emergency %t): %d", emergency, code)
+		}
+		return p.ID
+	}
+	rejected := start(false)
+	if code, body := decide(t, linkIn(t, "ciso@town.example", rejected, "例外措置申請の審査"), "reject", "代替措置が不十分"); code != 200 {
+		t.Fatalf("reject: %d\n%s", code, body)
+	}
+	waitClosed(t, s, auditor, rejected, "rejected")
+	recordHistory(t, rejected, "exception_rejected.json")
+
+	// An emergency exception (§7.4(2)) is in effect at once; the CISO revokes it, and the
+	// requester and the system's manager (here the same person) confirm compliance is restored.
+	urgent := start(true)
+	if code, body := decide(t, linkIn(t, "ciso@town.example", urgent, "緊急の例外措置の事後承認"), "revoke", ""); code != 200 {
+		t.Fatalf("revoke: %d\n%s", code, body)
+	}
+	if code, body := decide(t, linkIn(t, "ism@town.example", urgent, "Confirm that compliance is restored"), "done", ""); code != 200 {
+		t.Fatalf("restore: %d\n%s", code, body)
+	}
+	waitClosed(t, s, auditor, urgent, "revoked")
+	recordHistory(t, urgent, "exception_emergency_revoked_restored.json")
+}
+
+// waitClosed waits until the register shows the process closed with status.
+func waitClosed(t *testing.T, s *system, token, id, status string) {
+	t.Helper()
+	var got struct {
+		Process struct {
+			Status   string
+			ClosedAt *time.Time `json:"closed_at"`
+		}
+	}
+	eventually(t, 30*time.Second, id+" to close as "+status, func() bool {
+		s.call(token, "GET", "/api/v1/processes/"+id, nil, &got)
+		return got.Process.Status == status && got.Process.ClosedAt != nil
+	})
 }
 
 func tokyo(t *testing.T) *time.Location {
