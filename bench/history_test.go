@@ -11,9 +11,9 @@ import (
 	"go.temporal.io/sdk/converter"
 )
 
-// readOnlyActivities only read the directory: as local activities each would be one marker
-// event in the workflow task that asks for it, instead of three activity events and the
-// next workflow task's three.
+// readOnlyActivities only read the directory: run as ordinary activities (as processes
+// started before workflows.changeLocalRegister do) each is three activity events and the
+// next workflow task's three, where a local activity is one marker event.
 var readOnlyActivities = map[string]bool{"ResolveRoster": true, "ClauseReviewer": true, "OffboardingFacts": true}
 
 func (s *system) history(ctx context.Context, id string) ([]*historypb.HistoryEvent, error) {
@@ -35,6 +35,7 @@ type cost struct {
 	Actions    int
 	ByType     map[string]int // event type -> count
 	Activities map[string]int // activity type -> times scheduled
+	Local      map[string]int // local activity type -> times recorded (MarkerRecorded)
 	ActionsBy  map[string]int // action kind -> count
 	ReadOnly   int            // read-only activities scheduled
 	// StaleReminders are reminder timers left pending after their step ended: the SDK's
@@ -53,7 +54,7 @@ type cost struct {
 // for all local activities of one workflow task. Workflow tasks, activity scheduling and
 // completion, and the closing event are not actions.
 func countCost(events []*historypb.HistoryEvent) cost {
-	c := cost{Events: len(events), ByType: map[string]int{}, Activities: map[string]int{}, ActionsBy: map[string]int{}}
+	c := cost{Events: len(events), ByType: map[string]int{}, Activities: map[string]int{}, Local: map[string]int{}, ActionsBy: map[string]int{}}
 	localByTask := map[int64]bool{}
 	reminders := map[string]bool{} // pending reminder timers by timer ID
 	for _, e := range events {
@@ -92,6 +93,11 @@ func countCost(events []*historypb.HistoryEvent) cost {
 			a := e.GetMarkerRecordedEventAttributes()
 			if a.GetMarkerName() == "LocalActivity" {
 				localByTask[a.GetWorkflowTaskCompletedEventId()] = true
+				var data struct{ ActivityType string }
+				if p := a.GetDetails()["data"].GetPayloads(); len(p) > 0 {
+					_ = converter.GetDefaultDataConverter().FromPayload(p[0], &data)
+				}
+				c.Local[data.ActivityType]++
 			} else if a.GetMarkerName() == "SideEffect" || a.GetMarkerName() == "MutableSideEffect" {
 				c.ActionsBy["side effects"]++
 			}
@@ -128,16 +134,23 @@ func (c cost) breakdown() string {
 	if upd > 0 {
 		parts = append(parts, fmt.Sprintf("updates %d (%d decisions)", upd, t["WorkflowExecutionUpdateAccepted"]))
 	}
+	if n := t["MarkerRecorded"]; n > 0 {
+		local := 0
+		for _, v := range c.Local {
+			local += v
+		}
+		parts = append(parts, fmt.Sprintf("markers %d (%d local activities)", n, local))
+	}
 	if n := t["UpsertWorkflowSearchAttributes"]; n > 0 {
 		parts = append(parts, fmt.Sprintf("search attribute upserts %d", n))
 	}
-	other := c.Events - wft - act - tim - upd - t["UpsertWorkflowSearchAttributes"]
+	other := c.Events - wft - act - tim - upd - t["UpsertWorkflowSearchAttributes"] - t["MarkerRecorded"]
 	if other > 0 {
 		var names []string
 		for k, v := range t {
 			switch {
 			case strings.HasPrefix(k, "WorkflowTask"), strings.HasPrefix(k, "ActivityTask"), strings.HasPrefix(k, "Timer"),
-				strings.HasPrefix(k, "WorkflowExecutionUpdate"), k == "UpsertWorkflowSearchAttributes":
+				strings.HasPrefix(k, "WorkflowExecutionUpdate"), k == "UpsertWorkflowSearchAttributes", k == "MarkerRecorded":
 			default:
 				names = append(names, fmt.Sprintf("%s %d", k, v))
 			}
@@ -148,15 +161,20 @@ func (c cost) breakdown() string {
 	return strings.Join(parts, "; ")
 }
 
+// activityList names the activities run, "(local)" marking local ones.
 func (c cost) activityList() string {
 	var names []string
-	for k, v := range c.Activities {
-		if v > 1 {
-			names = append(names, fmt.Sprintf("%s ×%d", k, v))
-		} else {
-			names = append(names, k)
+	add := func(m map[string]int, suffix string) {
+		for k, v := range m {
+			name := k + suffix
+			if v > 1 {
+				name += fmt.Sprintf(" ×%d", v)
+			}
+			names = append(names, name)
 		}
 	}
+	add(c.Activities, "")
+	add(c.Local, " (local)")
 	sort.Strings(names)
 	return strings.Join(names, ", ")
 }
