@@ -24,11 +24,23 @@ func TrivialUpdateWorkflow(ctx workflow.Context) error {
 	return workflow.Await(ctx, func() bool { return done })
 }
 
-// MinimalWorkflow runs n activities that do nothing, one after the other. Scenario 2
-// compares the bulk start with it, at the same number of activities.
-func MinimalWorkflow(ctx workflow.Context, n int) error {
+// MinimalShape is how many activities a minimal workflow runs: ordinary ones and local ones.
+type MinimalShape struct {
+	Activities, Local int
+}
+
+// MinimalWorkflow runs no-op activities one after the other: first the local ones, then the
+// ordinary ones. Scenario 2 compares the bulk start with it, at the same number of
+// activities of each kind as an offboarding runs up to its first mail.
+func MinimalWorkflow(ctx workflow.Context, shape MinimalShape) error {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: time.Minute})
+	for range shape.Local {
+		if err := workflow.ExecuteLocalActivity(lctx, Noop).Get(ctx, nil); err != nil {
+			return err
+		}
+	}
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute})
-	for range n {
+	for range shape.Activities {
 		if err := workflow.ExecuteActivity(ctx, "BenchNoop").Get(ctx, nil); err != nil {
 			return err
 		}
