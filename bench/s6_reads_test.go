@@ -61,8 +61,12 @@ func (s *system) readLoad(b *testing.B) *scenarioResult {
 	}
 	res.note("The register: %s.", s.registerShape(ctx))
 	plans := s.explainLists(ctx)
-	res.note("Each list request alone, and the plan of its query:\n\n%s", plans)
+	res.note("Each list request alone, and the plan of its queries:\n\n%s", plans)
 	progress("  list requests alone:\n%s", plans)
+	if detail := s.explainDetail(ctx, ids); detail != "" {
+		res.note("The queries of `GET /processes/{id}` (`models.ProcessDetail`) for a process with tasks, decisions and mails, and their plans:\n\n%s", detail)
+		progress("  detail queries:\n%s", detail)
+	}
 	variants, closeAll, err := s.readVariants()
 	if err != nil {
 		b.Fatalf("scenario 6: %v", err)
@@ -141,9 +145,6 @@ func (s *system) readLoad(b *testing.B) *scenarioResult {
 	}
 	res.note("What each phase cost (CPU time of MariaDB and of this process, and MariaDB's `SHOW GLOBAL STATUS` counters, divided by the requests answered):\n\n%s", strings.Join(costLines, "\n"))
 	res.note("Database access tuning, each configuration behind its own API server on the same database with the same pool, the phases in turn (%v each, twice) so all see the same neighbours:\n\n%s", half, strings.Join(lines, "\n"))
-	if strings.HasPrefix(s.dbURL, "mysql://") {
-		s.tryListIndexes(ctx, res, ids, lists, clients, half, product)
-	}
 	if top := pprofTop(cpuProfile); top != "" {
 		res.note("CPU profile of the process (API, worker and load generator) during the first phase of the product configuration (`go tool pprof -top`, profile in %s):\n\n```\n%s\n```", profileDir(), top)
 	}
@@ -223,9 +224,15 @@ type readVariant struct {
 	name, what, url string
 }
 
-// tunedStore opens the register like models.Open (same pool), with GORM options set by
-// gormCfg and, on MySQL/MariaDB, the driver's interpolateParams set to interpolate.
+// tunedStore opens the register like models.Open (a pool of the same size), with GORM
+// options set by gormCfg and, on MySQL/MariaDB, the driver's interpolateParams set to
+// interpolate.
 func (s *system) tunedStore(interpolate bool, gormCfg func(*gorm.Config)) (*models.Store, func(), error) {
+	return s.tunedStorePool(interpolate, s.productPool(), gormCfg)
+}
+
+// tunedStorePool is tunedStore with a pool of pool connections, all kept idle.
+func (s *system) tunedStorePool(interpolate bool, pool int, gormCfg func(*gorm.Config)) (*models.Store, func(), error) {
 	cfg := &gorm.Config{Logger: logger.Discard, TranslateError: true, NowFunc: func() time.Time { return time.Now().UTC() }}
 	if gormCfg != nil {
 		gormCfg(cfg)
@@ -255,8 +262,8 @@ func (s *system) tunedStore(interpolate bool, gormCfg func(*gorm.Config)) (*mode
 		return nil, nil, err
 	}
 	if mysqlDB {
-		sqlDB.SetMaxOpenConns(20)
-		sqlDB.SetMaxIdleConns(10)
+		sqlDB.SetMaxOpenConns(pool)
+		sqlDB.SetMaxIdleConns(pool)
 		sqlDB.SetConnMaxLifetime(5 * time.Minute)
 	} else {
 		sqlDB.SetMaxOpenConns(1)
@@ -274,14 +281,24 @@ func (s *system) productInterpolates() bool {
 	return err == nil && c.InterpolateParams
 }
 
-// readVariants are the product's API server and more over the same database and pool
-// settings: GORM's PrepareStmt with SkipDefaultTransaction, and, on MySQL/MariaDB, the
-// driver's client-side interpolation of parameters off and on (off, the driver's default,
-// every query with arguments is a prepare, an execute and a close on the server).
+// productPool is the size of the product's connection pool (models.Open's).
+func (s *system) productPool() int {
+	sqlDB, err := s.store.DB.DB()
+	if err != nil {
+		return 0
+	}
+	return sqlDB.Stats().MaxOpenConnections
+}
+
+// readVariants are the product's API server and more over the same database: GORM's
+// PrepareStmt with SkipDefaultTransaction, and, on MySQL/MariaDB, the driver's client-side
+// interpolation of parameters off (the driver's default: every query with arguments is a
+// prepare, an execute and a close on the server) and connection pools of other sizes.
 func (s *system) readVariants() ([]readVariant, func(), error) {
+	pool := s.productPool()
 	out := []readVariant{{name: "product", what: "models.Open as it is", url: s.url}}
 	if strings.HasPrefix(s.dbURL, "mysql://") {
-		out[0].what += fmt.Sprintf(" (interpolateParams=%v)", s.productInterpolates())
+		out[0].what += fmt.Sprintf(" (interpolateParams=%v, pool of %d)", s.productInterpolates(), pool)
 	}
 	var closers []func()
 	closeAll := func() {
@@ -289,8 +306,8 @@ func (s *system) readVariants() ([]readVariant, func(), error) {
 			c()
 		}
 	}
-	add := func(name, what string, interpolate bool, gormCfg func(*gorm.Config)) error {
-		st, closeStore, err := s.tunedStore(interpolate, gormCfg)
+	add := func(name, what string, interpolate bool, pool int, gormCfg func(*gorm.Config)) error {
+		st, closeStore, err := s.tunedStorePool(interpolate, pool, gormCfg)
 		if err != nil {
 			return err
 		}
@@ -301,22 +318,29 @@ func (s *system) readVariants() ([]readVariant, func(), error) {
 	}
 	prepare := func(c *gorm.Config) { c.PrepareStmt, c.SkipDefaultTransaction = true, true }
 	if !strings.HasPrefix(s.dbURL, "mysql://") {
-		err := add("GORM PrepareStmt + SkipDefaultTransaction", "gorm.Config{PrepareStmt: true, SkipDefaultTransaction: true}", false, prepare)
+		err := add("GORM PrepareStmt + SkipDefaultTransaction", "gorm.Config{PrepareStmt: true, SkipDefaultTransaction: true}", false, pool, prepare)
 		return out, closeAll, err
 	}
-	for _, v := range []struct {
+	interpolate := s.productInterpolates()
+	type variant struct {
 		name, what  string
 		interpolate bool
+		pool        int
 		cfg         func(*gorm.Config)
-	}{
-		{"server-side prepares", "interpolateParams=false, the driver's default", false, nil},
-		{"GORM PrepareStmt + SkipDefaultTransaction", "gorm.Config{PrepareStmt: true, SkipDefaultTransaction: true}, interpolateParams=false", false, prepare},
-		{"client-side interpolation", "interpolateParams=true: one round trip per query, nothing prepared", true, nil},
-	} {
-		if v.cfg == nil && v.interpolate == s.productInterpolates() {
-			continue // the product's own setting
+	}
+	vs := []variant{
+		{"GORM PrepareStmt + SkipDefaultTransaction", "gorm.Config{PrepareStmt: true, SkipDefaultTransaction: true}, interpolateParams=false", false, pool, prepare},
+	}
+	if !interpolate {
+		vs = append(vs, variant{"client-side interpolation", "interpolateParams=true: one round trip per query, nothing prepared", true, pool, nil})
+	}
+	for _, n := range []int{4, 8, 20} {
+		if n != pool {
+			vs = append(vs, variant{fmt.Sprintf("pool of %d", n), fmt.Sprintf("the product's settings with a pool of %d connections", n), interpolate, n, nil})
 		}
-		if err := add(v.name, v.what, v.interpolate, v.cfg); err != nil {
+	}
+	for _, v := range vs {
+		if err := add(v.name, v.what, v.interpolate, v.pool, v.cfg); err != nil {
 			return out, closeAll, err
 		}
 	}
@@ -437,38 +461,10 @@ func (s *system) registerShape(ctx context.Context) string {
 	return strings.Join(parts, "; ")
 }
 
-// proposedIndexes let MySQL read a list page newest first from an index instead of sorting
-// every matching row: unfiltered, by status and by department (kind has one already).
-var proposedIndexes = []string{
-	"CREATE INDEX bench_process_created ON processes (created_at, id)",
-	"CREATE INDEX bench_process_status_created ON processes (status, created_at, id)",
-	"CREATE INDEX bench_process_department_created ON processes (department_id, created_at, id)",
-}
-
-// tryListIndexes adds the proposed indexes to this run's database (not to the product's
-// schema), then measures the lists alone and the same load once more.
-func (s *system) tryListIndexes(ctx context.Context, res *scenarioResult, ids, lists []string, clients int, d time.Duration, before [2]*readStats) {
-	for _, q := range proposedIndexes {
-		if err := s.store.DB.WithContext(ctx).Exec(q).Error; err != nil {
-			res.note("Could not add an index for the experiment (%s): %v", q, err)
-			return
-		}
-	}
-	plans := s.explainLists(ctx)
-	progress("  with the proposed indexes, list requests alone:\n%s", plans)
-	p := s.readPhase(s.url, ids, lists, clients, d, "")
-	progress("  product with the proposed indexes: detail %s; list %s; errors %d", pcts(p[0].lat), pcts(p[1].lat), p[0].errors+p[1].errors)
-	secs := d.Seconds()
-	res.add(fmt.Sprintf("lists with the proposed indexes, %d clients, %v (after the runs above)", clients, d), fmt.Sprintf("%s; %.0f req/s", pcts(p[1].lat), float64(len(p[1].lat))/secs), "", "")
-	res.add("  detail meanwhile", fmt.Sprintf("%s; %.0f req/s", pcts(p[0].lat), float64(len(p[0].lat))/secs), "", "")
-	res.note("**Experiment: indexes for the lists.** `models.ListProcesses` orders by `created_at DESC, id DESC`; only `kind` has an index that ends in `created_at` (`idx_process_kind_created`), so an unfiltered page, or one by status or department, reads every matching row and sorts it (the plans above: `ALL` or `ref` with `Using filesort`), and costs more as the register grows. This run then added these indexes to its own database (the product's schema is unchanged: a schema change is a migration step for the models' owner):\n\n```sql\n%s;\n```\n\nEach list alone, and its plan, afterwards:\n\n%s\nThe same %d clients for %v then: lists %s and details %s, against %s and %s for the product configuration above (sequential, so the neighbours' load differs).",
-		strings.Join(proposedIndexes, ";\n"), plans, clients, d, pcts(p[1].lat), pcts(p[0].lat), pcts(before[1].lat), pcts(before[0].lat))
-}
-
 // statusCounters are the MariaDB status variables that say where a read's work goes: the
 // statements, rows read through indexes and by full scans, sorts, temporary tables and new
 // connections (a pool that closes idle connections under load reconnects).
-var statusCounters = []string{"Questions", "Innodb_rows_read", "Handler_read_key", "Handler_read_next", "Handler_read_prev",
+var statusCounters = []string{"Questions", "Handler_read_key", "Handler_read_next", "Handler_read_prev",
 	"Handler_read_rnd_next", "Sort_rows", "Sort_scan", "Sort_range", "Created_tmp_tables", "Select_scan", "Connections", "Threads_created"}
 
 // dbStatus reads statusCounters (nil on SQLite).
