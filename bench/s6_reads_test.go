@@ -473,9 +473,10 @@ func (s *system) registerShape(ctx context.Context) string {
 
 // statusCounters are the MariaDB status variables that say where a read's work goes: the
 // statements, rows read through indexes and by full scans, sorts, temporary tables and new
-// connections (a pool that closes idle connections under load reconnects).
+// connections (a pool that closes idle connections under load reconnects) and reads that
+// missed the buffer pool (went to disk).
 var statusCounters = []string{"Questions", "Handler_read_key", "Handler_read_next", "Handler_read_prev",
-	"Handler_read_rnd_next", "Sort_rows", "Sort_scan", "Sort_range", "Created_tmp_tables", "Select_scan", "Connections", "Threads_created"}
+	"Handler_read_rnd_next", "Sort_rows", "Sort_scan", "Sort_range", "Created_tmp_tables", "Select_scan", "Connections", "Threads_created", "Innodb_buffer_pool_reads"}
 
 // dbStatus reads statusCounters (nil on SQLite).
 func (s *system) dbStatus(ctx context.Context) map[string]float64 {
