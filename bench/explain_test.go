@@ -72,7 +72,36 @@ func (s *system) explainLists(ctx context.Context) string {
 			b.WriteString("\n")
 			continue
 		}
-		fmt.Fprintf(&b, "; plan: %s\n", explain(ctx, s.store, capture.sql[len(capture.sql)-1]))
+		var plans []string
+		for _, q := range capture.sql {
+			plans = append(plans, explain(ctx, s.store, q))
+		}
+		fmt.Fprintf(&b, "; plan: %s\n", strings.Join(plans, " | "))
+	}
+	return b.String()
+}
+
+// explainDetail shows, on MySQL or MariaDB, each query models.ProcessDetail sends for a
+// process of ids that has decisions, and its plan.
+func (s *system) explainDetail(ctx context.Context, ids []string) string {
+	if !strings.HasPrefix(s.dbURL, "mysql://") {
+		return ""
+	}
+	var id string
+	if err := s.store.DB.WithContext(ctx).Model(&models.Decision{}).Select("process_id").Order("id DESC").Limit(1).Scan(&id).Error; err != nil || id == "" {
+		if len(ids) == 0 {
+			return ""
+		}
+		id = ids[0]
+	}
+	capture := &sqlCapture{Interface: logger.Discard}
+	st := &models.Store{DB: s.store.DB.Session(&gorm.Session{Logger: capture})}
+	if _, err := st.ProcessDetail(ctx, id); err != nil {
+		return "(ProcessDetail: " + err.Error() + ")"
+	}
+	var b strings.Builder
+	for _, q := range capture.sql {
+		fmt.Fprintf(&b, "- `%s`: %s\n", q, explain(ctx, s.store, q))
 	}
 	return b.String()
 }

@@ -13,7 +13,7 @@ import (
 //
 // A new step changes the schema with explicit operations, for example
 //
-//	{Version: 2, Name: "decision requests remember a 503", Up: func(tx *gorm.DB) error {
+//	{Version: 3, Name: "decision requests remember a 503", Up: func(tx *gorm.DB) error {
 //		return tx.Migrator().AddColumn(&DecisionRequest{}, "Unanswered")
 //	}}
 //
@@ -37,6 +37,43 @@ var Migrations = []Migration{
 	{Version: 1, Name: "baseline: directory, register, tasks, decisions, notifications", Up: func(tx *gorm.DB) error {
 		return tx.AutoMigrate(All()...)
 	}},
+	{Version: 2, Name: "indexes in the lists' and the detail's order", Up: listIndexes},
+}
+
+// listIndexes is step 2: the register's lists (newest first, by kind, status, department,
+// requester or employee) read an index ending in created_at, id instead of sorting every
+// matching row, and a process's tasks and decisions are read from an index in the detail's
+// order. The new indexes replace single-column ones that are their prefixes. Re-runnable:
+// it creates the indexes that are missing, then drops the old ones that are left, so a query
+// always has one of them.
+func listIndexes(tx *gorm.DB) error {
+	m := tx.Migrator()
+	for _, t := range []struct {
+		model        any
+		create, drop []string
+	}{
+		{&Process{},
+			[]string{"idx_process_list", "idx_process_list_kind", "idx_process_list_status", "idx_process_list_department", "idx_process_list_requester", "idx_process_list_employee"},
+			[]string{"idx_process_kind_created", "idx_processes_status", "idx_processes_department_id", "idx_processes_requester_id", "idx_processes_employee_id"}},
+		{&Task{}, []string{"idx_task_process"}, []string{"idx_tasks_process_id"}},
+		{&Decision{}, []string{"idx_decision_process"}, []string{"idx_decisions_process_id"}},
+	} {
+		for _, name := range t.create {
+			if !m.HasIndex(t.model, name) {
+				if err := m.CreateIndex(t.model, name); err != nil {
+					return fmt.Errorf("create %s: %w", name, err)
+				}
+			}
+		}
+		for _, name := range t.drop {
+			if m.HasIndex(t.model, name) {
+				if err := m.DropIndex(t.model, name); err != nil {
+					return fmt.Errorf("drop %s: %w", name, err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // Migrate brings the schema up to date: on an empty database it creates every table and

@@ -2,11 +2,16 @@ package models_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
 	"testing"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 
 	"github.com/policyflow/policyflow/internal/testenv"
 	"github.com/policyflow/policyflow/models"
@@ -61,14 +66,16 @@ func TestStepsRunForward(t *testing.T) {
 		if err := s.MigrateWith(ctx, models.Migrations); err != nil {
 			t.Fatal(err)
 		}
+		// The test's own steps come after the last real one.
+		last := models.Migrations[len(models.Migrations)-1].Version
 		var ran []int
 		steps := append(append([]models.Migration{}, models.Migrations...),
-			models.Migration{Version: 2, Name: "add a column", Up: func(tx *gorm.DB) error {
-				ran = append(ran, 2)
+			models.Migration{Version: last + 1, Name: "add a column", Up: func(tx *gorm.DB) error {
+				ran = append(ran, last+1)
 				return tx.Exec("ALTER TABLE processes ADD COLUMN note_for_test VARCHAR(20)").Error
 			}},
-			models.Migration{Version: 3, Name: "fill it", Up: func(tx *gorm.DB) error {
-				ran = append(ran, 3)
+			models.Migration{Version: last + 2, Name: "fill it", Up: func(tx *gorm.DB) error {
+				ran = append(ran, last+2)
 				return tx.Exec("UPDATE processes SET note_for_test = 'x'").Error
 			}})
 		for range 2 {
@@ -76,24 +83,126 @@ func TestStepsRunForward(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if len(ran) != 2 || ran[0] != 2 || ran[1] != 3 {
-			t.Errorf("steps ran %v, want [2 3] once", ran)
+		if len(ran) != 2 || ran[0] != last+1 || ran[1] != last+2 {
+			t.Errorf("steps ran %v, want [%d %d] once", ran, last+1, last+2)
 		}
 		if !s.DB.Migrator().HasColumn(&models.Process{}, "note_for_test") {
-			t.Error("step 2 did not change the schema")
+			t.Errorf("step %d did not change the schema", last+1)
 		}
-		if v, _ := s.SchemaVersion(ctx); v != 3 {
-			t.Errorf("schema version %d, want 3", v)
+		if v, _ := s.SchemaVersion(ctx); v != last+2 {
+			t.Errorf("schema version %d, want %d", v, last+2)
 		}
 		// A failing step stops there and is not recorded.
-		bad := append(steps, models.Migration{Version: 4, Name: "broken", Up: func(tx *gorm.DB) error {
+		bad := append(steps, models.Migration{Version: last + 3, Name: "broken", Up: func(tx *gorm.DB) error {
 			return tx.Exec("ALTER TABLE no_such_table ADD COLUMN x INT").Error
 		}})
 		if err := s.MigrateWith(ctx, bad); err == nil {
 			t.Fatal("a failing step was not reported")
 		}
-		if v, _ := s.SchemaVersion(ctx); v != 3 {
+		if v, _ := s.SchemaVersion(ctx); v != last+2 {
 			t.Errorf("a failed step was recorded: version %d", v)
+		}
+	})
+}
+
+// The indexes of version 1 that step 2 replaces, as the models declared them then.
+var v1Indexes = []struct{ table, name, columns string }{
+	{"processes", "idx_process_kind_created", "kind, created_at"},
+	{"processes", "idx_processes_status", "status"},
+	{"processes", "idx_processes_department_id", "department_id"},
+	{"processes", "idx_processes_requester_id", "requester_id"},
+	{"processes", "idx_processes_employee_id", "employee_id"},
+	{"tasks", "idx_tasks_process_id", "process_id"},
+	{"decisions", "idx_decisions_process_id", "process_id"},
+}
+
+// indexes lists every index of every model's table: "table name (columns)", sorted.
+func indexes(t *testing.T, s *models.Store) []string {
+	t.Helper()
+	var out []string
+	for _, m := range models.All() {
+		ixs, err := s.DB.Session(&gorm.Session{Logger: logger.Discard}).Migrator().GetIndexes(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmt := &gorm.Statement{DB: s.DB}
+		if err := stmt.Parse(m); err != nil {
+			t.Fatal(err)
+		}
+		for _, ix := range ixs {
+			if pk, _ := ix.PrimaryKey(); pk {
+				continue
+			}
+			unique, _ := ix.Unique()
+			out = append(out, fmt.Sprintf("%s %s (%s) unique=%v", stmt.Table, ix.Name(), strings.Join(ix.Columns(), ", "), unique))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// A database migrated from version 1 ends with the indexes a fresh one gets from the
+// models, and the lists' queries read them.
+func TestMigratedIndexesMatchFresh(t *testing.T) {
+	each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		fresh := indexes(t, s)
+		for _, want := range []string{
+			"processes idx_process_list (created_at, id) unique=false",
+			"processes idx_process_list_employee (employee_id, created_at, id) unique=false",
+			"tasks idx_task_process (process_id, created_at, id) unique=false",
+		} {
+			if !slices.Contains(fresh, want) {
+				t.Errorf("a fresh database lacks %s; it has\n%s", want, strings.Join(fresh, "\n"))
+			}
+		}
+
+		// Back to version 1: its indexes instead of step 2's, and only step 1 recorded.
+		m := s.DB.Migrator()
+		for _, name := range []string{"idx_process_list", "idx_process_list_kind", "idx_process_list_status", "idx_process_list_department", "idx_process_list_requester", "idx_process_list_employee"} {
+			if err := m.DropIndex(&models.Process{}, name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := m.DropIndex(&models.Task{}, "idx_task_process"); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.DropIndex(&models.Decision{}, "idx_decision_process"); err != nil {
+			t.Fatal(err)
+		}
+		for _, ix := range v1Indexes {
+			if err := s.DB.Exec(fmt.Sprintf("CREATE INDEX %s ON %s (%s)", ix.name, ix.table, ix.columns)).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.DB.Where("version > 1").Delete(&models.SchemaMigration{}).Error; err != nil {
+			t.Fatal(err)
+		}
+		if slices.Equal(indexes(t, s), fresh) {
+			t.Fatal("the version 1 indexes were not restored")
+		}
+		for range 2 { // the second run changes nothing
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := indexes(t, s); !slices.Equal(got, fresh) {
+			t.Errorf("migrated indexes differ from a fresh database's:\nmigrated:\n%s\nfresh:\n%s", strings.Join(got, "\n"), strings.Join(fresh, "\n"))
+		}
+		// Step 2 is re-runnable: half done (new indexes made, old ones left), it finishes.
+		for _, ix := range v1Indexes[:2] {
+			if err := s.DB.Exec(fmt.Sprintf("CREATE INDEX %s ON %s (%s)", ix.name, ix.table, ix.columns)).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := models.Migrations[1].Up(s.DB); err != nil {
+			t.Fatal(err)
+		}
+		if got := indexes(t, s); !slices.Equal(got, fresh) {
+			t.Errorf("step 2 run again left:\n%s", strings.Join(got, "\n"))
 		}
 	})
 }

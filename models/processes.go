@@ -47,8 +47,29 @@ type ProcessFilter struct {
 	Limit                                int
 }
 
-// ListProcesses returns one page of processes.
+// ListProcesses returns one page of processes, newest first. Each filter has an index ending
+// in created_at, id (migration step 2), so a page is read in order, not sorted. The filter by
+// employee_id (the person the process is about, or who asked for it) is an OR of two
+// columns, which no single index serves: it is two ordered reads, one per column, each of at
+// most a page, merged here.
 func (s *Store) ListProcesses(ctx context.Context, f ProcessFilter) ([]Process, error) {
+	if f.EmployeeID == "" {
+		return s.listPage(ctx, f, "")
+	}
+	byEmployee, err := s.listPage(ctx, f, "employee_id")
+	if err != nil {
+		return nil, err
+	}
+	byRequester, err := s.listPage(ctx, f, "requester_id")
+	if err != nil {
+		return nil, err
+	}
+	return mergePages(byEmployee, byRequester, f.Limit), nil
+}
+
+// listPage reads one page of f; with person, only the processes whose column person is
+// f.EmployeeID.
+func (s *Store) listPage(ctx context.Context, f ProcessFilter, person string) ([]Process, error) {
 	q := s.DB.WithContext(ctx).Model(&Process{}).Omit("input")
 	if f.Kind != "" {
 		q = q.Where("kind = ?", f.Kind)
@@ -59,8 +80,8 @@ func (s *Store) ListProcesses(ctx context.Context, f ProcessFilter) ([]Process, 
 	if f.Department != "" {
 		q = q.Where("department_id = ?", f.Department)
 	}
-	if f.EmployeeID != "" {
-		q = q.Where("employee_id = ? OR requester_id = ?", f.EmployeeID, f.EmployeeID)
+	if person != "" {
+		q = q.Where(person+" = ?", f.EmployeeID)
 	}
 	if !f.From.IsZero() {
 		q = q.Where("created_at >= ?", f.From.UTC())
@@ -74,6 +95,29 @@ func (s *Store) ListProcesses(ctx context.Context, f ProcessFilter) ([]Process, 
 	var ps []Process
 	err := q.Order("created_at DESC, id DESC").Limit(f.Limit).Find(&ps).Error
 	return ps, err
+}
+
+// mergePages merges two pages ordered newest first (created_at, then id, descending) into
+// one of at most limit, each process once.
+func mergePages(a, b []Process, limit int) []Process {
+	out := make([]Process, 0, min(len(a)+len(b), limit))
+	seen := make(map[string]bool, len(a)+len(b))
+	after := func(x, y Process) bool { // x comes first
+		return x.CreatedAt.After(y.CreatedAt) || x.CreatedAt.Equal(y.CreatedAt) && x.ID > y.ID
+	}
+	for (len(a) > 0 || len(b) > 0) && len(out) < limit {
+		var next Process
+		if len(b) == 0 || len(a) > 0 && after(a[0], b[0]) {
+			next, a = a[0], a[1:]
+		} else {
+			next, b = b[0], b[1:]
+		}
+		if !seen[next.ID] {
+			seen[next.ID] = true
+			out = append(out, next)
+		}
+	}
+	return out
 }
 
 // ProcessDetail is everything the register holds on one process.
