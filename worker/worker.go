@@ -19,6 +19,13 @@ func Options() sdkworker.Options {
 		MaxConcurrentWorkflowTaskPollers:   4,
 		MaxConcurrentActivityTaskPollers:   4,
 		MaxConcurrentActivityExecutionSize: 50,
+		// A workflow task waits this long on this worker's own (sticky) queue before the
+		// server hands it to any worker. The SDK's 5 s is shorter than the queueing in a
+		// burst (1,000 reminders at 9:00 on two cores: up to ~10 s), and each task that
+		// times out is scheduled twice (BENCHMARKS.md, scenario 3). The cost: after a worker
+		// is killed (not stopped: a stop hands its queue over at once), the processes it had
+		// in memory take up to this long to move on.
+		StickyScheduleToStartTimeout: 15 * time.Second,
 		// On SIGTERM, running activities get this long to finish.
 		WorkerStopTimeout: 30 * time.Second,
 	}
