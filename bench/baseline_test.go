@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -27,12 +28,19 @@ func TrivialUpdateWorkflow(ctx workflow.Context) error {
 // MinimalShape is how many activities a minimal workflow runs: ordinary ones and local ones.
 type MinimalShape struct {
 	Activities, Local int
+	// Upsert, when set, upserts one search attribute first (as workflow.GetVersion does).
+	Upsert bool
 }
 
 // MinimalWorkflow runs no-op activities one after the other: first the local ones, then the
 // ordinary ones. Scenario 2 compares the bulk start with it, at the same number of
 // activities of each kind as an offboarding runs up to its first mail.
 func MinimalWorkflow(ctx workflow.Context, shape MinimalShape) error {
+	if shape.Upsert {
+		if err := workflow.UpsertTypedSearchAttributes(ctx, temporal.NewSearchAttributeKeyKeyword("PolicyStage").ValueSet("in_progress")); err != nil {
+			return err
+		}
+	}
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: time.Minute})
 	for range shape.Local {
 		if err := workflow.ExecuteLocalActivity(lctx, Noop).Get(ctx, nil); err != nil {
