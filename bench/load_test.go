@@ -31,6 +31,10 @@ func findServicePIDs(temporalAddr, dbURL string) servicePIDs {
 	if m := regexp.MustCompile(`tcp\([^)]*:(\d+)\)`).FindStringSubmatch(dbURL); m != nil {
 		dport = m[1]
 	}
+	// A Temporal server the suite did not start (TEMPORAL_ADDRESS) is found by its PID.
+	if v, err := strconv.Atoi(os.Getenv("BENCH_TEMPORAL_PID")); err == nil && v > 0 {
+		out.temporal = v
+	}
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, d := range dirs {
 		b, err := os.ReadFile(filepath.Join(d, "cmdline"))
