@@ -34,6 +34,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
@@ -540,8 +541,17 @@ func (s *system) historyCounts(t testing.TB, workflowID string) (accepted, recor
 			if e.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput().GetName() == workflows.UpdateDecide {
 				accepted++
 			}
-		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: // processes started before "local-register"
 			if e.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName() == "RecordDecision" {
+				recorded++
+			}
+		case enumspb.EVENT_TYPE_MARKER_RECORDED: // a local activity's record
+			a := e.GetMarkerRecordedEventAttributes()
+			var data struct{ ActivityType string }
+			if p := a.GetDetails()["data"].GetPayloads(); a.GetMarkerName() == "LocalActivity" && len(p) > 0 {
+				_ = converter.GetDefaultDataConverter().FromPayload(p[0], &data)
+			}
+			if data.ActivityType == "RecordDecision" {
 				recorded++
 			}
 		}
