@@ -204,7 +204,7 @@ func (s *Server) decide(c echo.Context) error {
 		t.Status = models.TaskDecided
 		return s.pageError(c, s.closedErr(ctx, t, lang), lang)
 	}
-	if err := s.Store.RecordDecision(ctx, models.Decision{TaskID: t.ID, ProcessID: p.ID, Step: t.Step, Choice: choice,
+	if err := s.Store.EnsureDecision(ctx, models.Decision{TaskID: t.ID, ProcessID: p.ID, Step: t.Step, Choice: choice,
 		DeciderID: l.PersonID, DecidedAt: won.DecidedAt}, req.RequestID); err != nil {
 		// The workflow has the decision and its activity records it; the register catches up.
 		s.Log.Warn("decision accepted but not yet in the register", "task", t.ID, "err", err)

@@ -85,3 +85,52 @@ func TestListByEmployeeMergesBothColumns(t *testing.T) {
 		}
 	})
 }
+
+// EnsureDecision, the API's write after the workflow accepted a decision, records it with the
+// stored request's comment when nobody has, and changes nothing when the workflow already did.
+func TestEnsureDecision(t *testing.T) {
+	each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UTC().Truncate(time.Second)
+		for _, id := range []string{"T-API", "T-WF"} {
+			task := models.Task{ID: id, ProcessID: "P-1", WorkflowID: "P-1", Step: "review", AssigneeID: "C1",
+				Choices: "approve,reject", Status: models.TaskOpen, DueAt: now, ExpiresAt: now}
+			if err := s.CreateTask(ctx, &task); err != nil {
+				t.Fatal(err)
+			}
+			req := models.DecisionRequest{RequestID: "req-" + id, TaskID: id, Choice: "approve", DeciderID: "C1", Comment: "ok " + id}
+			if err := s.SaveDecisionRequest(ctx, req); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d := func(task, choice string) models.Decision {
+			return models.Decision{TaskID: task, ProcessID: "P-1", Step: "review", Choice: choice, DeciderID: "C1", DecidedAt: now}
+		}
+		// Nobody recorded T-API: the API's write records it, closing the task.
+		if err := s.EnsureDecision(ctx, d("T-API", "approve"), "req-T-API"); err != nil {
+			t.Fatal(err)
+		}
+		// The workflow recorded T-WF first; the API's write (here with a wrong choice, to
+		// see that it writes nothing) leaves it as it was.
+		if err := s.RecordDecision(ctx, d("T-WF", "approve"), "req-T-WF"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.EnsureDecision(ctx, d("T-WF", "reject"), "req-T-WF"); err != nil {
+			t.Fatal(err)
+		}
+		for task, want := range map[string]string{"T-API": "approve", "T-WF": "approve"} {
+			got, err := s.DecisionOn(ctx, task)
+			if err != nil || got.Choice != want || got.Comment != "ok "+task {
+				t.Errorf("%s: decision %+v, %v; want %s with the stored comment", task, got, err, want)
+			}
+		}
+		var open int64
+		s.DB.Model(&models.Task{}).Where("status = ?", models.TaskOpen).Count(&open)
+		if open != 0 {
+			t.Errorf("%d tasks still open", open)
+		}
+	})
+}

@@ -276,6 +276,18 @@ func (s *Store) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error) 
 	return ms, err
 }
 
+// EnsureDecision is RecordDecision for a second writer: the API, after the workflow has
+// accepted a decision whose record the workflow itself usually writes first (in the workflow
+// task that answers the Update). One indexed read when the decision is there already; the
+// whole record otherwise.
+func (s *Store) EnsureDecision(ctx context.Context, d Decision, requestID string) error {
+	var n int64
+	if err := s.DB.WithContext(ctx).Model(&Decision{}).Where("task_id = ?", d.TaskID).Limit(1).Count(&n).Error; err == nil && n > 0 {
+		return nil
+	}
+	return s.RecordDecision(ctx, d, requestID)
+}
+
 // RecordDecision writes the decision on a task, once, joining the comment, address and user
 // agent the API stored under requestID, and closes the task.
 func (s *Store) RecordDecision(ctx context.Context, d Decision, requestID string) error {
