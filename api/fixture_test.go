@@ -34,7 +34,6 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
@@ -546,12 +545,7 @@ func (s *system) historyCounts(t testing.TB, workflowID string) (accepted, recor
 				recorded++
 			}
 		case enumspb.EVENT_TYPE_MARKER_RECORDED: // a local activity's record
-			a := e.GetMarkerRecordedEventAttributes()
-			var data struct{ ActivityType string }
-			if p := a.GetDetails()["data"].GetPayloads(); a.GetMarkerName() == "LocalActivity" && len(p) > 0 {
-				_ = converter.GetDefaultDataConverter().FromPayload(p[0], &data)
-			}
-			if data.ActivityType == "RecordDecision" {
+			if testenv.LocalActivityType(e) == "RecordDecision" {
 				recorded++
 			}
 		}

@@ -9,6 +9,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/converter"
+
+	"github.com/policyflow/policyflow/internal/testenv"
 )
 
 // readOnlyActivities only read the directory: run as ordinary activities (as processes
@@ -93,11 +95,7 @@ func countCost(events []*historypb.HistoryEvent) cost {
 			a := e.GetMarkerRecordedEventAttributes()
 			if a.GetMarkerName() == "LocalActivity" {
 				localByTask[a.GetWorkflowTaskCompletedEventId()] = true
-				var data struct{ ActivityType string }
-				if p := a.GetDetails()["data"].GetPayloads(); len(p) > 0 {
-					_ = converter.GetDefaultDataConverter().FromPayload(p[0], &data)
-				}
-				c.Local[data.ActivityType]++
+				c.Local[testenv.LocalActivityType(e)]++
 			} else if a.GetMarkerName() == "SideEffect" || a.GetMarkerName() == "MutableSideEffect" {
 				c.ActionsBy["side effects"]++
 			}

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/policyflow/policyflow/internal/testenv"
 	"github.com/policyflow/policyflow/models"
 )
 
@@ -133,7 +134,7 @@ func (s *system) bulkStart(b *testing.B) *scenarioResult {
 	var names []string
 	mailSched := int64(-1)
 	for _, e := range events {
-		if e.EventType == enumspb.EVENT_TYPE_MARKER_RECORDED && e.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
+		if testenv.LocalActivityType(e) != "" {
 			local++
 		}
 		if e.EventType == enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED {
