@@ -38,6 +38,32 @@ var Migrations = []Migration{
 		return tx.AutoMigrate(All()...)
 	}},
 	{Version: 2, Name: "indexes in the lists' and the detail's order", Up: listIndexes},
+	{Version: 3, Name: "authority: posts on tasks, revoked links, decisions for a holder (代決), absences", Up: authorityColumns},
+}
+
+// authorityColumns is step 3: a task names the post whose holder decides it and the holder a
+// deputy stands in for, a link can be revoked when its task is handed over, a decision records
+// for whom and under which rule it was taken, and absences are registered. Re-runnable.
+func authorityColumns(tx *gorm.DB) error {
+	m := tx.Migrator()
+	for _, c := range []struct {
+		model any
+		field string
+	}{
+		{&Task{}, "PostRole"}, {&Task{}, "PostScope"}, {&Task{}, "OnBehalfOf"},
+		{&TaskLink{}, "RevokedAt"}, {&TaskLink{}, "RevokedWhy"},
+		{&Decision{}, "OnBehalfOf"}, {&Decision{}, "Basis"},
+	} {
+		if !m.HasColumn(c.model, c.field) {
+			if err := m.AddColumn(c.model, c.field); err != nil {
+				return fmt.Errorf("add %T.%s: %w", c.model, c.field, err)
+			}
+		}
+	}
+	if !m.HasTable(&Absence{}) {
+		return m.CreateTable(&Absence{})
+	}
+	return nil
 }
 
 // listIndexes is step 2: the register's lists (newest first, by kind, status, department,

@@ -165,7 +165,16 @@ type Task struct {
 	TitleEn       string `gorm:"size:200"`
 	AssigneeID    string `gorm:"size:64;index;not null"`
 	EscalatedToID string `gorm:"size:64"`
-	Choices       string `gorm:"size:200;not null"`
+	// PostRole and PostScope name the post whose holder decides the task (a role of §2, and
+	// the department or system it is held for), when the step is assigned to a post rather
+	// than to a named person such as the requester. The API refuses a decision from someone
+	// who no longer holds it (migration step 3).
+	PostRole  string `gorm:"size:16"`
+	PostScope string `gorm:"size:64"`
+	// OnBehalfOf is the post's holder when the task went to a deputy because the holder is
+	// absent (代決): the decision is the deputy's, for the holder, who reviews it afterwards.
+	OnBehalfOf string `gorm:"size:64"`
+	Choices    string `gorm:"size:200;not null"`
 	// Form is the JSON of the task's form fields ([]activities.Field), if it has any.
 	Form          string `gorm:"type:text"`
 	Status        string `gorm:"size:16;not null;index"`
@@ -188,22 +197,32 @@ type TaskLink struct {
 	PersonID        string `gorm:"size:64;not null"`
 	NotificationKey string `gorm:"size:191;index;not null"`
 	CreatedAt       time.Time
+	// RevokedAt is set when the link's holder may no longer decide the task: the task was
+	// handed over to a new holder of its post, or to a deputy during an absence. RevokedWhy
+	// says why, for the page the old link opens (migration step 3).
+	RevokedAt  *time.Time
+	RevokedWhy string `gorm:"size:300"`
 }
 
 // Decision is what a person decided on a task, with where from: the register's answer to
 // "who approved this, when, from which address".
 type Decision struct {
-	ID        uint      `gorm:"primaryKey;index:idx_decision_process,priority:3"`
-	TaskID    string    `gorm:"size:191;uniqueIndex;not null"`
-	ProcessID string    `gorm:"size:64;index:idx_decision_process,priority:1;not null"`
-	Step      string    `gorm:"size:64;not null"`
-	Choice    string    `gorm:"size:32;not null"`
-	DeciderID string    `gorm:"size:64;not null"`
-	Comment   string    `gorm:"type:text"`
-	ClientIP  string    `gorm:"size:64"`
-	UserAgent string    `gorm:"size:500"`
-	Values    string    `gorm:"type:text"`
-	DecidedAt time.Time `gorm:"index:idx_decision_process,priority:2"`
+	ID        uint   `gorm:"primaryKey;index:idx_decision_process,priority:3"`
+	TaskID    string `gorm:"size:191;uniqueIndex;not null"`
+	ProcessID string `gorm:"size:64;index:idx_decision_process,priority:1;not null"`
+	Step      string `gorm:"size:64;not null"`
+	Choice    string `gorm:"size:32;not null"`
+	DeciderID string `gorm:"size:64;not null"`
+	// OnBehalfOf is set when the decider decided for the post's holder (代決): the register
+	// reads "decider for holder (代決)", and the holder is sent an after-the-fact review
+	// (後閲). Basis cites the rule that allowed it (migration step 3).
+	OnBehalfOf string    `gorm:"size:64"`
+	Basis      string    `gorm:"size:200"`
+	Comment    string    `gorm:"type:text"`
+	ClientIP   string    `gorm:"size:64"`
+	UserAgent  string    `gorm:"size:500"`
+	Values     string    `gorm:"type:text"`
+	DecidedAt  time.Time `gorm:"index:idx_decision_process,priority:2"`
 }
 
 // DecisionRequest is one POST on a task link, stored before its decision is sent to the
@@ -272,6 +291,7 @@ func All() []any {
 		&Asset{}, &AccountAccess{}, &AccountStatusChange{}, &Offboarding{}, &OffboardingItem{},
 		&OffboardingDateMove{}, &OffboardingBatch{}, &OffboardingBatchItem{},
 		&AccountUse{}, &ReconciliationFinding{},
+		&Absence{},
 	}
 }
 
