@@ -1,0 +1,50 @@
+package models
+
+import (
+	"context"
+	"errors"
+)
+
+// Post scopes: a department's security officer (diso) is the post of one department, a
+// system's manager (ism) the post of one system; the CISO's and GISO's posts are town-wide.
+
+// HoldsPost reports whether the person is employed and holds the post: the role, and for a
+// department's security officer the department (scope), for a system's manager the system
+// (scope, whose manager the directory names). An empty role is no post: only employment counts.
+func (s *Store) HoldsPost(ctx context.Context, personID, role, scope string) (bool, error) {
+	p, err := s.Person(ctx, personID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil || p.Status != StatusEmployed {
+		return false, err
+	}
+	switch role {
+	case "":
+		return true, nil
+	case "ism":
+		if scope == "" {
+			return p.HasRole(role), nil
+		}
+		sys, err := s.System(ctx, scope)
+		if errors.Is(err, ErrNotFound) {
+			return false, nil
+		}
+		return err == nil && sys.ISMEmployeeID == personID, err
+	case "diso":
+		return p.HasRole(role) && (scope == "" || p.DepartmentID == scope), nil
+	default:
+		return p.HasRole(role), nil
+	}
+}
+
+// OpenTaskWorkflows returns the workflow IDs of the processes with an open task assigned or
+// escalated to the person, sorted, without repeats: the processes to tell when the directory
+// changes for them (workflows.SignalReassess).
+func (s *Store) OpenTaskWorkflows(ctx context.Context, personID string) ([]string, error) {
+	var ids []string
+	err := s.DB.WithContext(ctx).Model(&Task{}).
+		Where("status = ? AND (assignee_id = ? OR escalated_to_id = ? OR on_behalf_of = ?)", TaskOpen, personID, personID, personID).
+		Distinct().Order("workflow_id").Pluck("workflow_id", &ids).Error
+	return ids, err
+}
