@@ -32,6 +32,11 @@ type Activities struct {
 	// CloudRules is the town's rules table for cloud services (POLICYFLOW_CLOUD_RULES);
 	// nil means policy.DefaultCloudRules.
 	CloudRules *policy.CloudRules
+	// Delegation is the town's delegation rules (POLICYFLOW_DELEGATION_RULES); nil means
+	// policy.DefaultDelegation.
+	Delegation *policy.Delegation
+	// Dir is the directory AssignTask reads; nil means Store.
+	Dir Directory
 }
 
 func (a *Activities) now() time.Time {
@@ -81,6 +86,9 @@ type Roster struct {
 	DISO string
 	// ISMs are the managers of the systems asked about, sorted, without repeats.
 	ISMs []string
+	// Managers maps each system asked about to its manager (since the authority change;
+	// older processes' rosters lack it).
+	Managers map[string]string
 }
 
 // ResolveRoster looks up the CISO, the GISO, the department's security officer and the
@@ -100,6 +108,17 @@ func (a *Activities) ResolveRoster(ctx context.Context, req RosterRequest) (Rost
 	}
 	if r.ISMs, err = a.Store.SystemManagers(ctx, req.SystemIDs); err != nil {
 		return r, fmt.Errorf("find the system managers: %w", err)
+	}
+	r.Managers = map[string]string{}
+	for _, id := range req.SystemIDs {
+		holder, err := a.Store.PostHolder(ctx, string(policy.RoleISM), id)
+		if errors.Is(err, models.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return r, fmt.Errorf("find the manager of %s: %w", id, err)
+		}
+		r.Managers[id] = holder
 	}
 	return r, nil
 }
@@ -137,6 +156,10 @@ type DecisionRecord struct {
 	DeciderID string
 	RequestID string
 	DecidedAt time.Time
+	// OnBehalfOf is the post's holder when the decider stood in for them (代決); Basis cites
+	// the rule that allowed it.
+	OnBehalfOf string
+	Basis      string
 }
 
 // RecordDecision writes the decision to the register and closes the task. The API usually
@@ -145,7 +168,7 @@ type DecisionRecord struct {
 func (a *Activities) RecordDecision(ctx context.Context, d DecisionRecord) error {
 	err := a.Store.RecordDecision(ctx, models.Decision{
 		TaskID: d.TaskID, ProcessID: d.ProcessID, Step: d.Step, Choice: d.Choice,
-		DeciderID: d.DeciderID, DecidedAt: d.DecidedAt,
+		DeciderID: d.DeciderID, DecidedAt: d.DecidedAt, OnBehalfOf: d.OnBehalfOf, Basis: d.Basis,
 	}, d.RequestID)
 	if err != nil {
 		return classify(fmt.Errorf("record decision on %s: %w", d.TaskID, err))

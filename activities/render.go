@@ -79,7 +79,13 @@ func renderTaskMail(m taskMail) (Message, error) {
 		intro = Text{Ja: "次の件の期限が近づいています。判断をお願いします（以前のメールのリンクも引き続き有効です）。", En: "The deadline of the following is near. Please decide (the link in the earlier mail still works)."}
 	case m.Kind == "escalation":
 		prefix = Text{Ja: "【エスカレーション】", En: "[Escalation] "}
-		intro = Text{Ja: "次の件は担当者が期限までに判断しなかったため、あなたに回付されました。担当者に代わって判断できます。", En: "The person asked did not decide the following by its deadline, so it has been escalated to you. You may decide in their place."}
+		intro = Text{Ja: "次の件は担当者が期限までに判断しなかったため、あなたに回付されました。担当者に代わって判断できます（代決：判断は担当者に後閲として通知されます）。", En: "The person asked did not decide the following by its deadline, so it has been escalated to you. You may decide in their place (the decision is reported to them afterwards)."}
+	case strings.HasPrefix(m.Kind, "handover"):
+		prefix = Text{Ja: "【引継ぎ】", En: "[Handed over] "}
+		intro = Text{Ja: "次の件は担当の変更（異動・不在など）により、あなたに引き継がれました。判断をお願いします。", En: "The following has been handed over to you (a change of post, or an absence). Please decide."}
+	case m.Kind == "overdue":
+		prefix = Text{Ja: "【期限超過】", En: "[Overdue] "}
+		intro = Text{Ja: "次の件は期限を過ぎています。この判断はあなたにしかできません。至急判断してください。", En: "The following is past its deadline. Only you may decide it: please decide now."}
 	default:
 		return Message{}, errors.New("unknown task mail kind " + m.Kind)
 	}
@@ -195,6 +201,9 @@ var notices = map[string]struct{ Subject, Body Text }{
 
 func renderNotice(n Notice, proc models.Process, person models.Person, publicURL string) (Message, error) {
 	tpl, ok := notices[n.Kind]
+	if !ok {
+		tpl, ok = authorityNotices[n.Kind]
+	}
 	if !ok {
 		return Message{}, errUnknownNotice
 	}

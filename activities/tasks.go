@@ -28,6 +28,9 @@ type TaskSpec struct {
 	ExpiresAt time.Time
 	// Form lists the inputs asked for beside the choice, if any.
 	Form []Field
+	// PostRole and PostScope name the post whose holder decides, if the step has one;
+	// OnBehalfOf is that holder when the assignee is a deputy (代決).
+	PostRole, PostScope, OnBehalfOf string
 }
 
 // TaskMail is a further mail about an open task: a reminder or an escalation.
@@ -74,6 +77,7 @@ func (a *Activities) OpenTask(ctx context.Context, s TaskSpec) error {
 		ID: s.ID, ProcessID: s.ProcessID, WorkflowID: s.WorkflowID, Step: s.Step,
 		TitleJa: s.Title.Ja, TitleEn: s.Title.En, AssigneeID: s.AssigneeID,
 		Choices: models.JoinList(s.Choices), Form: form, Status: models.TaskOpen, DueAt: s.DueAt, ExpiresAt: s.ExpiresAt,
+		PostRole: s.PostRole, PostScope: s.PostScope, OnBehalfOf: s.OnBehalfOf,
 	}
 	if err := a.Store.CreateTask(ctx, &t); err != nil {
 		return classify(fmt.Errorf("open task %s: %w", s.ID, err))

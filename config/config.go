@@ -51,6 +51,12 @@ type Config struct {
 	// means the embedded default. CloudRules is the table, loaded and checked once.
 	CloudRulesPath string
 	CloudRules     policy.CloudRules
+	// DelegationPath names the town's own delegation rules (代決, POLICYFLOW_DELEGATION_RULES):
+	// which deputy may decide which steps in the holder's place, and when. Empty means the
+	// embedded default, in which the CISO's decisions have no deputy. Delegation is the rules,
+	// loaded and checked once; each process copies its part when it starts.
+	DelegationPath string
+	Delegation     policy.Delegation
 	// ReconciliationCron is when the reconciliation of accounts against HR's roster runs
 	// (§6.2(1)2(ウ)), a cron expression in TimeZone (POLICYFLOW_RECONCILIATION_CRON; "off"
 	// removes the schedule). Monthly by default: 09:00 on the 1st.
@@ -206,6 +212,12 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("POLICYFLOW_CLOUD_RULES: %w", err))
 	} else {
 		c.CloudRules = rules
+	}
+	c.DelegationPath = get("POLICYFLOW_DELEGATION_RULES", "")
+	if d, err := policy.LoadDelegation(c.DelegationPath); err != nil {
+		errs = append(errs, fmt.Errorf("POLICYFLOW_DELEGATION_RULES: %w", err))
+	} else {
+		c.Delegation = d
 	}
 	return c, errors.Join(errs...)
 }

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Post scopes: a department's security officer (diso) is the post of one department, a
@@ -36,6 +37,23 @@ func (s *Store) HoldsPost(ctx context.Context, personID, role, scope string) (bo
 	default:
 		return p.HasRole(role), nil
 	}
+}
+
+// PostHolder returns the employed holder of a post: the role's holder (in the department, for a
+// diso), or for a system's manager the manager the directory names for the system (scope), if
+// employed. ErrNotFound when the post is vacant.
+func (s *Store) PostHolder(ctx context.Context, role, scope string) (string, error) {
+	if role != "ism" || scope == "" {
+		return s.RoleHolder(ctx, role, scope)
+	}
+	sys, err := s.System(ctx, scope)
+	if err != nil {
+		return "", err
+	}
+	if ok, err := s.HoldsPost(ctx, sys.ISMEmployeeID, role, scope); err != nil || !ok {
+		return "", errors.Join(err, fmt.Errorf("system %s has no employed manager: %w", scope, ErrNotFound))
+	}
+	return sys.ISMEmployeeID, nil
 }
 
 // OpenTaskWorkflows returns the workflow IDs of the processes with an open task assigned or

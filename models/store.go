@@ -216,6 +216,20 @@ func (s *Store) TaskWithProcess(ctx context.Context, taskID string) (Task, Proce
 	return t, p, err
 }
 
+// HandOverTask gives an open task to another person: the old assignee's links stop working
+// (revoked, with why), and the task names its new assignee and the holder they act for.
+// Re-runnable.
+func (s *Store) HandOverTask(ctx context.Context, taskID, from, to, onBehalfOf, why string, at time.Time) error {
+	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&TaskLink{}).Where("task_id = ? AND person_id = ? AND revoked_at IS NULL", taskID, from).
+			Updates(map[string]any{"revoked_at": at, "revoked_why": why}).Error; err != nil {
+			return err
+		}
+		return tx.Model(&Task{}).Where("id = ? AND status = ?", taskID, TaskOpen).
+			Updates(map[string]any{"assignee_id": to, "on_behalf_of": onBehalfOf}).Error
+	})
+}
+
 // MarkEscalated records that a task was escalated to a person.
 func (s *Store) MarkEscalated(ctx context.Context, taskID, to string) error {
 	res := s.DB.WithContext(ctx).Model(&Task{}).Where("id = ?", taskID).
@@ -301,7 +315,26 @@ func (s *Store) RecordDecision(ctx context.Context, d Decision, requestID string
 		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&d).Error; err != nil {
 			return err
 		}
+		if d.OnBehalfOf != "" {
+			// The API may have written the row first, without knowing for whom the decider
+			// decided (代決): the workflow's record says so.
+			if err := tx.Model(&Decision{}).Where("task_id = ?", d.TaskID).
+				Updates(map[string]any{"on_behalf_of": d.OnBehalfOf, "basis": d.Basis}).Error; err != nil {
+				return err
+			}
+		}
 		return tx.Model(&Task{}).Where("id = ? AND status = ?", d.TaskID, TaskOpen).
 			Updates(map[string]any{"status": TaskDecided, "closed_at": d.DecidedAt}).Error
 	})
+}
+
+// AddTimeline adds a note to a process's timeline under its current status and stage, once
+// per key: a hand-over, a deputy's decision, a step nobody may decide.
+func (s *Store) AddTimeline(ctx context.Context, processID, key, note string, at time.Time) error {
+	p, err := s.Process(ctx, processID)
+	if err != nil {
+		return err
+	}
+	ev := ProcessEvent{ProcessID: processID, Key: key, Status: p.Status, Stage: p.Stage, Note: note, At: at}
+	return s.DB.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&ev).Error
 }

@@ -147,6 +147,8 @@ func CloudWorkflow(ctx workflow.Context, in CloudInput) (Result, error) {
 	if c.r.DISO == "" { // the API refuses a department without one; the directory may change
 		c.r.DISO = c.r.GISO
 	}
+	// The requester decides none of the steps held by a post (separation of duties).
+	p.parties = []string{in.RequesterID}
 
 	if !in.InUse {
 		c.fy = policy.FiscalYear(p.now(ctx))
@@ -267,9 +269,9 @@ func (c *cloud) assess(ctx workflow.Context, status, round string) (string, stri
 	d, err := p.ask(ctx, Step{
 		Name:     "diso_assessment",
 		Title:    activities.Text{Ja: "クラウドサービス利用の評価（§8.3）", En: "Assess the use of a cloud service (§8.3)"},
-		Assignee: c.r.DISO, AssigneeRole: policy.RoleDISO, Choices: []string{ChoiceAssessed}, Form: assessmentForm(c.eval),
+		Assignee: c.r.DISO, AssigneeRole: policy.RoleDISO, Post: policy.Post{Role: policy.RoleDISO, Scope: c.p.department}, Choices: []string{ChoiceAssessed}, Form: assessmentForm(c.eval),
 		Deadline: c.t.Assess, Grace: c.t.AssessGrace, RemindBefore: c.t.RemindBefore,
-		EscalateTo: c.r.GISO, EscalateToRole: policy.RoleGISO,
+		EscalateTo: c.r.GISO, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
 	})
 	if err != nil {
 		return "", "", false, err
@@ -299,9 +301,9 @@ func (c *cloud) assess(ctx workflow.Context, status, round string) (string, stri
 	d, err = p.ask(ctx, Step{
 		Name:     "ciso_approval",
 		Title:    activities.Text{Ja: "クラウドサービス利用の承認（§4.1(5)）", En: "Approve the use of a cloud service (§4.1(5))"},
-		Assignee: c.r.CISO, AssigneeRole: policy.RoleCISO, Choices: []string{ChoiceApprove, ChoiceReject},
+		Assignee: c.r.CISO, AssigneeRole: policy.RoleCISO, Post: policy.Post{Role: policy.RoleCISO}, Choices: []string{ChoiceApprove, ChoiceReject},
 		Deadline: c.t.Approve, Grace: c.t.ApproveGrace, RemindBefore: c.t.RemindBefore,
-		EscalateTo: c.r.GISO, EscalateToRole: policy.RoleGISO,
+		EscalateTo: c.r.GISO, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
 	})
 	switch {
 	case err != nil:
@@ -339,14 +341,14 @@ func (c *cloud) renew(ctx workflow.Context) error {
 	d, err := p.ask(ctx, Step{
 		Name:     "certificate_renewal",
 		Title:    activities.Text{Ja: "クラウドサービスの認証の更新（" + kind + "）", En: "Renewed certification of a cloud service (" + kind + ")"},
-		Assignee: c.r.DISO, AssigneeRole: policy.RoleDISO, Choices: []string{ChoiceRenewed, ChoiceLapsed},
+		Assignee: c.r.DISO, AssigneeRole: policy.RoleDISO, Post: policy.Post{Role: policy.RoleDISO, Scope: c.p.department}, Choices: []string{ChoiceRenewed, ChoiceLapsed},
 		Form: []activities.Field{
 			{Name: "issued_on", Kind: activities.FieldDate, Label: activities.Text{Ja: "更新後の認証日・報告書の日付", En: "Date of the renewed certificate or report"}},
 			{Name: "valid_until", Kind: activities.FieldDate, Label: activities.Text{Ja: "有効期限（報告書は空欄）", En: "Valid until (empty for a report)"}},
 			{Name: "reference", Kind: activities.FieldText, Label: activities.Text{Ja: "認証番号・報告書の参照", En: "Certificate number or report reference"}},
 		},
 		Deadline: c.t.Renew, Grace: c.t.RenewGrace, RemindBefore: c.t.RemindBefore,
-		EscalateTo: c.r.GISO, EscalateToRole: policy.RoleGISO,
+		EscalateTo: c.r.GISO, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
 	})
 	if err != nil {
 		return err
@@ -374,7 +376,7 @@ func (c *cloud) exit(ctx workflow.Context, status, why string) (Result, error) {
 	d, err := p.ask(ctx, Step{
 		Name:     "exit_confirmation",
 		Title:    activities.Text{Ja: "クラウドサービス終了時のデータ移行・削除の確認（§8.3(3)）", En: "Confirm data migrated and deleted at the end of a cloud service (§8.3(3))"},
-		Assignee: c.r.DISO, AssigneeRole: policy.RoleDISO, Choices: []string{ChoiceDone},
+		Assignee: c.r.DISO, AssigneeRole: policy.RoleDISO, Post: policy.Post{Role: policy.RoleDISO, Scope: c.p.department}, Choices: []string{ChoiceDone},
 		Form: []activities.Field{
 			{Name: "data_migrated", Kind: activities.FieldSelect, Required: true, Label: activities.Text{Ja: "データの移行", En: "Data migrated"},
 				Options: []activities.Option{{Value: "migrated", Label: activities.Text{Ja: "移行済み", En: "Migrated"}}, {Value: "not_needed", Label: activities.Text{Ja: "移行不要", En: "Not needed"}}}},
@@ -384,7 +386,7 @@ func (c *cloud) exit(ctx workflow.Context, status, why string) (Result, error) {
 			{Name: "evidence", Kind: activities.FieldTextarea, Label: activities.Text{Ja: "削除証明等の記録", En: "Evidence (deletion certificate and the like)"}},
 		},
 		Deadline: c.t.Exit, Grace: c.t.ExitGrace, RemindBefore: c.t.RemindBefore,
-		EscalateTo: c.r.GISO, EscalateToRole: policy.RoleGISO,
+		EscalateTo: c.r.GISO, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
 	})
 	if err != nil {
 		return p.end(ctx, err)

@@ -97,9 +97,14 @@ func ExceptionWorkflow(ctx workflow.Context, in ExceptionInput) (Result, error) 
 	if err != nil {
 		return Result{}, err
 	}
+	// The requester decides none of the steps held by a post (separation of duties).
+	p.parties = []string{in.RequesterID}
 	ciso := func(s Step) Step {
 		s.Assignee, s.AssigneeRole = r.CISO, policy.RoleCISO
 		s.EscalateTo, s.EscalateToRole = r.GISO, policy.RoleGISO
+		// §7.4(1) 「CISOの許可を得て」: the CISO's permission; the GISO is told of silence
+		// but may not permit in the CISO's place unless the town's rules say so.
+		s.Post, s.EscalatePost = policy.Post{Role: policy.RoleCISO}, policy.Post{Role: policy.RoleGISO}
 		s.RemindBefore = t.RemindBefore
 		return s
 	}
@@ -157,6 +162,7 @@ func ExceptionWorkflow(ctx workflow.Context, in ExceptionInput) (Result, error) 
 				Assignee: in.RequesterID, AssigneeRole: in.RequesterRole,
 				Choices: []string{ChoiceResubmit, ChoiceWithdraw}, Deadline: t.Revision, Grace: t.RevisionGrace,
 				RemindBefore: t.RemindBefore, EscalateTo: escalate, EscalateToRole: role,
+				EscalatePost: policy.Post{Role: policy.RoleDISO, Scope: in.Department},
 			})
 			if err != nil {
 				return p.end(ctx, err)
@@ -213,18 +219,42 @@ func (p *process) restoreAndFinish(ctx workflow.Context, in ExceptionInput, r ac
 		}
 	}
 	steps := make([]Step, 0, len(people))
-	for i, who := range people {
-		role := policy.RoleISM
-		if i == 0 {
-			role = in.RequesterRole
-		}
-		steps = append(steps, Step{
+	restore := func(who string, role policy.Role, post policy.Post) Step {
+		return Step{
 			Name:     "restore_compliance",
 			Title:    activities.Text{Ja: "例外措置終了に伴う遵守状態への復帰の確認", En: "Confirm that compliance is restored after the exception"},
-			Assignee: who, AssigneeRole: role, Choices: []string{ChoiceDone},
+			Assignee: who, AssigneeRole: role, Post: post, Choices: []string{ChoiceDone},
 			Deadline: t.Restore, Grace: t.RestoreGrace, RemindBefore: t.RemindBefore,
-			EscalateTo: r.GISO, EscalateToRole: policy.RoleGISO,
-		})
+			EscalateTo: r.GISO, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
+		}
+	}
+	if p.authority {
+		// Since changeAuthority the managers are the systems' managers when the exception
+		// ends, not when it was filed: a restoration a year later goes to who holds the post.
+		now, err := lookup[activities.Roster](ctx, p, "Look up who manages the systems in scope now",
+			acts.ResolveRoster, activities.RosterRequest{DepartmentID: in.Department, SystemIDs: in.SystemIDs})
+		if err != nil {
+			return p.end(ctx, err)
+		}
+		steps = append(steps, restore(in.RequesterID, in.RequesterRole, policy.Post{}))
+		asked := []string{in.RequesterID}
+		for _, sys := range slices.Sorted(slices.Values(in.SystemIDs)) {
+			if who, ok := now.Managers[sys]; ok && !slices.Contains(asked, who) {
+				asked = append(asked, who)
+				steps = append(steps, restore(who, policy.RoleISM, policy.Post{Role: policy.RoleISM, Scope: sys}))
+			}
+		}
+		// The requester confirms their own restoration: it is their step, not a decision
+		// about their case.
+		p.parties = nil
+	} else {
+		for i, who := range people {
+			role := policy.RoleISM
+			if i == 0 {
+				role = in.RequesterRole
+			}
+			steps = append(steps, restore(who, role, policy.Post{}))
+		}
 	}
 	ds, err := p.askAll(ctx, steps...)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/policy"
 )
 
 // formWorkflow asks one step with a form, as the incident triage will.
@@ -38,10 +39,14 @@ func TestFormValuesReachTheWorkflow(t *testing.T) {
 	env.RegisterWorkflow(formWorkflow)
 	var opened activities.TaskSpec
 	for name, fn := range map[string]any{
-		"OpenTask":       func(_ context.Context, s activities.TaskSpec) error { opened = s; return nil },
-		"RecordDecision": func(context.Context, activities.DecisionRecord) error { return nil },
-		"CloseTask":      func(context.Context, activities.TaskClosure) error { return nil },
-		"RecordStage":    func(context.Context, activities.StageChange) error { return nil },
+		"OpenTask":        func(_ context.Context, s activities.TaskSpec) error { opened = s; return nil },
+		"RecordDecision":  func(context.Context, activities.DecisionRecord) error { return nil },
+		"CloseTask":       func(context.Context, activities.TaskClosure) error { return nil },
+		"RecordStage":     func(context.Context, activities.StageChange) error { return nil },
+		"DelegationRules": func(context.Context, string) (policy.Delegation, error) { return policy.Delegation{}, nil },
+		"AssignTask": func(_ context.Context, r activities.AssignRequest) (activities.Assignment, error) {
+			return activities.Assignment{AssigneeID: r.AssigneeID, HolderID: r.AssigneeID}, nil
+		},
 	} {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/models"
 	"github.com/policyflow/policyflow/workflows"
 )
 
@@ -43,6 +44,11 @@ type register struct {
 	decisions []activities.DecisionRecord
 	stages    []activities.StageChange
 	notices   []mailed
+	// dir is the directory the real AssignTask reads (posts and absences); handovers and
+	// notes are what the authority rules wrote to the register.
+	dir       *fakeDirectory
+	handovers []activities.Handover
+	notes     []string
 	// registerDownUntil makes the register's RecordStage fail, as a database outage would,
 	// until this workflow time.
 	registerDownUntil time.Time
@@ -67,9 +73,31 @@ func newRegister(t *testing.T, start time.Time) *register {
 	env.SetStartTime(start)
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: wfID})
 	r := &register{t: t, env: env, closed: map[string]string{},
-		roster: activities.Roster{CISO: "C1", GISO: "G1", DISO: "D1", ISMs: []string{"I1", "I2"}}}
+		roster: activities.Roster{CISO: "C1", GISO: "G1", DISO: "D1", ISMs: []string{"I1", "I2"},
+			Managers: map[string]string{"S1": "I1", "S2": "I2", "SYS1": "I1"}},
+		dir:    newFakeDirectory()}
 	env.RegisterWorkflow(workflows.ExceptionWorkflow)
 	reg := func(name string, fn any) { env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
+	// The authority rules run for real, on a fake directory.
+	real := &activities.Activities{Dir: r.dir, Loc: tokyo}
+	reg("DelegationRules", real.DelegationRules)
+	reg("AssignTask", func(ctx context.Context, a activities.AssignRequest) (activities.Assignment, error) {
+		r.dir.mu.Lock()
+		defer r.dir.mu.Unlock()
+		return real.AssignTask(ctx, a)
+	})
+	reg("HandOverTask", func(_ context.Context, h activities.Handover) error {
+		r.lock(func() { r.handovers = append(r.handovers, h) })
+		return nil
+	})
+	reg("NoteTimeline", func(_ context.Context, n activities.TimelineNote) error {
+		r.lock(func() { r.notes = append(r.notes, n.Note) })
+		return nil
+	})
+	reg("SendAuthorityNotice", func(_ context.Context, n activities.AuthorityNotice) error {
+		r.lock(func() { r.notices = append(r.notices, mailed{n.Kind, n.TaskID, n.RecipientID, env.Now().In(tokyo)}) })
+		return nil
+	})
 	reg("ResolveRoster", func(context.Context, activities.RosterRequest) (activities.Roster, error) { return r.roster, nil })
 	reg("RecordStage", func(_ context.Context, c activities.StageChange) error {
 		if env.Now().Before(r.registerDownUntil) {
@@ -166,4 +194,59 @@ func (r *register) taskIDs() []string {
 		out = append(out, o.spec.ID+"@"+o.spec.AssigneeID)
 	}
 	return out
+}
+
+// fakeDirectory is the directory as AssignTask reads it: who holds which post, who is absent.
+// By default the CISO is C1, the GISO G1, every department's officer D1, and the systems
+// S1/SYS1 and S2 are managed by I1 and I2. A test changes it to move a post or register an
+// absence (callers outside the workflow lock mu).
+type fakeDirectory struct {
+	mu       sync.Mutex
+	holders  map[string]string // "role/scope" or "role" → employee ID
+	absences map[string]models.Absence
+}
+
+func newFakeDirectory() *fakeDirectory {
+	return &fakeDirectory{
+		holders:  map[string]string{"ciso": "C1", "giso": "G1", "diso": "D1", "ism/S1": "I1", "ism/SYS1": "I1", "ism/S2": "I2"},
+		absences: map[string]models.Absence{},
+	}
+}
+
+func (d *fakeDirectory) set(post, id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if id == "" {
+		delete(d.holders, post)
+		return
+	}
+	d.holders[post] = id
+}
+
+func (d *fakeDirectory) absent(id string, from, to time.Time, deputy string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.absences[id] = models.Absence{EmployeeID: id, From: from, To: to, DeputyID: deputy}
+}
+
+func (d *fakeDirectory) PostHolder(_ context.Context, role, scope string) (string, error) {
+	if id, ok := d.holders[role+"/"+scope]; ok {
+		return id, nil
+	}
+	if id, ok := d.holders[role]; ok && role != "ism" {
+		return id, nil
+	}
+	return "", models.ErrNotFound
+}
+
+func (d *fakeDirectory) HoldsPost(ctx context.Context, personID, role, scope string) (bool, error) {
+	id, err := d.PostHolder(ctx, role, scope)
+	return err == nil && id == personID, nil
+}
+
+func (d *fakeDirectory) AbsenceAt(_ context.Context, id string, t time.Time) (models.Absence, error) {
+	if a, ok := d.absences[id]; ok && !t.Before(a.From) && t.Before(a.To) {
+		return a, nil
+	}
+	return models.Absence{}, models.ErrNotFound
 }

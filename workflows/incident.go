@@ -299,6 +299,7 @@ func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role
 		Title:    activities.Text{Ja: "情報セキュリティインシデントの判定（重大度・計画の適用・担当者）", En: "Triage a security incident (severity, plan, handlers)"},
 		Assignee: triager, AssigneeRole: role, Choices: []string{ChoiceRecord}, Form: form,
 		Deadline: x.t.Triage, RemindBefore: x.t.TriageRemind, EscalateTo: escalate, EscalateToRole: escRole, Grace: x.t.TriageGrace,
+		Post: x.post(role), EscalatePost: policy.Post{Role: escRole},
 	})
 	if err != nil {
 		return triageResult{}, err
@@ -340,6 +341,7 @@ func (x *incident) cisoInstruction(ctx workflow.Context) error {
 		Form: []activities.Field{{Name: "instructions", Kind: activities.FieldTextarea, Required: true,
 			Label: activities.Text{Ja: "指示内容", En: "Instructions"}}},
 		Deadline: x.t.CISO, RemindBefore: x.t.CISORemind, EscalateTo: x.r.GISO, EscalateToRole: policy.RoleGISO, Grace: x.t.CISOGrace,
+		Post: policy.Post{Role: policy.RoleCISO}, EscalatePost: policy.Post{Role: policy.RoleGISO},
 	})
 	switch {
 	case err != nil:
@@ -349,7 +351,17 @@ func (x *incident) cisoInstruction(ctx workflow.Context) error {
 			return err
 		}
 		return x.setStage(ctx, "responding", "ciso_unanswered", "neither the CISO nor the GISO gave instructions in time: the plan runs on the officer's triage")
-	case d.DeciderID != x.r.CISO:
+	case x.authority && d.ForHolder != "":
+		// §2(2)5: the CISO is absent — registered as such, or silent past the deadline.
+		why := "did not answer in time"
+		if d.Occasion == policy.OnAbsence {
+			why = "is registered absent"
+		}
+		if err := x.hop(ctx, "giso_own_judgement", d.DeciderID, "the CISO "+why+"; the GISO decided on own judgement (§2(2)5)"); err != nil {
+			return err
+		}
+		return x.setStage(ctx, "responding", "giso_judgement", fmt.Sprintf("the CISO (%s) %s: the GISO (%s) decided on own judgement (§2(2)5)", d.ForHolder, why, d.DeciderID))
+	case !x.authority && d.DeciderID != x.r.CISO:
 		if err := x.hop(ctx, "giso_own_judgement", d.DeciderID, "the CISO did not answer in time; the GISO decided on own judgement (§2(2)5)"); err != nil {
 			return err
 		}
@@ -380,6 +392,7 @@ func (x *incident) recordAndClose(ctx workflow.Context, tri triageResult, triage
 			{Name: "cause", Kind: activities.FieldTextarea, Label: activities.Text{Ja: "原因", En: "Cause"}},
 		},
 		Deadline: x.t.Record, RemindBefore: x.t.RecordRemind, EscalateTo: escalate, EscalateToRole: escRole, Grace: x.t.RecordGrace,
+		Post: x.post(role), EscalatePost: policy.Post{Role: escRole},
 	})
 	if err != nil {
 		return Result{}, err
@@ -425,6 +438,24 @@ func (x *incident) handlerFor(step string, tri triageResult) (string, policy.Rol
 	return x.r.GISO, policy.RoleGISO
 }
 
+// post is the post a role holds in this incident: the department's officer, the system's
+// manager (of the first system named), or a town-wide post; none for a handler the officer
+// chose by name (RoleStaff), who is asked as a person.
+func (x *incident) post(role policy.Role) policy.Post {
+	switch role {
+	case policy.RoleDISO:
+		return policy.Post{Role: role, Scope: x.department}
+	case policy.RoleISM:
+		if len(x.in.SystemIDs) == 0 {
+			return policy.Post{}
+		}
+		return policy.Post{Role: role, Scope: x.in.SystemIDs[0]}
+	case policy.RoleCISO, policy.RoleGISO:
+		return policy.Post{Role: role}
+	}
+	return policy.Post{}
+}
+
 // planStep builds the task of one step of the plan.
 func (x *incident) planStep(s policy.PlanStep, tri triageResult) Step {
 	who, role := x.handlerFor(s.Name, tri)
@@ -461,6 +492,7 @@ func (x *incident) planStep(s policy.PlanStep, tri triageResult) Step {
 		Assignee: who, AssigneeRole: role, Choices: []string{ChoiceDone}, Form: form,
 		Deadline: Deadline{Clock: s.Deadline}, RemindBefore: s.RemindBefore,
 		EscalateTo: escalate, EscalateToRole: escRole, Grace: Deadline{Clock: s.Grace},
+		Post: x.post(role), EscalatePost: policy.Post{Role: escRole},
 	}
 }
 
@@ -528,6 +560,7 @@ func (x *incident) rootCause(ctx workflow.Context, tri triageResult) (Result, er
 			Title:    activities.Text{Ja: "インシデントの原因究明と再発防止策の報告", En: "Report the incident's root cause and recurrence prevention"},
 			Assignee: x.r.GISO, AssigneeRole: policy.RoleGISO, Choices: []string{ChoiceSubmit}, Form: form,
 			Deadline: x.t.RootCause, RemindBefore: x.t.RemindBefore, EscalateTo: x.r.CISO, EscalateToRole: policy.RoleCISO, Grace: x.t.RootCauseGrace,
+			Post: policy.Post{Role: policy.RoleGISO}, EscalatePost: policy.Post{Role: policy.RoleCISO},
 		})
 		if err != nil {
 			return Result{}, err
@@ -556,6 +589,8 @@ func (x *incident) rootCause(ctx workflow.Context, tri triageResult) (Result, er
 			Assignee: x.r.CISO, AssigneeRole: policy.RoleCISO, Choices: []string{ChoiceAccept, ChoiceReturn},
 			Form:     []activities.Field{{Name: "instructions", Kind: activities.FieldTextarea, Label: activities.Text{Ja: "指示・差戻しの理由", En: "Instructions, or why it is returned"}}},
 			Deadline: x.t.Review, RemindBefore: x.t.RemindBefore, EscalateTo: x.r.GISO, EscalateToRole: policy.RoleGISO, Grace: x.t.ReviewGrace,
+			// §5.3(3)2: the CISO checks the record; its author never reviews it.
+			Post: policy.Post{Role: policy.RoleCISO}, EscalatePost: policy.Post{Role: policy.RoleGISO}, Parties: []string{d.DeciderID},
 		})
 		if err != nil {
 			return Result{}, err
@@ -572,7 +607,9 @@ func (x *incident) rootCause(ctx workflow.Context, tri triageResult) (Result, er
 		default:
 			accepted = true
 			note := "the CISO accepted the record and ordered the measures"
-			if r.DeciderID != x.r.CISO {
+			if x.authority && r.ForHolder != "" {
+				note = fmt.Sprintf("%s accepted the record for the CISO (%s) under %s", r.DeciderID, r.ForHolder, r.Occasion)
+			} else if !x.authority && r.DeciderID != x.r.CISO {
 				note = "the CISO did not answer in time; the GISO accepted on own judgement (§2(2)5)"
 			}
 			if err := x.hop(ctx, "root_cause_accepted", r.DeciderID, note); err != nil {
@@ -610,6 +647,7 @@ func (x *incident) measures(ctx workflow.Context, tri triageResult, owners []str
 				Assignee: who, AssigneeRole: policy.RoleStaff, Choices: []string{ChoiceDone},
 				Form:     []activities.Field{{Name: "result", Kind: activities.FieldTextarea, Label: activities.Text{Ja: "実施結果", En: "Result"}}},
 				Deadline: x.t.Measure, RemindBefore: x.t.RemindBefore, EscalateTo: escalate, EscalateToRole: escRole, Grace: x.t.MeasureGrace,
+				EscalatePost: policy.Post{Role: escRole},
 			})
 		}
 		ds, err := x.askAll(ctx, steps...)

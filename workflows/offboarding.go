@@ -158,6 +158,8 @@ func (o *offboarding) proceed(ctx workflow.Context) (Result, error) {
 		return Result{}, err
 	}
 	o.giso = o.facts.GISO
+	// The leaver confirms none of their own offboarding's steps held by a post.
+	p.parties = []string{in.EmployeeID}
 	actions := policy.OffboardingActions(in.Reason, in.FormerDepartment, o.facts.Accounts)
 	if err := p.record(ctx, fmt.Sprintf("Snapshot %d accounts and %d lent assets into the register", len(actions), len(o.facts.Assets)),
 		acts.RecordOffboardingSnapshot, activities.OffboardingSnapshot{ProcessID: p.id, Accounts: actions, Assets: o.facts.Assets}); err != nil {
@@ -334,10 +336,23 @@ func (o *offboarding) settle(ctx workflow.Context, s Step, apply func(workflow.C
 	return false, nil
 }
 
+// rotatorPost is the post of the person chosen to change a password: the system's manager or
+// the GISO (§6.2(1)3(イ)); a member of the section chosen by name has none.
+func rotatorPost(role policy.Role, system string) policy.Post {
+	switch role {
+	case policy.RoleISM:
+		return policy.Post{Role: role, Scope: system}
+	case policy.RoleGISO:
+		return policy.Post{Role: role}
+	}
+	return policy.Post{}
+}
+
 // escalating fills in the reminders and the GISO escalation every offboarding step has.
 func (o *offboarding) escalating(s Step, d, grace Deadline) Step {
 	s.Deadline, s.Grace, s.RemindBefore = d, grace, o.timing.RemindBefore
 	s.EscalateTo, s.EscalateToRole = o.giso, policy.RoleGISO
+	s.EscalatePost = policy.Post{Role: policy.RoleGISO}
 	if s.Assignee == "" || s.Assignee == o.in.EmployeeID {
 		s.Assignee, s.AssigneeRole = o.giso, policy.RoleGISO
 	}
@@ -362,6 +377,7 @@ func (o *offboarding) disable(ctx workflow.Context, sys activities.SystemFacts, 
 		Name:     "disable_accounts",
 		Title:    activities.Text{Ja: "退職・異動者のアカウントの無効化・削除（" + sys.ID + "）", En: "Disable or delete a leaver's accounts (" + sys.ID + ")"},
 		Assignee: sys.ISM, AssigneeRole: policy.RoleISM, Choices: []string{ChoiceDone}, Form: form,
+		Post: policy.Post{Role: policy.RoleISM, Scope: sys.ID},
 	}, o.timing.Disable, o.timing.DisableGrace)
 	return o.settle(ctx, s, func(ctx workflow.Context, d Decision) error {
 		outs := make([]models.Outcome, 0, len(accounts))
@@ -405,7 +421,7 @@ func (o *offboarding) rotate(ctx workflow.Context, a policy.AccountAction) (bool
 		Name: "rotate_credential",
 		Title: activities.Text{Ja: "共有・特権IDのパスワード変更（" + a.SystemID + " / " + a.AccountID + "）",
 			En: "Change the password of a shared or privileged ID (" + a.SystemID + " / " + a.AccountID + ")"},
-		Assignee: who, AssigneeRole: role, Choices: []string{ChoiceDone},
+		Assignee: who, AssigneeRole: role, Choices: []string{ChoiceDone}, Post: rotatorPost(role, a.SystemID),
 	}, o.timing.Rotate, o.timing.RotateGrace)
 	return o.settle(ctx, s, func(ctx workflow.Context, d Decision) error {
 		return o.record(ctx, fmt.Sprintf("Register: the password of %s/%s was changed, confirmed by %s", a.SystemID, a.AccountID, d.DeciderID),
@@ -433,6 +449,9 @@ func (o *offboarding) assets(ctx workflow.Context) (bool, error) {
 		Name:     "confirm_assets",
 		Title:    activities.Text{Ja: "退職・異動者の貸与物の返却確認", En: "Confirm the return of a leaver's lent assets"},
 		Assignee: officer, AssigneeRole: role, Choices: []string{ChoiceDone}, Form: form,
+		// Since changeAuthority: the leaver's department's officer when the step opens; a
+		// leaver who is that officer is a party, and the rules send it to their deputy.
+		Post: policy.Post{Role: policy.RoleDISO, Scope: o.department},
 	}, o.timing.Assets, o.timing.AssetsGrace)
 	return o.settle(ctx, s, func(ctx workflow.Context, d Decision) error {
 		outs := make([]models.Outcome, 0, len(o.facts.Assets))

@@ -146,6 +146,8 @@ func OutsourcingWorkflow(ctx workflow.Context, in OutsourcingInput) (Result, err
 		diso, disoRole = r.GISO, policy.RoleGISO
 	}
 	c.diso, c.disoRole, c.giso = diso, disoRole, r.GISO
+	// The requester decides none of the steps held by a post (separation of duties).
+	p.parties = []string{in.RequesterID}
 
 	if in.Running != nil {
 		p.events = in.Running.Events
@@ -183,6 +185,15 @@ type contract struct {
 	reportsThisRun int
 }
 
+// disoPost is the post that decides for the department: its security officer, or the GISO
+// where the department has none.
+func (c *contract) disoPost() policy.Post {
+	if c.disoRole == policy.RoleDISO {
+		return policy.Post{Role: policy.RoleDISO, Scope: c.p.department}
+	}
+	return policy.Post{Role: policy.RoleGISO}
+}
+
 func newContract(p *process, in OutsourcingInput) (*contract, error) {
 	start, err1 := policy.ParseDate(in.ContractStart, p.cal.Loc)
 	end, err2 := policy.ParseDate(in.ContractEnd, p.cal.Loc)
@@ -214,9 +225,9 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 	d, err := p.ask(ctx, Step{
 		Name:     "selection_review",
 		Title:    activities.Text{Ja: "外部委託事業者の選定審査（認証取得状況・監査実施状況の確認）", En: "Review the vendor's selection (certification and audits)"},
-		Assignee: c.diso, AssigneeRole: c.disoRole, Choices: []string{ChoiceApprove, ChoiceReject},
+		Assignee: c.diso, AssigneeRole: c.disoRole, Post: c.disoPost(), Choices: []string{ChoiceApprove, ChoiceReject},
 		Form: selectionForm(), Deadline: t.Selection, Grace: t.SelectionGrace, RemindBefore: t.RemindBefore,
-		EscalateTo: c.giso, EscalateToRole: policy.RoleGISO,
+		EscalateTo: c.giso, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
 	})
 	if err != nil {
 		return Result{}, err
@@ -245,7 +256,7 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 			Title:    activities.Text{Ja: "委託契約書の情報セキュリティ要件（12項目）の確認", En: "Check the contract for the twelve security requirements"},
 			Assignee: reviewer, AssigneeRole: role, Choices: []string{ChoiceDone},
 			Form: clauseForm(), Deadline: t.Review, Grace: t.ReviewGrace, RemindBefore: t.RemindBefore,
-			EscalateTo: c.giso, EscalateToRole: policy.RoleGISO,
+			EscalateTo: c.giso, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
 		})
 		if err != nil {
 			return Result{}, err
@@ -279,7 +290,7 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 			g, err := p.ask(ctx, Step{
 				Name:     "giso_decision",
 				Title:    activities.Text{Ja: "契約条項の不備が解消されない外部委託の判断", En: "Decide on an outsourcing contract whose clauses stay incomplete"},
-				Assignee: c.giso, AssigneeRole: policy.RoleGISO, Choices: []string{ChoiceReturn, ChoiceReject},
+				Assignee: c.giso, AssigneeRole: policy.RoleGISO, Post: policy.Post{Role: policy.RoleGISO}, Choices: []string{ChoiceReturn, ChoiceReject},
 				Deadline: t.GISO, RemindBefore: t.RemindBefore,
 			})
 			if err != nil {
@@ -300,7 +311,7 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 			Title:    activities.Text{Ja: "委託契約書案の修正と再提出", En: "Revise and resubmit the draft contract"},
 			Assignee: in.RequesterID, AssigneeRole: policy.RoleStaff, Choices: []string{ChoiceResubmit, ChoiceWithdraw},
 			Deadline: t.Revision, Grace: t.RevisionGrace, RemindBefore: t.RemindBefore,
-			EscalateTo: c.diso, EscalateToRole: c.disoRole,
+			EscalateTo: c.diso, EscalateToRole: c.disoRole, EscalatePost: c.disoPost(),
 		})
 		if err != nil {
 			return Result{}, err
@@ -319,9 +330,9 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 	a, err := p.ask(ctx, Step{
 		Name:     "approval",
 		Title:    activities.Text{Ja: "外部委託契約の承認", En: "Approve the outsourcing contract"},
-		Assignee: c.diso, AssigneeRole: c.disoRole, Choices: []string{ChoiceApprove, ChoiceReject},
+		Assignee: c.diso, AssigneeRole: c.disoRole, Post: c.disoPost(), Choices: []string{ChoiceApprove, ChoiceReject},
 		Deadline: t.Approval, Grace: t.ApprovalGrace, RemindBefore: t.RemindBefore,
-		EscalateTo: c.giso, EscalateToRole: policy.RoleGISO,
+		EscalateTo: c.giso, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
 	})
 	if err != nil {
 		return Result{}, err
@@ -346,7 +357,7 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 		Title:    activities.Text{Ja: "情報セキュリティ要件の説明内容の確認", En: "Acknowledge the security briefing"},
 		Assignee: in.ContactID, AssigneeRole: "vendor contact", Choices: []string{ChoiceAcknowledge},
 		Deadline: t.Briefing, Grace: t.BriefingGrace, RemindBefore: t.RemindBefore,
-		EscalateTo: c.diso, EscalateToRole: c.disoRole,
+		EscalateTo: c.diso, EscalateToRole: c.disoRole, EscalatePost: c.disoPost(),
 	})
 	if err != nil {
 		return Result{}, err
@@ -447,7 +458,7 @@ func (c *contract) periodicReport(ctx workflow.Context, t OutsourcingTiming, n i
 		Title:    activities.Text{Ja: fmt.Sprintf("委託業務の定期報告（%s〜%s）", from, to), En: fmt.Sprintf("Periodic report on the outsourced work (%s to %s)", from, to)},
 		Assignee: c.in.ContactID, AssigneeRole: "vendor contact", Choices: []string{ChoiceSubmit},
 		Form: reportForm(), Deadline: t.Report, Grace: t.ReportGrace, RemindBefore: t.RemindBefore,
-		EscalateTo: c.diso, EscalateToRole: c.disoRole,
+		EscalateTo: c.diso, EscalateToRole: c.disoRole, EscalatePost: c.disoPost(),
 	})
 	if err != nil {
 		return err
@@ -488,7 +499,7 @@ func (c *contract) renewCertificate(ctx workflow.Context, t OutsourcingTiming, r
 		Title:    activities.Text{Ja: "更新後のISMS認証（ISO/IEC 27001）の登録", En: "Send the renewed ISMS (ISO/IEC 27001) certificate"},
 		Assignee: c.in.ContactID, AssigneeRole: "vendor contact", Choices: []string{ChoiceSubmit},
 		Form: certificateForm(), Deadline: t.Renewal, Grace: t.RenewalGrace, RemindBefore: t.RemindBefore,
-		EscalateTo: c.diso, EscalateToRole: c.disoRole,
+		EscalateTo: c.diso, EscalateToRole: c.disoRole, EscalatePost: c.disoPost(),
 	})
 	if err != nil {
 		return err
@@ -512,9 +523,9 @@ func (c *contract) renewCertificate(ctx workflow.Context, t OutsourcingTiming, r
 func (c *contract) dispose(ctx workflow.Context, t OutsourcingTiming) (Result, error) {
 	p := c.p
 	for round := 1; ; round++ {
-		escalate, role := c.diso, c.disoRole
+		escalate, role, escalatePost := c.diso, c.disoRole, c.disoPost()
 		if round > 1 {
-			escalate, role = c.giso, policy.RoleGISO
+			escalate, role, escalatePost = c.giso, policy.RoleGISO, policy.Post{Role: policy.RoleGISO}
 		}
 		if err := p.setStage(ctx, "ended", "disposal", fmt.Sprintf("round %d: the requester records the return or disposal of the information (§3(2)9)", round)); err != nil {
 			return Result{}, err
@@ -524,7 +535,7 @@ func (c *contract) dispose(ctx workflow.Context, t OutsourcingTiming) (Result, e
 			Title:    activities.Text{Ja: "委託終了に伴う情報資産の返還・廃棄の記録", En: "Record the return or disposal of the information assets"},
 			Assignee: c.in.RequesterID, AssigneeRole: policy.RoleStaff, Choices: []string{ChoiceDone},
 			Form: disposalForm(c.in.AssetClasses), Deadline: t.Disposal, Grace: t.DisposalGrace, RemindBefore: t.RemindBefore,
-			EscalateTo: escalate, EscalateToRole: role,
+			EscalateTo: escalate, EscalateToRole: role, EscalatePost: escalatePost,
 		})
 		if err != nil {
 			return Result{}, err

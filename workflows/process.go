@@ -69,12 +69,27 @@ type process struct {
 	// local is set for processes started since changeLocalRegister: their register
 	// activities run as local activities (see record).
 	local bool
+	// authority is set for processes started since changeAuthority: their steps name posts,
+	// resolved when a task opens; only the holder or a deputy the rules allow decides. rules
+	// is the process's copy of the town's delegation rules, taken when it started; parties
+	// are the people the case is about (the requester, the leaver), who decide none of its
+	// post-held steps.
+	authority bool
+	rules     policy.Delegation
+	parties   []string
 }
 
 // changeLocalRegister is the workflow.GetVersion change under which processes run their
 // register activities as local activities and leave the search attributes given at start
 // alone. Processes started before it replay as they ran.
 const changeLocalRegister = "local-register"
+
+// changeAuthority is the workflow.GetVersion change under which steps are assigned to posts
+// resolved when they open, deputies decide only where the delegation rules allow (代決,
+// with an after-the-fact review), the parties to a case decide none of its steps, and a
+// change in the directory hands an open task over (issue 12). Processes started before it
+// replay as they ran.
+const changeAuthority = "authority"
 
 // begin sets up a process: its calendar, its Update handlers (decide, cancel) and its
 // search attributes.
@@ -85,9 +100,17 @@ func begin(ctx workflow.Context, h Header) (*process, error) {
 	}
 	p := &process{id: h.ProcessID, kind: h.Kind, department: h.Department, cal: policy.NewCalendar(loc), tasks: newTaskBook()}
 	p.local = workflow.GetVersion(ctx, changeLocalRegister, workflow.DefaultVersion, 1) >= 1
+	p.authority = workflow.GetVersion(ctx, changeAuthority, workflow.DefaultVersion, 1) >= 1
 	p.tasks.stopped = func() bool { return p.cancelled != nil }
 	if err := p.tasks.register(ctx); err != nil {
 		return nil, err
+	}
+	if p.authority {
+		p.tasks.listen(ctx)
+		if p.rules, err = lookup[policy.Delegation](ctx, p, "Copy the town's delegation rules (代決) for "+h.Kind,
+			acts.DelegationRules, h.Kind); err != nil {
+			return nil, err
+		}
 	}
 	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel,
 		func(ctx workflow.Context, req CancelRequest) error {

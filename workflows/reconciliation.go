@@ -121,6 +121,15 @@ func ReconciliationWorkflow(ctx workflow.Context, in ReconciliationInput) (Resul
 	return p.finish(ctx, "completed", fmt.Sprintf("%d findings decided", n))
 }
 
+// reconcilerPost is the post that decides one manager's findings: the manager of the systems
+// (the first system's post; the findings are grouped by manager) or the GISO.
+func reconcilerPost(role policy.Role, m activities.ManagerFindings) policy.Post {
+	if role == policy.RoleISM && len(m.Findings) > 0 {
+		return policy.Post{Role: role, Scope: m.Findings[0].SystemID}
+	}
+	return policy.Post{Role: policy.RoleGISO}
+}
+
 // review asks one system manager to decide their findings: disable, or keep with a
 // justification. It reports whether they (or the GISO) decided.
 func (p *process) review(ctx workflow.Context, m activities.ManagerFindings, giso string, t ReconciliationTiming) (bool, error) {
@@ -146,6 +155,7 @@ func (p *process) review(ctx workflow.Context, m activities.ManagerFindings, gis
 		Title:    activities.Text{Ja: "アカウントと人事名簿の照合結果の確認", En: "Decide the findings of the account reconciliation"},
 		Assignee: assignee, AssigneeRole: role, Choices: []string{ChoiceDone}, Form: form,
 		Deadline: t.Review, Grace: t.ReviewGrace, RemindBefore: t.RemindBefore, EscalateTo: giso, EscalateToRole: policy.RoleGISO,
+		Post: reconcilerPost(role, m), EscalatePost: policy.Post{Role: policy.RoleGISO},
 	})
 	if err != nil || d.TimedOut {
 		return false, err

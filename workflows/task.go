@@ -37,6 +37,10 @@ type Decision struct {
 	DecideRequest
 	Step     string
 	TimedOut bool
+	// ForHolder is the post's holder when a deputy decided in their place (代決), and
+	// Occasion why: policy.OnAbsence (a registered absence), OnParty or OnEscalation
+	// (silence past the deadline). Set since changeAuthority.
+	ForHolder, Occasion string
 }
 
 // Deadline is how long a person has for a step: business days (closing at the end of the
@@ -85,6 +89,20 @@ type Step struct {
 	EscalateTo     string
 	EscalateToRole policy.Role
 	Grace          Deadline
+
+	// Post is the post whose holder decides (§2: posts, not people). Since changeAuthority the
+	// holder is looked up when the task opens and again when the directory changes, so a step
+	// that opens months later goes to whoever holds the post then; Assignee is then only what
+	// older processes used. Zero for a step asked of a named person (the requester, the
+	// leaver, a vendor's contact), who is Assignee.
+	Post policy.Post
+	// EscalatePost is whom the town tells when the deadline passes, if nobody may decide in
+	// the holder's place (the delegation rules name no deputy for the step): a notice, never a
+	// link. Since changeAuthority it replaces EscalateTo, which older processes used.
+	EscalatePost policy.Post
+	// Parties are people the case is about besides the process's own (process.parties): none
+	// of them decides the step (separation of duties), e.g. the author of a record under review.
+	Parties []string
 }
 
 // openTask is a task waiting in this workflow for its decision.
@@ -92,10 +110,19 @@ type openTask struct {
 	step     Step
 	deciders []string
 	decision *Decision
+	// Since changeAuthority: assignee is who is asked now, holder who holds the post (they
+	// differ when a deputy stands in, under basis); deputy is who may decide after escalation.
+	assignee, holder, basis, occasion string
+	deputy, deputyBasis               string
+	// recheck is set by SignalReassess: the directory changed for the assignee or holder.
+	recheck   bool
+	handovers int
 }
 
 // taskBook keeps the workflow's open tasks and is the Update handler that decides them.
 type taskBook struct {
+	// ids lists the open tasks in the order they opened, for deterministic iteration.
+	ids  []string
 	open map[string]*openTask
 	seq  map[string]int
 	// stopped reports that the process no longer takes decisions (it was cancelled).
@@ -104,6 +131,27 @@ type taskBook struct {
 
 func newTaskBook() *taskBook {
 	return &taskBook{open: map[string]*openTask{}, seq: map[string]int{}}
+}
+
+// listen handles SignalReassess: the open tasks whose assignee or holder the directory
+// changed for are marked, and each task's wait hands it over if someone else should now
+// decide (changeAuthority).
+func (b *taskBook) listen(ctx workflow.Context) {
+	ch := workflow.GetSignalChannel(ctx, SignalReassess)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var r Reassess
+			ch.Receive(ctx, &r)
+			if r.Why == "absence_ended" {
+				continue // a task handed over for an absence stays with the deputy
+			}
+			for _, id := range b.ids {
+				if t, ok := b.open[id]; ok && t.decision == nil && (t.assignee == r.PersonID || t.holder == r.PersonID) {
+					t.recheck = true
+				}
+			}
+		}
+	})
 }
 
 // register installs the decide Update. Its validator is the workflow's word on what is
@@ -149,6 +197,9 @@ func (p *process) ask(ctx workflow.Context, s Step) (Decision, error) {
 	// The task ID is the decision Update's ID, so it is unique across processes and stable
 	// across replays.
 	id := fmt.Sprintf("%s/%s/%d", p.id, s.Name, p.tasks.seq[s.Name])
+	if p.authority {
+		return p.askPost(ctx, id, s)
+	}
 	t := &openTask{step: s, deciders: []string{s.Assignee}}
 	p.tasks.open[id] = t
 	defer delete(p.tasks.open, id)
@@ -248,6 +299,9 @@ func (p *process) settle(ctx workflow.Context, id string, t *openTask, err error
 		return Decision{}, errCancelled
 	}
 	d := *t.decision
+	if p.authority {
+		return p.settleDecision(ctx, t, d)
+	}
 	rec := activities.DecisionRecord{
 		TaskID: d.TaskID, ProcessID: p.id, Step: d.Step, Choice: d.Choice, DeciderID: d.DeciderID,
 		RequestID: d.RequestID, DecidedAt: d.DecidedAt,

@@ -145,8 +145,9 @@ func newActivities(cfg config.Config, store *models.Store, log *slog.Logger) (*a
 		}
 		mailer = m
 	}
-	rules := cfg.CloudRules
-	return &activities.Activities{Store: store, Mailer: mailer, PublicURL: cfg.PublicURL, From: cfg.MailFrom, Loc: cfg.Loc, Log: log, CloudRules: &rules}, nil
+	rules, delegation := cfg.CloudRules, cfg.Delegation
+	return &activities.Activities{Store: store, Mailer: mailer, PublicURL: cfg.PublicURL, From: cfg.MailFrom, Loc: cfg.Loc, Log: log,
+		CloudRules: &rules, Delegation: &delegation}, nil
 }
 
 func newAPI(cfg config.Config, store *models.Store, tc client.Client, log *slog.Logger, dev bool, reg *metrics.Registry) *api.Server {
