@@ -75,7 +75,7 @@ func newRegister(t *testing.T, start time.Time) *register {
 	r := &register{t: t, env: env, closed: map[string]string{},
 		roster: activities.Roster{CISO: "C1", GISO: "G1", DISO: "D1", ISMs: []string{"I1", "I2"},
 			Managers: map[string]string{"S1": "I1", "S2": "I2", "SYS1": "I1"}},
-		dir:    newFakeDirectory()}
+		dir: newFakeDirectory()}
 	env.RegisterWorkflow(workflows.ExceptionWorkflow)
 	reg := func(name string, fn any) { env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
 	// The authority rules run for real, on a fake directory.
