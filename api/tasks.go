@@ -109,6 +109,9 @@ func (s *Server) taskPage(c echo.Context) error {
 // decide records the decision a link's holder POSTs. The workflow validates and accepts it
 // through an Update whose ID is the task's ID; the answer comes only once it has.
 func (s *Server) decide(c echo.Context) error {
+	if s.DecisionKeys == nil {
+		return errors.New("api: Server.DecisionKeys is not set: decisions cannot be signed")
+	}
 	l, t, p, people, err := s.openLinkWithPeople(c)
 	if err != nil {
 		return s.pageError(c, err, "ja")
@@ -161,11 +164,12 @@ func (s *Server) decide(c echo.Context) error {
 	uctx, cancel := context.WithTimeout(ctx, s.UpdateTimeout)
 	defer cancel()
 	var won workflows.Decision
+	dr := workflows.DecideRequest{TaskID: t.ID, Choice: choice, DeciderID: l.PersonID,
+		Values: activities.SteeringValues(form, values), RequestID: req.RequestID, DecidedAt: s.now().UTC()}
+	dr.Proof = s.DecisionKeys.Sign(dr)
 	h, err := s.Temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
 		UpdateID: t.ID, WorkflowID: t.WorkflowID, UpdateName: workflows.UpdateDecide,
-		Args: []any{workflows.DecideRequest{TaskID: t.ID, Choice: choice, DeciderID: l.PersonID,
-			Values: activities.SteeringValues(form, values), RequestID: req.RequestID, DecidedAt: s.now().UTC()}},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{dr}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
 		err = h.Get(uctx, &won)
@@ -180,6 +184,14 @@ func (s *Server) decide(c echo.Context) error {
 			return s.pageError(c, apiError("unavailable", pick(lang,
 				"ただいま記録できません。このリンクは引き続き有効です。しばらくしてからもう一度送信してください。",
 				"The decision could not be recorded right now. The link still works: please try again in a few minutes.")), lang)
+		}
+		if isRefusal(err, "NotFromAPI") {
+			// The worker does not accept this API's proof: the two are configured with
+			// different POLICYFLOW_DECISION_KEYS. Nothing was recorded; the link still works.
+			s.Log.Error("decision refused: the worker does not accept the API's proof; serve and worker need the same POLICYFLOW_DECISION_KEYS", "task", t.ID)
+			return s.pageError(c, apiError("unavailable", pick(lang,
+				"ただいま記録できません。このリンクは引き続き有効です。しばらくしてからもう一度送信してください。",
+				"The decision could not be recorded right now. The link still works: please try again later.")), lang)
 		}
 		// Rejected by the workflow's validator, or the process has ended: the task is closed.
 		s.Log.Info("decision refused by the workflow", "task", t.ID, "err", err)
@@ -210,6 +222,12 @@ func (s *Server) decide(c echo.Context) error {
 		s.Log.Warn("decision accepted but not yet in the register", "task", t.ID, "err", err)
 	}
 	return s.recorded(c, t, p, l, people, lang, choice, won.DecidedAt)
+}
+
+// isRefusal reports whether err is the workflow's refusal of the given type.
+func isRefusal(err error, kind string) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.Type() == kind
 }
 
 // recorded answers a decision that was recorded: JSON for programs, a page for people.

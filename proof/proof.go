@@ -101,6 +101,9 @@ func (r *Keyring) Sign(req workflows.DecideRequest) string {
 // Verify checks req.Proof against req with the key the proof names. It fails for a missing
 // or malformed proof, a key not in the ring, or any field changed since signing.
 func (r *Keyring) Verify(req workflows.DecideRequest) error {
+	if r == nil {
+		return errors.New("no decision keys are configured")
+	}
 	if req.Proof == "" {
 		return errors.New("the decision carries no proof")
 	}
