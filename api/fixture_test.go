@@ -41,6 +41,7 @@ import (
 	"github.com/policyflow/policyflow/api"
 	"github.com/policyflow/policyflow/internal/testenv"
 	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/proof"
 	"github.com/policyflow/policyflow/worker"
 	"github.com/policyflow/policyflow/workflows"
 )
@@ -78,6 +79,9 @@ type system struct {
 	Acts     *activities.Activities
 	HTTP     *httptest.Server
 	URL      string
+	// Keys are the decision keys the API signs with and the worker verifies; PreviousKeys
+	// is the ring before the last rotation, whose key Keys still holds.
+	Keys, PreviousKeys *proof.Keyring
 
 	dir    string
 	tokens map[string]string // scope -> bearer token
@@ -129,8 +133,23 @@ func build(temporalAddr, namespace string) (_ *system, err error) {
 	// The listener exists before the server starts, so its URL can go into the activities.
 	s.HTTP = httptest.NewUnstartedServer(nil)
 	s.URL = "http://" + s.HTTP.Listener.Addr().String()
+	// The API signs decisions and the worker verifies them, as in production, after a
+	// rotation: the API signs with "current", the worker still accepts "previous".
+	keyB64 := func() string {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	previous := "previous:" + keyB64()
+	if s.Keys, err = proof.ParseKeys("current:" + keyB64() + "," + previous); err != nil {
+		return nil, err
+	}
+	if s.PreviousKeys, err = proof.ParseKeys(previous); err != nil {
+		return nil, err
+	}
+	workflows.UseDecisionVerifier(s.Keys)
 	s.API = &api.Server{Store: s.Store, Temporal: s.Temporal, Loc: tokyo, TimeZone: "Asia/Tokyo",
-		Log: log, UpdateTimeout: 5 * time.Second}
+		Log: log, UpdateTimeout: 5 * time.Second, DecisionKeys: s.Keys}
 	s.HTTP.Config.Handler = s.API.Handler()
 	s.HTTP.Start()
 	s.Acts = &activities.Activities{Store: s.Store, Mailer: activities.Outbox{Store: s.Store},

@@ -214,7 +214,7 @@ func publicWindow(t *testing.T) string {
 	s := sys(t)
 	_, loop, _ := net.ParseCIDR("127.0.0.0/8")
 	srv := &api.Server{Store: s.Store, Temporal: s.Temporal, Loc: tokyo, TimeZone: "Asia/Tokyo",
-		Log: slog.New(slog.DiscardHandler), TrustedProxies: []*net.IPNet{loop}}
+		Log: slog.New(slog.DiscardHandler), TrustedProxies: []*net.IPNet{loop}, DecisionKeys: s.Keys}
 	h := httptest.NewServer(srv.Handler())
 	t.Cleanup(h.Close)
 	return h.URL + "/public/incident-reports"

@@ -259,6 +259,7 @@ func (s *Server) pageError(c echo.Context, err error, lang string) error {
 	}
 	heading := map[int]string{
 		http.StatusNotFound: pick(lang, "リンクが見つかりません", "Link not found"), http.StatusGone: pick(lang, "このリンクは使用できません", "This link no longer works"),
+		http.StatusForbidden:          pick(lang, "この件を判断できません", "You cannot decide this task"),
 		http.StatusServiceUnavailable: pick(lang, "一時的に記録できません", "Temporarily unavailable"),
 	}[e.Status]
 	if heading == "" {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/policyflow/policyflow/metrics"
 	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/proof"
 )
 
 // Server holds what the handlers need.
@@ -38,6 +39,9 @@ type Server struct {
 	Codec converter.PayloadCodec
 	// UIOrigins are the Temporal UI origins allowed to call /codec from a browser.
 	UIOrigins []string
+	// DecisionKeys sign every decision the API sends to a workflow, which refuses one without
+	// this proof (POLICYFLOW_DECISION_KEYS, shared with the worker). Required.
+	DecisionKeys *proof.Keyring
 	// Metrics, when set, counts requests and is served at /metrics.
 	Metrics *metrics.Registry
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/policyflow/policyflow/activities"
 	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/policy"
 	"github.com/policyflow/policyflow/workflows"
 )
 
@@ -95,8 +96,14 @@ func (s *Server) taskPage(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	lang := people[l.PersonID].Locale
+	if l.RevokedAt != nil {
+		return s.pageError(c, revokedErr(l, t, people, lang), lang)
+	}
 	if t.Status != models.TaskOpen || !s.now().Before(t.ExpiresAt) {
 		return s.pageError(c, s.closedErr(ctx, t, lang), lang)
+	}
+	if err := s.mayDecide(ctx, l, t, people, lang); err != nil {
+		return s.pageError(c, err, lang)
 	}
 	if wantsJSON(c) {
 		return c.JSON(http.StatusOK, map[string]any{"task_id": t.ID, "step": t.Step, "title": t.TitleEn, "title_ja": t.TitleJa,
@@ -109,6 +116,9 @@ func (s *Server) taskPage(c echo.Context) error {
 // decide records the decision a link's holder POSTs. The workflow validates and accepts it
 // through an Update whose ID is the task's ID; the answer comes only once it has.
 func (s *Server) decide(c echo.Context) error {
+	if s.DecisionKeys == nil {
+		return errors.New("api: Server.DecisionKeys is not set: decisions cannot be signed")
+	}
 	l, t, p, people, err := s.openLinkWithPeople(c)
 	if err != nil {
 		return s.pageError(c, err, "ja")
@@ -117,6 +127,9 @@ func (s *Server) decide(c echo.Context) error {
 	lang := people[l.PersonID].Locale
 	// Only the body counts: a decision never rides in a URL.
 	choice, comment := c.Request().PostFormValue("decision"), c.Request().PostFormValue("comment")
+	if l.RevokedAt != nil {
+		return s.pageError(c, revokedErr(l, t, people, lang), lang)
+	}
 	if t.Status == models.TaskDecided {
 		if d, ok := s.recordedRetry(ctx, t, l.PersonID, choice); ok {
 			// This person was told "try again" and their decision went through meanwhile.
@@ -125,6 +138,9 @@ func (s *Server) decide(c echo.Context) error {
 	}
 	if t.Status != models.TaskOpen || !s.now().Before(t.ExpiresAt) {
 		return s.pageError(c, s.closedErr(ctx, t, lang), lang)
+	}
+	if err := s.mayDecide(ctx, l, t, people, lang); err != nil {
+		return s.pageError(c, err, lang)
 	}
 	f := fieldErrors{}
 	f.check(contains(t.ChoiceList(), choice), "decision", "must be one of "+strings.Join(t.ChoiceList(), ", "))
@@ -161,11 +177,12 @@ func (s *Server) decide(c echo.Context) error {
 	uctx, cancel := context.WithTimeout(ctx, s.UpdateTimeout)
 	defer cancel()
 	var won workflows.Decision
+	dr := workflows.DecideRequest{TaskID: t.ID, Choice: choice, DeciderID: l.PersonID,
+		Values: activities.SteeringValues(form, values), RequestID: req.RequestID, DecidedAt: s.now().UTC()}
+	dr.Proof = s.DecisionKeys.Sign(dr)
 	h, err := s.Temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
 		UpdateID: t.ID, WorkflowID: t.WorkflowID, UpdateName: workflows.UpdateDecide,
-		Args: []any{workflows.DecideRequest{TaskID: t.ID, Choice: choice, DeciderID: l.PersonID,
-			Values: activities.SteeringValues(form, values), RequestID: req.RequestID, DecidedAt: s.now().UTC()}},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{dr}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
 		err = h.Get(uctx, &won)
@@ -180,6 +197,14 @@ func (s *Server) decide(c echo.Context) error {
 			return s.pageError(c, apiError("unavailable", pick(lang,
 				"ただいま記録できません。このリンクは引き続き有効です。しばらくしてからもう一度送信してください。",
 				"The decision could not be recorded right now. The link still works: please try again in a few minutes.")), lang)
+		}
+		if isRefusal(err, "NotFromAPI") {
+			// The worker does not accept this API's proof: the two are configured with
+			// different POLICYFLOW_DECISION_KEYS. Nothing was recorded; the link still works.
+			s.Log.Error("decision refused: the worker does not accept the API's proof; serve and worker need the same POLICYFLOW_DECISION_KEYS", "task", t.ID)
+			return s.pageError(c, apiError("unavailable", pick(lang,
+				"ただいま記録できません。このリンクは引き続き有効です。しばらくしてからもう一度送信してください。",
+				"The decision could not be recorded right now. The link still works: please try again later.")), lang)
 		}
 		// Rejected by the workflow's validator, or the process has ended: the task is closed.
 		s.Log.Info("decision refused by the workflow", "task", t.ID, "err", err)
@@ -210,6 +235,52 @@ func (s *Server) decide(c echo.Context) error {
 		s.Log.Warn("decision accepted but not yet in the register", "task", t.ID, "err", err)
 	}
 	return s.recorded(c, t, p, l, people, lang, choice, won.DecidedAt)
+}
+
+// revokedErr explains that a link was revoked, by the engine handing the task over to the
+// new holder of its post or to a deputy (410): to whom, and the reason it recorded.
+func revokedErr(l models.TaskLink, t models.Task, people map[string]models.Person, lang string) error {
+	msg := pick(lang, "この件は他の担当者に引き継がれたため、このリンクは使用できません。", "This task was handed over to someone else, so this link no longer works.")
+	if name := people[t.AssigneeID].Name; name != "" && t.AssigneeID != l.PersonID {
+		msg = pick(lang, "この件は後任の"+name+"さんに引き継がれたため、このリンクは使用できません。",
+			"This task was handed over to "+name+", so this link no longer works.")
+	}
+	if why := strings.TrimSpace(l.RevokedWhy); why != "" {
+		msg += pick(lang, "（理由: "+why+"）", " (reason: "+why+")")
+	}
+	return apiError("gone", msg+pick(lang, "判断は記録されていません。", " Nothing was recorded."))
+}
+
+// mayDecide refuses a link's holder who may no longer decide the task (issue 12, item 5):
+// someone no longer employed, or the assignee of a task for a post (Task.PostRole) who no
+// longer holds it (403). A deputy (Task.OnBehalfOf) and an escalation's recipient need only
+// be employed for now; the workflow checks that they are among the task's deciders.
+func (s *Server) mayDecide(ctx context.Context, l models.TaskLink, t models.Task, people map[string]models.Person, lang string) error {
+	if people[l.PersonID].Status != models.StatusEmployed {
+		return apiError("forbidden", pick(lang,
+			"あなたは現在在職していない（退職・転出等）ため、この件を判断できません。判断は記録されていません。",
+			"You no longer work for the town (retired, transferred or seconded), so you cannot decide this task. Nothing was recorded."))
+	}
+	if t.PostRole == "" || l.PersonID != t.AssigneeID || t.OnBehalfOf != "" {
+		return nil
+	}
+	holds, err := s.Store.HoldsPost(ctx, l.PersonID, t.PostRole, t.PostScope)
+	if err != nil {
+		return s.storeErr(err)
+	}
+	if !holds {
+		post := policy.Role(t.PostRole).Title(lang)
+		return apiError("forbidden", pick(lang,
+			"この件は"+post+"が判断するものですが、あなたは現在その職にないため判断できません。判断は記録されていません。",
+			"This task is for the "+post+", a post you no longer hold, so you cannot decide it. Nothing was recorded."))
+	}
+	return nil
+}
+
+// isRefusal reports whether err is the workflow's refusal of the given type.
+func isRefusal(err error, kind string) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.Type() == kind
 }
 
 // recorded answers a decision that was recorded: JSON for programs, a page for people.

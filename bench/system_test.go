@@ -31,6 +31,7 @@ import (
 	"github.com/policyflow/policyflow/api"
 	"github.com/policyflow/policyflow/internal/testenv"
 	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/proof"
 	"github.com/policyflow/policyflow/worker"
 	"github.com/policyflow/policyflow/workflows"
 )
@@ -86,6 +87,15 @@ type system struct {
 
 var quiet = slog.New(slog.DiscardHandler)
 
+// decisionKeys sign the API's decisions and the worker verifies them, as in production.
+var decisionKeys = func() *proof.Keyring {
+	r, err := proof.Generate("bench")
+	if err != nil {
+		panic(err)
+	}
+	return r
+}()
+
 func build(b *testing.B) *system {
 	ctx := context.Background()
 	s := &system{tokens: map[string]string{}}
@@ -134,7 +144,8 @@ func build(b *testing.B) *system {
 }
 
 func (s *system) newAPI(store *models.Store) *api.Server {
-	return &api.Server{Store: store, Temporal: s.tc, Loc: tokyo, TimeZone: townZone, Log: quiet, UpdateTimeout: 10 * time.Second}
+	return &api.Server{Store: store, Temporal: s.tc, Loc: tokyo, TimeZone: townZone, Log: quiet, UpdateTimeout: 10 * time.Second,
+		DecisionKeys: decisionKeys}
 }
 
 func (s *system) seed(ctx context.Context) error {
@@ -176,6 +187,7 @@ func (s *system) seed(ctx context.Context) error {
 func (s *system) startWorkers() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	workflows.UseDecisionVerifier(decisionKeys)
 	w := worker.New(s.tc, s.acts)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start the worker: %w", err)

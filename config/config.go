@@ -14,6 +14,7 @@ import (
 
 	"github.com/policyflow/policyflow/codec"
 	"github.com/policyflow/policyflow/policy"
+	"github.com/policyflow/policyflow/proof"
 )
 
 // Config is every setting policyflow reads.
@@ -38,6 +39,10 @@ type Config struct {
 	// CodecKeys turns on encryption of everything sent through Temporal
 	// (POLICYFLOW_CODEC_KEYS: comma-separated id:base64 AES-256 keys, newest first).
 	CodecKeys *codec.Keyring
+	// DecisionKeys sign (API) and verify (worker) the proof that a decision came through the
+	// API (POLICYFLOW_DECISION_KEYS: comma-separated id:base64 HMAC keys, newest first).
+	// Required by serve and worker, which must share it; dev mode makes one in memory.
+	DecisionKeys *proof.Keyring
 	// UIOrigins are the Temporal UI origins allowed to call the codec endpoint from a
 	// browser (POLICYFLOW_UI_ORIGINS; dev mode: http://127.0.0.1:8233 and http://localhost:8233).
 	UIOrigins []string
@@ -177,6 +182,23 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 			errs = append(errs, err)
 		}
 		c.CodecKeys = ring
+	}
+	switch v := get("POLICYFLOW_DECISION_KEYS", ""); {
+	case v != "":
+		ring, err := proof.ParseKeys(v)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.DecisionKeys = ring
+	case mode == Dev:
+		// The API and the worker run in this one process: a key in memory is shared.
+		ring, err := proof.Generate("dev")
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.DecisionKeys = ring
+	case mode == Serve || mode == Worker:
+		errs = append(errs, errors.New("POLICYFLOW_DECISION_KEYS is required: the API signs each decision with it and the worker checks it (id:base64, openssl rand -base64 32; the same value for serve and worker)"))
 	}
 	def := ""
 	if mode == Dev {

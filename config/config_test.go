@@ -1,11 +1,14 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/policyflow/policyflow/workflows"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -35,10 +38,10 @@ func TestProductionNamesWhatIsMissing(t *testing.T) {
 		env  map[string]string
 		want []string
 	}{
-		{Serve, nil, []string{"POLICYFLOW_DATABASE_URL is required", "TEMPORAL_ADDRESS is required"}},
+		{Serve, nil, []string{"POLICYFLOW_DATABASE_URL is required", "TEMPORAL_ADDRESS is required", "POLICYFLOW_DECISION_KEYS is required"}},
 		{Migrate, nil, []string{"POLICYFLOW_DATABASE_URL is required"}},
 		{Worker, map[string]string{"POLICYFLOW_DATABASE_URL": "mysql://u:p@tcp(db:3306)/pf", "TEMPORAL_ADDRESS": "t:7233"},
-			[]string{"POLICYFLOW_PUBLIC_URL is required", "POLICYFLOW_SMTP_URL is required"}},
+			[]string{"POLICYFLOW_PUBLIC_URL is required", "POLICYFLOW_SMTP_URL is required", "POLICYFLOW_DECISION_KEYS is required"}},
 		{Serve, map[string]string{"POLICYFLOW_DATABASE_URL": "x", "TEMPORAL_ADDRESS": "nohostport", "POLICYFLOW_HTTP_ADDR": "8080",
 			"POLICYFLOW_PUBLIC_URL": "ftp://x", "POLICYFLOW_SMTP_URL": "mail.example", "POLICYFLOW_MAIL_FROM": "nobody",
 			"POLICYFLOW_TIMEZONE": "Mars/Olympus", "POLICYFLOW_TEMPORAL_RETENTION": "10 years", "POLICYFLOW_TRUSTED_PROXIES": "10.0.0.1"},
@@ -64,6 +67,7 @@ func TestProductionComplete(t *testing.T) {
 		"POLICYFLOW_DATABASE_URL": "mysql://pf:secret@tcp(db:3306)/policyflow?parseTime=true", "TEMPORAL_ADDRESS": "temporal:7233",
 		"POLICYFLOW_PUBLIC_URL": "https://policyflow.town.example/", "POLICYFLOW_SMTP_URL": "smtp://u:p@relay:587?starttls=required",
 		"POLICYFLOW_TEMPORAL_RETENTION": "1825d", "POLICYFLOW_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1/32",
+		"POLICYFLOW_DECISION_KEYS": decisionKey,
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -87,5 +91,50 @@ func TestCloudRulesSetting(t *testing.T) {
 		if _, err := Load(Dev, rules(path)); err == nil || !strings.Contains(err.Error(), "POLICYFLOW_CLOUD_RULES") {
 			t.Errorf("%s: %v", path, err)
 		}
+	}
+}
+
+// decisionKey is a placeholder POLICYFLOW_DECISION_KEYS value, not a secret.
+const decisionKey = "2026a:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
+// The decision keys: required by serve and worker (named, never shown), made in memory by
+// dev, not needed by migrate.
+func TestDecisionKeys(t *testing.T) {
+	prod := map[string]string{"POLICYFLOW_DATABASE_URL": "mysql://u:p@tcp(db:3306)/pf", "TEMPORAL_ADDRESS": "t:7233",
+		"POLICYFLOW_PUBLIC_URL": "https://pf.example", "POLICYFLOW_SMTP_URL": "smtp://relay:25"}
+	with := func(k string) map[string]string {
+		m := map[string]string{"POLICYFLOW_DECISION_KEYS": k}
+		for n, v := range prod {
+			m[n] = v
+		}
+		return m
+	}
+	for _, mode := range []Mode{Serve, Worker} {
+		if _, err := Load(mode, env(prod)); err == nil || !strings.Contains(err.Error(), "POLICYFLOW_DECISION_KEYS is required") {
+			t.Errorf("mode %d without keys: %v", mode, err)
+		}
+		c, err := Load(mode, env(with(decisionKey+",2025b:"+strings.Repeat("QUJD", 11))))
+		if err != nil || c.DecisionKeys == nil {
+			t.Fatalf("mode %d with keys: %v", mode, err)
+		}
+		if s := fmt.Sprintf("%v %+v", c, c); strings.Contains(s, "MDEyMzQ1") || strings.Contains(s, "48 49 50") {
+			t.Errorf("printing the config shows key material: %s", s)
+		}
+		secret := "c2VjcmV0LWJ1dC1zaG9ydA=="
+		_, err = Load(mode, env(with("k1:"+secret)))
+		if err == nil || !strings.Contains(err.Error(), "POLICYFLOW_DECISION_KEYS") || strings.Contains(err.Error(), secret) {
+			t.Errorf("mode %d with a short key: %v", mode, err)
+		}
+	}
+	if c, err := Load(Migrate, env(prod)); err != nil || c.DecisionKeys != nil {
+		t.Errorf("migrate without keys: %v (keys %v)", err, c.DecisionKeys)
+	}
+	a, err := Load(Dev, env(nil))
+	if err != nil || a.DecisionKeys == nil {
+		t.Fatalf("dev: %v, keys %v", err, a.DecisionKeys)
+	}
+	b, _ := Load(Dev, env(nil))
+	if b.DecisionKeys == a.DecisionKeys || b.DecisionKeys.Sign(workflows.DecideRequest{TaskID: "x"}) == a.DecisionKeys.Sign(workflows.DecideRequest{TaskID: "x"}) {
+		t.Error("dev mode does not make a fresh key each time")
 	}
 }

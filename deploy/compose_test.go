@@ -23,6 +23,8 @@ var requiredEnv = map[string]string{
 	"POLICYFLOW_DB_PASSWORD": "test-app-pw",
 	"TEMPORAL_DB_PASSWORD":   "test-temporal-pw",
 	"POLICYFLOW_PUBLIC_URL":  "https://policyflow.example.lg.jp",
+	// Not a real key: 32 bytes of "0123456789abcdef" twice.
+	"POLICYFLOW_DECISION_KEYS": "test:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 }
 
 // loadProject loads docker-compose.yml the way `docker compose` does, through compose-go's own
@@ -84,7 +86,7 @@ func TestComposeFileIsValid(t *testing.T) {
 		t.Errorf("project name = %q, want policyflow", project.Name)
 	}
 
-	want := []string{"mysql", "temporal", "temporal-setup", "temporal-ui", "mailpit", "migrate", "api", "worker"}
+	want := []string{"mysql", "temporal", "temporal-setup", "temporal-ui", "temporal-ui-proxy", "mailpit", "migrate", "api", "worker"}
 	for _, name := range want {
 		if _, err := project.GetService(name); err != nil {
 			t.Errorf("the app needs service %q: %v", name, err)
@@ -98,7 +100,7 @@ func TestUIsBindToLoopbackOnly(t *testing.T) {
 		service string
 		target  uint32
 	}{
-		{"temporal-ui", 8080}, // host 127.0.0.1:8233
+		{"temporal-ui-proxy", 8080}, // host 127.0.0.1:8233, the only way to the Temporal UI
 		{"mailpit", 8025},
 	}
 	for _, c := range cases {
@@ -121,8 +123,8 @@ func TestUIsBindToLoopbackOnly(t *testing.T) {
 		}
 	}
 
-	if got := service(t, project, "temporal-ui").Ports[0].Published; got != "8233" {
-		t.Errorf("temporal-ui is published on host port %q, want 8233", got)
+	if got := service(t, project, "temporal-ui-proxy").Ports[0].Published; got != "8233" {
+		t.Errorf("temporal-ui-proxy is published on host port %q, want 8233", got)
 	}
 
 	// The API, too, stays on loopback unless the operator says otherwise.
@@ -133,8 +135,9 @@ func TestUIsBindToLoopbackOnly(t *testing.T) {
 		}
 	}
 
-	// Nothing else is published: not MySQL, not the Temporal frontend.
-	for _, name := range []string{"mysql", "temporal", "temporal-schema", "temporal-setup", "migrate", "worker"} {
+	// Nothing else is published: not MySQL, not the Temporal frontend, not the UI server
+	// (only its read-only proxy).
+	for _, name := range []string{"mysql", "temporal", "temporal-schema", "temporal-setup", "temporal-ui", "migrate", "worker"} {
 		if ports := service(t, project, name).Ports; len(ports) > 0 {
 			t.Errorf("%s publishes %v; it should be reachable inside the compose network only", name, ports)
 		}
@@ -170,6 +173,17 @@ func TestAppServicesGetTheirConfiguration(t *testing.T) {
 		if s.Build == nil || s.Build.Dockerfile != "Dockerfile" {
 			t.Errorf("%s is not built from the repository's Dockerfile (build: %+v)", name, s.Build)
 		}
+	}
+
+	// The decision keys go to the API, which signs, and the worker, which verifies; not to
+	// migrate, which needs none.
+	for _, name := range []string{"api", "worker"} {
+		if got := env(service(t, project, name), "POLICYFLOW_DECISION_KEYS"); got != requiredEnv["POLICYFLOW_DECISION_KEYS"] {
+			t.Errorf("%s: POLICYFLOW_DECISION_KEYS = %q, want the value given", name, got)
+		}
+	}
+	if _, ok := service(t, project, "migrate").Environment["POLICYFLOW_DECISION_KEYS"]; ok {
+		t.Errorf("migrate is given POLICYFLOW_DECISION_KEYS; it needs none")
 	}
 
 	for name, sub := range map[string]string{"api": "serve", "worker": "worker", "migrate": "migrate"} {
@@ -267,6 +281,7 @@ func TestStartupOrder(t *testing.T) {
 		{"temporal", "temporal-schema", types.ServiceConditionCompletedSuccessfully},
 		{"temporal-setup", "temporal", types.ServiceConditionHealthy},
 		{"temporal-ui", "temporal", types.ServiceConditionHealthy},
+		{"temporal-ui-proxy", "temporal-ui", types.ServiceConditionStarted},
 	} {
 		s := service(t, project, d.service)
 		got, ok := s.DependsOn[d.on]
@@ -289,7 +304,7 @@ func TestStartupOrder(t *testing.T) {
 		t.Errorf("api health check %q does not call /healthz", hc.Test)
 	}
 
-	for _, name := range []string{"mysql", "temporal", "temporal-ui", "mailpit", "api", "worker"} {
+	for _, name := range []string{"mysql", "temporal", "temporal-ui", "temporal-ui-proxy", "mailpit", "api", "worker"} {
 		if r := service(t, project, name).Restart; r != "unless-stopped" && r != "always" {
 			t.Errorf("%s: restart %q; a long-running service should come back after a crash or reboot", name, r)
 		}
@@ -418,4 +433,74 @@ func merged(base, extra map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// TestTemporalIsReadOnlyForPeople: people reach Temporal only through the UI, and the UI
+// cannot change anything (issue 12, item 7): the frontend is published nowhere, write
+// actions are off whatever the operator sets, and the UI is reached only through a proxy
+// that passes GET and HEAD alone.
+func TestTemporalIsReadOnlyForPeople(t *testing.T) {
+	// An operator's attempt to turn write actions back on changes nothing.
+	project := mustLoad(t, merged(requiredEnv, map[string]string{"TEMPORAL_UI_DISABLE_WRITE_ACTIONS": "false"}))
+	for _, name := range []string{"temporal", "temporal-ui"} {
+		s := service(t, project, name)
+		if len(s.Ports) > 0 || len(s.Expose) > 0 {
+			t.Errorf("%s publishes or exposes %v %v; people must reach Temporal through the read-only proxy only", name, s.Ports, s.Expose)
+		}
+	}
+	ui := service(t, project, "temporal-ui")
+	if got := env(ui, "TEMPORAL_DISABLE_WRITE_ACTIONS"); got != "true" {
+		t.Errorf("temporal-ui: TEMPORAL_DISABLE_WRITE_ACTIONS = %q, want true always", got)
+	}
+	if got := env(ui, "TEMPORAL_ADDRESS"); got != "temporal:7233" {
+		t.Errorf("temporal-ui: TEMPORAL_ADDRESS = %q", got)
+	}
+
+	proxy := service(t, project, "temporal-ui-proxy")
+	for _, p := range proxy.Ports {
+		if p.HostIP != "127.0.0.1" || p.Target != 8080 {
+			t.Errorf("temporal-ui-proxy publishes %s:%s->%d, want 127.0.0.1:...->8080", p.HostIP, p.Published, p.Target)
+		}
+	}
+	if !proxy.ReadOnly || !slices.Contains(proxy.CapDrop, "ALL") {
+		t.Errorf("temporal-ui-proxy: read_only %v, cap_drop %v; want a read-only root and no capabilities", proxy.ReadOnly, proxy.CapDrop)
+	}
+	conf := ""
+	for _, v := range proxy.Volumes {
+		if v.Type == types.VolumeTypeBind && v.Target == "/etc/nginx/conf.d/default.conf" {
+			if !v.ReadOnly {
+				t.Errorf("temporal-ui-proxy mounts its configuration writable")
+			}
+			b, err := os.ReadFile(v.Source)
+			if err != nil {
+				t.Fatalf("temporal-ui-proxy's configuration: %v", err)
+			}
+			conf = string(b)
+		}
+	}
+	if conf == "" {
+		t.Fatalf("temporal-ui-proxy does not mount its configuration as /etc/nginx/conf.d/default.conf")
+	}
+	// Comments aside, every location passes GET (and HEAD) only, to the UI server.
+	var lines []string
+	for _, l := range strings.Split(conf, "\n") {
+		if l, _, _ = strings.Cut(l, "#"); strings.TrimSpace(l) != "" {
+			lines = append(lines, strings.TrimSpace(l))
+		}
+	}
+	code := strings.Join(lines, "\n")
+	locations := regexp.MustCompile(`(?m)^location\s`).FindAllStringIndex(code, -1)
+	guarded := regexp.MustCompile(`(?m)^location\s[^{]*\{\nlimit_except GET \{\ndeny all;\n\}`).FindAllStringIndex(code, -1)
+	if len(locations) == 0 || len(guarded) != len(locations) {
+		t.Errorf("not every location of the proxy starts with `limit_except GET { deny all; }`:\n%s", code)
+	}
+	if strings.Count(code, "proxy_pass ") != 1 || !strings.Contains(code, "proxy_pass http://temporal-ui:8080;") {
+		t.Errorf("the proxy should pass to the UI server only (proxy_pass http://temporal-ui:8080):\n%s", code)
+	}
+	if !strings.Contains(code, `proxy_set_header X-HTTP-Method-Override "";`) {
+		t.Errorf("the proxy passes X-HTTP-Method-Override, which grpc-gateway may honour")
+	}
+	if strings.Contains(code, "listen 0") || !strings.Contains(code, "listen 8080;") {
+		t.Errorf("the proxy should listen on 8080 in its container")
+	}
 }

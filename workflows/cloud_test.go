@@ -139,7 +139,7 @@ func (c *cloudRegister) decideWith(at time.Time, task, choice, by string, values
 			OnReject:   func(err error) { res.rejected = err },
 			OnAccept:   func() { res.accepted = true },
 			OnComplete: func(v any, err error) { res.value, res.err = v, err },
-		}, workflows.DecideRequest{TaskID: task, Choice: choice, DeciderID: by, Values: values, RequestID: "req-" + task, DecidedAt: at.UTC()})
+		}, signed(workflows.DecideRequest{TaskID: task, Choice: choice, DeciderID: by, Values: values, RequestID: "req-" + task, DecidedAt: at.UTC()}))
 	}, at.Sub(c.env.Now()))
 	return res
 }

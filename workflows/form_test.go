@@ -55,7 +55,7 @@ func TestFormValuesReachTheWorkflow(t *testing.T) {
 		env.RegisterDelayedCallback(func() {
 			env.UpdateWorkflow(UpdateDecide, id, &testsuite.TestUpdateCallback{
 				OnReject: func(err error) { rejected = append(rejected, err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
-			}, DecideRequest{TaskID: "P1/triage/1", Choice: "done", DeciderID: "A1", Values: values, RequestID: id})
+			}, SignForTest(DecideRequest{TaskID: "P1/triage/1", Choice: "done", DeciderID: "A1", Values: values, RequestID: id}))
 		}, after)
 	}
 	send("missing", time.Minute, map[string]string{})

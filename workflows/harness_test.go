@@ -16,8 +16,30 @@ import (
 
 	"github.com/policyflow/policyflow/activities"
 	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/proof"
 	"github.com/policyflow/policyflow/workflows"
 )
+
+// testKeys sign the tests' decisions as the API does, and the workflows verify them as the
+// worker does (workflows.UseDecisionVerifier).
+var testKeys = func() *proof.Keyring {
+	r, err := proof.Generate("test")
+	if err != nil {
+		panic(err)
+	}
+	return r
+}()
+
+func init() {
+	workflows.UseDecisionVerifier(testKeys)
+	workflows.SignForTest = signed
+}
+
+// signed is req with the API's proof.
+func signed(req workflows.DecideRequest) workflows.DecideRequest {
+	req.Proof = testKeys.Sign(req)
+	return req
+}
 
 // tokyo is the town's zone; tests start on Monday 27 April 2026, just before Golden Week.
 var tokyo, _ = time.LoadLocation("Asia/Tokyo")
@@ -150,7 +172,7 @@ func (r *register) decideAt(at time.Time, task, choice, by string) *updateResult
 			OnReject:   func(err error) { res.rejected = err },
 			OnAccept:   func() { res.accepted = true },
 			OnComplete: func(v any, err error) { res.value, res.err = v, err },
-		}, workflows.DecideRequest{TaskID: task, Choice: choice, DeciderID: by, RequestID: "req-" + task + "-" + by, DecidedAt: at.UTC()})
+		}, signed(workflows.DecideRequest{TaskID: task, Choice: choice, DeciderID: by, RequestID: "req-" + task + "-" + by, DecidedAt: at.UTC()}))
 	}, at.Sub(r.env.Now()))
 	return res
 }

@@ -104,7 +104,7 @@ func (r *offboardingRegister) decide(at time.Time, task, choice, by string, valu
 			OnReject:   func(err error) { res.rejected = err },
 			OnAccept:   func() { res.accepted = true },
 			OnComplete: func(v any, err error) { res.value, res.err = v, err },
-		}, workflows.DecideRequest{TaskID: task, Choice: choice, DeciderID: by, Values: values, RequestID: "req-" + task + "-" + by, DecidedAt: at.UTC()})
+		}, signed(workflows.DecideRequest{TaskID: task, Choice: choice, DeciderID: by, Values: values, RequestID: "req-" + task + "-" + by, DecidedAt: at.UTC()}))
 	}, at.Sub(r.env.Now()))
 	return res
 }

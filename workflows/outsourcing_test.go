@@ -79,7 +79,7 @@ func (r *outRegister) decideWith(at time.Time, task, choice, by string, values m
 	r.env.RegisterDelayedCallback(func() {
 		r.env.UpdateWorkflow(workflows.UpdateDecide, task+"|"+by+"|"+choice+"|"+at.String(), &testsuite.TestUpdateCallback{
 			OnReject: func(error) {}, OnAccept: func() {}, OnComplete: func(any, error) {},
-		}, workflows.DecideRequest{TaskID: task, Choice: choice, DeciderID: by, Values: values, RequestID: "req-" + task, DecidedAt: at.UTC()})
+		}, signed(workflows.DecideRequest{TaskID: task, Choice: choice, DeciderID: by, Values: values, RequestID: "req-" + task, DecidedAt: at.UTC()}))
 	}, at.Sub(r.env.Now()))
 }
 

@@ -30,7 +30,23 @@ type DecideRequest struct {
 	// history; the answer's RequestID tells a request whether it was the one that decided.
 	RequestID string
 	DecidedAt time.Time
+	// Proof is the API's HMAC over the fields above (package proof), so the validator can
+	// refuse a decision that did not come through the API (issue 12, item 7).
+	Proof string
 }
+
+// DecisionVerifier checks a decision's Proof.
+type DecisionVerifier interface {
+	Verify(DecideRequest) error
+}
+
+// decisionVerifier checks every decision's proof; without one, every decision is refused.
+var decisionVerifier DecisionVerifier
+
+// UseDecisionVerifier sets the verifier of decisions' proofs. The worker calls it once, when
+// it starts, before any workflow runs. Validators do not run on replay, so rotating keys
+// never breaks an old history.
+func UseDecisionVerifier(v DecisionVerifier) { decisionVerifier = v }
 
 // Decision is the outcome of one human step: the accepted decision, or a timeout.
 type Decision struct {
@@ -178,6 +194,8 @@ func (b *taskBook) register(ctx workflow.Context) error {
 					return temporal.NewApplicationError(fmt.Sprintf("choice %q is not offered", req.Choice), "InvalidChoice")
 				case !slices.Contains(t.deciders, req.DeciderID):
 					return temporal.NewApplicationError("this link's holder may not decide this task", "NotAssignee")
+				case decisionVerifier == nil || decisionVerifier.Verify(req) != nil:
+					return temporal.NewApplicationError("the decision does not carry the API's proof", "NotFromAPI")
 				}
 				if bad := activities.CheckValues(steering(t.step.Form), req.Values); len(bad) > 0 {
 					return temporal.NewApplicationError("the form's values are not valid", "InvalidValues")

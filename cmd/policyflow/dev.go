@@ -19,6 +19,7 @@ import (
 	"github.com/policyflow/policyflow/config"
 	"github.com/policyflow/policyflow/metrics"
 	"github.com/policyflow/policyflow/worker"
+	"github.com/policyflow/policyflow/workflows"
 )
 
 // runDev starts the whole system in one process on embedded defaults: a Temporal dev server
@@ -68,6 +69,8 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// The API and the worker share the key dev mode made in memory.
+	workflows.UseDecisionVerifier(cfg.DecisionKeys)
 	w := worker.New(tc, acts)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

@@ -41,6 +41,10 @@ type system struct {
 	logs    string
 }
 
+// testDecisionKeys is the POLICYFLOW_DECISION_KEYS that serve and worker share in these
+// tests: a placeholder, not a secret.
+const testDecisionKeys = "e2e:ZTJlLWRlY2lzaW9uLWtleS0wMTIzNDU2Nzg5YWJjZGVm"
+
 func startSystem(t *testing.T) *system {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "policyflow")
@@ -63,6 +67,7 @@ func startSystem(t *testing.T) *system {
 		"POLICYFLOW_PUBLIC_URL="+s.baseURL,
 		fmt.Sprintf("POLICYFLOW_SMTP_URL=smtp://%s:%d", smtpHost, smtpPort),
 		"POLICYFLOW_MAIL_FROM=policyflow@town.example",
+		"POLICYFLOW_DECISION_KEYS="+testDecisionKeys,
 		"POLICYFLOW_METRICS_ADDR=127.0.0.1:0",
 	)
 	s.run("migrate")

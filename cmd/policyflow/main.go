@@ -25,6 +25,7 @@ import (
 	"github.com/policyflow/policyflow/metrics"
 	"github.com/policyflow/policyflow/models"
 	"github.com/policyflow/policyflow/worker"
+	"github.com/policyflow/policyflow/workflows"
 )
 
 const usage = `policyflow: a town's information-security policy, run as durable processes
@@ -152,7 +153,7 @@ func newActivities(cfg config.Config, store *models.Store, log *slog.Logger) (*a
 
 func newAPI(cfg config.Config, store *models.Store, tc client.Client, log *slog.Logger, dev bool, reg *metrics.Registry) *api.Server {
 	srv := &api.Server{Store: store, Temporal: tc, Loc: cfg.Loc, TimeZone: cfg.TimeZone, Log: log, DevMode: dev,
-		TrustedProxies: cfg.TrustedProxies, UIOrigins: cfg.UIOrigins, Metrics: reg}
+		TrustedProxies: cfg.TrustedProxies, UIOrigins: cfg.UIOrigins, Metrics: reg, DecisionKeys: cfg.DecisionKeys}
 	if cfg.CodecKeys != nil {
 		srv.Codec = codec.Codec{Keys: cfg.CodecKeys}
 	}
@@ -244,6 +245,8 @@ func runWorker(ctx context.Context, log *slog.Logger) error {
 		defer ms.Close()
 		log.Info("worker metrics", "addr", cfg.MetricsAddr, "path", "/")
 	}
+	// Before any workflow runs: decisions without the API's proof are refused.
+	workflows.UseDecisionVerifier(cfg.DecisionKeys)
 	w := worker.New(tc, acts)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

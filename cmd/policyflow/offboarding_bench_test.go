@@ -54,7 +54,7 @@ func benchOnce(b *testing.B, first, total int) {
 	env := append(os.Environ(), "POLICYFLOW_DATABASE_URL="+dsn, "TEMPORAL_ADDRESS="+testenv.TemporalAddress(b),
 		"TEMPORAL_NAMESPACE="+testenv.TemporalNamespace(b), "POLICYFLOW_HTTP_ADDR="+addr, "POLICYFLOW_PUBLIC_URL=http://"+addr,
 		fmt.Sprintf("POLICYFLOW_SMTP_URL=smtp://%s:%d", host, port), "POLICYFLOW_MAIL_FROM=policyflow@town.example",
-		"POLICYFLOW_RECONCILIATION_CRON=off")
+		"POLICYFLOW_RECONCILIATION_CRON=off", "POLICYFLOW_DECISION_KEYS="+testDecisionKeys)
 	run := func(args ...string) string {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = env
