@@ -3,13 +3,16 @@ package activities
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"errors"
+	"fmt"
 	htmltemplate "html/template"
 	"strings"
 	texttemplate "text/template"
 	"time"
 
 	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/policy"
 )
 
 //go:embed mailtmpl
@@ -91,7 +94,7 @@ func renderTaskMail(m taskMail) (Message, error) {
 	}
 	data := map[string]any{
 		"Name": m.Person.Name, "Intro": intro.In(lang), "Title": title,
-		"Kind": KindLabel(m.Process.Kind, lang), "ProcessID": m.Process.ID, "Summary": m.Process.Summary,
+		"Kind": KindLabel(m.Process.Kind, lang), "ProcessID": m.Process.ID, "Summary": stepSummary(m.Process, m.Task.Step),
 		"Due": FormatTime(m.Task.DueAt, m.Loc), "Expires": FormatTime(m.Task.ExpiresAt, m.Loc),
 		"Choices": strings.Join(choices, " / "), "Link": m.Link, "Lang": lang, "L": words[lang],
 		"Greeting": Text{Ja: m.Person.Name + " 様", En: "Dear " + m.Person.Name + ","}.In(lang),
@@ -110,9 +113,52 @@ func renderTaskMail(m taskMail) (Message, error) {
 	}, nil
 }
 
+// stepSummary is the process's summary when the reader of step may see it, else empty. The
+// summary is made of request fields, so it follows the step's declared view
+// (policy.Visible, issue 12 item 6) like the task page does.
+func stepSummary(p models.Process, step string) string {
+	if policy.Shows(p.Kind, step, policy.SummaryKey) {
+		return p.Summary
+	}
+	return ""
+}
+
+// stepFields returns, as text, the request's fields that the reader of step sees, every
+// declared key present (empty when the request lacks it) so that a notice's template can
+// name them.
+func stepFields(p models.Process, step string) map[string]string {
+	keys, _ := policy.Visible(p.Kind, step)
+	var in map[string]any
+	_ = json.Unmarshal([]byte(p.Input), &in)
+	out := make(map[string]string, len(keys))
+	for _, k := range keys {
+		if k == policy.SummaryKey {
+			continue
+		}
+		switch v := in[k].(type) {
+		case nil:
+			out[k] = ""
+		case string:
+			out[k] = v
+		default:
+			out[k] = fmt.Sprint(v)
+		}
+	}
+	return out
+}
+
+// noticeText is a notice's subject and body. Step names the task whose reader the notice
+// goes to, when there is one: the notice then shows the summary and request fields only as
+// that step's view allows (policy.Visible). A notice without a step goes to people of the
+// town who take part in the process; sent to someone outside the town it shows no summary.
+type noticeText struct {
+	Subject, Body Text
+	Step          string
+}
+
 // notices are the texts of the mails that ask nothing through a link; {{.end_date}} and
 // the like are the notice's parameters.
-var notices = map[string]struct{ Subject, Body Text }{
+var notices = map[string]noticeText{
 	NoticeExceptionEnding: {
 		Subject: Text{Ja: "【お知らせ】例外措置の終了が近づいています", En: "[Notice] Your exception ends soon"},
 		Body: Text{
@@ -149,10 +195,12 @@ var notices = map[string]struct{ Subject, Body Text }{
 		},
 	},
 	NoticeOutsourcingBriefing: {
+		// The vendor's contact reads it before acknowledging it (§5.1(3)): their view.
+		Step:    "briefing_acknowledgement",
 		Subject: Text{Ja: "【ご説明】委託業務において遵守いただく情報セキュリティ要件", En: "[Briefing] The security requirements your company must keep in this contract"},
 		Body: Text{
-			Ja: "{{.name}} 様\n\n委託業務（{{.process_id}}：{{.summary}}）の契約期間は {{.contract_start}} から {{.contract_end}} までです。\n情報セキュリティポリシー（対策基準 5.1(3)、8.1(2)）に基づき、貴社及び再委託先を含む全ての作業者に次の事項を遵守いただきます。\n\n{{.obligations_ja}}\nあわせて、業務上知り得た情報の機密保持をお願いします。定期報告（{{.report_interval}}か月ごと）の依頼は、その都度このアドレスにメールでお送りします。\n\n別途届くメールのリンクから、この説明を確認したことをお知らせください。\n\n--\npolicyflow\n",
-			En: "Dear {{.name}},\n\nThe contract ({{.process_id}}: {{.summary}}) runs from {{.contract_start}} to {{.contract_end}}.\nUnder the town's information-security policy (standards 5.1(3) and 8.1(2)), your company and every worker, subcontractors included, must keep the following:\n\n{{.obligations_en}}\nWhat you learn on the job is confidential. A periodic report (every {{.report_interval}} months) will be asked of this address by mail each time.\n\nPlease confirm through the link in the mail that follows that you received this briefing.\n\n--\npolicyflow\n",
+			Ja: "{{.name}} 様\n\n委託業務「{{.work}}」（{{.process_id}}）の契約期間は {{.contract_start}} から {{.contract_end}} までです。\n情報セキュリティポリシー（対策基準 5.1(3)、8.1(2)）に基づき、貴社及び再委託先を含む全ての作業者に次の事項を遵守いただきます。\n\n{{.obligations_ja}}\nあわせて、業務上知り得た情報の機密保持をお願いします。定期報告（{{.report_interval}}か月ごと）の依頼は、その都度このアドレスにメールでお送りします。\n\n別途届くメールのリンクから、この説明を確認したことをお知らせください。\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nThe contract for \"{{.work}}\" ({{.process_id}}) runs from {{.contract_start}} to {{.contract_end}}.\nUnder the town's information-security policy (standards 5.1(3) and 8.1(2)), your company and every worker, subcontractors included, must keep the following:\n\n{{.obligations_en}}\nWhat you learn on the job is confidential. A periodic report (every {{.report_interval}} months) will be asked of this address by mail each time.\n\nPlease confirm through the link in the mail that follows that you received this briefing.\n\n--\npolicyflow\n",
 		},
 	},
 	NoticeVendorIncident: {
@@ -208,7 +256,18 @@ func renderNotice(n Notice, proc models.Process, person models.Person, publicURL
 		return Message{}, errUnknownNotice
 	}
 	lang := localeOf(person)
-	data := map[string]string{"name": person.Name, "process_id": proc.ID, "summary": proc.Summary, "public_url": publicURL}
+	summary := proc.Summary
+	data := map[string]string{}
+	switch {
+	case tpl.Step != "":
+		summary = stepSummary(proc, tpl.Step)
+		data = stepFields(proc, tpl.Step)
+	case models.IsContactID(person.EmployeeID):
+		summary = "" // outside the town, and no step says what they may see
+	}
+	for k, v := range map[string]string{"name": person.Name, "process_id": proc.ID, "summary": summary, "public_url": publicURL} {
+		data[k] = v
+	}
 	for k, v := range n.Params {
 		data[k] = v
 	}

@@ -70,10 +70,10 @@ func (s *Server) taskView(t models.Task, p models.Process, l models.TaskLink, pe
 	v := taskView{
 		Lang: lang, W: pageText[lang], Task: true, Error: errText,
 		Heading: activities.Text{Ja: t.TitleJa, En: t.TitleEn}.In(lang),
-		Kind:    activities.KindLabel(p.Kind, lang), ProcessID: p.ID, Summary: p.Summary,
+		Kind:    activities.KindLabel(p.Kind, lang), ProcessID: p.ID, Summary: visibleSummary(p, t.Step),
 		Assignee: people[t.AssigneeID].Name, Due: activities.FormatTime(t.DueAt, s.Loc),
 		You: people[l.PersonID].Name, Escalated: t.Escalated,
-		Details: details(p, people, lang),
+		Details: details(p, t.Step, people, lang),
 	}
 	v.Details = append(v.Details, s.incidentDetails(t, p, lang)...)
 	for _, c := range t.ChoiceList() {
@@ -89,15 +89,22 @@ func (s *Server) taskView(t models.Task, p models.Process, l models.TaskLink, pe
 	return v
 }
 
-// details lists the request's fields for the page, labelled in the reader's language.
-func details(p models.Process, people map[string]models.Person, lang string) []labelled {
+// details lists the request's fields that the reader of step sees, labelled in the
+// reader's language. What each step sees is declared once, in policy.Visible: a vendor's
+// contact sees their own contract, not the town's assessment of them; free text reaches only
+// the steps that work from it; an undeclared step sees none of the request (issue 12, item 6).
+// The register (GET /api/v1/processes/{id}) still shows the whole request.
+func details(p models.Process, step string, people map[string]models.Person, lang string) []labelled {
+	visible, _ := policy.Visible(p.Kind, step)
 	var in map[string]any
 	if json.Unmarshal([]byte(p.Input), &in) != nil {
 		return nil
 	}
 	keys := make([]string, 0, len(in))
 	for k := range in {
-		keys = append(keys, k)
+		if k != policy.SummaryKey && slices.Contains(visible, k) {
+			keys = append(keys, k)
+		}
 	}
 	slices.SortFunc(keys, func(a, b string) int { return fieldOrder(a) - fieldOrder(b) })
 	var out []labelled
@@ -105,6 +112,16 @@ func details(p models.Process, people map[string]models.Person, lang string) []l
 		out = append(out, labelled{Label: fieldLabel(k, lang), Value: fieldValue(k, in[k], people, lang)})
 	}
 	return out
+}
+
+// visibleSummary is the process's summary when the reader of step may see it, else empty:
+// the summary is made of request fields (policy.SummaryKey). The task page, HTML and JSON,
+// shows only this.
+func visibleSummary(p models.Process, step string) string {
+	if policy.Shows(p.Kind, step, policy.SummaryKey) {
+		return p.Summary
+	}
+	return ""
 }
 
 var fieldLabels = []struct{ key, ja, en string }{
@@ -159,6 +176,11 @@ var fieldLabels = []struct{ key, ja, en string }{
 	{"audit_summary", "監査結果の概要", "Audit summary"},
 	{"report_interval_months", "定期報告の間隔（月）", "Report every (months)"},
 	{"contact_locale", "委託先への連絡言語", "Vendor contact's language"},
+	{"employee_id", "対象職員", "Leaver"},
+	{"effective_date", "発効日", "Effective date"},
+	{"new_department", "異動先", "New department"},
+	{"note", "人事からの連絡事項", "Note from HR"},
+	{"unused_days", "未使用とみなす日数", "Unused after (days)"},
 }
 
 func fieldOrder(k string) int {

@@ -107,7 +107,7 @@ func (s *Server) taskPage(c echo.Context) error {
 	}
 	if wantsJSON(c) {
 		return c.JSON(http.StatusOK, map[string]any{"task_id": t.ID, "step": t.Step, "title": t.TitleEn, "title_ja": t.TitleJa,
-			"process_id": p.ID, "kind": p.Kind, "summary": p.Summary, "choices": t.ChoiceList(), "due_at": t.DueAt.In(s.Loc),
+			"process_id": p.ID, "kind": p.Kind, "summary": visibleSummary(p, t.Step), "choices": t.ChoiceList(), "due_at": t.DueAt.In(s.Loc),
 			"expires_at": t.ExpiresAt.In(s.Loc), "assignee_id": t.AssigneeID, "you": l.PersonID, "form": taskForm(t)})
 	}
 	return s.render(c, http.StatusOK, s.taskView(t, p, l, people, lang, ""))
