@@ -3,15 +3,21 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	tlog "go.temporal.io/sdk/log"
 
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/api"
 	"github.com/policyflow/policyflow/models"
 	"github.com/policyflow/policyflow/workflows"
 )
@@ -366,6 +372,25 @@ func TestAbsenceLinkPage(t *testing.T) {
 		t.Errorf("register through the link as JSON: %s", asJSON)
 	}
 
+	// In the holder's language.
+	ja := leaver
+	ja.Locale = "ja"
+	if _, err := s.Store.PutPeople(context.Background(), []models.Person{ja}); err != nil {
+		t.Fatal(err)
+	}
+	if page := call(t, http.MethodGet, link+"/absence", "", nil); !strings.Contains(string(page.Body), `<html lang="ja">`) || !strings.Contains(string(page.Body), "不在の登録") {
+		t.Errorf("the page for a Japanese-speaking holder: %s", page)
+	}
+	// A link handed over to someone else no longer opens the page.
+	links := s.Store.DB.Model(&models.TaskLink{}).Where("token_hash = ?", activities.HashToken(token))
+	if err := links.Update("revoked_at", time.Now()).Error; err != nil {
+		t.Fatal(err)
+	}
+	call(t, http.MethodGet, link+"/absence", "", nil, "Accept", "application/json").wantError(t, http.StatusGone, "gone")
+	if err := s.Store.DB.Model(&models.TaskLink{}).Where("token_hash = ?", activities.HashToken(token)).Update("revoked_at", nil).Error; err != nil {
+		t.Fatal(err)
+	}
+
 	// The link is not used up: it still decides the task. Then the absence page is closed too.
 	if r := post(t, link, decision("acknowledge", ""), true); r.Status != http.StatusOK {
 		t.Fatalf("decide after registering an absence: %s", r)
@@ -463,4 +488,52 @@ func TestOffboardingEndsTheLeaversPosts(t *testing.T) {
 		t.Errorf("the timeline's entry: %+v (%v)", ev, err)
 	}
 	s.waitSignal(t, yID, m.EmployeeID+" offboarding")
+}
+
+// With Temporal unreachable, registering and withdrawing answer 503 and change nothing; a
+// directory change is still stored (telling the processes is best effort).
+func TestAbsenceTemporalDownChangesNothing(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	ctx := context.Background()
+	dir := s.token("directory")
+	// A second API on the same register whose Temporal is a closed port.
+	dead, err := client.NewLazyClient(client.Options{HostPort: "127.0.0.1:1", Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	down := &api.Server{Store: s.Store, Temporal: dead, Loc: tokyo, TimeZone: "Asia/Tokyo", Log: slog.New(slog.DiscardHandler)}
+	srv := httptest.NewServer(down.Handler())
+	defer srv.Close()
+
+	dept := uid("dept")
+	p := s.addPerson(t, dept, "staff")
+	call(t, http.MethodPost, srv.URL+absencesPath(p.EmployeeID), dir, map[string]any{"from": date(3), "to": date(4)}).
+		wantError(t, http.StatusServiceUnavailable, "unavailable")
+	if n := s.absenceCount(t, p.EmployeeID); n != 0 {
+		t.Errorf("a registration that could not start its workflow left %d absences", n)
+	}
+
+	r := call(t, http.MethodPost, absencesPath(p.EmployeeID), dir, map[string]any{"from": date(3), "to": date(4)})
+	var a absenceReply
+	r.decode(t, &a)
+	call(t, http.MethodDelete, fmt.Sprintf("%s%s/%d", srv.URL, absencesPath(p.EmployeeID), a.ID), dir, nil).
+		wantError(t, http.StatusServiceUnavailable, "unavailable")
+	if got, _ := s.Store.PersonAbsence(ctx, p.EmployeeID, a.ID); got.CancelledAt != nil {
+		t.Error("a withdrawal that could not cancel the workflow marked the absence withdrawn")
+	}
+
+	// The leaver's role changes while the process holding their task cannot be told.
+	leaver, processID, _ := s.offboardingWithOneTask(t)
+	body := map[string]any{"name": leaver.Name, "email": leaver.Email, "department": leaver.DepartmentID, "roles": []string{"staff", "ism"}}
+	if r := call(t, http.MethodPut, srv.URL+"/api/v1/people/"+leaver.EmployeeID, dir, body); r.Status != http.StatusOK {
+		t.Errorf("a directory change with Temporal down: %s", r)
+	}
+	if got, _ := s.Store.Person(ctx, leaver.EmployeeID); !got.HasRole("ism") {
+		t.Error("the directory change was not stored")
+	}
+	if got := s.reassessSignals(t, processID); len(got) != 0 {
+		t.Errorf("signals %v through a Temporal that is down", got)
+	}
 }
