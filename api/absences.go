@@ -209,9 +209,11 @@ func (s *Server) listAbsences(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"items": items})
 }
 
-// deleteAbsence withdraws an absence that has not ended (scope directory): its workflow is
-// cancelled first (if Temporal is unreachable, 503 and nothing changes), then the register
-// marks it withdrawn. Withdrawing one already withdrawn answers the same.
+// deleteAbsence withdraws an absence that has not ended (scope directory). The register
+// marks it withdrawn first, so that a process told by the cancelled workflow that the
+// absence ended reads it so; then its workflow is cancelled. If Temporal is unreachable the
+// withdrawal is undone and the caller gets 503: nothing changes. Withdrawing one already
+// withdrawn answers the same.
 func (s *Server) deleteAbsence(c echo.Context) error {
 	ctx := c.Request().Context()
 	employeeID := c.Param("employee_id")
@@ -231,17 +233,22 @@ func (s *Server) deleteAbsence(c echo.Context) error {
 	if !s.now().Before(a.To) {
 		return apiError("conflict", "the absence has ended; it stays in the register as it was")
 	}
+	withdrawn, err := s.Store.CancelAbsence(ctx, employeeID, a.ID, s.now().UTC())
+	if err != nil {
+		return s.storeErr(err)
+	}
 	err = s.Temporal.CancelWorkflow(ctx, workflows.AbsenceWorkflowID(a.ID), "")
 	var gone *serviceerror.NotFound
 	if err != nil && !errors.As(err, &gone) {
 		s.Log.Warn("cancel absence workflow failed", "absence", a.ID, "err", err)
+		undo, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if rerr := s.Store.RestoreAbsence(undo, employeeID, a.ID); rerr != nil {
+			s.Log.Error("undo the withdrawal of an absence whose workflow runs on", "absence", a.ID, "err", rerr)
+		}
 		return errUnavailable
 	}
-	a, err = s.Store.CancelAbsence(ctx, employeeID, a.ID, s.now().UTC())
-	if err != nil {
-		return s.storeErr(err)
-	}
-	return c.JSON(http.StatusOK, s.absenceJSON(a))
+	return c.JSON(http.StatusOK, s.absenceJSON(withdrawn))
 }
 
 // ---- the link holder's own page ----

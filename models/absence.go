@@ -110,3 +110,14 @@ func (s *Store) CancelAbsence(ctx context.Context, employeeID string, id uint, a
 	}
 	return s.PersonAbsence(ctx, employeeID, id)
 }
+
+// RestoreAbsence undoes a withdrawal that could not be carried through (its workflow could
+// not be cancelled), so that a failed request changes nothing.
+func (s *Store) RestoreAbsence(ctx context.Context, employeeID string, id uint) error {
+	err := s.DB.WithContext(ctx).Model(&Absence{}).Where("id = ? AND employee_id = ?", id, employeeID).
+		Update("cancelled_at", nil).Error
+	if err != nil {
+		return fmt.Errorf("restore absence %d: %w", id, err)
+	}
+	return nil
+}
