@@ -233,7 +233,7 @@ const (
 	NoticeAfterReview = "after_review"
 )
 
-var authorityNotices = map[string]struct{ Subject, Body Text }{
+var authorityNotices = map[string]noticeText{
 	NoticeEscalation: {
 		Subject: Text{Ja: "【期限超過のお知らせ】担当者が期限までに判断していません", En: "[Overdue] A decision was not made by its deadline"},
 		Body: Text{

@@ -307,3 +307,33 @@ func (a *Activities) offboardingReport(ctx context.Context, processID, lang stri
 }
 
 func isNotFound(err error) bool { return errors.Is(err, models.ErrNotFound) }
+
+// LeaverPostsRequest asks to end a leaver's posts once their offboarding is over.
+type LeaverPostsRequest struct {
+	ProcessID     string
+	EmployeeID    string
+	Reason        policy.LeaveReason
+	NewDepartment string
+}
+
+// EndLeaverPosts ends the posts a leaver no longer holds (policy.PostsAfterLeaving): it sets
+// their employment status, moves a transferred person to the new department HR gave, removes
+// the roles that end, and notes it in the offboarding's timeline, once. It returns the note.
+func (a *Activities) EndLeaverPosts(ctx context.Context, req LeaverPostsRequest) (string, error) {
+	if req.ProcessID == "" || req.EmployeeID == "" {
+		return "", badInput("end leaver posts: process and employee are required")
+	}
+	status, ended, all := policy.PostsAfterLeaving(req.Reason)
+	l := models.LeaverPosts{ProcessID: req.ProcessID, EmployeeID: req.EmployeeID, Status: status, AllRoles: all, At: a.now()}
+	for _, r := range ended {
+		l.EndRoles = append(l.EndRoles, string(r))
+	}
+	if req.Reason == policy.Transfer {
+		l.Department = req.NewDepartment
+	}
+	note, err := a.Store.EndLeaverPosts(ctx, l)
+	if err != nil {
+		return "", classify(fmt.Errorf("offboarding %s: %w", req.ProcessID, err))
+	}
+	return note, nil
+}

@@ -31,8 +31,10 @@ type caller struct {
 	Scopes []string
 }
 
-// auth admits a bearer token that carries scope, or admin. Tokens are looked up by hash.
-func (s *Server) auth(scope string) echo.MiddlewareFunc {
+// auth admits a bearer token that carries one of the scopes, or admin. Tokens are looked up
+// by hash.
+func (s *Server) auth(scope string, more ...string) echo.MiddlewareFunc {
+	allowed := append([]string{scope, scopeAdmin}, more...)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Request().Header.Get(echo.HeaderAuthorization)
@@ -47,8 +49,8 @@ func (s *Server) auth(scope string) echo.MiddlewareFunc {
 				return s.storeErr(err)
 			}
 			scopes := t.ScopeList()
-			if !slices.Contains(scopes, scope) && !slices.Contains(scopes, scopeAdmin) {
-				return apiError("forbidden", "this token lacks the "+scope+" scope")
+			if !slices.ContainsFunc(scopes, func(have string) bool { return slices.Contains(allowed, have) }) {
+				return apiError("forbidden", "this token lacks the "+strings.Join(append([]string{scope}, more...), " or ")+" scope")
 			}
 			c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), callerKey{}, caller{Name: t.Name, Scopes: scopes})))
 			return next(c)

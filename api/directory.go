@@ -64,7 +64,9 @@ func personJSON(p models.Person) personBody {
 		Roles: p.RoleNames(), Locale: p.Locale, EmploymentStatus: p.Status}
 }
 
-// putPerson creates or replaces a person (201 created, 200 replaced).
+// putPerson creates or replaces a person (201 created, 200 replaced). When their roles,
+// department or employment status changed, the processes with an open task of theirs are
+// told (reassess), so the task follows the post.
 func (s *Server) putPerson(c echo.Context) error {
 	var b personBody
 	if err := decodeJSON(c, &b); err != nil {
@@ -78,10 +80,11 @@ func (s *Server) putPerson(c echo.Context) error {
 	if err := f.err(); err != nil {
 		return err
 	}
-	created, err := s.Store.PutPeople(c.Request().Context(), []models.Person{p})
+	created, changed, err := s.Store.PutPeopleChanges(c.Request().Context(), []models.Person{p})
 	if err != nil {
 		return s.storeErr(err)
 	}
+	s.reassess(c.Request().Context(), changed)
 	status := http.StatusOK
 	if created == 1 {
 		status = http.StatusCreated
@@ -99,7 +102,8 @@ type rowError struct {
 	Fields map[string]string `json:"fields"`
 }
 
-// importPeople loads a CSV roster: every row valid, or nothing changes.
+// importPeople loads a CSV roster: every row valid, or nothing changes. As with putPerson,
+// the processes with an open task of someone whose post changed are told.
 func (s *Server) importPeople(c echo.Context) error {
 	r := csv.NewReader(c.Request().Body)
 	r.FieldsPerRecord = -1
@@ -165,10 +169,11 @@ func (s *Server) importPeople(c echo.Context) error {
 	if len(people) == 0 {
 		return apiError("bad_request", "the CSV has no rows")
 	}
-	created, err := s.Store.PutPeople(c.Request().Context(), people)
+	created, changed, err := s.Store.PutPeopleChanges(c.Request().Context(), people)
 	if err != nil {
 		return s.storeErr(err)
 	}
+	s.reassess(c.Request().Context(), changed)
 	return c.JSON(http.StatusOK, map[string]int{"imported": len(people), "created": created, "updated": len(people) - created})
 }
 

@@ -57,6 +57,9 @@ type taskView struct {
 	Fields                                    []fieldView
 	// Values refill the form after a validation error.
 	Values map[string]string
+
+	// Token is the link's own token, for the page's link to the holder's absence form.
+	Token string
 }
 
 // fieldView is one form input on the task page.
@@ -266,6 +269,7 @@ func (s *Server) render(c echo.Context, status int, v taskView) error {
 	for i := range v.Fields {
 		v.Fields[i].Value = v.Values[v.Fields[i].Name]
 	}
+	v.Token = c.Param("token")
 	var b strings.Builder
 	if err := taskTemplate.Execute(&b, v); err != nil {
 		return err

@@ -73,6 +73,8 @@ func (s *Server) Handler() *echo.Echo {
 	e.GET("/tasks/:token", s.taskPage)
 	e.HEAD("/tasks/:token", s.taskPage)
 	e.POST("/tasks/:token", s.decide)
+	e.GET("/tasks/:token/absence", s.absencePage)
+	e.POST("/tasks/:token/absence", s.postAbsencePage)
 	e.POST("/public/incident-reports", s.reportIncident,
 		newAddressLimiter(PublicReportEvery, PublicReportBurst, s.now).middleware, limitBody(PublicReportMaxBody))
 	if s.DevMode {
@@ -88,6 +90,9 @@ func (s *Server) Handler() *echo.Echo {
 	v1 := e.Group("/api/v1")
 	v1.PUT("/people/:employee_id", s.putPerson, s.auth(scopeDirectory))
 	v1.POST("/people/import", s.importPeople, s.auth(scopeDirectory))
+	v1.POST("/people/:employee_id/absences", s.postAbsence, s.auth(scopeDirectory))
+	v1.GET("/people/:employee_id/absences", s.listAbsences, s.auth(scopeDirectory, scopeAuditor))
+	v1.DELETE("/people/:employee_id/absences/:absence_id", s.deleteAbsence, s.auth(scopeDirectory))
 	v1.PUT("/systems/:system_id", s.putSystem, s.auth(scopeDirectory))
 	v1.PUT("/systems/:system_id/accounts/:account_id", s.putAccount, s.auth(scopeDirectory))
 	v1.POST("/exceptions", s.startException, s.auth(scopeOfficer))

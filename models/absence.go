@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -38,4 +39,85 @@ func (s *Store) AbsenceAt(ctx context.Context, employeeID string, t time.Time) (
 		return a, ErrNotFound
 	}
 	return a, err
+}
+
+// Absence status values, as the API reports them: before, during and after the absence, or
+// withdrawn.
+const (
+	AbsenceUpcoming  = "upcoming"
+	AbsenceInForce   = "in_force"
+	AbsenceEnded     = "ended"
+	AbsenceCancelled = "cancelled"
+)
+
+// StatusAt is the absence's status at now.
+func (a Absence) StatusAt(now time.Time) string {
+	switch {
+	case a.CancelledAt != nil:
+		return AbsenceCancelled
+	case now.Before(a.From):
+		return AbsenceUpcoming
+	case now.Before(a.To):
+		return AbsenceInForce
+	default:
+		return AbsenceEnded
+	}
+}
+
+// CreateAbsence registers an absence; a.ID is set.
+func (s *Store) CreateAbsence(ctx context.Context, a *Absence) error {
+	if err := s.DB.WithContext(ctx).Create(a).Error; err != nil {
+		return fmt.Errorf("register absence of %s: %w", a.EmployeeID, err)
+	}
+	return nil
+}
+
+// DeleteAbsence removes an absence whose registration could not be completed (its workflow
+// did not start), so that a failed request changes nothing.
+func (s *Store) DeleteAbsence(ctx context.Context, id uint) error {
+	if err := s.DB.WithContext(ctx).Delete(&Absence{}, id).Error; err != nil {
+		return fmt.Errorf("remove absence %d: %w", id, err)
+	}
+	return nil
+}
+
+// Absences lists the person's absences, the latest to start first.
+func (s *Store) Absences(ctx context.Context, employeeID string) ([]Absence, error) {
+	var as []Absence
+	err := s.DB.WithContext(ctx).Where("employee_id = ?", employeeID).Order("starts_at DESC, id DESC").Find(&as).Error
+	if err != nil {
+		return nil, fmt.Errorf("absences of %s: %w", employeeID, err)
+	}
+	return as, nil
+}
+
+// PersonAbsence returns one absence of the person, or ErrNotFound (also when the absence
+// belongs to someone else).
+func (s *Store) PersonAbsence(ctx context.Context, employeeID string, id uint) (Absence, error) {
+	var a Absence
+	err := s.DB.WithContext(ctx).First(&a, "id = ? AND employee_id = ?", id, employeeID).Error
+	return a, notFound(err)
+}
+
+// CancelAbsence withdraws an absence at at, once: withdrawing one already withdrawn keeps
+// the first time. It returns the absence as it now stands.
+func (s *Store) CancelAbsence(ctx context.Context, employeeID string, id uint, at time.Time) (Absence, error) {
+	err := s.DB.WithContext(ctx).Model(&Absence{}).
+		Where("id = ? AND employee_id = ? AND cancelled_at IS NULL", id, employeeID).
+		Update("cancelled_at", at).Error
+	if err != nil {
+		return Absence{}, fmt.Errorf("withdraw absence %d: %w", id, err)
+	}
+	return s.PersonAbsence(ctx, employeeID, id)
+}
+
+// RestoreAbsence undoes a withdrawal that could not be carried through (its workflow could
+// not be cancelled), so that a failed request changes nothing.
+func (s *Store) RestoreAbsence(ctx context.Context, employeeID string, id uint) error {
+	err := s.DB.WithContext(ctx).Model(&Absence{}).Where("id = ? AND employee_id = ?", id, employeeID).
+		Update("cancelled_at", nil).Error
+	if err != nil {
+		return fmt.Errorf("restore absence %d: %w", id, err)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -11,8 +12,17 @@ import (
 // PutPeople creates or replaces people with their roles, all or none, and creates their
 // departments when new. It returns how many were created.
 func (s *Store) PutPeople(ctx context.Context, people []Person) (created int, err error) {
+	created, _, err = s.PutPeopleChanges(ctx, people)
+	return created, err
+}
+
+// PutPeopleChanges is PutPeople that also reports, sorted, the existing people whose posts
+// may have changed: their roles, department or employment status differ from what the
+// directory held. Open tasks of theirs must be resolved again (workflows.SignalReassess);
+// a new person, or a new name, address or locale, is no change of post.
+func (s *Store) PutPeopleChanges(ctx context.Context, people []Person) (created int, changed []string, err error) {
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		created = 0
+		created, changed = 0, nil
 		ids := make([]string, len(people))
 		depts := map[string]bool{}
 		for i, p := range people {
@@ -24,17 +34,24 @@ func (s *Store) PutPeople(ctx context.Context, people []Person) (created int, er
 				return err
 			}
 		}
-		var existing []string
+		before := map[string]Person{}
 		for chunk := range chunks(ids, 500) {
-			var got []string
-			if err := tx.Model(&Person{}).Where("employee_id IN ?", chunk).Pluck("employee_id", &got).Error; err != nil {
+			var got []Person
+			if err := tx.Select("employee_id", "department_id", "status").Where("employee_id IN ?", chunk).Find(&got).Error; err != nil {
 				return err
 			}
-			existing = append(existing, got...)
-		}
-		known := map[string]bool{}
-		for _, id := range existing {
-			known[id] = true
+			var roles []PersonRole
+			if err := tx.Where("employee_id IN ?", chunk).Find(&roles).Error; err != nil {
+				return err
+			}
+			for _, p := range got {
+				before[p.EmployeeID] = p
+			}
+			for _, r := range roles {
+				p := before[r.EmployeeID]
+				p.Roles = append(p.Roles, r)
+				before[r.EmployeeID] = p
+			}
 		}
 		for chunk := range chunks(ids, 500) {
 			if err := tx.Where("employee_id IN ?", chunk).Delete(&PersonRole{}).Error; err != nil {
@@ -42,8 +59,11 @@ func (s *Store) PutPeople(ctx context.Context, people []Person) (created int, er
 			}
 		}
 		for _, p := range people {
-			if !known[p.EmployeeID] {
+			old, known := before[p.EmployeeID]
+			if !known {
 				created++
+			} else if postChanged(old, p) {
+				changed = append(changed, p.EmployeeID)
 			}
 			roles := p.Roles
 			p.Roles = nil
@@ -61,7 +81,22 @@ func (s *Store) PutPeople(ctx context.Context, people []Person) (created int, er
 		}
 		return nil
 	})
-	return created, err
+	if err != nil {
+		return 0, nil, err
+	}
+	slices.Sort(changed)
+	return created, slices.Compact(changed), nil
+}
+
+// postChanged reports whether a person's roles, department or employment status differ.
+func postChanged(old, new Person) bool {
+	if old.DepartmentID != new.DepartmentID || old.Status != new.Status {
+		return true
+	}
+	a, b := old.RoleNames(), new.RoleNames()
+	slices.Sort(a)
+	slices.Sort(b)
+	return !slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
 func chunks(ids []string, n int) func(func([]string) bool) {

@@ -39,6 +39,7 @@ func Register(w sdkworker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(workflows.OutsourcingWorkflow, workflow.RegisterOptions{Name: "OutsourcingWorkflow"})
 	w.RegisterWorkflowWithOptions(workflows.OffboardingWorkflow, workflow.RegisterOptions{Name: "OffboardingWorkflow"})
 	w.RegisterWorkflowWithOptions(workflows.ReconciliationWorkflow, workflow.RegisterOptions{Name: "ReconciliationWorkflow"})
+	w.RegisterWorkflowWithOptions(workflows.AbsenceWorkflow, workflow.RegisterOptions{Name: "AbsenceWorkflow"})
 	w.RegisterActivity(acts)
 }
 

@@ -240,6 +240,9 @@ func (o *offboarding) proceed(ctx workflow.Context) (Result, error) {
 	if err := p.runEach(ctx, calls, nil); err != nil {
 		return Result{}, err
 	}
+	if err := o.endPosts(ctx); err != nil {
+		return Result{}, err
+	}
 	if !done {
 		return p.finish(ctx, "incomplete", "some accounts or assets were not confirmed after every round and escalation; see the closing report")
 	}
@@ -531,4 +534,28 @@ func (o *offboarding) reportMissing(ctx workflow.Context, n int, assetID string,
 	})
 	var started workflow.Execution
 	return child.GetChildWorkflowExecution().Get(ctx, &started)
+}
+
+// changeLeaverRoles is the workflow.GetVersion change under which an offboarding that ran to
+// its end ends the leaver's posts in the directory. Offboardings that ended before it
+// replay as they ran.
+const changeLeaverRoles = "leaver-roles"
+
+// endPosts ends the posts the leaver no longer holds once the offboarding has run to its end
+// (issue 12: roles are posts, and a leaver's posts end with their offboarding): the
+// directory gets their new employment status and, for a transfer, the new department; the
+// roles that go with the old post are removed (policy.PostsAfterLeaving), and the timeline
+// says so. Then every process with an open task of theirs is told (HandOver), so that the
+// task goes to the post's new holder. It runs whether every item was confirmed or not: the
+// person left on the effective date either way.
+func (o *offboarding) endPosts(ctx workflow.Context) error {
+	if workflow.GetVersion(ctx, changeLeaverRoles, workflow.DefaultVersion, 1) < 1 {
+		return nil
+	}
+	p, in := o.process, o.in
+	if err := p.record(ctx, fmt.Sprintf("Directory: end the posts %s left (%s)", in.EmployeeID, in.Reason), acts.EndLeaverPosts,
+		activities.LeaverPostsRequest{ProcessID: p.id, EmployeeID: in.EmployeeID, Reason: in.Reason, NewDepartment: in.NewDepartment}); err != nil {
+		return err
+	}
+	return HandOver(ctx, in.EmployeeID, ReassessOffboarding)
 }

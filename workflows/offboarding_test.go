@@ -32,6 +32,10 @@ type offboardingRegister struct {
 	closed   bool
 	filed    []activities.IncidentFiling
 	children []workflows.IncidentInput
+	// posts are the leaver's posts ended, with how many stages were recorded before.
+	posts     []activities.LeaverPostsRequest
+	postsAt   []int
+	handovers *handovers
 }
 
 // The directory of the tests: the leaver L1 of the taxation department; the tax system
@@ -91,6 +95,11 @@ func newOffboarding(t *testing.T, start time.Time) *offboardingRegister {
 			r.lock(func() { r.children = append(r.children, in) })
 			return workflows.Result{Status: "closed"}, nil
 		})
+	reg("EndLeaverPosts", func(_ context.Context, req activities.LeaverPostsRequest) (string, error) {
+		r.lock(func() { r.posts, r.postsAt = append(r.posts, req), append(r.postsAt, len(r.stages)) })
+		return "posts ended", nil
+	})
+	r.handovers = watchHandOvers(r.env, func(string) []string { return nil })
 	reg("MarkOffboardingLate", func(context.Context, string) error { r.late = true; return nil })
 	reg("CloseOffboarding", func(context.Context, string) error { r.closed = true; return nil })
 	return r
@@ -433,4 +442,71 @@ func TestOffboardingUnconfirmedAfterEveryRoundIsIncomplete(t *testing.T) {
 	equal(t, "rounds", rounds, 3)
 	equal(t, "reports", len(r.noticesOf(activities.NoticeOffboardingReport)), 2)
 	_ = models.Outcome{}
+}
+
+// When the offboarding has run to its end, the leaver's posts end in the directory (after
+// every step, before the process closes), and the processes with a task of theirs still
+// open are told, so the task goes to the post's new holder (issue 12).
+func TestOffboardingEndsTheLeaversPosts(t *testing.T) {
+	for _, c := range []struct {
+		reason  policy.LeaveReason
+		newDept string
+	}{{policy.Retirement, ""}, {policy.Secondment, ""}, {policy.Transfer, "welfare"}} {
+		t.Run(string(c.reason), func(t *testing.T) {
+			r := newOffboarding(t, jst("2026-03-25 09:00"))
+			r.handovers.open = func(person string) []string {
+				if person == "L1" {
+					return []string{"EXC-9"}
+				}
+				return nil
+			}
+			if c.reason == policy.Transfer {
+				r.decide(jst("2026-04-01 10:00"), disable1, "done", "I1", map[string]string{"account:l1": "disabled"})
+				r.decide(jst("2026-04-01 10:20"), rotate1, "done", "I1", nil)
+				r.decide(jst("2026-04-01 10:30"), assets1, "done", "D1", map[string]string{"asset:PC-1": "returned", "asset:CARD-1": "returned"})
+				r.decide(jst("2026-04-01 10:40"), secrecy1, "acknowledge", "L1", nil)
+			} else {
+				r.everyoneDecides("returned")
+			}
+			res := r.start(c.reason, "2026-03-31")
+			equal(t, "status", res.Status, "completed")
+			if len(r.posts) != 1 {
+				t.Fatalf("posts ended %d times, want once: %+v", len(r.posts), r.posts)
+			}
+			want := activities.LeaverPostsRequest{ProcessID: wfID, EmployeeID: "L1", Reason: c.reason, NewDepartment: c.newDept}
+			equal(t, "request", r.posts[0], want)
+			// After the offboarding's work (two stages recorded), before it closes.
+			equal(t, "stages before", r.postsAt[0], 2)
+			equal(t, "last stage", r.stageNames()[len(r.stages)-1], "completed/closed")
+			if got := r.handovers.by(); !slices.Equal(got, []string{"EXC-9 L1 offboarding@04-01 10:40"}) {
+				t.Errorf("signals %v, want the leaver's open process told at the end", got)
+			}
+		})
+	}
+}
+
+// A cancelled offboarding ends no post: the person did not leave.
+func TestOffboardingCancelledEndsNoPost(t *testing.T) {
+	r := newOffboarding(t, jst("2026-03-25 09:00"))
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(workflows.UpdateCancel, "cancel", &testUpdate{onReject: func(err error) { t.Errorf("cancel refused: %v", err) }},
+			workflows.CancelRequest{By: "hr-token"})
+	}, 48*time.Hour)
+	res := r.start(policy.Retirement, "2026-03-31")
+	equal(t, "status", res.Status, "cancelled")
+	if len(r.posts) != 0 || len(r.handovers.lookups) != 0 {
+		t.Errorf("a cancelled offboarding ended posts %+v and looked up %v", r.posts, r.handovers.lookups)
+	}
+}
+
+// An offboarding whose rounds ran out still ends the leaver's posts: the person left on the
+// effective date whether or not every item was confirmed.
+func TestOffboardingIncompleteStillEndsThePosts(t *testing.T) {
+	r := newOffboarding(t, jst("2026-03-25 09:00"))
+	r.facts.Assets = nil
+	r.decide(jst("2026-04-01 10:00"), disable1, "done", "I2", map[string]string{"account:l1": "disabled"})
+	r.decide(jst("2026-04-01 10:20"), rotate1, "done", "I1", nil)
+	res := r.start(policy.Retirement, "2026-03-31")
+	equal(t, "status", res.Status, "incomplete")
+	equal(t, "posts ended", len(r.posts), 1)
 }
