@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,6 +69,20 @@ func (h *handovers) by() []string {
 	var out []string
 	for _, s := range h.sent {
 		out = append(out, s.to+" "+s.arg.PersonID+" "+s.arg.Why+"@"+s.at.Format("01-02 15:04"))
+	}
+	// Signals sent side by side reach the mock in no fixed order.
+	slices.SortStableFunc(out, func(a, b string) int {
+		_, ta, _ := strings.Cut(a, "@")
+		_, tb, _ := strings.Cut(b, "@")
+		return strings.Compare(ta, tb)
+	})
+	for i := 0; i < len(out); {
+		j := i
+		for j < len(out) && strings.SplitN(out[j], "@", 2)[1] == strings.SplitN(out[i], "@", 2)[1] {
+			j++
+		}
+		slices.Sort(out[i:j])
+		i = j
 	}
 	return out
 }

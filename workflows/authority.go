@@ -85,6 +85,11 @@ func (p *process) askPost(ctx workflow.Context, id string, s Step) (Decision, er
 		return p.settle(ctx, id, t, err)
 	}
 	if escalates {
+		// The post is resolved again at escalation, in case a change in the directory was
+		// not signalled: the holder now may differ from the one asked.
+		if err := p.reassess(ctx, id, t); err != nil {
+			return Decision{}, err
+		}
 		if err := p.escalate(ctx, id, t, dep, due, expires); err != nil {
 			return Decision{}, err
 		}

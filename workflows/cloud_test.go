@@ -293,7 +293,11 @@ func TestCloudAssessmentTimesOut(t *testing.T) {
 	equal(t, "status", res.Status, "expired")
 	// Ten business days past Golden Week, then five more for the GISO.
 	equal(t, "due", c.opened[0].spec.DueAt.In(tokyo), jst("2026-05-15 17:15"))
-	equal(t, "escalated", c.mails[len(c.mails)-1].to, "G1")
+	// The department officer's assessment has no deputy: the GISO is told, the officer
+	// reminded that only they may decide it.
+	equal(t, "overdue to", c.mails[len(c.mails)-1].to, "D1")
+	equal(t, "overdue kind", c.mails[len(c.mails)-1].kind, "overdue")
+	equal(t, "notice to the GISO", slices.ContainsFunc(c.notices, func(m mailed) bool { return m.kind == "escalation_notice" && m.to == "G1" }), true)
 }
 
 // The yearly reassessment (§9.1): the service approved in FY2026 continues as new on

@@ -110,31 +110,41 @@ func TestExceptionRemindersEscalationAndExpiry(t *testing.T) {
 		// 48 h and 4 h before the deadline of Friday 8 May 17:15.
 		{"reminder-1", review1, "C1", jst("2026-05-06 17:15")},
 		{"reminder-2", review1, "C1", jst("2026-05-08 13:15")},
-		// At the deadline the GISO is given the task.
-		{"escalation", review1, "G1", jst("2026-05-08 17:15")},
+		// At the deadline the CISO is told that only they may decide (§7.4(1)).
+		{"overdue", review1, "C1", jst("2026-05-08 17:15")},
 	}
 	if !slices.Equal(r.mails, want) {
 		t.Errorf("mails =\n%v\nwant\n%v", r.mails, want)
 	}
-	// Three more business days for the GISO: 11, 12, 13 May.
+	// The GISO is told, as pressure: a notice, never a link.
+	if !slices.Contains(r.notices, mailed{"escalation_notice", review1, "G1", jst("2026-05-08 17:15")}) {
+		t.Errorf("notices = %v; want an escalation notice to the GISO at the deadline", r.notices)
+	}
+	// Three more business days for the CISO: 11, 12, 13 May.
 	equal(t, "expires", r.opened[0].spec.ExpiresAt.In(tokyo), jst("2026-05-13 17:15"))
 	equal(t, "task closed", r.closed[review1], "expired")
 	equal(t, "closed at", r.env.Now().In(tokyo).Before(jst("2026-05-13 17:16")), true)
 }
 
-func TestExceptionEscalatedAndDecidedByGISO(t *testing.T) {
+// §7.4(1) 「CISOの許可を得て」: the GISO is not the CISO. The CISO's silence makes the GISO
+// neither able to approve nor to reject; the request expires.
+func TestExceptionCISOSilenceNeverLetsTheGISODecide(t *testing.T) {
 	r := newRegister(t, monday)
-	early := r.decideAt(jst("2026-05-07 10:00"), review1, "approve", "G1") // before escalation: refused
-	late := r.decideAt(jst("2026-05-11 10:00"), review1, "reject", "G1")   // after escalation: accepted
+	early := r.decideAt(jst("2026-05-07 10:00"), review1, "approve", "G1")
+	late := r.decideAt(jst("2026-05-11 10:00"), review1, "reject", "G1")
+	cisoLate := r.decideAt(jst("2026-05-12 10:00"), review1, "approve", "C1")
+	r.decideAt(jst("2026-09-01 10:00"), restore1, "done", "I1")
+	r.decideAt(jst("2026-09-01 11:00"), restore2, "done", "I2")
 	res := r.run(normal())
-	if early.rejected == nil {
-		t.Error("the GISO decided before the task was escalated to them")
+	if early.rejected == nil || late.rejected == nil {
+		t.Errorf("the GISO decided an exception in the CISO's place: early %v, late %v", early.rejected, late.rejected)
 	}
-	if late.rejected != nil || !late.accepted {
-		t.Errorf("the GISO's decision after escalation was refused: %v", late.rejected)
+	if cisoLate.rejected != nil {
+		t.Errorf("the CISO's own decision after the deadline was refused: %v", cisoLate.rejected)
 	}
-	equal(t, "status", res.Status, "rejected")
-	equal(t, "decided by", r.decisions[0].DeciderID, "G1")
+	equal(t, "status", res.Status, "completed")
+	equal(t, "decided by", r.decisions[0].DeciderID, "C1")
+	equal(t, "for nobody", r.decisions[0].OnBehalfOf, "")
 }
 
 func TestExceptionDecisionValidation(t *testing.T) {

@@ -63,6 +63,10 @@ func leaverFacts() activities.OffboardingFacts {
 
 func newOffboarding(t *testing.T, start time.Time) *offboardingRegister {
 	r := &offboardingRegister{register: newRegister(t, start), facts: leaverFacts()}
+	// The directory as AssignTask reads it agrees with the facts: tax is managed by I1,
+	// mail by I2.
+	r.dir.set("ism/tax", "I1")
+	r.dir.set("ism/mail", "I2")
 	r.env.RegisterWorkflow(workflows.OffboardingWorkflow)
 	reg := func(name string, fn any) { r.env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
 	reg("OffboardingFacts", func(context.Context, activities.OffboardingFactsRequest) (activities.OffboardingFacts, error) {

@@ -247,13 +247,15 @@ func TestOutsourcingSelectionRejectedAndTimedOut(t *testing.T) {
 	res, _ := r.execute(outsourcing(policy.Level1, "2026-06-01", "2026-11-30"))
 	equal(t, "status", res.Status, "rejected")
 
-	// Nobody decides: the DISO is reminded, the GISO gets it after five business days
-	// (Golden Week excluded), and it expires after three more.
+	// Nobody decides: the DISO is reminded; after five business days (Golden Week excluded)
+	// the GISO is told but may not decide in the officer's place (§8.1(1)), and it expires
+	// after three more.
 	r = newOutRegister(t, monday)
 	res, _ = r.execute(outsourcing(policy.Level1, "2026-06-01", "2026-11-30"))
 	equal(t, "status", res.Status, "expired")
 	equal(t, "selection due", r.opened[0].spec.DueAt.In(tokyo), jst("2026-05-08 17:15"))
-	equal(t, "escalated to", r.mails[len(r.mails)-1].to, "G1")
+	equal(t, "overdue to", r.mails[len(r.mails)-1], mailed{"overdue", outTask("selection_review", 1), "D1", jst("2026-05-08 17:15")})
+	equal(t, "GISO told", slices.Contains(r.notices, mailed{"escalation_notice", outTask("selection_review", 1), "G1", jst("2026-05-08 17:15")}), true)
 }
 
 // contractLife is what happened over all the runs of one contract.
