@@ -69,6 +69,7 @@ type register struct {
 	// dir is the directory the real AssignTask reads (posts and absences); handovers and
 	// notes are what the authority rules wrote to the register.
 	dir       *fakeDirectory
+	acts      *activities.Activities
 	handovers []activities.Handover
 	notes     []string
 	// registerDownUntil makes the register's RecordStage fail, as a database outage would,
@@ -102,6 +103,7 @@ func newRegister(t *testing.T, start time.Time) *register {
 	reg := func(name string, fn any) { env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
 	// The authority rules run for real, on a fake directory.
 	real := &activities.Activities{Dir: r.dir, Loc: tokyo}
+	r.acts = real
 	reg("DelegationRules", real.DelegationRules)
 	reg("AssignTask", func(ctx context.Context, a activities.AssignRequest) (activities.Assignment, error) {
 		r.dir.mu.Lock()
