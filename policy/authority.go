@@ -2,10 +2,8 @@ package policy
 
 import (
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 )
@@ -107,28 +105,15 @@ func DefaultDelegation() Delegation {
 // LoadDelegation reads the town's delegation rules from path (POLICYFLOW_DELEGATION_RULES);
 // an empty path gives the default.
 func LoadDelegation(path string) (Delegation, error) {
-	if path == "" {
-		return DefaultDelegation(), nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Delegation{}, fmt.Errorf("read delegation rules: %w", err)
-	}
-	d, err := ParseDelegation(b)
-	if err != nil {
-		return Delegation{}, fmt.Errorf("delegation rules %s: %w", path, err)
-	}
-	return d, nil
+	return loadSetting("delegation rules", path, ParseDelegation, DefaultDelegation)
 }
 
 // ParseDelegation decodes and checks delegation rules: known process kinds and step names,
 // deputies that are posts, known occasions and reviews.
 func ParseDelegation(b []byte) (Delegation, error) {
 	var d Delegation
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
-		return Delegation{}, fmt.Errorf("decode: %w", err)
+	if err := decodeStrict(b, &d); err != nil {
+		return Delegation{}, err
 	}
 	var errs []error
 	if d.Version == "" {

@@ -2,10 +2,8 @@ package policy
 
 import (
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -145,28 +143,15 @@ func DefaultCloudRules() CloudRules {
 
 // LoadCloudRules reads a rules table from path, or returns the default when path is empty.
 func LoadCloudRules(path string) (CloudRules, error) {
-	if path == "" {
-		return DefaultCloudRules(), nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return CloudRules{}, fmt.Errorf("read cloud rules: %w", err)
-	}
-	r, err := ParseCloudRules(b)
-	if err != nil {
-		return CloudRules{}, fmt.Errorf("cloud rules %s: %w", path, err)
-	}
-	return r, nil
+	return loadSetting("cloud rules", path, ParseCloudRules, DefaultCloudRules)
 }
 
 // ParseCloudRules decodes and checks a rules table: one rule for each level 1–3, known
 // effects, certification sets naming known certifications.
 func ParseCloudRules(b []byte) (CloudRules, error) {
 	var r CloudRules
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return CloudRules{}, fmt.Errorf("decode: %w", err)
+	if err := decodeStrict(b, &r); err != nil {
+		return CloudRules{}, err
 	}
 	var errs []error
 	if r.Version == "" {
