@@ -86,6 +86,11 @@ func (s *Server) startException(c echo.Context) error {
 		}
 		return s.storeErr(err)
 	}
+	if requester.HasRole(string(policy.RoleCISO)) {
+		// Nobody decides their own case, and the CISO's permission has no deputy by default.
+		return &Error{Status: 422, Code: "policy_violation", Message: "the requester holds the CISO's post, whose permission the exception needs (§7.4(1)); nobody may permit their own request",
+			Fields: map[string]string{"requester": "holds ciso"}}
+	}
 	role := policy.RoleISM
 	if requester.HasRole(string(policy.RoleDISO)) {
 		role = policy.RoleDISO

@@ -86,6 +86,13 @@ func TestStartExceptionRefused(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the CISO asks", func(t *testing.T) {
+		// Nobody decides their own case: the refusal says why, not merely "wrong role".
+		e := call(t, http.MethodPost, "/api/v1/exceptions", tok, with("requester", sharedCISO)).wantError(t, 422, "policy_violation")
+		if e.Fields["requester"] != "holds ciso" {
+			t.Errorf("refusal = %+v, want it to name the CISO's post", e)
+		}
+	})
 	t.Run("too large", func(t *testing.T) {
 		big := with("reason", strings.Repeat("x", 5<<20))
 		call(t, http.MethodPost, "/api/v1/exceptions", tok, big).wantError(t, http.StatusRequestEntityTooLarge, "too_large")
