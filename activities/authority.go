@@ -82,7 +82,7 @@ func (a *Activities) AssignTask(ctx context.Context, r AssignRequest) (Assignmen
 		if !r.Deputy.Allows(on) {
 			return "", false, nil
 		}
-		id, err := a.postHolder(ctx, policy.Post{Role: r.Deputy.Post, Scope: r.DeputyScope})
+		id, err := a.postHolder(ctx, r.deputyPost())
 		if errors.Is(err, models.ErrNotFound) {
 			return "", false, nil
 		}
@@ -141,7 +141,7 @@ func (a *Activities) AssignTask(ctx context.Context, r AssignRequest) (Assignmen
 	why := fmt.Sprintf("%s is registered absent until %s", holder, absence.To.In(a.Loc).Format("2006-01-02 15:04"))
 	if absence.DeputyID != "" && r.Deputy.Allows(policy.OnAbsence) && !slices.Contains(r.Parties, absence.DeputyID) {
 		// The deputy the absent person named, if they hold the post the rule names.
-		if ok, err := a.directory().HoldsPost(ctx, absence.DeputyID, string(r.Deputy.Post), r.DeputyScope); err != nil {
+		if ok, err := a.directory().HoldsPost(ctx, absence.DeputyID, string(r.Deputy.Post), r.deputyPost().Scope); err != nil {
 			return Assignment{}, fmt.Errorf("assign task: named deputy: %w", err)
 		} else if ok {
 			return Assignment{AssigneeID: absence.DeputyID, HolderID: holder, Basis: r.Deputy.Basis, Occasion: policy.OnAbsence,
@@ -154,6 +154,16 @@ func (a *Activities) AssignTask(ctx context.Context, r AssignRequest) (Assignmen
 	}
 	return Assignment{AssigneeID: holder, HolderID: holder,
 		Note: why + "; no deputy may decide this step, so it waits for them"}, nil
+}
+
+// deputyPost is the post whose holder may stand in: the officer of the process's department
+// for a diso deputy; the town-wide posts (ciso, giso) are held for no department, so the
+// process's department must not narrow the search for their holder.
+func (r AssignRequest) deputyPost() policy.Post {
+	if r.Deputy.Post == policy.RoleDISO {
+		return policy.Post{Role: r.Deputy.Post, Scope: r.DeputyScope}
+	}
+	return policy.Post{Role: r.Deputy.Post}
 }
 
 func orPost(holder string, p policy.Post) string {

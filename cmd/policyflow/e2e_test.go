@@ -197,6 +197,23 @@ func postForm(t *testing.T, link string, form url.Values) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// getPage opens an emailed link as a browser would (or, given an Accept header, a program)
+// and returns the status and the page.
+func getPage(t *testing.T, link string, accept ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, link, nil)
+	if len(accept) > 0 {
+		req.Header.Set("Accept", accept[0])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET link: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 // putPeople fills the directory through the API, each person new.
 func (s *system) putPeople(token string, people map[string]map[string]any) {
 	s.t.Helper()
@@ -207,9 +224,10 @@ func (s *system) putPeople(token string, people map[string]map[string]any) {
 	}
 }
 
-// linkIn waits for the mail about a process's step to arrive in Mailpit and returns the
-// task link it carries.
-func linkIn(t *testing.T, to, processID, subjectPart string, seen ...string) string {
+// mailIn waits for the mail to a person about a process whose subject contains
+// subjectPart to arrive in Mailpit, and returns it. A mail whose text contains one of seen
+// (an earlier link) does not count.
+func mailIn(t *testing.T, to, processID, subjectPart string, seen ...string) testenv.Message {
 	t.Helper()
 	mp := testenv.Mailpit(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -225,6 +243,14 @@ func linkIn(t *testing.T, to, processID, subjectPart string, seen ...string) str
 	if err != nil {
 		t.Fatalf("mail to %s about %s (%s): %v", to, processID, subjectPart, err)
 	}
+	return m
+}
+
+// linkIn waits for the mail about a process's step to arrive in Mailpit and returns the
+// task link it carries.
+func linkIn(t *testing.T, to, processID, subjectPart string, seen ...string) string {
+	t.Helper()
+	m := mailIn(t, to, processID, subjectPart, seen...)
 	if !strings.Contains(m.HTML, "/tasks/") {
 		t.Errorf("the mail has no HTML part with the link")
 	}
