@@ -387,3 +387,26 @@ func TestResolveRoster(t *testing.T) {
 		}
 	})
 }
+
+// The escalation of an unreachable assignee's task and the unreachable notice render in both
+// languages and say why.
+func TestUnreachableMailsRender(t *testing.T) {
+	stores(t, func(t *testing.T, store *models.Store) {
+		a, mb, spec := setup(t, store)
+		ctx := context.Background()
+		if err := a.OpenTask(ctx, spec); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.EscalateTask(ctx, activities.TaskMail{TaskID: spec.ID, Kind: activities.KindUnreachableEscalation, RecipientID: "G1"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.SendAuthorityNotice(ctx, activities.AuthorityNotice{Kind: activities.NoticeUnreachable, TaskID: spec.ID,
+			RecipientID: "G1", HolderID: "C1", HolderRole: "ciso"}); err != nil {
+			t.Fatal(err)
+		}
+		if len(mb.sent) != 3 || !strings.HasPrefix(mb.sent[1].Subject, "[Escalation: unreachable] ") ||
+			!strings.Contains(mb.sent[1].Text, "could not be delivered") || !strings.Contains(mb.sent[2].Text, "could not be delivered") {
+			t.Fatalf("mails = %+v", mb.sent)
+		}
+	})
+}
