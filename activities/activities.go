@@ -46,6 +46,13 @@ func (a *Activities) now() time.Time {
 	return time.Now()
 }
 
+func (a *Activities) logger() *slog.Logger {
+	if a.Log != nil {
+		return a.Log
+	}
+	return slog.Default()
+}
+
 // Text is a sentence in Japanese, the default, and English.
 type Text struct {
 	Ja string

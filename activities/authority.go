@@ -241,6 +241,10 @@ const (
 	NoticeEscalation = "escalation_notice"
 	// NoticeAfterReview tells a holder that a deputy decided in their place (後閲).
 	NoticeAfterReview = "after_review"
+	// NoticeUnreachable tells the person the town names that the mail asking a holder to
+	// decide a step could not be delivered (the address was refused for good), when nobody
+	// may decide in the holder's place: they are to reach the holder some other way.
+	NoticeUnreachable = "unreachable_notice"
 )
 
 var authorityNotices = map[string]noticeText{
@@ -249,6 +253,13 @@ var authorityNotices = map[string]noticeText{
 		Body: Text{
 			Ja: "{{.name}} 様\n\n手続 {{.process_id}}（{{.summary}}）の「{{.step_ja}}」について、担当の{{.holder_role_ja}}（{{.holder}}）が期限 {{.due}} までに判断していません。\nこの判断は担当者に限られ、代わって判断することはできません。担当者への働きかけをお願いします。{{.expires}} までに判断がなければ、期限切れとして扱われます。\n\n--\npolicyflow\n",
 			En: "Dear {{.name}},\n\nIn {{.process_id}} ({{.summary}}), the {{.holder_role_en}} ({{.holder}}) has not decided \"{{.step_en}}\" by its deadline, {{.due}}.\nOnly they may decide it: nobody may decide in their place. Please follow it up with them. If nobody decides by {{.expires}}, the step expires.\n\n--\npolicyflow\n",
+		},
+	},
+	NoticeUnreachable: {
+		Subject: Text{Ja: "【連絡不能】担当者にメールが届きません", En: "[Unreachable] The mail to the person who decides could not be delivered"},
+		Body: Text{
+			Ja: "{{.name}} 様\n\n手続 {{.process_id}}（{{.summary}}）の「{{.step_ja}}」について、担当の{{.holder_role_ja}}（{{.holder}}）へのメールが配送できませんでした（宛先のメールサーバが受信を拒否しました）。\nこの判断は担当者に限られ、代わって判断することはできません。メール以外の方法で担当者に連絡してください。宛先は人事・情報システム担当による名簿の修正が必要です。{{.expires}} までに判断がなければ、期限切れとして扱われます。\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nIn {{.process_id}} ({{.summary}}), the mail asking the {{.holder_role_en}} ({{.holder}}) to decide \"{{.step_en}}\" could not be delivered: their mail server refused the address.\nOnly they may decide it: nobody may decide in their place. Please reach them some other way; HR and IT need to correct their address in the directory. If nobody decides by {{.expires}}, the step expires.\n\n--\npolicyflow\n",
 		},
 	},
 	NoticeAfterReview: {
@@ -274,6 +285,8 @@ type AuthorityNotice struct {
 	Choice      string
 	Basis       string
 	DecidedAt   time.Time
+	// FailUndeliverable: as in TaskSpec.
+	FailUndeliverable bool
 }
 
 // SendAuthorityNotice sends an AuthorityNotice once per (task, kind, recipient).
@@ -301,6 +314,6 @@ func (a *Activities) SendAuthorityNotice(ctx context.Context, n AuthorityNotice)
 	}
 	return a.SendNotice(ctx, Notice{
 		Key: fmt.Sprintf("%s/%s/%s", n.TaskID, n.Kind, n.RecipientID), ProcessID: proc.ID,
-		RecipientID: n.RecipientID, Kind: n.Kind, Params: params,
+		RecipientID: n.RecipientID, Kind: n.Kind, Params: params, FailUndeliverable: n.FailUndeliverable,
 	})
 }

@@ -37,7 +37,7 @@ func (s *Store) PutPeopleChanges(ctx context.Context, people []Person) (created 
 		before := map[string]Person{}
 		for chunk := range chunks(ids, 500) {
 			var got []Person
-			if err := tx.Select("employee_id", "department_id", "status").Where("employee_id IN ?", chunk).Find(&got).Error; err != nil {
+			if err := tx.Select("employee_id", "department_id", "status", "email").Where("employee_id IN ?", chunk).Find(&got).Error; err != nil {
 				return err
 			}
 			var roles []PersonRole
@@ -72,6 +72,13 @@ func (s *Store) PutPeopleChanges(ctx context.Context, people []Person) (created 
 				DoUpdates: clause.AssignmentColumns([]string{"name", "email", "department_id", "locale", "status", "updated_at"}),
 			}).Create(&p).Error; err != nil {
 				return err
+			}
+			if known && old.Email != p.Email {
+				// A new address is a new chance: the flag of an undeliverable one goes.
+				if err := tx.Model(&Person{}).Where("employee_id = ?", p.EmployeeID).
+					Updates(map[string]any{"undeliverable_at": nil, "undeliverable_why": ""}).Error; err != nil {
+					return err
+				}
 			}
 			if len(roles) > 0 {
 				if err := tx.Create(&roles).Error; err != nil {

@@ -39,6 +39,21 @@ var Migrations = []Migration{
 	}},
 	{Version: 2, Name: "indexes in the lists' and the detail's order", Up: listIndexes},
 	{Version: 3, Name: "authority: posts on tasks, revoked links, decisions for a holder (代決), absences", Up: authorityColumns},
+	{Version: 4, Name: "undeliverable addresses flagged in the directory", Up: undeliverableColumns},
+}
+
+// undeliverableColumns is step 4: a person whose address the mail server refused for good is
+// flagged, with when and the server's reply code, until the address changes. Re-runnable.
+func undeliverableColumns(tx *gorm.DB) error {
+	m := tx.Migrator()
+	for _, field := range []string{"UndeliverableAt", "UndeliverableWhy"} {
+		if !m.HasColumn(&Person{}, field) {
+			if err := m.AddColumn(&Person{}, field); err != nil {
+				return fmt.Errorf("add Person.%s: %w", field, err)
+			}
+		}
+	}
+	return nil
 }
 
 // authorityColumns is step 3: a task names the post whose holder decides it and the holder a
