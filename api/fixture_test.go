@@ -39,8 +39,8 @@ import (
 
 	"github.com/policyflow/policyflow/activities"
 	"github.com/policyflow/policyflow/api"
-	"github.com/policyflow/policyflow/internal/testenv"
 	"github.com/policyflow/policyflow/internal/offboarding"
+	"github.com/policyflow/policyflow/internal/testenv"
 	"github.com/policyflow/policyflow/models"
 	"github.com/policyflow/policyflow/proof"
 	"github.com/policyflow/policyflow/worker"

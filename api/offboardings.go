@@ -107,8 +107,8 @@ func (s *Server) startOffboardingsBulk(c echo.Context) error {
 	wid := workflows.BatchWorkflowID(id)
 	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: wid, TaskQueue: workflows.TaskQueue,
-		StaticSummary: fmt.Sprintf("Bulk offboarding batch %s: %d items", id, len(items)),
-		StaticDetails: "Progress and each item's result: GET /api/v1/offboardings/bulk/" + id + "; cancel: POST /api/v1/offboardings/bulk/" + id + "/cancel",
+		StaticSummary:            fmt.Sprintf("Bulk offboarding batch %s: %d items", id, len(items)),
+		StaticDetails:            "Progress and each item's result: GET /api/v1/offboardings/bulk/" + id + "; cancel: POST /api/v1/offboardings/bulk/" + id + "/cancel",
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.ProcessKind.ValueSet(workflows.KindOffboardingBatch)),
