@@ -37,6 +37,8 @@ type Activities struct {
 	Delegation *policy.Delegation
 	// Dir is the directory AssignTask reads; nil means Store.
 	Dir Directory
+	// Batches starts the items of a bulk batch of offboardings (RunBatchPage).
+	Batches BatchRunner
 }
 
 func (a *Activities) now() time.Time {

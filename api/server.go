@@ -109,6 +109,7 @@ func (s *Server) Handler() *echo.Echo {
 	v1.POST("/offboardings", s.startOffboarding, s.auth(scopeHR))
 	v1.POST("/offboardings/bulk", s.startOffboardingsBulk, s.auth(scopeHR))
 	v1.GET("/offboardings/bulk/:batch_id", s.getOffboardingBatch, s.auth(scopeHR))
+	v1.POST("/offboardings/bulk/:batch_id/cancel", s.cancelOffboardingBatch, s.auth(scopeHR))
 	v1.POST("/offboardings/:id/move-date", s.moveOffboardingDate, s.auth(scopeHR))
 	v1.POST("/offboardings/:id/cancel", s.cancelOffboarding, s.auth(scopeHR))
 	v1.PUT("/systems/:system_id/accounts/:account_id/last-use", s.putAccountUse, s.auth(scopeDirectory))

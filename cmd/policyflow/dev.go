@@ -65,7 +65,7 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	if err := setRetention(ctx, tc, cfg); err != nil {
 		log.Warn("could not set the namespace's retention", "err", err)
 	}
-	acts, err := newActivities(cfg, store, log)
+	acts, err := newActivities(cfg, store, tc, log)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/policyflow/policyflow/api"
 	"github.com/policyflow/policyflow/codec"
 	"github.com/policyflow/policyflow/config"
+	"github.com/policyflow/policyflow/internal/offboarding"
 	"github.com/policyflow/policyflow/metrics"
 	"github.com/policyflow/policyflow/models"
 	"github.com/policyflow/policyflow/worker"
@@ -137,7 +138,8 @@ func clientOptions(cfg config.Config, log *slog.Logger, reg *metrics.Registry) c
 	}
 }
 
-func newActivities(cfg config.Config, store *models.Store, log *slog.Logger) (*activities.Activities, error) {
+// newActivities builds the worker's activities; tc starts the offboardings of a bulk batch.
+func newActivities(cfg config.Config, store *models.Store, tc client.Client, log *slog.Logger) (*activities.Activities, error) {
 	var mailer activities.Mailer = activities.Outbox{Store: store}
 	if cfg.SMTPURL != "" {
 		m, err := activities.NewSMTPMailer(cfg.SMTPURL, cfg.MailFrom)
@@ -148,7 +150,8 @@ func newActivities(cfg config.Config, store *models.Store, log *slog.Logger) (*a
 	}
 	rules, delegation := cfg.CloudRules, cfg.Delegation
 	return &activities.Activities{Store: store, Mailer: mailer, PublicURL: cfg.PublicURL, From: cfg.MailFrom, Loc: cfg.Loc, Log: log,
-		CloudRules: &rules, Delegation: &delegation}, nil
+		CloudRules: &rules, Delegation: &delegation,
+		Batches: &offboarding.Starter{Store: store, Temporal: tc, TimeZone: cfg.TimeZone, Log: log}}, nil
 }
 
 func newAPI(cfg config.Config, store *models.Store, tc client.Client, log *slog.Logger, dev bool, reg *metrics.Registry) *api.Server {
@@ -231,7 +234,7 @@ func runWorker(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer tc.Close()
-	acts, err := newActivities(cfg, store, log)
+	acts, err := newActivities(cfg, store, tc, log)
 	if err != nil {
 		return err
 	}
