@@ -28,6 +28,9 @@ type Server struct {
 	Log      *slog.Logger
 	// DevMode serves /dev/mailbox.
 	DevMode bool
+	// DevToken, in dev mode only, is an admin API token held in memory and never stored
+	// (POLICYFLOW_DEV_TOKEN), so no database that `serve` could use ever accepts it.
+	DevToken string
 	// UpdateTimeout bounds how long a decision POST waits for the workflow to accept it
 	// before answering 503 (the worker may be down).
 	UpdateTimeout time.Duration

@@ -53,7 +53,7 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	if err := store.Migrate(ctx); err != nil {
 		return err
 	}
-	if err := seedDemo(ctx, store, cfg.DevToken); err != nil {
+	if err := seedDemo(ctx, store); err != nil {
 		return fmt.Errorf("seed the demo directory: %w", err)
 	}
 	reg := metrics.New()

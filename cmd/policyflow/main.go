@@ -35,9 +35,13 @@ usage:
   policyflow serve     the HTTP API
   policyflow worker    the Temporal worker
   policyflow migrate   create or update the database schema, then exit
-  policyflow token create NAME SCOPE[,SCOPE...]
+  policyflow token create NAME SCOPE[,SCOPE...] [--expires 90d|YYYY-MM-DD]
                        create an API token (scopes: hr, officer, directory, auditor, admin);
                        the token is printed once and stored only as a hash
+  policyflow token list
+                       name, scopes, status, created, expires and revoked of every token
+  policyflow token revoke NAME
+                       refuse the token from now on
 
 Settings come from the environment: see README.md, "Configuration".
 `
@@ -80,7 +84,7 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 	case "migrate":
 		return runMigrate(ctx, log)
 	case "token":
-		return runToken(ctx, args[1:])
+		return runToken(ctx, args[1:], os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
@@ -154,6 +158,9 @@ func newActivities(cfg config.Config, store *models.Store, log *slog.Logger) (*a
 func newAPI(cfg config.Config, store *models.Store, tc client.Client, log *slog.Logger, dev bool, reg *metrics.Registry) *api.Server {
 	srv := &api.Server{Store: store, Temporal: tc, Loc: cfg.Loc, TimeZone: cfg.TimeZone, Log: log, DevMode: dev,
 		TrustedProxies: cfg.TrustedProxies, UIOrigins: cfg.UIOrigins, Metrics: reg, DecisionKeys: cfg.DecisionKeys}
+	if dev {
+		srv.DevToken = cfg.DevToken // in memory only, never stored
+	}
 	if cfg.CodecKeys != nil {
 		srv.Codec = codec.Codec{Keys: cfg.CodecKeys}
 	}
