@@ -27,9 +27,15 @@ type Config struct {
 	TemporalNamespace string
 	SMTPURL           string
 	MailFrom          string
-	DevToken          string
-	TimeZone          string
-	Loc               *time.Location
+	// DevToken is dev mode's admin API token (POLICYFLOW_DEV_TOKEN), held in memory by the
+	// API and never stored.
+	DevToken string
+	// DevAllowExternal lets dev mode use a database other than SQLite or a Temporal server
+	// not on this machine (POLICYFLOW_DEV_ALLOW_EXTERNAL=1): without it, dev mode refuses
+	// them, so its worker never polls a production task queue by accident.
+	DevAllowExternal bool
+	TimeZone         string
+	Loc              *time.Location
 	// TrustedProxies lists the CIDRs of reverse proxies whose X-Forwarded-For is believed
 	// when recording a decider's client address (POLICYFLOW_TRUSTED_PROXIES, comma-separated).
 	TrustedProxies []*net.IPNet
@@ -121,6 +127,21 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 			c.DatabaseURL = "sqlite://" + filepath.Join(c.DataDir, "policyflow.db")
 		}
 		c.DevToken = get("POLICYFLOW_DEV_TOKEN", "dev-admin-token")
+		switch v := get("POLICYFLOW_DEV_ALLOW_EXTERNAL", ""); v {
+		case "", "0", "false":
+		case "1", "true":
+			c.DevAllowExternal = true
+		default:
+			errs = append(errs, errors.New("POLICYFLOW_DEV_ALLOW_EXTERNAL must be 1 or unset"))
+		}
+		if !c.DevAllowExternal {
+			if !isSQLite(c.DatabaseURL) {
+				errs = append(errs, errors.New("POLICYFLOW_DATABASE_URL: dev mode keeps its register in SQLite and refuses another database, which may be production's; set POLICYFLOW_DEV_ALLOW_EXTERNAL=1 if this is intended"))
+			}
+			if c.TemporalAddress != "" && !isLoopback(c.TemporalAddress) {
+				errs = append(errs, fmt.Errorf("TEMPORAL_ADDRESS: dev mode refuses a Temporal server not on this machine (%s): its worker would poll that server's task queue, which may be production's; set POLICYFLOW_DEV_ALLOW_EXTERNAL=1 if this is intended", c.TemporalAddress))
+			}
+		}
 	} else {
 		if c.DatabaseURL == "" {
 			errs = append(errs, errors.New("POLICYFLOW_DATABASE_URL is required"))
@@ -242,6 +263,25 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 		c.Delegation = d
 	}
 	return c, errors.Join(errs...)
+}
+
+// isSQLite reports whether a database URL names SQLite: sqlite://path, or a bare path
+// (models.Open reads both so).
+func isSQLite(databaseURL string) bool {
+	return strings.HasPrefix(databaseURL, "sqlite://") || !strings.Contains(databaseURL, "://")
+}
+
+// isLoopback reports whether host:port names this machine (a loopback IP or localhost).
+func isLoopback(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func parseDays(s string) (time.Duration, error) {

@@ -138,3 +138,43 @@ func TestDecisionKeys(t *testing.T) {
 		t.Error("dev mode does not make a fresh key each time")
 	}
 }
+
+// Dev mode uses its own SQLite and its own Temporal: another database or a Temporal server
+// elsewhere is refused, naming the setting and the way to say it is intended (issue 15), so
+// the dev worker never polls a production task queue by accident.
+func TestDevRefusesExternalServices(t *testing.T) {
+	const allow = "POLICYFLOW_DEV_ALLOW_EXTERNAL=1"
+	for _, c := range []struct {
+		env  map[string]string
+		want string // "" = accepted
+	}{
+		{map[string]string{"POLICYFLOW_DATABASE_URL": "sqlite://./var/other.db"}, ""},
+		{map[string]string{"POLICYFLOW_DATABASE_URL": "./var/bare-path.db"}, ""},
+		{map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:7233"}, ""},
+		{map[string]string{"TEMPORAL_ADDRESS": "localhost:7233"}, ""},
+		{map[string]string{"TEMPORAL_ADDRESS": "[::1]:7233"}, ""},
+		{map[string]string{"POLICYFLOW_DATABASE_URL": "mysql://pf:pw@tcp(db.town.example:3306)/policyflow?parseTime=true"}, "POLICYFLOW_DATABASE_URL"},
+		{map[string]string{"POLICYFLOW_DATABASE_URL": "mysql://pf:pw@tcp(127.0.0.1:3306)/policyflow"}, "POLICYFLOW_DATABASE_URL"},
+		{map[string]string{"TEMPORAL_ADDRESS": "temporal.town.example:7233"}, "TEMPORAL_ADDRESS"},
+		{map[string]string{"TEMPORAL_ADDRESS": "10.0.0.5:7233"}, "TEMPORAL_ADDRESS"},
+		{map[string]string{"TEMPORAL_ADDRESS": "temporal:7233", "POLICYFLOW_DEV_ALLOW_EXTERNAL": "1"}, ""},
+		{map[string]string{"POLICYFLOW_DATABASE_URL": "mysql://pf:pw@tcp(db:3306)/pf", "POLICYFLOW_DEV_ALLOW_EXTERNAL": "true"}, ""},
+		{map[string]string{"TEMPORAL_ADDRESS": "temporal:7233", "POLICYFLOW_DEV_ALLOW_EXTERNAL": "yes please"}, "POLICYFLOW_DEV_ALLOW_EXTERNAL"},
+	} {
+		c1, err := Load(Dev, env(c.env))
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%v: refused: %v", c.env, err)
+		case c.want != "" && err == nil:
+			t.Errorf("%v: accepted", c.env)
+		case c.want != "" && (!strings.Contains(err.Error(), c.want) || (c.want != "POLICYFLOW_DEV_ALLOW_EXTERNAL" && !strings.Contains(err.Error(), allow))):
+			t.Errorf("%v: error %q names neither %s nor %s", c.env, err, c.want, allow)
+		case c.want == "" && c.env["POLICYFLOW_DEV_ALLOW_EXTERNAL"] != "" && !c1.DevAllowExternal:
+			t.Errorf("%v: DevAllowExternal not set", c.env)
+		}
+	}
+	// The production pieces are not dev mode: they take what they are given.
+	if _, err := Load(Migrate, env(map[string]string{"POLICYFLOW_DATABASE_URL": "mysql://pf:pw@tcp(db:3306)/pf"})); err != nil {
+		t.Errorf("migrate: %v", err)
+	}
+}

@@ -23,8 +23,10 @@ import (
 )
 
 // runDev starts the whole system in one process on embedded defaults: a Temporal dev server
-// (unless TEMPORAL_ADDRESS names one), SQLite under the data dir, the worker and the API, with
-// mail kept in the outbox at /dev/mailbox. It listens on loopback only.
+// (unless TEMPORAL_ADDRESS names one on this machine), SQLite under the data dir, the worker
+// and the API, with mail kept in the outbox at /dev/mailbox. It listens on loopback only, and
+// its admin token lives in memory only. Another database or a Temporal server elsewhere is
+// refused without POLICYFLOW_DEV_ALLOW_EXTERNAL=1 (config.Load).
 func runDev(ctx context.Context, log *slog.Logger) error {
 	cfg, err := load(config.Dev)
 	if err != nil {
@@ -33,6 +35,10 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	host, _, _ := net.SplitHostPort(cfg.HTTPAddr)
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return fmt.Errorf("POLICYFLOW_HTTP_ADDR: dev mode listens on loopback only (got %s); use policyflow serve in production", cfg.HTTPAddr)
+	}
+	if cfg.DevAllowExternal {
+		log.Warn("POLICYFLOW_DEV_ALLOW_EXTERNAL is set: dev mode may use a database or Temporal server that is not its own, and its worker polls that server's task queue",
+			"temporal", cfg.TemporalAddress)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("POLICYFLOW_DATA_DIR: %w", err)
