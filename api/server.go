@@ -45,7 +45,8 @@ type Server struct {
 	// DecisionKeys sign every decision the API sends to a workflow, which refuses one without
 	// this proof (POLICYFLOW_DECISION_KEYS, shared with the worker). Required.
 	DecisionKeys *proof.Keyring
-	// Metrics, when set, counts requests and is served at /metrics.
+	// Metrics, when set, counts requests. It is served on a listener of its own
+	// (POLICYFLOW_METRICS_ADDR, see cmd/policyflow), never on this one.
 	Metrics *metrics.Registry
 }
 
@@ -85,9 +86,6 @@ func (s *Server) Handler() *echo.Echo {
 	}
 	if s.Codec != nil {
 		s.codecRoutes(e)
-	}
-	if s.Metrics != nil {
-		e.GET("/metrics", echo.WrapHandler(s.Metrics.Handler()))
 	}
 
 	v1 := e.Group("/api/v1")

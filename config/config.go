@@ -52,9 +52,10 @@ type Config struct {
 	// UIOrigins are the Temporal UI origins allowed to call the codec endpoint from a
 	// browser (POLICYFLOW_UI_ORIGINS; dev mode: http://127.0.0.1:8233 and http://localhost:8233).
 	UIOrigins []string
-	// MetricsAddr is where `policyflow worker` serves its Prometheus metrics
-	// (POLICYFLOW_METRICS_ADDR, default 127.0.0.1:9464; "off" turns it off). The API serves
-	// its own at /metrics.
+	// MetricsAddr is where the process serves its Prometheus metrics, on a listener of its
+	// own, never the API's public one (POLICYFLOW_METRICS_ADDR; "off" turns it off). The
+	// default is loopback: 127.0.0.1:9464 for `worker` and `dev`, 127.0.0.1:9465 for
+	// `serve`, so the two can run on one host.
 	MetricsAddr string
 	// LogFormat is json (serve, worker, migrate) or text (dev) (POLICYFLOW_LOG_FORMAT).
 	LogFormat string
@@ -111,7 +112,7 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 		MailFrom:           get("POLICYFLOW_MAIL_FROM", "policyflow@localhost"),
 		TimeZone:           get("POLICYFLOW_TIMEZONE", "Asia/Tokyo"),
 		Retention:          DefaultRetention,
-		MetricsAddr:        get("POLICYFLOW_METRICS_ADDR", "127.0.0.1:9464"),
+		MetricsAddr:        get("POLICYFLOW_METRICS_ADDR", map[bool]string{true: "127.0.0.1:9465", false: "127.0.0.1:9464"}[mode == Serve]),
 		LogFormat:          get("POLICYFLOW_LOG_FORMAT", map[bool]string{true: "text", false: "json"}[mode == Dev]),
 		ReconciliationCron: get("POLICYFLOW_RECONCILIATION_CRON", "0 9 1 * *"),
 		UnusedAfter:        90 * 24 * time.Hour,

@@ -178,3 +178,33 @@ func TestDevRefusesExternalServices(t *testing.T) {
 		t.Errorf("migrate: %v", err)
 	}
 }
+
+// Metrics have a listener of their own on loopback by default, one port for serve and another
+// for worker and dev, so serve and worker can share a host; "off" turns them off (issue 15).
+func TestMetricsListener(t *testing.T) {
+	prod := map[string]string{"POLICYFLOW_DATABASE_URL": "mysql://pf:pw@tcp(db:3306)/pf", "TEMPORAL_ADDRESS": "temporal:7233",
+		"POLICYFLOW_PUBLIC_URL": "https://pf.town.example", "POLICYFLOW_SMTP_URL": "smtp://relay:587", "POLICYFLOW_DECISION_KEYS": decisionKey}
+	for mode, want := range map[Mode]string{Serve: "127.0.0.1:9465", Worker: "127.0.0.1:9464", Dev: "127.0.0.1:9464"} {
+		e := prod
+		if mode == Dev {
+			e = nil
+		}
+		c, err := Load(mode, env(e))
+		if err != nil || c.MetricsAddr != want {
+			t.Errorf("mode %d: metrics on %q (%v), want %s", mode, c.MetricsAddr, err, want)
+		}
+	}
+	with := func(v string) map[string]string {
+		m := map[string]string{"POLICYFLOW_METRICS_ADDR": v}
+		for k, x := range prod {
+			m[k] = x
+		}
+		return m
+	}
+	if c, err := Load(Serve, env(with("off"))); err != nil || c.MetricsAddr != "" {
+		t.Errorf("off: %q %v", c.MetricsAddr, err)
+	}
+	if _, err := Load(Serve, env(with("9464"))); err == nil || !strings.Contains(err.Error(), "POLICYFLOW_METRICS_ADDR") {
+		t.Errorf("a malformed address: %v", err)
+	}
+}

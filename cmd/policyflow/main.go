@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -200,7 +201,34 @@ func runServe(ctx context.Context, log *slog.Logger) error {
 		return fmt.Errorf("TEMPORAL_ADDRESS: %w", err)
 	}
 	defer tc.Close()
+	stopMetrics, err := serveMetrics(cfg, reg, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	return serveHTTP(ctx, cfg, newAPI(cfg, store, tc, log, false, reg), log)
+}
+
+// serveMetrics serves the Prometheus metrics on POLICYFLOW_METRICS_ADDR, a listener of their
+// own, off the API's public one; with "off" it serves nothing. A listener that cannot be
+// opened stops the start, naming the setting.
+func serveMetrics(cfg config.Config, reg *metrics.Registry, log *slog.Logger) (stop func(), err error) {
+	if cfg.MetricsAddr == "" {
+		log.Info("metrics off (POLICYFLOW_METRICS_ADDR=off)")
+		return func() {}, nil
+	}
+	l, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("POLICYFLOW_METRICS_ADDR: %w", err)
+	}
+	ms := &http.Server{Handler: reg.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := ms.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics listener", "addr", l.Addr().String(), "err", err)
+		}
+	}()
+	log.Info("metrics listening", "addr", l.Addr().String(), "path", "/")
+	return func() { _ = ms.Close() }, nil
 }
 
 func serveHTTP(ctx context.Context, cfg config.Config, srv *api.Server, log *slog.Logger) error {
@@ -242,16 +270,11 @@ func runWorker(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if cfg.MetricsAddr != "" {
-		ms := &http.Server{Addr: cfg.MetricsAddr, Handler: reg.Handler(), ReadHeaderTimeout: 5 * time.Second}
-		go func() {
-			if err := ms.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Error("metrics listener", "addr", cfg.MetricsAddr, "err", err)
-			}
-		}()
-		defer ms.Close()
-		log.Info("worker metrics", "addr", cfg.MetricsAddr, "path", "/")
+	stopMetrics, err := serveMetrics(cfg, reg, log)
+	if err != nil {
+		return err
 	}
+	defer stopMetrics()
 	// Before any workflow runs: decisions without the API's proof are refused.
 	workflows.UseDecisionVerifier(cfg.DecisionKeys)
 	w := worker.New(tc, acts)
