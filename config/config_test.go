@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -206,5 +207,39 @@ func TestMetricsListener(t *testing.T) {
 	}
 	if _, err := Load(Serve, env(with("9464"))); err == nil || !strings.Contains(err.Error(), "POLICYFLOW_METRICS_ADDR") {
 		t.Errorf("a malformed address: %v", err)
+	}
+}
+
+// The README shows the token command that works beside `make dev` (it names the dev
+// database, which dev mode's own default is) and has a production checklist naming each
+// setting that makes a deployment safe (issue 15).
+func TestReadmeForOperators(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	m := regexp.MustCompile(`(?m)^POLICYFLOW_DATABASE_URL=(\S+) go run \./cmd/policyflow token create `).FindStringSubmatch(readme)
+	if m == nil {
+		t.Fatal("README shows no `POLICYFLOW_DATABASE_URL=... go run ./cmd/policyflow token create` for dev mode")
+	}
+	dev, err := Load(Dev, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := func(u string) string { return filepath.Clean(strings.TrimPrefix(u, "sqlite://")) }
+	if !strings.HasPrefix(m[1], "sqlite://") || path(m[1]) != path(dev.DatabaseURL) {
+		t.Errorf("README's token command uses %s; dev mode's database is %s", m[1], dev.DatabaseURL)
+	}
+	_, checklist, ok := strings.Cut(readme, "\n## Production checklist\n")
+	if !ok {
+		t.Fatal("README has no \"Production checklist\" section")
+	}
+	checklist, _, _ = strings.Cut(checklist, "\n## ")
+	for _, want := range []string{"POLICYFLOW_DECISION_KEYS", "POLICYFLOW_CODEC_KEYS", "POLICYFLOW_SMTP_URL",
+		"POLICYFLOW_TRUSTED_PROXIES", "--expires", "token revoke", "POLICYFLOW_METRICS_ADDR", "temporal-ui-proxy"} {
+		if !strings.Contains(checklist, want) {
+			t.Errorf("the production checklist does not mention %s", want)
+		}
 	}
 }
