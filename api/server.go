@@ -28,6 +28,9 @@ type Server struct {
 	Log      *slog.Logger
 	// DevMode serves /dev/mailbox.
 	DevMode bool
+	// DevToken, in dev mode only, is an admin API token held in memory and never stored
+	// (POLICYFLOW_DEV_TOKEN), so no database that `serve` could use ever accepts it.
+	DevToken string
 	// UpdateTimeout bounds how long a decision POST waits for the workflow to accept it
 	// before answering 503 (the worker may be down).
 	UpdateTimeout time.Duration
@@ -42,7 +45,8 @@ type Server struct {
 	// DecisionKeys sign every decision the API sends to a workflow, which refuses one without
 	// this proof (POLICYFLOW_DECISION_KEYS, shared with the worker). Required.
 	DecisionKeys *proof.Keyring
-	// Metrics, when set, counts requests and is served at /metrics.
+	// Metrics, when set, counts requests. It is served on a listener of its own
+	// (POLICYFLOW_METRICS_ADDR, see cmd/policyflow), never on this one.
 	Metrics *metrics.Registry
 }
 
@@ -82,9 +86,6 @@ func (s *Server) Handler() *echo.Echo {
 	}
 	if s.Codec != nil {
 		s.codecRoutes(e)
-	}
-	if s.Metrics != nil {
-		e.GET("/metrics", echo.WrapHandler(s.Metrics.Handler()))
 	}
 
 	v1 := e.Group("/api/v1")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -160,24 +161,55 @@ func (s *Store) PutAccount(ctx context.Context, a Account) (bool, error) {
 	return created, err
 }
 
-// TokenByHash finds an unrevoked API token by the hash of its text.
+// TokenByHash finds an unrevoked API token by the hash of its text. It may have expired:
+// the caller checks ActiveAt against its own clock.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (APIToken, error) {
 	var t APIToken
 	err := s.DB.WithContext(ctx).Where("hash = ? AND revoked_at IS NULL", hash).First(&t).Error
 	return t, notFound(err)
 }
 
-// PutToken stores a token's hash with its scopes, replacing one of the same name.
+// PutToken stores a token's hash with its scopes and expiry, replacing one of the same name
+// (which is then as new: created now, not revoked).
 func (s *Store) PutToken(ctx context.Context, t APIToken) error {
 	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var old APIToken
 		err := tx.Where("name = ?", t.Name).First(&old).Error
 		if err == nil {
-			return tx.Model(&old).Updates(map[string]any{"hash": t.Hash, "scopes": t.Scopes, "revoked_at": nil}).Error
+			return tx.Model(&old).Updates(map[string]any{"hash": t.Hash, "scopes": t.Scopes, "revoked_at": nil,
+				"expires_at": t.ExpiresAt, "created_at": time.Now().UTC()}).Error
 		}
 		if !errors.Is(err, gorm.ErrRecordNotFound) {
 			return err
 		}
 		return tx.Create(&t).Error
 	})
+}
+
+// Tokens lists every API token, by name, revoked and expired ones included. The hashes are
+// not read.
+func (s *Store) Tokens(ctx context.Context) ([]APIToken, error) {
+	var ts []APIToken
+	err := s.DB.WithContext(ctx).Select("id", "name", "scopes", "created_at", "revoked_at", "expires_at").Order("name").Find(&ts).Error
+	return ts, err
+}
+
+// RevokeToken revokes the token of that name at the moment at; from then on it is refused
+// (401). Revoking a revoked token changes nothing. It returns the token as it now stands, or
+// ErrNotFound.
+func (s *Store) RevokeToken(ctx context.Context, name string, at time.Time) (APIToken, error) {
+	var t APIToken
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("name = ?", name).First(&t).Error; err != nil {
+			return err
+		}
+		if t.RevokedAt != nil {
+			return nil
+		}
+		at = at.UTC()
+		t.RevokedAt = &at
+		return tx.Model(&APIToken{}).Where("id = ?", t.ID).Update("revoked_at", at).Error
+	})
+	t.Hash = ""
+	return t, notFound(err)
 }

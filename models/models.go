@@ -104,10 +104,19 @@ type APIToken struct {
 	Scopes    string `gorm:"size:200;not null"`
 	CreatedAt time.Time
 	RevokedAt *time.Time
+	// ExpiresAt, when set, is the moment the token stops working (`policyflow token create
+	// --expires`), so that tokens are rotated; nil means it works until revoked.
+	ExpiresAt *time.Time
 }
 
 // ScopeList returns the token's scopes.
 func (t APIToken) ScopeList() []string { return splitList(t.Scopes) }
+
+// ActiveAt reports whether the token admits requests at the moment at: neither revoked nor
+// expired.
+func (t APIToken) ActiveAt(at time.Time) bool {
+	return t.RevokedAt == nil && (t.ExpiresAt == nil || at.Before(*t.ExpiresAt))
+}
 
 // Process kinds, as in the API's `kind` field.
 const (
