@@ -308,6 +308,13 @@ func TestBulkOffboardingsLargeBatchInBackground(t *testing.T) {
 		t.Errorf("counts %v, done %d", ans.Counts, ans.Done)
 	}
 	// It ran as its own workflow, listed apart from the processes, not in the API process.
+	// The register says "done" from the batch's last page, a workflow task before the
+	// workflow itself completes: wait for that.
+	wctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.Temporal.GetWorkflow(wctx, "offboarding-batch-"+ans.BatchID, "").Get(wctx, nil); err != nil {
+		t.Fatalf("the batch's workflow did not complete: %v", err)
+	}
 	d, err := s.Temporal.DescribeWorkflowExecution(context.Background(), "offboarding-batch-"+ans.BatchID, "")
 	if err != nil {
 		t.Fatalf("the batch's workflow: %v", err)
