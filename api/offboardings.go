@@ -93,12 +93,17 @@ func (s *Server) startOffboarding(c echo.Context) error {
 // order: fields (400); an offboarding of this employee with this effective date exists
 // (200, the same process); the employee is unknown or no longer employed (422); the new
 // department is the current one (422); another offboarding of the employee is open (409).
+// Between the repeat and the directory, an effective date outside the town's bounds is 422
+// (dates.go): a repeat still finds its process after the bound has moved past it.
 func (s *Server) offboard(ctx context.Context, b offboardingBody) offboardResult {
 	if f := b.validate(); len(f) > 0 {
 		return offboardResult{err: invalid(f)}
 	}
 	if r, ok := s.existingOffboarding(ctx, b); ok {
 		return r
+	}
+	if err := s.offboardingDateWithin(b.EffectiveDate); err != nil {
+		return offboardResult{err: err}
 	}
 	person, err := s.Store.Person(ctx, b.EmployeeID)
 	if errors.Is(err, models.ErrNotFound) {
@@ -393,6 +398,9 @@ func (s *Server) moveOffboardingDate(c echo.Context) error {
 	if o.EffectiveDate == b.EffectiveDate {
 		return c.JSON(http.StatusOK, s.summarize(p))
 	}
+	if err := s.offboardingDateWithin(b.EffectiveDate); err != nil {
+		return err
+	}
 	if other, err := s.Store.OffboardingByDate(ctx, o.EmployeeID, b.EffectiveDate); err == nil && other.ProcessID != p.ID {
 		return apiError("conflict", "another offboarding of this employee has that date ("+other.ProcessID+")")
 	}
@@ -526,4 +534,11 @@ func (s *Server) deleteAccountAccess(c echo.Context) error {
 		return s.storeErr(err)
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// offboardingDateWithin bounds an effective date by the town's settings (dates.go).
+func (s *Server) offboardingDateWithin(date string) *Error {
+	d := s.dateBounds()
+	return s.dateWithin("effective_date", date, d.OffboardingDaysPast, d.OffboardingDaysAhead,
+		"POLICYFLOW_OFFBOARDING_MAX_DAYS_PAST/AHEAD")
 }

@@ -44,6 +44,8 @@ type Server struct {
 	DecisionKeys *proof.Keyring
 	// Metrics, when set, counts requests and is served at /metrics.
 	Metrics *metrics.Registry
+	// Dates are the town's bounds on the dates requests name; zero means DefaultDateBounds.
+	Dates DateBounds
 }
 
 func (s *Server) now() time.Time {
