@@ -138,3 +138,31 @@ func TestDecisionKeys(t *testing.T) {
 		t.Error("dev mode does not make a fresh key each time")
 	}
 }
+
+// The bounds on dates are town settings with defaults; a malformed one is named.
+func TestDateBounds(t *testing.T) {
+	c, err := Load(Dev, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OffboardingMaxDaysAhead != 366 || c.OffboardingMaxDaysPast != 90 || c.StartMaxDaysAhead != 366 {
+		t.Errorf("defaults: %d ahead, %d past, start %d ahead", c.OffboardingMaxDaysAhead, c.OffboardingMaxDaysPast, c.StartMaxDaysAhead)
+	}
+	c, err = Load(Dev, env(map[string]string{"POLICYFLOW_OFFBOARDING_MAX_DAYS_AHEAD": "200",
+		"POLICYFLOW_OFFBOARDING_MAX_DAYS_PAST": "0", "POLICYFLOW_START_MAX_DAYS_AHEAD": "730"}))
+	if err != nil || c.OffboardingMaxDaysAhead != 200 || c.OffboardingMaxDaysPast != 0 || c.StartMaxDaysAhead != 730 {
+		t.Errorf("set: %d, %d, %d, %v", c.OffboardingMaxDaysAhead, c.OffboardingMaxDaysPast, c.StartMaxDaysAhead, err)
+	}
+	for _, bad := range []map[string]string{
+		{"POLICYFLOW_OFFBOARDING_MAX_DAYS_AHEAD": "0"},
+		{"POLICYFLOW_OFFBOARDING_MAX_DAYS_AHEAD": "1y"},
+		{"POLICYFLOW_OFFBOARDING_MAX_DAYS_PAST": "-1"},
+		{"POLICYFLOW_START_MAX_DAYS_AHEAD": "99999"},
+	} {
+		for name := range bad {
+			if _, err := Load(Dev, env(bad)); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%v: error %v does not name %s", bad, err, name)
+			}
+		}
+	}
+}

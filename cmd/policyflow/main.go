@@ -153,7 +153,9 @@ func newActivities(cfg config.Config, store *models.Store, log *slog.Logger) (*a
 
 func newAPI(cfg config.Config, store *models.Store, tc client.Client, log *slog.Logger, dev bool, reg *metrics.Registry) *api.Server {
 	srv := &api.Server{Store: store, Temporal: tc, Loc: cfg.Loc, TimeZone: cfg.TimeZone, Log: log, DevMode: dev,
-		TrustedProxies: cfg.TrustedProxies, UIOrigins: cfg.UIOrigins, Metrics: reg, DecisionKeys: cfg.DecisionKeys}
+		TrustedProxies: cfg.TrustedProxies, UIOrigins: cfg.UIOrigins, Metrics: reg, DecisionKeys: cfg.DecisionKeys,
+		Dates: api.DateBounds{OffboardingDaysAhead: cfg.OffboardingMaxDaysAhead, OffboardingDaysPast: cfg.OffboardingMaxDaysPast,
+			StartDaysAhead: cfg.StartMaxDaysAhead}}
 	if cfg.CodecKeys != nil {
 		srv.Codec = codec.Codec{Keys: cfg.CodecKeys}
 	}
