@@ -39,6 +39,8 @@ var Migrations = []Migration{
 	}},
 	{Version: 2, Name: "indexes in the lists' and the detail's order", Up: listIndexes},
 	{Version: 3, Name: "authority: posts on tasks, revoked links, decisions for a holder (代決), absences", Up: authorityColumns},
+	// Steps 4 and 5 are other branches'; the lead renumbers when they land.
+	{Version: 6, Name: "public window: request counts per address prefix and minute, shared by API processes", Up: rateWindows},
 }
 
 // authorityColumns is step 3: a task names the post whose holder decides it and the holder a

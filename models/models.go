@@ -292,6 +292,7 @@ func All() []any {
 		&OffboardingDateMove{}, &OffboardingBatch{}, &OffboardingBatchItem{},
 		&AccountUse{}, &ReconciliationFinding{},
 		&Absence{},
+		&RateWindow{},
 	}
 }
 
