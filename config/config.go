@@ -79,6 +79,10 @@ type Config struct {
 	// StartMaxDaysAhead bounds how far ahead an exception's start_date and an outsourcing
 	// contract's contract_start may be (POLICYFLOW_START_MAX_DAYS_AHEAD, default 366).
 	StartMaxDaysAhead int
+	// PublicReportsPerMinute is the ceiling of requests the residents' reporting window
+	// takes from all addresses together in a minute, counted across every API process
+	// sharing the database (POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE, default 60).
+	PublicReportsPerMinute int
 }
 
 // Mode says which piece is starting, and so which settings it needs.
@@ -123,6 +127,7 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 		OffboardingMaxDaysAhead: 366,
 		OffboardingMaxDaysPast:  90,
 		StartMaxDaysAhead:       366,
+		PublicReportsPerMinute:  60,
 	}
 	c.PublicURL = strings.TrimRight(get("POLICYFLOW_PUBLIC_URL", ""), "/")
 	c.DatabaseURL = get("POLICYFLOW_DATABASE_URL", "")
@@ -246,6 +251,14 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 				continue
 			}
 			*d.v = n
+		}
+	}
+	if v := get("POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || strconv.Itoa(n) != v {
+			errs = append(errs, errors.New("POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE must be a number of requests such as 60"))
+		} else {
+			c.PublicReportsPerMinute = n
 		}
 	}
 	if c.ReconciliationCron != "off" && len(strings.Fields(c.ReconciliationCron)) != 5 {

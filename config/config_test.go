@@ -166,3 +166,17 @@ func TestDateBounds(t *testing.T) {
 		}
 	}
 }
+
+func TestPublicReportsPerMinute(t *testing.T) {
+	if c, err := Load(Dev, env(nil)); err != nil || c.PublicReportsPerMinute != 60 {
+		t.Errorf("default %d, %v", c.PublicReportsPerMinute, err)
+	}
+	if c, err := Load(Dev, env(map[string]string{"POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE": "20"})); err != nil || c.PublicReportsPerMinute != 20 {
+		t.Errorf("set: %d, %v", c.PublicReportsPerMinute, err)
+	}
+	for _, v := range []string{"0", "-5", "lots"} {
+		if _, err := Load(Dev, env(map[string]string{"POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE": v})); err == nil || !strings.Contains(err.Error(), "POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE") {
+			t.Errorf("%q: %v", v, err)
+		}
+	}
+}

@@ -155,7 +155,8 @@ func newAPI(cfg config.Config, store *models.Store, tc client.Client, log *slog.
 	srv := &api.Server{Store: store, Temporal: tc, Loc: cfg.Loc, TimeZone: cfg.TimeZone, Log: log, DevMode: dev,
 		TrustedProxies: cfg.TrustedProxies, UIOrigins: cfg.UIOrigins, Metrics: reg, DecisionKeys: cfg.DecisionKeys,
 		Dates: api.DateBounds{OffboardingDaysAhead: cfg.OffboardingMaxDaysAhead, OffboardingDaysPast: cfg.OffboardingMaxDaysPast,
-			StartDaysAhead: cfg.StartMaxDaysAhead}}
+			StartDaysAhead: cfg.StartMaxDaysAhead},
+		PublicReportCeiling: cfg.PublicReportsPerMinute}
 	if cfg.CodecKeys != nil {
 		srv.Codec = codec.Codec{Keys: cfg.CodecKeys}
 	}
