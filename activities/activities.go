@@ -37,6 +37,8 @@ type Activities struct {
 	Delegation *policy.Delegation
 	// Dir is the directory AssignTask reads; nil means Store.
 	Dir Directory
+	// Batches starts the items of a bulk batch of offboardings (RunBatchPage).
+	Batches BatchRunner
 }
 
 func (a *Activities) now() time.Time {
@@ -44,6 +46,13 @@ func (a *Activities) now() time.Time {
 		return a.Now()
 	}
 	return time.Now()
+}
+
+func (a *Activities) logger() *slog.Logger {
+	if a.Log != nil {
+		return a.Log
+	}
+	return slog.Default()
 }
 
 // Text is a sentence in Japanese, the default, and English.

@@ -82,7 +82,7 @@ func (a *Activities) AssignTask(ctx context.Context, r AssignRequest) (Assignmen
 		if !r.Deputy.Allows(on) {
 			return "", false, nil
 		}
-		id, err := a.postHolder(ctx, policy.Post{Role: r.Deputy.Post, Scope: r.DeputyScope})
+		id, err := a.postHolder(ctx, r.deputyPost())
 		if errors.Is(err, models.ErrNotFound) {
 			return "", false, nil
 		}
@@ -141,7 +141,7 @@ func (a *Activities) AssignTask(ctx context.Context, r AssignRequest) (Assignmen
 	why := fmt.Sprintf("%s is registered absent until %s", holder, absence.To.In(a.Loc).Format("2006-01-02 15:04"))
 	if absence.DeputyID != "" && r.Deputy.Allows(policy.OnAbsence) && !slices.Contains(r.Parties, absence.DeputyID) {
 		// The deputy the absent person named, if they hold the post the rule names.
-		if ok, err := a.directory().HoldsPost(ctx, absence.DeputyID, string(r.Deputy.Post), r.DeputyScope); err != nil {
+		if ok, err := a.directory().HoldsPost(ctx, absence.DeputyID, string(r.Deputy.Post), r.deputyPost().Scope); err != nil {
 			return Assignment{}, fmt.Errorf("assign task: named deputy: %w", err)
 		} else if ok {
 			return Assignment{AssigneeID: absence.DeputyID, HolderID: holder, Basis: r.Deputy.Basis, Occasion: policy.OnAbsence,
@@ -154,6 +154,16 @@ func (a *Activities) AssignTask(ctx context.Context, r AssignRequest) (Assignmen
 	}
 	return Assignment{AssigneeID: holder, HolderID: holder,
 		Note: why + "; no deputy may decide this step, so it waits for them"}, nil
+}
+
+// deputyPost is the post whose holder may stand in: the officer of the process's department
+// for a diso deputy; the town-wide posts (ciso, giso) are held for no department, so the
+// process's department must not narrow the search for their holder.
+func (r AssignRequest) deputyPost() policy.Post {
+	if r.Deputy.Post == policy.RoleDISO {
+		return policy.Post{Role: r.Deputy.Post, Scope: r.DeputyScope}
+	}
+	return policy.Post{Role: r.Deputy.Post}
 }
 
 func orPost(holder string, p policy.Post) string {
@@ -231,6 +241,10 @@ const (
 	NoticeEscalation = "escalation_notice"
 	// NoticeAfterReview tells a holder that a deputy decided in their place (後閲).
 	NoticeAfterReview = "after_review"
+	// NoticeUnreachable tells the person the town names that the mail asking a holder to
+	// decide a step could not be delivered (the address was refused for good), when nobody
+	// may decide in the holder's place: they are to reach the holder some other way.
+	NoticeUnreachable = "unreachable_notice"
 )
 
 var authorityNotices = map[string]noticeText{
@@ -239,6 +253,13 @@ var authorityNotices = map[string]noticeText{
 		Body: Text{
 			Ja: "{{.name}} 様\n\n手続 {{.process_id}}（{{.summary}}）の「{{.step_ja}}」について、担当の{{.holder_role_ja}}（{{.holder}}）が期限 {{.due}} までに判断していません。\nこの判断は担当者に限られ、代わって判断することはできません。担当者への働きかけをお願いします。{{.expires}} までに判断がなければ、期限切れとして扱われます。\n\n--\npolicyflow\n",
 			En: "Dear {{.name}},\n\nIn {{.process_id}} ({{.summary}}), the {{.holder_role_en}} ({{.holder}}) has not decided \"{{.step_en}}\" by its deadline, {{.due}}.\nOnly they may decide it: nobody may decide in their place. Please follow it up with them. If nobody decides by {{.expires}}, the step expires.\n\n--\npolicyflow\n",
+		},
+	},
+	NoticeUnreachable: {
+		Subject: Text{Ja: "【連絡不能】担当者にメールが届きません", En: "[Unreachable] The mail to the person who decides could not be delivered"},
+		Body: Text{
+			Ja: "{{.name}} 様\n\n手続 {{.process_id}}（{{.summary}}）の「{{.step_ja}}」について、担当の{{.holder_role_ja}}（{{.holder}}）へのメールが配送できませんでした（宛先のメールサーバが受信を拒否しました）。\nこの判断は担当者に限られ、代わって判断することはできません。メール以外の方法で担当者に連絡してください。宛先は人事・情報システム担当による名簿の修正が必要です。{{.expires}} までに判断がなければ、期限切れとして扱われます。\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nIn {{.process_id}} ({{.summary}}), the mail asking the {{.holder_role_en}} ({{.holder}}) to decide \"{{.step_en}}\" could not be delivered: their mail server refused the address.\nOnly they may decide it: nobody may decide in their place. Please reach them some other way; HR and IT need to correct their address in the directory. If nobody decides by {{.expires}}, the step expires.\n\n--\npolicyflow\n",
 		},
 	},
 	NoticeAfterReview: {
@@ -264,6 +285,8 @@ type AuthorityNotice struct {
 	Choice      string
 	Basis       string
 	DecidedAt   time.Time
+	// FailUndeliverable: as in TaskSpec.
+	FailUndeliverable bool
 }
 
 // SendAuthorityNotice sends an AuthorityNotice once per (task, kind, recipient).
@@ -291,6 +314,6 @@ func (a *Activities) SendAuthorityNotice(ctx context.Context, n AuthorityNotice)
 	}
 	return a.SendNotice(ctx, Notice{
 		Key: fmt.Sprintf("%s/%s/%s", n.TaskID, n.Kind, n.RecipientID), ProcessID: proc.ID,
-		RecipientID: n.RecipientID, Kind: n.Kind, Params: params,
+		RecipientID: n.RecipientID, Kind: n.Kind, Params: params, FailUndeliverable: n.FailUndeliverable,
 	})
 }

@@ -28,6 +28,10 @@ var (
 	errUnknownNotice = errors.New("unknown notice kind")
 )
 
+// KindUnreachableEscalation is the escalation of a task whose assignee's mail was refused for
+// good: it goes to the deputy at once, saying why.
+const KindUnreachableEscalation = "escalation-unreachable"
+
 // taskMail is what a mail about a task is made of.
 type taskMail struct {
 	Kind    string
@@ -83,6 +87,9 @@ func renderTaskMail(m taskMail) (Message, error) {
 	case m.Kind == "escalation":
 		prefix = Text{Ja: "【エスカレーション】", En: "[Escalation] "}
 		intro = Text{Ja: "次の件は担当者が期限までに判断しなかったため、あなたに回付されました。担当者に代わって判断できます（代決：判断は担当者に後閲として通知されます）。", En: "The person asked did not decide the following by its deadline, so it has been escalated to you. You may decide in their place (the decision is reported to them afterwards)."}
+	case m.Kind == KindUnreachableEscalation:
+		prefix = Text{Ja: "【エスカレーション・連絡不能】", En: "[Escalation: unreachable] "}
+		intro = Text{Ja: "次の件は担当者へのメールが配送できなかった（宛先のメールサーバが受信を拒否した）ため、期限を待たずにあなたに回付されました。担当者に代わって判断できます（代決：判断は担当者に後閲として通知されます）。", En: "The mail to the person asked could not be delivered (their mail server refused the address), so the following has been escalated to you at once, without waiting for its deadline. You may decide in their place (the decision is reported to them afterwards)."}
 	case strings.HasPrefix(m.Kind, "handover"):
 		prefix = Text{Ja: "【引継ぎ】", En: "[Handed over] "}
 		intro = Text{Ja: "次の件は担当の変更（異動・不在など）により、あなたに引き継がれました。判断をお願いします。", En: "The following has been handed over to you (a change of post, or an absence). Please decide."}

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/policyflow/policyflow/models"
 )
 
@@ -31,6 +33,11 @@ type TaskSpec struct {
 	// PostRole and PostScope name the post whose holder decides, if the step has one;
 	// OnBehalfOf is that holder when the assignee is a deputy (代決).
 	PostRole, PostScope, OnBehalfOf string
+	// FailUndeliverable asks for an ErrUndeliverable failure when the mail server refuses the
+	// assignee's address for good, so that the workflow can escalate at once (set since the
+	// change "undeliverable"). Without it the refusal is recorded and the activity succeeds:
+	// the task then waits for its deadline, as older processes expect.
+	FailUndeliverable bool
 }
 
 // TaskMail is a further mail about an open task: a reminder or an escalation.
@@ -40,6 +47,8 @@ type TaskMail struct {
 	// idempotency key.
 	Kind        string
 	RecipientID string
+	// FailUndeliverable: as in TaskSpec.
+	FailUndeliverable bool
 }
 
 // NewToken returns a task-link token (256 random bits, base64url) and the hash under which
@@ -82,7 +91,9 @@ func (a *Activities) OpenTask(ctx context.Context, s TaskSpec) error {
 	if err := a.Store.CreateTask(ctx, &t); err != nil {
 		return classify(fmt.Errorf("open task %s: %w", s.ID, err))
 	}
-	return a.mailTask(ctx, TaskMail{TaskID: s.ID, Kind: "assigned", RecipientID: s.AssigneeID})
+	// The row is written before the mail: a refused mail fails the activity with the task
+	// in the register, for the escalation to find.
+	return a.mailTask(ctx, TaskMail{TaskID: s.ID, Kind: "assigned", RecipientID: s.AssigneeID, FailUndeliverable: s.FailUndeliverable})
 }
 
 // RemindTask mails the assignee a reminder with a fresh link, unless the task is closed.
@@ -138,13 +149,43 @@ func (a *Activities) mailTask(ctx context.Context, m TaskMail) error {
 	if err := a.Store.PrepareTaskMail(ctx, n, link); err != nil {
 		return fmt.Errorf("prepare mail %s: %w", key, err)
 	}
-	return a.deliver(ctx, msg)
+	return a.deliver(ctx, msg, outgoing{processID: proc.ID, recipientID: person.EmployeeID, kind: m.Kind,
+		taskID: task.ID, fail: m.FailUndeliverable})
 }
 
-// deliver sends a prepared message and records it as sent.
-func (a *Activities) deliver(ctx context.Context, msg Message) error {
+// ErrUndeliverable is the application error type of a mail the server refused for good (a
+// 5xx answer: no such mailbox, mailbox disabled, the domain takes no mail). It is never
+// retried; its message names the mail by its key (task, kind, employee ID) and the server's
+// reply code, never the address or the server's text.
+const ErrUndeliverable = "Undeliverable"
+
+// outgoing says what a message is about, for the record when it cannot be delivered.
+type outgoing struct {
+	processID, recipientID, kind, taskID string
+	// fail asks for an ErrUndeliverable failure on a permanent refusal; otherwise the refusal
+	// is recorded and the mail given up.
+	fail bool
+}
+
+// deliver sends a prepared message and records it as sent. A mail the server did not take
+// is recorded as failed, so the retry replaces its link; one refused for good is recorded as
+// undeliverable, the recipient is flagged in the directory, the process's timeline says so,
+// and the activity fails with ErrUndeliverable (when o.fail) or gives the mail up. Errors
+// carry the server's reply code, never its text: it names the address.
+func (a *Activities) deliver(ctx context.Context, msg Message, o outgoing) error {
 	if err := a.Mailer.Send(ctx, msg); err != nil {
-		return fmt.Errorf("deliver %s: %w", msg.Key, err)
+		if ctx.Err() != nil {
+			// The attempt timed out and the mail may still go out: keep its link.
+			return fmt.Errorf("deliver %s: %w", msg.Key, ctx.Err())
+		}
+		f := classifyMailError(err)
+		if !f.Permanent {
+			if err := a.Store.MarkNotificationFailed(ctx, msg.Key, models.NotificationFailed); err != nil {
+				a.logger().Warn("record a failed mail", "key", msg.Key, "error", err)
+			}
+			return fmt.Errorf("deliver %s: %w", msg.Key, redactReply(err))
+		}
+		return a.undeliverable(ctx, msg.Key, f, o)
 	}
 	// The mail is out: failing now would make the retry send it again. Keep trying to
 	// record it while the activity may run (a database outage shorter than its timeout).
@@ -174,6 +215,9 @@ type Notice struct {
 	RecipientID string
 	Kind        string
 	Params      map[string]string
+	// FailUndeliverable: as in TaskSpec. Without it, a notice refused for good is recorded
+	// and given up, and the process goes on.
+	FailUndeliverable bool
 }
 
 // SendNotice sends a notice once per key.
@@ -203,5 +247,35 @@ func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
 	if err := a.Store.PrepareTaskMail(ctx, rec, models.TaskLink{}); err != nil {
 		return fmt.Errorf("prepare notice %s: %w", n.Key, err)
 	}
-	return a.deliver(ctx, msg)
+	return a.deliver(ctx, msg, outgoing{processID: proc.ID, recipientID: person.EmployeeID, kind: n.Kind, fail: n.FailUndeliverable})
+}
+
+// undeliverable records a mail refused for good: the notification, the flag on the person
+// (for HR and IT to fix the address) and a line on the process's timeline, each idempotent.
+func (a *Activities) undeliverable(ctx context.Context, key string, f MailFailure, o outgoing) error {
+	why := f.Code
+	if why == "" {
+		why = "refused"
+	}
+	if err := a.Store.MarkNotificationFailed(ctx, key, models.NotificationUndeliverable); err != nil {
+		return fmt.Errorf("record undeliverable mail %s: %w", key, err)
+	}
+	if err := a.Store.FlagUndeliverable(ctx, o.recipientID, why, a.now()); err != nil {
+		return fmt.Errorf("flag %s as undeliverable: %w", o.recipientID, err)
+	}
+	about := ""
+	if o.taskID != "" {
+		about = " about task " + o.taskID
+	}
+	note := fmt.Sprintf("mail (%s)%s to %s could not be delivered: permanent refusal (%s); the address is flagged in the directory",
+		o.kind, about, o.recipientID, why)
+	if err := a.Store.AddTimeline(ctx, o.processID, key+"/undeliverable", note, a.now()); err != nil {
+		return classify(fmt.Errorf("record undeliverable mail %s: timeline: %w", key, err))
+	}
+	a.logger().Warn("mail refused for good", "key", key, "code", why)
+	if !o.fail {
+		return nil
+	}
+	return temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("mail %s could not be delivered: permanent refusal (%s)", key, why), ErrUndeliverable, nil)
 }

@@ -3,12 +3,15 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/policyflow/policyflow/activities"
 	"github.com/policyflow/policyflow/internal/testenv"
@@ -128,28 +131,154 @@ func TestOpenTaskRetriedSendsOneMail(t *testing.T) {
 }
 
 // A mail server outage fails the activity (to be retried); the retry sends one mail with
-// a fresh link. The link prepared for the mail that never went out is known to nobody.
+// a fresh link. The links prepared for mails that never went out are known to nobody: each
+// retry replaces the last one's, so however long the outage, one link row is left.
 func TestOpenTaskAfterMailOutage(t *testing.T) {
 	stores(t, func(t *testing.T, store *models.Store) {
 		a, mb, spec := setup(t, store)
 		ctx := context.Background()
-		mb.fail = errors.New("connection refused")
-		if err := a.OpenTask(ctx, spec); err == nil {
-			t.Fatal("OpenTask succeeded with the mail server down")
+		mb.fail = errors.New("dial tcp 192.0.2.25:25: connect: connection refused")
+		for i := range 5 {
+			err := a.OpenTask(ctx, spec)
+			if err == nil {
+				t.Fatal("OpenTask succeeded with the mail server down")
+			}
+			var app *temporal.ApplicationError
+			if errors.As(err, &app) && app.NonRetryable() {
+				t.Fatalf("an outage is not retried: %v", err)
+			}
+			if ls := links(t, store); len(ls) != 1 {
+				t.Fatalf("after attempt %d: %d link rows, want 1", i+1, len(ls))
+			}
 		}
-		before := links(t, store)
 		mb.fail = nil
 		if err := a.OpenTask(ctx, spec); err != nil {
 			t.Fatal(err)
 		}
 		after := links(t, store)
-		if len(mb.sent) != 1 || len(after) != 2 || len(before) != 1 || !strings.Contains(mb.sent[0].Text, "/tasks/") {
-			t.Fatalf("sent %d, links before %v after %v", len(mb.sent), before, after)
+		if len(mb.sent) != 1 || len(after) != 1 || !strings.Contains(mb.sent[0].Text, "/tasks/") {
+			t.Fatalf("sent %d, links after %v", len(mb.sent), after)
+		}
+		token := mb.sent[0].Text[strings.Index(mb.sent[0].Text, "/tasks/")+7:]
+		token = token[:strings.IndexAny(token, "\n ")]
+		if activities.HashToken(token) != after[0].TokenHash {
+			t.Error("the link left is not the one mailed")
 		}
 		var n models.Notification
 		store.DB.First(&n)
-		if n.Attempts != 2 || n.Status != models.NotificationSent {
+		if n.Attempts != 6 || n.Status != models.NotificationSent {
 			t.Errorf("notification = %+v", n)
+		}
+	})
+}
+
+// A temporary refusal (451) is retried like an outage, and its error carries the reply code,
+// not the server's text, which names the address.
+func TestOpenTaskTemporaryRefusal(t *testing.T) {
+	stores(t, func(t *testing.T, store *models.Store) {
+		a, mb, spec := setup(t, store)
+		spec.FailUndeliverable = true
+		ctx := context.Background()
+		mb.fail = &textproto.Error{Code: 451, Msg: "4.7.1 <ciso@town.example>: Recipient address rejected: greylisted"}
+		for range 3 {
+			err := a.OpenTask(ctx, spec)
+			var app *temporal.ApplicationError
+			if err == nil || (errors.As(err, &app) && app.NonRetryable()) {
+				t.Fatalf("a 451 is not retried: %v", err)
+			}
+			if strings.Contains(err.Error(), "ciso@") || strings.Contains(err.Error(), "greylisted") || !strings.Contains(err.Error(), "451 4.7.1") {
+				t.Errorf("error = %q, want the code without the server's text", err)
+			}
+		}
+		if ls := links(t, store); len(ls) != 1 {
+			t.Errorf("%d link rows, want 1", len(ls))
+		}
+		var p models.Person
+		store.DB.First(&p, "employee_id = ?", "C1")
+		if p.UndeliverableAt != nil {
+			t.Error("a temporary refusal flagged the address")
+		}
+	})
+}
+
+// A permanent refusal (550) is a fact, not an outage: the activity fails for good with
+// ErrUndeliverable (no address in it), the task row is there for the escalation, the person
+// is flagged in the directory until their address changes, the timeline says so, and one
+// link row is left however often it runs.
+func TestOpenTaskRefusedForGood(t *testing.T) {
+	stores(t, func(t *testing.T, store *models.Store) {
+		a, mb, spec := setup(t, store)
+		spec.FailUndeliverable = true
+		ctx := context.Background()
+		mb.fail = &textproto.Error{Code: 550, Msg: "5.1.1 <ciso@town.example>: Recipient address rejected: User unknown in virtual mailbox table"}
+		for range 3 {
+			err := a.OpenTask(ctx, spec)
+			var app *temporal.ApplicationError
+			if !errors.As(err, &app) || app.Type() != activities.ErrUndeliverable || !app.NonRetryable() {
+				t.Fatalf("err = %v, want a non-retryable %s", err, activities.ErrUndeliverable)
+			}
+			if strings.Contains(err.Error(), "@") || strings.Contains(err.Error(), "User unknown") || !strings.Contains(err.Error(), "550 5.1.1") {
+				t.Errorf("error = %q, want the code without the address or the server's text", err)
+			}
+		}
+		var task models.Task
+		if err := store.DB.First(&task, "id = ?", spec.ID).Error; err != nil || task.Status != models.TaskOpen {
+			t.Fatalf("task row = %+v, %v", task, err)
+		}
+		if ls := links(t, store); len(ls) != 1 {
+			t.Errorf("%d link rows, want 1", len(ls))
+		}
+		var n models.Notification
+		store.DB.First(&n)
+		if n.Status != models.NotificationUndeliverable {
+			t.Errorf("notification = %+v", n)
+		}
+		var p models.Person
+		store.DB.First(&p, "employee_id = ?", "C1")
+		if p.UndeliverableAt == nil || p.UndeliverableWhy != "550 5.1.1" {
+			t.Errorf("person flag = %v %q", p.UndeliverableAt, p.UndeliverableWhy)
+		}
+		var evs []models.ProcessEvent
+		store.DB.Where("process_id = ?", "EXC-1").Find(&evs)
+		if len(evs) != 1 || !strings.Contains(evs[0].Note, "C1 could not be delivered: permanent refusal (550 5.1.1)") || strings.Contains(evs[0].Note, "@") {
+			t.Errorf("timeline = %+v", evs)
+		}
+		// The same name with the same address keeps the flag; a new address clears it.
+		p.Roles = []models.PersonRole{{EmployeeID: "C1", Role: "ciso"}}
+		if _, err := store.PutPeople(ctx, []models.Person{p}); err != nil {
+			t.Fatal(err)
+		}
+		store.DB.First(&p, "employee_id = ?", "C1")
+		if p.UndeliverableAt == nil {
+			t.Error("the flag went without a new address")
+		}
+		p.Email = "c.yamada@town.example"
+		if _, err := store.PutPeople(ctx, []models.Person{p}); err != nil {
+			t.Fatal(err)
+		}
+		var fixed models.Person
+		store.DB.First(&fixed, "employee_id = ?", "C1")
+		if fixed.UndeliverableAt != nil || fixed.UndeliverableWhy != "" {
+			t.Errorf("a new address kept the flag: %v %q", fixed.UndeliverableAt, fixed.UndeliverableWhy)
+		}
+	})
+}
+
+// A process that did not ask for ErrUndeliverable (one started before the change, or a
+// notice) gets the refusal recorded and the mail given up: it goes on instead of retrying.
+func TestNoticeRefusedForGoodIsGivenUp(t *testing.T) {
+	stores(t, func(t *testing.T, store *models.Store) {
+		a, mb, _ := setup(t, store)
+		mb.fail = &textproto.Error{Code: 550, Msg: "5.2.1 mailbox disabled"}
+		err := a.SendNotice(context.Background(), activities.Notice{Key: "EXC-1/exception_ending/G1", ProcessID: "EXC-1",
+			RecipientID: "G1", Kind: activities.NoticeExceptionEnding, Params: map[string]string{"end_date": "2026-06-30"}})
+		if err != nil {
+			t.Fatalf("err = %v, want the notice given up", err)
+		}
+		var p models.Person
+		store.DB.First(&p, "employee_id = ?", "G1")
+		if p.UndeliverableWhy != "550 5.2.1" {
+			t.Errorf("flag = %q", p.UndeliverableWhy)
 		}
 	})
 }
@@ -255,6 +384,29 @@ func TestResolveRoster(t *testing.T) {
 		store.DB.Model(&models.Person{}).Where("employee_id = ?", "C1").Update("status", models.StatusRetired)
 		if _, err := a.ResolveRoster(ctx, activities.RosterRequest{}); err == nil {
 			t.Error("a roster without a CISO was accepted")
+		}
+	})
+}
+
+// The escalation of an unreachable assignee's task and the unreachable notice render in both
+// languages and say why.
+func TestUnreachableMailsRender(t *testing.T) {
+	stores(t, func(t *testing.T, store *models.Store) {
+		a, mb, spec := setup(t, store)
+		ctx := context.Background()
+		if err := a.OpenTask(ctx, spec); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.EscalateTask(ctx, activities.TaskMail{TaskID: spec.ID, Kind: activities.KindUnreachableEscalation, RecipientID: "G1"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.SendAuthorityNotice(ctx, activities.AuthorityNotice{Kind: activities.NoticeUnreachable, TaskID: spec.ID,
+			RecipientID: "G1", HolderID: "C1", HolderRole: "ciso"}); err != nil {
+			t.Fatal(err)
+		}
+		if len(mb.sent) != 3 || !strings.HasPrefix(mb.sent[1].Subject, "[Escalation: unreachable] ") ||
+			!strings.Contains(mb.sent[1].Text, "could not be delivered") || !strings.Contains(mb.sent[2].Text, "could not be delivered") {
+			t.Fatalf("mails = %+v", mb.sent)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 
+	"github.com/policyflow/policyflow/internal/offboarding"
 	"github.com/policyflow/policyflow/policy"
 )
 
@@ -13,7 +14,8 @@ import (
 type DateBounds struct {
 	// OffboardingDaysAhead and OffboardingDaysPast bound an offboarding's effective date,
 	// at its start (also each bulk item) and when it is moved
-	// (POLICYFLOW_OFFBOARDING_MAX_DAYS_AHEAD, POLICYFLOW_OFFBOARDING_MAX_DAYS_PAST).
+	// (POLICYFLOW_OFFBOARDING_MAX_DAYS_AHEAD, POLICYFLOW_OFFBOARDING_MAX_DAYS_PAST); the
+	// check is internal/offboarding.Starter.CheckEffectiveDate, shared with the batch worker.
 	OffboardingDaysAhead int
 	OffboardingDaysPast  int
 	// StartDaysAhead bounds how far ahead an exception's start_date and an outsourcing
@@ -23,7 +25,8 @@ type DateBounds struct {
 
 // DefaultDateBounds are the bounds when the town sets none: a year and a day ahead (an
 // April 1 reshuffle is announced months before), 90 days back (HR reports a leaver late).
-var DefaultDateBounds = DateBounds{OffboardingDaysAhead: 366, OffboardingDaysPast: 90, StartDaysAhead: 366}
+var DefaultDateBounds = DateBounds{OffboardingDaysAhead: offboarding.DefaultDaysAhead, OffboardingDaysPast: offboarding.DefaultDaysPast,
+	StartDaysAhead: 366}
 
 // dateBounds are the server's bounds, the defaults when none are set.
 func (s *Server) dateBounds() DateBounds {

@@ -12,7 +12,7 @@ func TestDateWithinTownBounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 23:30 UTC on March 31 is already April 1 in Tokyo.
-	s := &Server{Loc: tokyo, Now: func() time.Time { return time.Date(2026, 3, 31, 23, 30, 0, 0, time.UTC) },
+	s := &Server{Loc: tokyo, TimeZone: "Asia/Tokyo", Now: func() time.Time { return time.Date(2026, 3, 31, 23, 30, 0, 0, time.UTC) },
 		Dates: DateBounds{OffboardingDaysAhead: 10, OffboardingDaysPast: 0, StartDaysAhead: 30}}
 	cases := []struct {
 		date string

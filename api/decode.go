@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/policyflow/policyflow/internal/offboarding"
 )
 
 // decodeJSON reads a JSON object strictly: valid UTF-8, known fields only, one value.
@@ -40,21 +42,7 @@ func decodeJSON(c echo.Context, v any) error {
 	return nil
 }
 
-func describeJSONError(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("field %q must be %s", typ.Field, typ.Type.String())
-	case errors.Is(err, io.EOF):
-		return "empty body"
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
-	}
-	return "cannot decode"
-}
+func describeJSONError(err error) string { return offboarding.DescribeJSONError(err) }
 
 // fieldErrors collects per-field validation messages.
 type fieldErrors map[string]string

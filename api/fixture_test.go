@@ -39,6 +39,7 @@ import (
 
 	"github.com/policyflow/policyflow/activities"
 	"github.com/policyflow/policyflow/api"
+	"github.com/policyflow/policyflow/internal/offboarding"
 	"github.com/policyflow/policyflow/internal/testenv"
 	"github.com/policyflow/policyflow/models"
 	"github.com/policyflow/policyflow/proof"
@@ -153,7 +154,8 @@ func build(temporalAddr, namespace string) (_ *system, err error) {
 	s.HTTP.Config.Handler = s.API.Handler()
 	s.HTTP.Start()
 	s.Acts = &activities.Activities{Store: s.Store, Mailer: activities.Outbox{Store: s.Store},
-		PublicURL: s.URL, From: "policyflow@test.example", Loc: tokyo, Log: log}
+		PublicURL: s.URL, From: "policyflow@test.example", Loc: tokyo, Log: log,
+		Batches: &offboarding.Starter{Store: s.Store, Temporal: s.Temporal, TimeZone: "Asia/Tokyo", Log: log}}
 
 	if _, err := s.Store.PutPeople(ctx, []models.Person{
 		person(sharedCISO, "town-office", "ciso"),

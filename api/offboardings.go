@@ -3,14 +3,12 @@ package api
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -18,204 +16,49 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/policyflow/policyflow/internal/offboarding"
 	"github.com/policyflow/policyflow/models"
 	"github.com/policyflow/policyflow/policy"
 	"github.com/policyflow/policyflow/workflows"
 )
 
 // offboardingBody is an offboarding as POST /offboardings (and each bulk item) takes it.
-type offboardingBody struct {
-	EmployeeID    string `json:"employee_id"`
-	Reason        string `json:"reason"`
-	EffectiveDate string `json:"effective_date"`
-	NewDepartment string `json:"new_department,omitempty"`
-	Note          string `json:"note,omitempty"`
-}
+type offboardingBody = offboarding.Body
 
 // Bulk limits: at most MaxBulkOffboardings items per request; up to bulkInline of them are
-// answered in the request, a larger batch in the background by bulkWorkers goroutines.
+// answered in the request, a larger batch by the batch workflow (OffboardingBatchWorkflow).
 const (
 	MaxBulkOffboardings = 10000
 	bulkInline          = 100
-	bulkWorkers         = 8
 )
 
-// offboardingID derives the process (and workflow) ID from (employee_id, effective_date):
-// a retry, even a concurrent one, names the same process, and the register's primary key
-// and Temporal's workflow ID both refuse a second one.
-func offboardingID(employeeID, date string) string {
-	sum := sha256.Sum256([]byte(employeeID + "\n" + date))
-	return "OFB-" + strings.ReplaceAll(date, "-", "") + "-" + base32.StdEncoding.EncodeToString(sum[:])[:12]
+// offboardingID derives the process (and workflow) ID from (employee_id, effective_date).
+func offboardingID(employeeID, date string) string { return offboarding.ID(employeeID, date) }
+
+// starter starts offboardings with the rules the batch workflow's activity uses too.
+func (s *Server) starter() *offboarding.Starter {
+	d := s.dateBounds()
+	return &offboarding.Starter{Store: s.Store, Temporal: s.Temporal, TimeZone: s.TimeZone, Log: s.Log,
+		DaysAhead: d.OffboardingDaysAhead, DaysPast: d.OffboardingDaysPast, Now: s.Now}
 }
 
-// validate checks the fields of one offboarding (400 validation_failed).
-func (b offboardingBody) validate() fieldErrors {
-	f := fieldErrors{}
-	f.id("employee_id", b.EmployeeID)
-	_, err := policy.ParseLeaveReason(b.Reason)
-	f.check(err == nil, "reason", "must be retirement, transfer or secondment")
-	_, err = time.Parse(policy.DateLayout, b.EffectiveDate)
-	f.check(err == nil, "effective_date", "must be a date YYYY-MM-DD")
-	if b.Reason == string(policy.Transfer) {
-		f.check(b.NewDepartment != "", "new_department", "is required for a transfer")
-	} else {
-		f.check(b.NewDepartment == "", "new_department", "is only for a transfer")
-	}
-	if b.NewDepartment != "" {
-		f.id("new_department", b.NewDepartment)
-	}
-	f.text("note", b.Note, false, 1000)
-	return f
-}
-
-// offboardResult is the outcome of one start: a body with 201 or 200, or an error.
-type offboardResult struct {
-	status int
-	body   startedBody
-	err    *Error
-}
-
-// startOffboarding answers POST /offboardings.
+// startOffboarding answers POST /offboardings: 201 with the process started, 200 with the
+// one it repeats, or the error (internal/offboarding.Starter.Start says which, in order).
 func (s *Server) startOffboarding(c echo.Context) error {
 	var b offboardingBody
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	r := s.offboard(c.Request().Context(), b)
-	if r.err != nil {
-		return r.err
-	}
-	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/processes/"+r.body.ID)
-	return c.JSON(r.status, r.body)
-}
-
-// offboard validates one offboarding and starts it, or finds the one it repeats. Checked in
-// order: fields (400); an offboarding of this employee with this effective date exists
-// (200, the same process); the employee is unknown or no longer employed (422); the new
-// department is the current one (422); another offboarding of the employee is open (409).
-// Between the repeat and the directory, an effective date outside the town's bounds is 422
-// (dates.go): a repeat still finds its process after the bound has moved past it.
-func (s *Server) offboard(ctx context.Context, b offboardingBody) offboardResult {
-	if f := b.validate(); len(f) > 0 {
-		return offboardResult{err: invalid(f)}
-	}
-	if r, ok := s.existingOffboarding(ctx, b); ok {
-		return r
-	}
-	if err := s.offboardingDateWithin(b.EffectiveDate); err != nil {
-		return offboardResult{err: err}
-	}
-	person, err := s.Store.Person(ctx, b.EmployeeID)
-	if errors.Is(err, models.ErrNotFound) {
-		return offboardResult{err: &Error{Status: 422, Code: "policy_violation", Message: "the employee is not in the directory",
-			Fields: map[string]string{"employee_id": "unknown employee"}}}
+	r, err := s.starter().Start(c.Request().Context(), b)
+	var rej *offboarding.Rejection
+	if errors.As(err, &rej) {
+		return &Error{Status: rej.Status, Code: rej.Code, Message: rej.Message, Fields: rej.Fields}
 	} else if err != nil {
-		return offboardResult{err: s.storeErrOf(err)}
+		return s.storeErr(err)
 	}
-	if person.Status != models.StatusEmployed {
-		return offboardResult{err: &Error{Status: 422, Code: "policy_violation", Message: "the employee has already left (" + person.Status + ")",
-			Fields: map[string]string{"employee_id": "already " + person.Status}}}
-	}
-	if b.NewDepartment == person.DepartmentID {
-		return offboardResult{err: &Error{Status: 422, Code: "policy_violation", Message: "a transfer must be to another department",
-			Fields: map[string]string{"new_department": "is the employee's current department"}}}
-	}
-	if r, open := s.openOffboarding(ctx, b); open {
-		return r
-	}
-
-	id := offboardingID(b.EmployeeID, b.EffectiveDate)
-	input, _ := json.Marshal(b)
-	emp := b.EmployeeID
-	summary := fmt.Sprintf("Offboarding of %s (%s), effective %s", b.EmployeeID, b.Reason, b.EffectiveDate)
-	p := models.Process{ID: id, Kind: models.KindOffboarding, Status: "starting", Stage: "submitted", WorkflowID: id,
-		DepartmentID: person.DepartmentID, EmployeeID: b.EmployeeID, Summary: summary, Input: string(input)}
-	o := models.Offboarding{ProcessID: id, EmployeeID: b.EmployeeID, EffectiveDate: b.EffectiveDate, OriginalDate: b.EffectiveDate,
-		Reason: b.Reason, FormerDepartment: person.DepartmentID, NewDepartment: b.NewDepartment, OpenEmployeeID: &emp}
-	switch err := s.Store.CreateOffboarding(ctx, &p, &o); {
-	case errors.Is(err, models.ErrDuplicate):
-		if r, ok := s.existingOffboarding(ctx, b); ok {
-			return r
-		}
-		return offboardResult{err: apiError("conflict", "the offboarding is being started by another request; try again")}
-	case errors.Is(err, models.ErrOpenOffboarding):
-		if r, open := s.openOffboarding(ctx, b); open {
-			return r
-		}
-		return offboardResult{err: apiError("conflict", "another offboarding of this employee is open")}
-	case err != nil:
-		return offboardResult{err: s.storeErrOf(err)}
-	}
-	details := fmt.Sprintf("**Account offboarding** (§5.1(1)8, §6.2(1)2–3)\n\n- employee: `%s`\n- reason: %s\n- effective date: %s (access ends at the end of the day, Asia/Tokyo)\n- former department: `%s`\n- new department: `%s`\n\nThe accounts, assets and HR's note are in the register (GET /api/v1/processes/{id}).",
-		b.EmployeeID, b.Reason, b.EffectiveDate, person.DepartmentID, orDash(b.NewDepartment))
-	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: id, TaskQueue: workflows.TaskQueue, StaticSummary: summary, StaticDetails: details,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.ProcessKind.ValueSet(models.KindOffboarding), workflows.ProcessStage.ValueSet("submitted"),
-			workflows.Department.ValueSet(person.DepartmentID)),
-	}, workflows.OffboardingWorkflow, workflows.OffboardingInput{
-		Header:     workflows.Header{ProcessID: id, Kind: models.KindOffboarding, Department: person.DepartmentID, TimeZone: s.TimeZone},
-		EmployeeID: b.EmployeeID, Reason: policy.LeaveReason(b.Reason), EffectiveDate: b.EffectiveDate,
-		FormerDepartment: person.DepartmentID, NewDepartment: b.NewDepartment,
-	})
-	if err != nil {
-		s.Log.Warn("start workflow failed", "process", id, "err", err)
-		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if derr := s.Store.DeleteUnstartedOffboarding(cleanup, id); derr != nil {
-			s.Log.Error("remove unstarted offboarding", "process", id, "err", derr)
-		}
-		return offboardResult{err: errUnavailable}
-	}
-	return offboardResult{status: http.StatusCreated, body: startedBody{ID: id, Kind: models.KindOffboarding, WorkflowID: id, Status: "started"}}
-}
-
-// existingOffboarding finds the offboarding of this employee and date (current or as first
-// given): HR retrying gets the same process.
-func (s *Server) existingOffboarding(ctx context.Context, b offboardingBody) (offboardResult, bool) {
-	o, err := s.Store.OffboardingByDate(ctx, b.EmployeeID, b.EffectiveDate)
-	if errors.Is(err, models.ErrNotFound) {
-		return offboardResult{}, false
-	} else if err != nil {
-		return offboardResult{err: s.storeErrOf(err)}, true
-	}
-	p, err := s.Store.Process(ctx, o.ProcessID)
-	if err != nil {
-		return offboardResult{err: s.storeErrOf(err)}, true
-	}
-	return offboardResult{status: http.StatusOK, body: startedBody{ID: p.ID, Kind: p.Kind, WorkflowID: p.WorkflowID, Status: p.Status}}, true
-}
-
-// openOffboarding answers for an employee with an open offboarding: the same process when
-// it has this date (a concurrent retry got there first), a 409 that names it otherwise.
-func (s *Server) openOffboarding(ctx context.Context, b offboardingBody) (offboardResult, bool) {
-	open, err := s.Store.OpenOffboarding(ctx, b.EmployeeID)
-	switch {
-	case errors.Is(err, models.ErrNotFound):
-		return offboardResult{}, false
-	case err != nil:
-		return offboardResult{err: s.storeErrOf(err)}, true
-	case open.EffectiveDate == b.EffectiveDate || open.OriginalDate == b.EffectiveDate:
-		return s.existingOffboarding(ctx, b)
-	}
-	return offboardResult{err: openConflict(open)}, true
-}
-
-func openConflict(open models.Offboarding) *Error {
-	return &Error{Status: 409, Code: "conflict",
-		Message: fmt.Sprintf("an offboarding of this employee effective %s is open (%s): move its date (POST /api/v1/offboardings/%s/move-date) or cancel it", open.EffectiveDate, open.ProcessID, open.ProcessID),
-		Fields:  map[string]string{"effective_date": "differs from the open offboarding " + open.ProcessID + " (" + open.EffectiveDate + ")"}}
-}
-
-// storeErrOf is storeErr as an *Error.
-func (s *Server) storeErrOf(err error) *Error {
-	var e *Error
-	if errors.As(s.storeErr(err), &e) {
-		return e
-	}
-	return errUnavailable
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/processes/"+r.ID)
+	return c.JSON(map[bool]int{true: http.StatusCreated, false: http.StatusOK}[r.Created],
+		startedBody{ID: r.ID, Kind: r.Kind, WorkflowID: r.WorkflowID, Status: r.Status})
 }
 
 // bulkItemResult is one item's result in a bulk answer.
@@ -230,7 +73,8 @@ type bulkItemResult struct {
 
 // startOffboardingsBulk answers POST /offboardings/bulk: each item is validated and started
 // on its own; a bad item never stops the others. Up to bulkInline items are answered at
-// once (200); a larger batch answers 202 with its batch ID and goes on in the background.
+// once (200); a larger batch answers 202 with its batch ID and is worked through by its
+// workflow (OffboardingBatchWorkflow), which no restart of the API stops.
 func (s *Server) startOffboardingsBulk(c echo.Context) error {
 	var b struct {
 		Items []json.RawMessage `json:"items"`
@@ -256,10 +100,31 @@ func (s *Server) startOffboardingsBulk(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/offboardings/bulk/"+id)
 	if len(items) <= bulkInline {
-		s.runBatch(ctx, id, items)
+		_ = s.starter().RunItems(ctx, items, false, nil)
+		if err := s.Store.FinishBatch(context.WithoutCancel(ctx), id, s.now()); err != nil {
+			s.Log.Error("finish batch", "batch", id, "err", err)
+		}
 		return s.writeBatch(c, id, http.StatusOK)
 	}
-	go s.runBatch(context.WithoutCancel(ctx), id, items)
+	wid := workflows.BatchWorkflowID(id)
+	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: wid, TaskQueue: workflows.TaskQueue,
+		StaticSummary:            fmt.Sprintf("Bulk offboarding batch %s: %d items", id, len(items)),
+		StaticDetails:            "Progress and each item's result: GET /api/v1/offboardings/bulk/" + id + "; cancel: POST /api/v1/offboardings/bulk/" + id + "/cancel",
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.ProcessKind.ValueSet(workflows.KindOffboardingBatch)),
+	}, workflows.OffboardingBatchWorkflow, workflows.BatchInput{BatchID: id})
+	if err != nil {
+		s.Log.Warn("start batch workflow failed", "batch", id, "err", err)
+		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if derr := s.Store.DeleteBatch(cleanup, id); derr != nil {
+			s.Log.Error("remove unstarted batch", "batch", id, "err", derr)
+		}
+		c.Response().Header().Del(echo.HeaderLocation)
+		return errUnavailable
+	}
 	return s.writeBatch(c, id, http.StatusAccepted)
 }
 
@@ -269,62 +134,43 @@ func newBatchID() string {
 	return "BATCH-" + base32.StdEncoding.EncodeToString(b)
 }
 
-// runBatch starts a batch's items with bulkWorkers goroutines and records each result.
-func (s *Server) runBatch(ctx context.Context, id string, items []models.OffboardingBatchItem) {
-	work := make(chan models.OffboardingBatchItem)
-	var wg sync.WaitGroup
-	for range min(bulkWorkers, len(items)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for it := range work {
-				s.runBatchItem(ctx, it)
-			}
-		}()
-	}
-	for _, it := range items {
-		work <- it
-	}
-	close(work)
-	wg.Wait()
-	if err := s.Store.FinishBatch(ctx, id, s.now()); err != nil {
-		s.Log.Error("finish batch", "batch", id, "err", err)
-	}
-}
-
-func (s *Server) runBatchItem(ctx context.Context, it models.OffboardingBatchItem) {
-	var b offboardingBody
-	var r offboardResult
-	dec := json.NewDecoder(strings.NewReader(it.Body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		r.err = apiError("bad_request", "malformed item: "+describeJSONError(err))
-	} else {
-		ictx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		r = s.offboard(ictx, b)
-		cancel()
-	}
-	it.Result = models.ItemStarted
-	switch {
-	case r.err != nil:
-		it.Result, it.ErrorCode, it.ErrorMessage = models.ItemRejected, r.err.Code, truncate(r.err.Message, 500)
-		if len(r.err.Fields) > 0 {
-			f, _ := json.Marshal(r.err.Fields)
-			it.ErrorFields = string(f)
-		}
-	case r.status == http.StatusOK:
-		it.Result, it.ProcessID = models.ItemExisting, r.body.ID
-	default:
-		it.ProcessID = r.body.ID
-	}
-	if err := s.Store.SetBatchItem(ctx, it); err != nil {
-		s.Log.Error("record batch item", "batch", it.BatchID, "seq", it.Seq, "err", err)
-	}
-}
-
 // getOffboardingBatch answers GET /offboardings/bulk/{batch_id}: progress and per-item results.
 func (s *Server) getOffboardingBatch(c echo.Context) error {
 	return s.writeBatch(c, c.Param("batch_id"), http.StatusOK)
+}
+
+// cancelOffboardingBatch answers POST /offboardings/bulk/{batch_id}/cancel: the batch's
+// workflow stops, its pending items are marked cancelled and never started (the Update
+// cancel_batch), and the answer is the batch as GET shows it. The offboardings already
+// started go on; each is cancelled on its own (POST /offboardings/{id}/cancel).
+func (s *Server) cancelOffboardingBatch(c echo.Context) error {
+	id := c.Param("batch_id")
+	ctx := c.Request().Context()
+	b, err := s.Store.BatchOf(ctx, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return apiError("not_found", "no batch "+id)
+	} else if err != nil {
+		return s.storeErr(err)
+	}
+	if b.Status != models.BatchRunning {
+		return apiError("conflict", "the batch is "+b.Status)
+	}
+	uctx, cancel := context.WithTimeout(ctx, s.UpdateTimeout)
+	defer cancel()
+	h, err := s.Temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
+		UpdateID: "cancel/" + id, WorkflowID: workflows.BatchWorkflowID(id), UpdateName: workflows.UpdateCancelBatch,
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(uctx, nil)
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.Type() == workflows.ErrBatchFinished {
+		return apiError("conflict", "the batch has finished")
+	} else if err != nil {
+		return s.temporalErr(err, "cancel batch "+id)
+	}
+	return s.writeBatch(c, id, http.StatusOK)
 }
 
 func (s *Server) writeBatch(c echo.Context, id string, status int) error {
@@ -334,7 +180,7 @@ func (s *Server) writeBatch(c echo.Context, id string, status int) error {
 	} else if err != nil {
 		return s.storeErr(err)
 	}
-	counts := map[string]int{models.ItemPending: 0, models.ItemStarted: 0, models.ItemExisting: 0, models.ItemRejected: 0}
+	counts := map[string]int{models.ItemPending: 0, models.ItemStarted: 0, models.ItemExisting: 0, models.ItemRejected: 0, models.ItemCancelled: 0}
 	out := make([]bulkItemResult, 0, len(items))
 	for _, it := range items {
 		counts[it.Result]++
@@ -536,9 +382,11 @@ func (s *Server) deleteAccountAccess(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// offboardingDateWithin bounds an effective date by the town's settings (dates.go).
+// offboardingDateWithin bounds an effective date by the town's settings, as a start does
+// (internal/offboarding.Starter.CheckEffectiveDate).
 func (s *Server) offboardingDateWithin(date string) *Error {
-	d := s.dateBounds()
-	return s.dateWithin("effective_date", date, d.OffboardingDaysPast, d.OffboardingDaysAhead,
-		"POLICYFLOW_OFFBOARDING_MAX_DAYS_PAST/AHEAD")
+	if r := s.starter().CheckEffectiveDate(date); r != nil {
+		return &Error{Status: r.Status, Code: r.Code, Message: r.Message, Fields: r.Fields}
+	}
+	return nil
 }

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/policyflow/policyflow/models"
 )
@@ -295,6 +298,80 @@ func TestBulkOffboardingsLargeBatchInBackground(t *testing.T) {
 	if ans.Counts["started"] != 3 || ans.Counts["rejected"] != 147 || ans.Done != 150 {
 		t.Errorf("counts %v, done %d", ans.Counts, ans.Done)
 	}
+	// It ran as its own workflow, listed apart from the processes, not in the API process.
+	d, err := s.Temporal.DescribeWorkflowExecution(context.Background(), "offboarding-batch-"+ans.BatchID, "")
+	if err != nil {
+		t.Fatalf("the batch's workflow: %v", err)
+	}
+	if st := d.WorkflowExecutionInfo.Status; st != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		t.Errorf("the batch's workflow is %v, want completed", st)
+	}
+	if kind := string(d.WorkflowExecutionInfo.SearchAttributes.GetIndexedFields()["PolicyProcess"].GetData()); kind != `"offboarding_batch"` {
+		t.Errorf("PolicyProcess of the batch's workflow: %s", kind)
+	}
+	call(t, "POST", "/api/v1/offboardings/bulk/"+ans.BatchID+"/cancel", tok, nil).wantError(t, 409, "conflict")
+}
+
+// A large batch is cancelled: its pending items are marked cancelled and never started.
+// The worker is stopped while the batch is stored, so that every item is still pending
+// when the cancel reaches the workflow (not parallel: it stops the shared worker).
+func TestBulkOffboardingsCancel(t *testing.T) {
+	s := sys(t)
+	tok := s.token("hr")
+	_, dept := s.leaver(t)
+	var items []any
+	var leavers []string
+	for i := 0; i < 120; i++ {
+		p := s.addPerson(t, dept, "staff")
+		leavers = append(leavers, p.EmployeeID)
+		items = append(items, offboardingRequest(p.EmployeeID, "retirement", date(90)))
+	}
+	s.stopWorker()
+	restarted := make(chan error, 1)
+	defer func() {
+		if err := <-restarted; err != nil {
+			t.Errorf("restart the worker: %v", err)
+		}
+	}()
+	r := call(t, "POST", "/api/v1/offboardings/bulk", tok, map[string]any{"items": items})
+	if r.Status != 202 {
+		restarted <- s.startWorker()
+		t.Fatalf("bulk: %s", r)
+	}
+	var ans batchAnswer
+	r.decode(t, &ans)
+	if ans.Counts["pending"] != 120 {
+		restarted <- s.startWorker()
+		t.Fatalf("with no worker: %s", r)
+	}
+	// The cancel waits for the workflow (its Update), which runs once a worker polls.
+	time.AfterFunc(time.Second, func() { restarted <- s.startWorker() })
+	r = call(t, "POST", "/api/v1/offboardings/bulk/"+ans.BatchID+"/cancel", tok, nil)
+	if r.Status != 200 {
+		t.Fatalf("cancel: %s", r)
+	}
+	ans = batchAnswer{}
+	r.decode(t, &ans)
+	if ans.Status != "cancelled" || ans.Counts["cancelled"] != 120 || ans.Counts["started"] != 0 || ans.Done != 120 {
+		t.Fatalf("cancelled batch: %s", r)
+	}
+	call(t, "POST", "/api/v1/offboardings/bulk/"+ans.BatchID+"/cancel", tok, nil).wantError(t, 409, "conflict")
+	call(t, "POST", "/api/v1/offboardings/bulk/BATCH-NOPE/cancel", tok, nil).wantError(t, 404, "not_found")
+	call(t, "POST", "/api/v1/offboardings/bulk/"+ans.BatchID+"/cancel", s.token("auditor"), nil).wantError(t, 403, "forbidden")
+	// Nothing was started, and the workflow has ended.
+	for _, emp := range leavers {
+		if _, err := s.Store.OpenOffboarding(context.Background(), emp); err == nil {
+			t.Fatalf("%s's offboarding was started by a cancelled batch", emp)
+		}
+	}
+	eventually(t, "the batch's workflow to end", func() (bool, string) {
+		d, err := s.Temporal.DescribeWorkflowExecution(context.Background(), "offboarding-batch-"+ans.BatchID, "")
+		if err != nil {
+			return false, err.Error()
+		}
+		st := d.WorkflowExecutionInfo.Status
+		return st == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, st.String()
+	})
 }
 
 // Lent assets and known passwords are registered through the directory scope.

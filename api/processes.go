@@ -276,7 +276,7 @@ func (s *Server) getProcess(c echo.Context) error {
 	decisions := make([]map[string]any, 0, len(d.Decisions))
 	for _, x := range d.Decisions {
 		decisions = append(decisions, map[string]any{"task_id": x.TaskID, "step": x.Step, "decision": x.Choice,
-			"decider_id": x.DeciderID, "decider_name": d.Names[x.DeciderID], "comment": x.Comment,
+			"decider_id": x.DeciderID, "decider_name": d.Names[x.DeciderID], "on_behalf_of": x.OnBehalfOf, "basis": x.Basis, "comment": x.Comment,
 			"client_ip": x.ClientIP, "user_agent": x.UserAgent, "decided_at": x.DecidedAt.In(s.Loc), "values": jsonValues(x.Values)})
 	}
 	timeline := make([]map[string]any, 0, len(d.Events))

@@ -28,6 +28,9 @@ type Server struct {
 	Log      *slog.Logger
 	// DevMode serves /dev/mailbox.
 	DevMode bool
+	// DevToken, in dev mode only, is an admin API token held in memory and never stored
+	// (POLICYFLOW_DEV_TOKEN), so no database that `serve` could use ever accepts it.
+	DevToken string
 	// UpdateTimeout bounds how long a decision POST waits for the workflow to accept it
 	// before answering 503 (the worker may be down).
 	UpdateTimeout time.Duration
@@ -42,7 +45,8 @@ type Server struct {
 	// DecisionKeys sign every decision the API sends to a workflow, which refuses one without
 	// this proof (POLICYFLOW_DECISION_KEYS, shared with the worker). Required.
 	DecisionKeys *proof.Keyring
-	// Metrics, when set, counts requests and is served at /metrics.
+	// Metrics, when set, counts requests. It is served on a listener of its own
+	// (POLICYFLOW_METRICS_ADDR, see cmd/policyflow), never on this one.
 	Metrics *metrics.Registry
 	// Dates are the town's bounds on the dates requests name; zero means DefaultDateBounds.
 	Dates DateBounds
@@ -98,9 +102,6 @@ func (s *Server) Handler() *echo.Echo {
 	if s.Codec != nil {
 		s.codecRoutes(e)
 	}
-	if s.Metrics != nil {
-		e.GET("/metrics", echo.WrapHandler(s.Metrics.Handler()))
-	}
 
 	v1 := e.Group("/api/v1")
 	v1.PUT("/people/:employee_id", s.putPerson, s.auth(scopeDirectory))
@@ -124,6 +125,7 @@ func (s *Server) Handler() *echo.Echo {
 	v1.POST("/offboardings", s.startOffboarding, s.auth(scopeHR))
 	v1.POST("/offboardings/bulk", s.startOffboardingsBulk, s.auth(scopeHR))
 	v1.GET("/offboardings/bulk/:batch_id", s.getOffboardingBatch, s.auth(scopeHR))
+	v1.POST("/offboardings/bulk/:batch_id/cancel", s.cancelOffboardingBatch, s.auth(scopeHR))
 	v1.POST("/offboardings/:id/move-date", s.moveOffboardingDate, s.auth(scopeHR))
 	v1.POST("/offboardings/:id/cancel", s.cancelOffboarding, s.auth(scopeHR))
 	v1.PUT("/systems/:system_id/accounts/:account_id/last-use", s.putAccountUse, s.auth(scopeDirectory))

@@ -156,6 +156,21 @@ func (s *Server) decide(c echo.Context) error {
 	for name, msg := range activities.CheckValues(form, values) {
 		f.check(false, name, msg)
 	}
+	// The page posts decision, comment and the task's form fields, nothing else: another
+	// field is a mistake of the client, refused with its name rather than dropped.
+	known := map[string]bool{"decision": true, "comment": true}
+	for _, field := range form {
+		known[field.Name] = true
+	}
+	r := c.Request()
+	for name := range r.PostForm {
+		f.check(known[name], name, "is not a field of this form")
+	}
+	if r.MultipartForm != nil {
+		for name := range r.MultipartForm.File {
+			f.check(false, name, "is not a field of this form")
+		}
+	}
 	if len(f) > 0 {
 		if wantsJSON(c) {
 			return invalid(f)

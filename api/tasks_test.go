@@ -3,12 +3,15 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/policyflow/policyflow/models"
 )
@@ -370,4 +373,64 @@ func swapCase(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// The decision form holds decision, comment and the task's own fields: any other field is a
+// 400 naming it, and nothing is recorded (openapi.yaml, decideTask; issue 15).
+func TestTaskLinkUnknownFieldRefused(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	o := s.newOpenTask(t)
+	before, history := s.snapshot(t, o.ProcessID), s.historyLength(t, o.ProcessID)
+
+	form := decision("approve", "fine")
+	form.Set("bogus_field", "1")
+	e := post(t, o.Link, form, true).wantError(t, http.StatusBadRequest, "validation_failed")
+	if e.Fields["bogus_field"] == "" || len(e.Fields) != 1 {
+		t.Errorf("an unknown field: want a 400 naming bogus_field alone: %+v", e)
+	}
+	page := post(t, o.Link, form, false)
+	if page.Status != http.StatusBadRequest || !strings.Contains(string(page.Body), "bogus_field") {
+		t.Errorf("an unknown field, as a page: want 400 naming it: %s", page)
+	}
+	if after := s.snapshot(t, o.ProcessID); after != before {
+		t.Errorf("a refused form changed the register:\nbefore %s\nafter %s", before, after)
+	}
+	if h := s.historyLength(t, o.ProcessID); h != history {
+		t.Errorf("a refused form changed the workflow's history: %d events, then %d", history, h)
+	}
+	if r := post(t, o.Link, decision("approve", "fine"), true); r.Status != http.StatusOK {
+		t.Errorf("POST approve after the refused form: %s", r)
+	}
+}
+
+// A decision never rides in a URL: the query string is not read, so a decision given only
+// there is refused (400 on decision) and nothing is recorded; the contract says so.
+func TestTaskLinkDecisionNotFromQuery(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	o := s.newOpenTask(t)
+	before := s.snapshot(t, o.ProcessID)
+	e := post(t, o.Link+"?decision=approve", url.Values{"comment": {"in the URL"}}, true).wantError(t, http.StatusBadRequest, "validation_failed")
+	if e.Fields["decision"] == "" {
+		t.Errorf("a decision in the query string: %+v", e)
+	}
+	if after := s.snapshot(t, o.ProcessID); after != before {
+		t.Errorf("a decision in the query string changed the register:\nbefore %s\nafter %s", before, after)
+	}
+
+	var doc struct {
+		Paths map[string]struct {
+			Post struct {
+				Description string `yaml:"description"`
+			} `yaml:"post"`
+		} `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(call(t, http.MethodGet, "/api/openapi.yaml", "", nil).Body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	desc := doc.Paths["/tasks/{token}"].Post.Description
+	if strings.Contains(desc, "may also be given in the query string") || !strings.Contains(desc, "query string is never read") {
+		t.Errorf("the contract for POST /tasks/{token} does not say the query string is never read:\n%s", desc)
+	}
 }

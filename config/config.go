@@ -28,9 +28,15 @@ type Config struct {
 	TemporalNamespace string
 	SMTPURL           string
 	MailFrom          string
-	DevToken          string
-	TimeZone          string
-	Loc               *time.Location
+	// DevToken is dev mode's admin API token (POLICYFLOW_DEV_TOKEN), held in memory by the
+	// API and never stored.
+	DevToken string
+	// DevAllowExternal lets dev mode use a database other than SQLite or a Temporal server
+	// not on this machine (POLICYFLOW_DEV_ALLOW_EXTERNAL=1): without it, dev mode refuses
+	// them, so its worker never polls a production task queue by accident.
+	DevAllowExternal bool
+	TimeZone         string
+	Loc              *time.Location
 	// TrustedProxies lists the CIDRs of reverse proxies whose X-Forwarded-For is believed
 	// when recording a decider's client address (POLICYFLOW_TRUSTED_PROXIES, comma-separated).
 	TrustedProxies []*net.IPNet
@@ -47,9 +53,10 @@ type Config struct {
 	// UIOrigins are the Temporal UI origins allowed to call the codec endpoint from a
 	// browser (POLICYFLOW_UI_ORIGINS; dev mode: http://127.0.0.1:8233 and http://localhost:8233).
 	UIOrigins []string
-	// MetricsAddr is where `policyflow worker` serves its Prometheus metrics
-	// (POLICYFLOW_METRICS_ADDR, default 127.0.0.1:9464; "off" turns it off). The API serves
-	// its own at /metrics.
+	// MetricsAddr is where the process serves its Prometheus metrics, on a listener of its
+	// own, never the API's public one (POLICYFLOW_METRICS_ADDR; "off" turns it off). The
+	// default is loopback: 127.0.0.1:9464 for `worker` and `dev`, 127.0.0.1:9465 for
+	// `serve`, so the two can run on one host.
 	MetricsAddr string
 	// LogFormat is json (serve, worker, migrate) or text (dev) (POLICYFLOW_LOG_FORMAT).
 	LogFormat string
@@ -119,7 +126,7 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 		MailFrom:           get("POLICYFLOW_MAIL_FROM", "policyflow@localhost"),
 		TimeZone:           get("POLICYFLOW_TIMEZONE", "Asia/Tokyo"),
 		Retention:          DefaultRetention,
-		MetricsAddr:        get("POLICYFLOW_METRICS_ADDR", "127.0.0.1:9464"),
+		MetricsAddr:        get("POLICYFLOW_METRICS_ADDR", map[bool]string{true: "127.0.0.1:9465", false: "127.0.0.1:9464"}[mode == Serve]),
 		LogFormat:          get("POLICYFLOW_LOG_FORMAT", map[bool]string{true: "text", false: "json"}[mode == Dev]),
 		ReconciliationCron: get("POLICYFLOW_RECONCILIATION_CRON", "0 9 1 * *"),
 		UnusedAfter:        90 * 24 * time.Hour,
@@ -140,6 +147,21 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 			c.DatabaseURL = "sqlite://" + filepath.Join(c.DataDir, "policyflow.db")
 		}
 		c.DevToken = get("POLICYFLOW_DEV_TOKEN", "dev-admin-token")
+		switch v := get("POLICYFLOW_DEV_ALLOW_EXTERNAL", ""); v {
+		case "", "0", "false":
+		case "1", "true":
+			c.DevAllowExternal = true
+		default:
+			errs = append(errs, errors.New("POLICYFLOW_DEV_ALLOW_EXTERNAL must be 1 or unset"))
+		}
+		if !c.DevAllowExternal {
+			if !isSQLite(c.DatabaseURL) {
+				errs = append(errs, errors.New("POLICYFLOW_DATABASE_URL: dev mode keeps its register in SQLite and refuses another database, which may be production's; set POLICYFLOW_DEV_ALLOW_EXTERNAL=1 if this is intended"))
+			}
+			if c.TemporalAddress != "" && !isLoopback(c.TemporalAddress) {
+				errs = append(errs, fmt.Errorf("TEMPORAL_ADDRESS: dev mode refuses a Temporal server not on this machine (%s): its worker would poll that server's task queue, which may be production's; set POLICYFLOW_DEV_ALLOW_EXTERNAL=1 if this is intended", c.TemporalAddress))
+			}
+		}
 	} else {
 		if c.DatabaseURL == "" {
 			errs = append(errs, errors.New("POLICYFLOW_DATABASE_URL is required"))
@@ -287,6 +309,25 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 		c.Delegation = d
 	}
 	return c, errors.Join(errs...)
+}
+
+// isSQLite reports whether a database URL names SQLite: sqlite://path, or a bare path
+// (models.Open reads both so).
+func isSQLite(databaseURL string) bool {
+	return strings.HasPrefix(databaseURL, "sqlite://") || !strings.Contains(databaseURL, "://")
+}
+
+// isLoopback reports whether host:port names this machine (a loopback IP or localhost).
+func isLoopback(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func parseDays(s string) (time.Duration, error) {

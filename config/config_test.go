@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -177,6 +178,110 @@ func TestPublicReportsPerMinute(t *testing.T) {
 	for _, v := range []string{"0", "-5", "lots"} {
 		if _, err := Load(Dev, env(map[string]string{"POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE": v})); err == nil || !strings.Contains(err.Error(), "POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE") {
 			t.Errorf("%q: %v", v, err)
+		}
+	}
+}
+
+// Dev mode uses its own SQLite and its own Temporal: another database or a Temporal server
+// elsewhere is refused, naming the setting and the way to say it is intended (issue 15), so
+// the dev worker never polls a production task queue by accident.
+func TestDevRefusesExternalServices(t *testing.T) {
+	const allow = "POLICYFLOW_DEV_ALLOW_EXTERNAL=1"
+	for _, c := range []struct {
+		env  map[string]string
+		want string // "" = accepted
+	}{
+		{map[string]string{"POLICYFLOW_DATABASE_URL": "sqlite://./var/other.db"}, ""},
+		{map[string]string{"POLICYFLOW_DATABASE_URL": "./var/bare-path.db"}, ""},
+		{map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:7233"}, ""},
+		{map[string]string{"TEMPORAL_ADDRESS": "localhost:7233"}, ""},
+		{map[string]string{"TEMPORAL_ADDRESS": "[::1]:7233"}, ""},
+		{map[string]string{"POLICYFLOW_DATABASE_URL": "mysql://pf:pw@tcp(db.town.example:3306)/policyflow?parseTime=true"}, "POLICYFLOW_DATABASE_URL"},
+		{map[string]string{"POLICYFLOW_DATABASE_URL": "mysql://pf:pw@tcp(127.0.0.1:3306)/policyflow"}, "POLICYFLOW_DATABASE_URL"},
+		{map[string]string{"TEMPORAL_ADDRESS": "temporal.town.example:7233"}, "TEMPORAL_ADDRESS"},
+		{map[string]string{"TEMPORAL_ADDRESS": "10.0.0.5:7233"}, "TEMPORAL_ADDRESS"},
+		{map[string]string{"TEMPORAL_ADDRESS": "temporal:7233", "POLICYFLOW_DEV_ALLOW_EXTERNAL": "1"}, ""},
+		{map[string]string{"POLICYFLOW_DATABASE_URL": "mysql://pf:pw@tcp(db:3306)/pf", "POLICYFLOW_DEV_ALLOW_EXTERNAL": "true"}, ""},
+		{map[string]string{"TEMPORAL_ADDRESS": "temporal:7233", "POLICYFLOW_DEV_ALLOW_EXTERNAL": "yes please"}, "POLICYFLOW_DEV_ALLOW_EXTERNAL"},
+	} {
+		c1, err := Load(Dev, env(c.env))
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%v: refused: %v", c.env, err)
+		case c.want != "" && err == nil:
+			t.Errorf("%v: accepted", c.env)
+		case c.want != "" && (!strings.Contains(err.Error(), c.want) || (c.want != "POLICYFLOW_DEV_ALLOW_EXTERNAL" && !strings.Contains(err.Error(), allow))):
+			t.Errorf("%v: error %q names neither %s nor %s", c.env, err, c.want, allow)
+		case c.want == "" && c.env["POLICYFLOW_DEV_ALLOW_EXTERNAL"] != "" && !c1.DevAllowExternal:
+			t.Errorf("%v: DevAllowExternal not set", c.env)
+		}
+	}
+	// The production pieces are not dev mode: they take what they are given.
+	if _, err := Load(Migrate, env(map[string]string{"POLICYFLOW_DATABASE_URL": "mysql://pf:pw@tcp(db:3306)/pf"})); err != nil {
+		t.Errorf("migrate: %v", err)
+	}
+}
+
+// Metrics have a listener of their own on loopback by default, one port for serve and another
+// for worker and dev, so serve and worker can share a host; "off" turns them off (issue 15).
+func TestMetricsListener(t *testing.T) {
+	prod := map[string]string{"POLICYFLOW_DATABASE_URL": "mysql://pf:pw@tcp(db:3306)/pf", "TEMPORAL_ADDRESS": "temporal:7233",
+		"POLICYFLOW_PUBLIC_URL": "https://pf.town.example", "POLICYFLOW_SMTP_URL": "smtp://relay:587", "POLICYFLOW_DECISION_KEYS": decisionKey}
+	for mode, want := range map[Mode]string{Serve: "127.0.0.1:9465", Worker: "127.0.0.1:9464", Dev: "127.0.0.1:9464"} {
+		e := prod
+		if mode == Dev {
+			e = nil
+		}
+		c, err := Load(mode, env(e))
+		if err != nil || c.MetricsAddr != want {
+			t.Errorf("mode %d: metrics on %q (%v), want %s", mode, c.MetricsAddr, err, want)
+		}
+	}
+	with := func(v string) map[string]string {
+		m := map[string]string{"POLICYFLOW_METRICS_ADDR": v}
+		for k, x := range prod {
+			m[k] = x
+		}
+		return m
+	}
+	if c, err := Load(Serve, env(with("off"))); err != nil || c.MetricsAddr != "" {
+		t.Errorf("off: %q %v", c.MetricsAddr, err)
+	}
+	if _, err := Load(Serve, env(with("9464"))); err == nil || !strings.Contains(err.Error(), "POLICYFLOW_METRICS_ADDR") {
+		t.Errorf("a malformed address: %v", err)
+	}
+}
+
+// The README shows the token command that works beside `make dev` (it names the dev
+// database, which dev mode's own default is) and has a production checklist naming each
+// setting that makes a deployment safe (issue 15).
+func TestReadmeForOperators(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	m := regexp.MustCompile(`(?m)^POLICYFLOW_DATABASE_URL=(\S+) go run \./cmd/policyflow token create `).FindStringSubmatch(readme)
+	if m == nil {
+		t.Fatal("README shows no `POLICYFLOW_DATABASE_URL=... go run ./cmd/policyflow token create` for dev mode")
+	}
+	dev, err := Load(Dev, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := func(u string) string { return filepath.Clean(strings.TrimPrefix(u, "sqlite://")) }
+	if !strings.HasPrefix(m[1], "sqlite://") || path(m[1]) != path(dev.DatabaseURL) {
+		t.Errorf("README's token command uses %s; dev mode's database is %s", m[1], dev.DatabaseURL)
+	}
+	_, checklist, ok := strings.Cut(readme, "\n## Production checklist\n")
+	if !ok {
+		t.Fatal("README has no \"Production checklist\" section")
+	}
+	checklist, _, _ = strings.Cut(checklist, "\n## ")
+	for _, want := range []string{"POLICYFLOW_DECISION_KEYS", "POLICYFLOW_CODEC_KEYS", "POLICYFLOW_SMTP_URL",
+		"POLICYFLOW_TRUSTED_PROXIES", "--expires", "token revoke", "POLICYFLOW_METRICS_ADDR", "temporal-ui-proxy"} {
+		if !strings.Contains(checklist, want) {
+			t.Errorf("the production checklist does not mention %s", want)
 		}
 	}
 }

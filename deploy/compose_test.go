@@ -25,6 +25,8 @@ var requiredEnv = map[string]string{
 	"POLICYFLOW_PUBLIC_URL":  "https://policyflow.example.lg.jp",
 	// Not a real key: 32 bytes of "0123456789abcdef" twice.
 	"POLICYFLOW_DECISION_KEYS": "test:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+	// The town's relay; there is no default (Mailpit delivers nothing).
+	"POLICYFLOW_SMTP_URL": "smtp://policyflow:pw@relay.example.lg.jp:587?starttls=required",
 }
 
 // loadProject loads docker-compose.yml the way `docker compose` does, through compose-go's own
@@ -32,7 +34,8 @@ var requiredEnv = map[string]string{
 // JSON schema and checks its consistency (every depends_on names a service, and so on). Only env
 // is visible to it: neither the OS environment nor a .env file, so a developer's own settings
 // cannot make the test pass or fail.
-func loadProject(t *testing.T, env map[string]string) (*types.Project, error) {
+// profiles are the profiles to enable, as `docker compose --profile` does.
+func loadProject(t *testing.T, env map[string]string, profiles ...string) (*types.Project, error) {
 	t.Helper()
 	pairs := make([]string, 0, len(env))
 	for k, v := range env {
@@ -43,6 +46,7 @@ func loadProject(t *testing.T, env map[string]string) (*types.Project, error) {
 		cli.WithWorkingDirectory(filepath.Dir(composeFile)),
 		cli.WithEnv(pairs),
 		cli.WithConsistency(true),
+		cli.WithProfiles(profiles),
 	)
 	if err != nil {
 		t.Fatalf("compose options: %v", err)
@@ -50,9 +54,9 @@ func loadProject(t *testing.T, env map[string]string) (*types.Project, error) {
 	return options.LoadProject(context.Background())
 }
 
-func mustLoad(t *testing.T, env map[string]string) *types.Project {
+func mustLoad(t *testing.T, env map[string]string, profiles ...string) *types.Project {
 	t.Helper()
-	project, err := loadProject(t, env)
+	project, err := loadProject(t, env, profiles...)
 	if err != nil {
 		t.Fatalf("loading %s with the required variables set: %v", composeFile, err)
 	}
@@ -86,7 +90,7 @@ func TestComposeFileIsValid(t *testing.T) {
 		t.Errorf("project name = %q, want policyflow", project.Name)
 	}
 
-	want := []string{"mysql", "temporal", "temporal-setup", "temporal-ui", "temporal-ui-proxy", "mailpit", "migrate", "api", "worker"}
+	want := []string{"mysql", "temporal", "temporal-setup", "temporal-ui", "temporal-ui-proxy", "migrate", "api", "worker"}
 	for _, name := range want {
 		if _, err := project.GetService(name); err != nil {
 			t.Errorf("the app needs service %q: %v", name, err)
@@ -94,8 +98,43 @@ func TestComposeFileIsValid(t *testing.T) {
 	}
 }
 
-func TestUIsBindToLoopbackOnly(t *testing.T) {
+// Mailpit delivers nothing and shows every mail, live task links included, on a page without
+// a login: it runs only in the dev profile, nothing in production depends on it, and the mail
+// relay is a required setting (issue 15).
+func TestMailpitOnlyInTheDevProfile(t *testing.T) {
 	project := mustLoad(t, requiredEnv)
+	if _, err := project.GetService("mailpit"); err == nil {
+		t.Errorf("mailpit starts without --profile dev")
+	}
+	for name, s := range project.Services {
+		if _, ok := s.DependsOn["mailpit"]; ok {
+			t.Errorf("%s depends on mailpit, which production does not run", name)
+		}
+		for _, v := range s.Environment {
+			if v != nil && strings.Contains(*v, "mailpit") {
+				t.Errorf("%s is pointed at mailpit by default: %s", name, *v)
+			}
+		}
+	}
+	for _, name := range []string{"api", "worker"} {
+		if got := env(service(t, project, name), "POLICYFLOW_SMTP_URL"); got != requiredEnv["POLICYFLOW_SMTP_URL"] {
+			t.Errorf("%s: POLICYFLOW_SMTP_URL = %q, want the value given", name, got)
+		}
+	}
+
+	// With the dev profile and the SMTP URL pointed at it, the stack catches mail in Mailpit.
+	dev := mustLoad(t, merged(requiredEnv, map[string]string{"POLICYFLOW_SMTP_URL": "smtp://mailpit:1025"}), "dev")
+	mp := service(t, dev, "mailpit")
+	if !slices.Equal(mp.Profiles, []string{"dev"}) {
+		t.Errorf("mailpit's profiles = %v, want [dev]", mp.Profiles)
+	}
+	if got := env(service(t, dev, "worker"), "POLICYFLOW_SMTP_URL"); got != "smtp://mailpit:1025" {
+		t.Errorf("worker: POLICYFLOW_SMTP_URL = %q in the dev profile", got)
+	}
+}
+
+func TestUIsBindToLoopbackOnly(t *testing.T) {
+	project := mustLoad(t, requiredEnv, "dev") // mailpit runs in the dev profile only
 	cases := []struct {
 		service string
 		target  uint32
@@ -158,7 +197,7 @@ func TestAppServicesGetTheirConfiguration(t *testing.T) {
 		for key, want := range map[string]string{
 			"TEMPORAL_NAMESPACE":    "default",
 			"POLICYFLOW_PUBLIC_URL": "https://policyflow.example.lg.jp",
-			"POLICYFLOW_SMTP_URL":   "smtp://mailpit:1025",
+			"POLICYFLOW_SMTP_URL":   requiredEnv["POLICYFLOW_SMTP_URL"],
 			"POLICYFLOW_TIMEZONE":   "Asia/Tokyo",
 		} {
 			if got := env(s, key); got != want {
@@ -294,7 +333,7 @@ func TestStartupOrder(t *testing.T) {
 		}
 	}
 
-	for _, name := range []string{"mysql", "temporal", "api", "mailpit"} {
+	for _, name := range []string{"mysql", "temporal", "api"} {
 		if hc := service(t, project, name).HealthCheck; hc == nil || len(hc.Test) == 0 || hc.Disable {
 			t.Errorf("%s has no health check, yet others wait for it", name)
 		}
@@ -304,7 +343,7 @@ func TestStartupOrder(t *testing.T) {
 		t.Errorf("api health check %q does not call /healthz", hc.Test)
 	}
 
-	for _, name := range []string{"mysql", "temporal", "temporal-ui", "temporal-ui-proxy", "mailpit", "api", "worker"} {
+	for _, name := range []string{"mysql", "temporal", "temporal-ui", "temporal-ui-proxy", "api", "worker"} {
 		if r := service(t, project, name).Restart; r != "unless-stopped" && r != "always" {
 			t.Errorf("%s: restart %q; a long-running service should come back after a crash or reboot", name, r)
 		}

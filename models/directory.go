@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -37,7 +38,7 @@ func (s *Store) PutPeopleChanges(ctx context.Context, people []Person) (created 
 		before := map[string]Person{}
 		for chunk := range chunks(ids, 500) {
 			var got []Person
-			if err := tx.Select("employee_id", "department_id", "status").Where("employee_id IN ?", chunk).Find(&got).Error; err != nil {
+			if err := tx.Select("employee_id", "department_id", "status", "email").Where("employee_id IN ?", chunk).Find(&got).Error; err != nil {
 				return err
 			}
 			var roles []PersonRole
@@ -72,6 +73,13 @@ func (s *Store) PutPeopleChanges(ctx context.Context, people []Person) (created 
 				DoUpdates: clause.AssignmentColumns([]string{"name", "email", "department_id", "locale", "status", "updated_at"}),
 			}).Create(&p).Error; err != nil {
 				return err
+			}
+			if known && old.Email != p.Email {
+				// A new address is a new chance: the flag of an undeliverable one goes.
+				if err := tx.Model(&Person{}).Where("employee_id = ?", p.EmployeeID).
+					Updates(map[string]any{"undeliverable_at": nil, "undeliverable_why": ""}).Error; err != nil {
+					return err
+				}
 			}
 			if len(roles) > 0 {
 				if err := tx.Create(&roles).Error; err != nil {
@@ -153,24 +161,55 @@ func (s *Store) PutAccount(ctx context.Context, a Account) (bool, error) {
 	return created, err
 }
 
-// TokenByHash finds an unrevoked API token by the hash of its text.
+// TokenByHash finds an unrevoked API token by the hash of its text. It may have expired:
+// the caller checks ActiveAt against its own clock.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (APIToken, error) {
 	var t APIToken
 	err := s.DB.WithContext(ctx).Where("hash = ? AND revoked_at IS NULL", hash).First(&t).Error
 	return t, notFound(err)
 }
 
-// PutToken stores a token's hash with its scopes, replacing one of the same name.
+// PutToken stores a token's hash with its scopes and expiry, replacing one of the same name
+// (which is then as new: created now, not revoked).
 func (s *Store) PutToken(ctx context.Context, t APIToken) error {
 	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var old APIToken
 		err := tx.Where("name = ?", t.Name).First(&old).Error
 		if err == nil {
-			return tx.Model(&old).Updates(map[string]any{"hash": t.Hash, "scopes": t.Scopes, "revoked_at": nil}).Error
+			return tx.Model(&old).Updates(map[string]any{"hash": t.Hash, "scopes": t.Scopes, "revoked_at": nil,
+				"expires_at": t.ExpiresAt, "created_at": time.Now().UTC()}).Error
 		}
 		if !errors.Is(err, gorm.ErrRecordNotFound) {
 			return err
 		}
 		return tx.Create(&t).Error
 	})
+}
+
+// Tokens lists every API token, by name, revoked and expired ones included. The hashes are
+// not read.
+func (s *Store) Tokens(ctx context.Context) ([]APIToken, error) {
+	var ts []APIToken
+	err := s.DB.WithContext(ctx).Select("id", "name", "scopes", "created_at", "revoked_at", "expires_at").Order("name").Find(&ts).Error
+	return ts, err
+}
+
+// RevokeToken revokes the token of that name at the moment at; from then on it is refused
+// (401). Revoking a revoked token changes nothing. It returns the token as it now stands, or
+// ErrNotFound.
+func (s *Store) RevokeToken(ctx context.Context, name string, at time.Time) (APIToken, error) {
+	var t APIToken
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("name = ?", name).First(&t).Error; err != nil {
+			return err
+		}
+		if t.RevokedAt != nil {
+			return nil
+		}
+		at = at.UTC()
+		t.RevokedAt = &at
+		return tx.Model(&APIToken{}).Where("id = ?", t.ID).Update("revoked_at", at).Error
+	})
+	t.Hash = ""
+	return t, notFound(err)
 }

@@ -39,8 +39,45 @@ var Migrations = []Migration{
 	}},
 	{Version: 2, Name: "indexes in the lists' and the detail's order", Up: listIndexes},
 	{Version: 3, Name: "authority: posts on tasks, revoked links, decisions for a holder (代決), absences", Up: authorityColumns},
-	// Steps 4 and 5 are other branches'; the lead renumbers when they land.
+	{Version: 4, Name: "undeliverable addresses flagged in the directory", Up: undeliverableColumns},
+	{Version: 5, Name: "API tokens expire; the dev-mode demo token is revoked", Up: tokenExpiry},
 	{Version: 6, Name: "public window: request counts per address prefix and minute, shared by API processes", Up: rateWindows},
+}
+
+// undeliverableColumns is step 4: a person whose address the mail server refused for good is
+// flagged, with when and the server's reply code, until the address changes. Re-runnable.
+func undeliverableColumns(tx *gorm.DB) error {
+	m := tx.Migrator()
+	for _, field := range []string{"UndeliverableAt", "UndeliverableWhy"} {
+		if !m.HasColumn(&Person{}, field) {
+			if err := m.AddColumn(&Person{}, field); err != nil {
+				return fmt.Errorf("add Person.%s: %w", field, err)
+			}
+		}
+	}
+	return nil
+}
+
+// DemoTokenName is the name under which `policyflow dev` used to store its admin token in
+// the database it was pointed at; DemoTokenHash is the hash of the token it stored by
+// default, "dev-admin-token", published in the README.
+const (
+	DemoTokenName = "dev-admin"
+	DemoTokenHash = "1734d503f6aa6a047c36d113cbad769f719c93784b469b771c4c3e7c63adbefd"
+)
+
+// tokenExpiry is step 5: an API token may carry an expiry (ExpiresAt), and the admin token
+// that dev mode used to write into whatever database it was pointed at, which `serve` then
+// accepted, is revoked: dev mode now keeps it in memory only. Re-runnable.
+func tokenExpiry(tx *gorm.DB) error {
+	m := tx.Migrator()
+	if !m.HasColumn(&APIToken{}, "ExpiresAt") {
+		if err := m.AddColumn(&APIToken{}, "ExpiresAt"); err != nil {
+			return fmt.Errorf("add APIToken.ExpiresAt: %w", err)
+		}
+	}
+	return tx.Model(&APIToken{}).Where("(name = ? OR hash = ?) AND revoked_at IS NULL", DemoTokenName, DemoTokenHash).
+		Update("revoked_at", time.Now().UTC()).Error
 }
 
 // authorityColumns is step 3: a task names the post whose holder decides it and the holder a

@@ -9,10 +9,12 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/policyflow/policyflow/activities"
 	"github.com/policyflow/policyflow/internal/testenv"
 	"github.com/policyflow/policyflow/models"
 )
@@ -203,6 +205,60 @@ func TestMigratedIndexesMatchFresh(t *testing.T) {
 		}
 		if got := indexes(t, s); !slices.Equal(got, fresh) {
 			t.Errorf("step 2 run again left:\n%s", strings.Join(got, "\n"))
+		}
+	})
+}
+
+// Step 5 gives API tokens an expiry and revokes the admin token that dev mode used to write
+// into whatever database it was pointed at (issue 15); other tokens keep working. Run on a
+// database from before it, twice, and once more by hand (re-runnable).
+func TestTokenExpiryStep(t *testing.T) {
+	if models.DemoTokenHash != activities.HashToken("dev-admin-token") {
+		t.Fatalf("DemoTokenHash is not the hash of dev-admin-token")
+	}
+	each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// Back to before step 5: no expiry column, the demo token stored as dev mode did.
+		if err := s.DB.Migrator().DropColumn(&models.APIToken{}, "ExpiresAt"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DB.Where("version = 5").Delete(&models.SchemaMigration{}).Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range []struct{ name, hash string }{
+			{models.DemoTokenName, activities.HashToken("a custom POLICYFLOW_DEV_TOKEN")},
+			{"copied-demo", models.DemoTokenHash},
+			{"hr-system", activities.HashToken("hr-system-token")},
+		} {
+			if err := s.DB.Exec("INSERT INTO api_tokens (name, hash, scopes, created_at) VALUES (?, ?, 'admin', ?)", tok.name, tok.hash, time.Now().UTC()).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 2 {
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := models.Migrations[len(models.Migrations)-1].Up(s.DB); err != nil {
+			t.Fatalf("step 5 again: %v", err)
+		}
+		if !s.DB.Migrator().HasColumn(&models.APIToken{}, "ExpiresAt") {
+			t.Fatal("step 5 added no expires_at column")
+		}
+		for name, hash := range map[string]string{
+			models.DemoTokenName: activities.HashToken("a custom POLICYFLOW_DEV_TOKEN"),
+			"copied-demo":        models.DemoTokenHash,
+		} {
+			if _, err := s.TokenByHash(ctx, hash); err != models.ErrNotFound {
+				t.Errorf("%s: the demo token still works after step 5 (err %v)", name, err)
+			}
+		}
+		tok, err := s.TokenByHash(ctx, activities.HashToken("hr-system-token"))
+		if err != nil || !tok.ActiveAt(time.Now()) {
+			t.Errorf("an ordinary token no longer works after step 5: %+v %v", tok, err)
 		}
 	})
 }

@@ -38,8 +38,14 @@ type Person struct {
 	Locale       string       `gorm:"size:8;not null;default:ja"`
 	Status       string       `gorm:"size:32;not null;default:employed"`
 	Roles        []PersonRole `gorm:"foreignKey:EmployeeID;references:EmployeeID"`
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// UndeliverableAt is set when the mail server refused a mail to Email for good (a 5xx
+	// answer: no such mailbox, mailbox disabled), for HR and IT to fix the address;
+	// UndeliverableWhy is the server's reply code ("550 5.1.1"). A new address clears both
+	// (migration step 4).
+	UndeliverableAt  *time.Time
+	UndeliverableWhy string `gorm:"size:64"`
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // RoleNames lists the person's roles as plain strings.
@@ -98,10 +104,19 @@ type APIToken struct {
 	Scopes    string `gorm:"size:200;not null"`
 	CreatedAt time.Time
 	RevokedAt *time.Time
+	// ExpiresAt, when set, is the moment the token stops working (`policyflow token create
+	// --expires`), so that tokens are rotated; nil means it works until revoked.
+	ExpiresAt *time.Time
 }
 
 // ScopeList returns the token's scopes.
 func (t APIToken) ScopeList() []string { return splitList(t.Scopes) }
+
+// ActiveAt reports whether the token admits requests at the moment at: neither revoked nor
+// expired.
+func (t APIToken) ActiveAt(at time.Time) bool {
+	return t.RevokedAt == nil && (t.ExpiresAt == nil || at.Before(*t.ExpiresAt))
+}
 
 // Process kinds, as in the API's `kind` field.
 const (
@@ -248,6 +263,11 @@ type DecisionRequest struct {
 const (
 	NotificationPending = "pending"
 	NotificationSent    = "sent"
+	// NotificationFailed is a mail the server did not take, to be tried again; its link
+	// was known to nobody and is replaced by the next attempt's.
+	NotificationFailed = "failed"
+	// NotificationUndeliverable is a mail the server refused for good.
+	NotificationUndeliverable = "undeliverable"
 )
 
 // Notification is one mail: to whom, what subject, when, for which task. Key makes sending

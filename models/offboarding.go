@@ -368,13 +368,15 @@ func (s *Store) AddDateMove(ctx context.Context, m OffboardingDateMove) error {
 
 // Bulk batch and item states.
 const (
-	BatchRunning = "running"
-	BatchDone    = "done"
+	BatchRunning   = "running"
+	BatchDone      = "done"
+	BatchCancelled = "cancelled"
 
-	ItemPending  = "pending"
-	ItemStarted  = "started"
-	ItemExisting = "existing"
-	ItemRejected = "rejected"
+	ItemPending   = "pending"
+	ItemStarted   = "started"
+	ItemExisting  = "existing"
+	ItemRejected  = "rejected"
+	ItemCancelled = "cancelled"
 )
 
 // OffboardingBatch is one bulk request of offboardings (the April 1 reshuffle): its items
@@ -413,17 +415,63 @@ func (s *Store) CreateBatch(ctx context.Context, b OffboardingBatch, items []Off
 	})
 }
 
-// SetBatchItem records one item's result.
+// SetBatchItem records one item's result, if the item is still pending: a late or repeated
+// write never overwrites a result or a cancellation.
 func (s *Store) SetBatchItem(ctx context.Context, it OffboardingBatchItem) error {
-	return s.DB.WithContext(ctx).Model(&OffboardingBatchItem{}).Where("batch_id = ? AND seq = ?", it.BatchID, it.Seq).
+	return s.DB.WithContext(ctx).Model(&OffboardingBatchItem{}).Where("batch_id = ? AND seq = ? AND result = ?", it.BatchID, it.Seq, ItemPending).
 		Updates(map[string]any{"result": it.Result, "process_id": it.ProcessID, "error_code": it.ErrorCode,
 			"error_message": it.ErrorMessage, "error_fields": it.ErrorFields, "body": ""}).Error
 }
 
-// FinishBatch marks a batch done.
+// PendingBatchItems returns up to n pending items of a batch, with their bodies, in order.
+func (s *Store) PendingBatchItems(ctx context.Context, id string, n int) ([]OffboardingBatchItem, error) {
+	var items []OffboardingBatchItem
+	err := s.DB.WithContext(ctx).Where("batch_id = ? AND result = ?", id, ItemPending).Order("seq").Limit(n).Find(&items).Error
+	return items, err
+}
+
+// BatchPending counts a batch's pending items.
+func (s *Store) BatchPending(ctx context.Context, id string) (int, error) {
+	var n int64
+	err := s.DB.WithContext(ctx).Model(&OffboardingBatchItem{}).Where("batch_id = ? AND result = ?", id, ItemPending).Count(&n).Error
+	return int(n), err
+}
+
+// FinishBatch marks a running batch done.
 func (s *Store) FinishBatch(ctx context.Context, id string, at time.Time) error {
-	return s.DB.WithContext(ctx).Model(&OffboardingBatch{}).Where("id = ?", id).
+	return s.DB.WithContext(ctx).Model(&OffboardingBatch{}).Where("id = ? AND status = ?", id, BatchRunning).
 		Updates(map[string]any{"status": BatchDone, "finished_at": at}).Error
+}
+
+// CancelBatch marks a running batch cancelled and its pending items cancelled (they are
+// never started). A batch already finished is left as it is.
+func (s *Store) CancelBatch(ctx context.Context, id string, at time.Time) error {
+	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&OffboardingBatch{}).Where("id = ? AND status = ?", id, BatchRunning).
+			Updates(map[string]any{"status": BatchCancelled, "finished_at": at})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		return tx.Model(&OffboardingBatchItem{}).Where("batch_id = ? AND result = ?", id, ItemPending).
+			Updates(map[string]any{"result": ItemCancelled, "body": ""}).Error
+	})
+}
+
+// DeleteBatch removes a batch and its items (one whose workflow could not be started).
+func (s *Store) DeleteBatch(ctx context.Context, id string) error {
+	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("batch_id = ?", id).Delete(&OffboardingBatchItem{}).Error; err != nil {
+			return err
+		}
+		return tx.Where("id = ?", id).Delete(&OffboardingBatch{}).Error
+	})
+}
+
+// BatchOf returns a batch without its items.
+func (s *Store) BatchOf(ctx context.Context, id string) (OffboardingBatch, error) {
+	var b OffboardingBatch
+	err := s.DB.WithContext(ctx).First(&b, "id = ?", id).Error
+	return b, notFound(err)
 }
 
 // Batch returns a batch with its items in order.

@@ -254,22 +254,50 @@ func (s *Store) NotificationSent(ctx context.Context, key string) (bool, error) 
 }
 
 // PrepareTaskMail records a mail about to be sent and, when link has a token hash, the link
-// it carries. Links of earlier attempts stay: one whose mail never went out is known to
-// nobody, and one whose mail did go out (the attempt died before recording it) must keep
-// working; all of a task's links die with the task.
+// it carries. The links of earlier attempts whose mail the server did not take (recorded as
+// failed or undeliverable) are replaced: they are known to nobody, and a mail server down for
+// a day must not leave a link row per retry. A link of an attempt that may have gone out (it
+// died before recording either way) stays and keeps working; all of a task's links die with
+// the task.
 func (s *Store) PrepareTaskMail(ctx context.Context, n Notification, link TaskLink) error {
 	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if link.TokenHash != "" {
+			var failed int64
+			if err := tx.Model(&Notification{}).Where("`key` = ? AND status IN ?", n.Key,
+				[]string{NotificationFailed, NotificationUndeliverable}).Count(&failed).Error; err != nil {
+				return err
+			}
+			if failed > 0 {
+				if err := tx.Where("notification_key = ? AND revoked_at IS NULL", n.Key).Delete(&TaskLink{}).Error; err != nil {
+					return err
+				}
+			}
 			if err := tx.Create(&link).Error; err != nil {
 				return err
 			}
 		}
 		n.Attempts = 1
 		return tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "key"}},
-			DoUpdates: clause.Assignments(map[string]any{"attempts": gorm.Expr("attempts + 1"), "subject": n.Subject, "to_address": n.To}),
+			Columns: []clause.Column{{Name: "key"}},
+			DoUpdates: clause.Assignments(map[string]any{"attempts": gorm.Expr("attempts + 1"), "subject": n.Subject, "to_address": n.To,
+				"status": NotificationPending}),
 		}).Create(&n).Error
 	})
+}
+
+// MarkNotificationFailed records that a mail did not go out: status is NotificationFailed (the
+// server was down or answered 4xx; the activity is retried) or NotificationUndeliverable.
+func (s *Store) MarkNotificationFailed(ctx context.Context, key, status string) error {
+	return s.DB.WithContext(ctx).Model(&Notification{}).Where("`key` = ? AND status <> ?", key, NotificationSent).
+		Update("status", status).Error
+}
+
+// FlagUndeliverable records that the mail server refused a person's address for good, with
+// its reply code. A later change of the address clears it (PutPeopleChanges). An external
+// contact's ID matches no person: nothing is flagged.
+func (s *Store) FlagUndeliverable(ctx context.Context, employeeID, why string, at time.Time) error {
+	return s.DB.WithContext(ctx).Model(&Person{}).Where("employee_id = ?", employeeID).
+		Updates(map[string]any{"undeliverable_at": at, "undeliverable_why": why}).Error
 }
 
 // MarkNotificationSent records that a mail went out.

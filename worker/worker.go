@@ -40,6 +40,7 @@ func Register(w sdkworker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(workflows.OffboardingWorkflow, workflow.RegisterOptions{Name: "OffboardingWorkflow"})
 	w.RegisterWorkflowWithOptions(workflows.ReconciliationWorkflow, workflow.RegisterOptions{Name: "ReconciliationWorkflow"})
 	w.RegisterWorkflowWithOptions(workflows.AbsenceWorkflow, workflow.RegisterOptions{Name: "AbsenceWorkflow"})
+	w.RegisterWorkflowWithOptions(workflows.OffboardingBatchWorkflow, workflow.RegisterOptions{Name: "OffboardingBatchWorkflow"})
 	w.RegisterActivity(acts)
 }
 

@@ -1,11 +1,13 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/policyflow/policyflow/activities"
@@ -22,7 +24,10 @@ import (
 //   - at the deadline, a deputy the rules allow for escalation gets a link and may decide in
 //     the holder's place (代決); where none is allowed, the town's named person (EscalatePost)
 //     gets a notice and the holder an overdue reminder, and only the holder may still decide;
-//   - a deputy's decision is recorded as made for the holder, who gets a 後閲 notice.
+//   - a deputy's decision is recorded as made for the holder, who gets a 後閲 notice;
+//   - since changeUndeliverable, a mail to the assignee refused for good (the first one or a
+//     reminder) escalates the task at once, its recipient told why; with nobody to escalate
+//     to, or when the escalation is refused too, the step takes its timeout outcome at once.
 func (p *process) askPost(ctx workflow.Context, id string, s Step) (Decision, error) {
 	t := &openTask{step: s}
 	p.tasks.open[id] = t
@@ -58,39 +63,66 @@ func (p *process) askPost(ctx workflow.Context, id string, s Step) (Decision, er
 		Step: s.Name, Title: s.Title, AssigneeID: t.assignee, Choices: s.Choices,
 		DueAt: due, ExpiresAt: expires, Form: s.Form,
 		PostRole: string(s.Post.Role), PostScope: s.Post.Scope, OnBehalfOf: t.onBehalfOf(t.assignee),
+		FailUndeliverable: p.undeliverable,
 	}
-	if err := p.run(ctx, fmt.Sprintf("Open task %q for %s, due %s", s.Name, t.who(s), p.stamp(due)),
-		acts.OpenTask, spec); err != nil {
+	// unreachable is set when a mail to the assignee was refused for good (the activity has
+	// flagged them in the directory and noted it on the timeline): the task escalates now.
+	unreachable := false
+	err = p.run(ctx, fmt.Sprintf("Open task %q for %s, due %s", s.Name, t.who(s), p.stamp(due)), acts.OpenTask, spec)
+	if unreachable = p.refused(err); err != nil && !unreachable {
 		return Decision{}, err
 	}
-	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Waiting for %s to decide **%s** (%s) until %s.",
-		t.who(s), s.Title.En, strings.Join(s.Choices, " / "), p.stamp(due)))
-
-	reminders := slices.Clone(s.RemindBefore)
-	slices.SortFunc(reminders, func(a, b time.Duration) int { return int(b - a) })
-	for i, before := range reminders {
-		at := due.Add(-before)
-		if !at.After(now) {
-			continue
+	if !unreachable {
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf("Waiting for %s to decide **%s** (%s) until %s.",
+			t.who(s), s.Title.En, strings.Join(s.Choices, " / "), p.stamp(due)))
+		reminders := slices.Clone(s.RemindBefore)
+		slices.SortFunc(reminders, func(a, b time.Duration) int { return int(b - a) })
+		for i, before := range reminders {
+			at := due.Add(-before)
+			if !at.After(now) {
+				continue
+			}
+			if done, err := p.waitTask(ctx, id, t, at, fmt.Sprintf("Reminder %d for %q at %s", i+1, s.Name, p.stamp(at))); err != nil || done {
+				return p.settle(ctx, id, t, err)
+			}
+			err := p.run(ctx, fmt.Sprintf("Remind %s of %q", t.who(s), s.Name), acts.RemindTask,
+				activities.TaskMail{TaskID: id, Kind: fmt.Sprintf("reminder-%d", i+1), RecipientID: t.assignee, FailUndeliverable: p.undeliverable})
+			if unreachable = p.refused(err); unreachable {
+				break
+			}
+			if err != nil {
+				return Decision{}, err
+			}
 		}
-		if done, err := p.waitTask(ctx, id, t, at, fmt.Sprintf("Reminder %d for %q at %s", i+1, s.Name, p.stamp(at))); err != nil || done {
+	}
+	if !unreachable {
+		if done, err := p.waitTask(ctx, id, t, due, fmt.Sprintf("Deadline of %q at %s", s.Name, p.stamp(due))); err != nil || done {
 			return p.settle(ctx, id, t, err)
 		}
-		if err := p.run(ctx, fmt.Sprintf("Remind %s of %q", t.who(s), s.Name),
-			acts.RemindTask, activities.TaskMail{TaskID: id, Kind: fmt.Sprintf("reminder-%d", i+1), RecipientID: t.assignee}); err != nil {
+	}
+	why := "nobody decided by " + p.stamp(expires)
+	switch {
+	case unreachable && !escalates:
+		why = fmt.Sprintf("the mail to %s could not be delivered and the step names nobody to escalate to", t.who(s))
+		if err := p.note(ctx, id+"/unreachable", fmt.Sprintf("%q: %s; it takes its timeout outcome now", s.Name, why)); err != nil {
 			return Decision{}, err
 		}
-	}
-	if done, err := p.waitTask(ctx, id, t, due, fmt.Sprintf("Deadline of %q at %s", s.Name, p.stamp(due))); err != nil || done {
-		return p.settle(ctx, id, t, err)
-	}
-	if escalates {
+	case escalates:
 		// The post is resolved again at escalation, in case a change in the directory was
 		// not signalled: the holder now may differ from the one asked.
 		if err := p.reassess(ctx, id, t); err != nil {
 			return Decision{}, err
 		}
-		if err := p.escalate(ctx, id, t, dep, due, expires); err != nil {
+		err := p.escalate(ctx, id, t, dep, due, expires, unreachable)
+		if p.refused(err) || errors.Is(err, errNobodyToTell) {
+			// Nobody can be reached: waiting would only wait for nobody.
+			why = fmt.Sprintf("neither %s nor the escalation's recipient can be reached by mail", t.who(s))
+			if err := p.note(ctx, id+"/unreachable", fmt.Sprintf("%q: %s; it takes its timeout outcome now", s.Name, why)); err != nil {
+				return Decision{}, err
+			}
+			break
+		}
+		if err != nil {
 			return Decision{}, err
 		}
 		if done, err := p.waitTask(ctx, id, t, expires, fmt.Sprintf("End of escalation of %q at %s", s.Name, p.stamp(expires))); err != nil || done {
@@ -99,11 +131,21 @@ func (p *process) askPost(ctx workflow.Context, id string, s Step) (Decision, er
 	}
 	// Nobody decided: the task expires and the process takes the step's timeout outcome.
 	p.closeTask(id)
-	if err := p.record(ctx, fmt.Sprintf("Close task %q as expired: nobody decided by %s", s.Name, p.stamp(expires)),
+	if err := p.record(ctx, fmt.Sprintf("Close task %q as expired: %s", s.Name, why),
 		acts.CloseTask, activities.TaskClosure{TaskID: id, Status: "expired"}); err != nil {
 		return Decision{}, err
 	}
 	return Decision{DecideRequest: DecideRequest{TaskID: id}, Step: s.Name, TimedOut: true}, nil
+}
+
+// errNobodyToTell is escalate's answer when an unreachable assignee's task has nobody to go to.
+var errNobodyToTell = errors.New("nobody to tell")
+
+// refused reports whether err is a mail refused for good (activities.ErrUndeliverable), which
+// only processes started since changeUndeliverable ask for.
+func (p *process) refused(err error) bool {
+	var app *temporal.ApplicationError
+	return p.undeliverable && errors.As(err, &app) && app.Type() == activities.ErrUndeliverable
 }
 
 // closeTask stops a task taking decisions; idempotent.
@@ -126,8 +168,17 @@ func (p *process) assignRequest(s Step, dep policy.Deputy, at time.Time, escalat
 
 // escalate runs at a task's deadline: a deputy the rules allow gets a link of their own;
 // otherwise the town's named person is told and the holder reminded that only they may decide.
-func (p *process) escalate(ctx workflow.Context, id string, t *openTask, dep policy.Deputy, due, expires time.Time) error {
+// When the assignee is unreachable (their mail was refused for good) it runs at once: the
+// recipient is told why, nobody reminds the assignee, and a refusal of the escalation's own
+// mail (ErrUndeliverable) or nobody to tell (errNobodyToTell) is returned.
+func (p *process) escalate(ctx workflow.Context, id string, t *openTask, dep policy.Deputy, due, expires time.Time, unreachable bool) error {
 	s := t.step
+	because := fmt.Sprintf("not decided by %s", p.stamp(due))
+	kind := "escalation"
+	if unreachable {
+		because = fmt.Sprintf("the mail to %s could not be delivered", t.who(s))
+		kind = activities.KindUnreachableEscalation
+	}
 	if dep.Allows(policy.OnEscalation) {
 		asg, err := lookup[activities.Assignment](ctx, p, fmt.Sprintf("Resolve who may decide %q in the holder's place (%s)", s.Name, dep.Post),
 			acts.AssignTask, p.assignRequest(s, dep, p.now(ctx), true))
@@ -137,9 +188,9 @@ func (p *process) escalate(ctx workflow.Context, id string, t *openTask, dep pol
 		if !asg.Nobody && !slices.Contains(t.deciders, asg.AssigneeID) {
 			t.deputy, t.deputyBasis = asg.AssigneeID, dep.Basis
 			t.deciders = append(t.deciders, asg.AssigneeID)
-			if err := p.run(ctx, fmt.Sprintf("Escalate %q to the %s (%s), who may decide for %s (代決, %s): not decided by %s",
-				s.Name, dep.Post, asg.AssigneeID, t.who(s), dep.Basis, p.stamp(due)),
-				acts.EscalateTask, activities.TaskMail{TaskID: id, Kind: "escalation", RecipientID: asg.AssigneeID}); err != nil {
+			if err := p.run(ctx, fmt.Sprintf("Escalate %q to the %s (%s), who may decide for %s (代決, %s): %s",
+				s.Name, dep.Post, asg.AssigneeID, t.who(s), dep.Basis, because),
+				acts.EscalateTask, activities.TaskMail{TaskID: id, Kind: kind, RecipientID: asg.AssigneeID, FailUndeliverable: unreachable}); err != nil {
 				return err
 			}
 			workflow.SetCurrentDetails(ctx, fmt.Sprintf("Escalated: waiting for %s or the %s (%s, 代決) to decide **%s** until %s.",
@@ -148,10 +199,13 @@ func (p *process) escalate(ctx workflow.Context, id string, t *openTask, dep pol
 		}
 	}
 	// Nobody may stand in: pressure, not authority.
-	calls := []call{{
-		summary:  fmt.Sprintf("Tell %s that %q is overdue and only they may decide it", t.who(s), s.Name),
-		activity: acts.RemindTask, arg: activities.TaskMail{TaskID: id, Kind: "overdue", RecipientID: t.assignee},
-	}}
+	var calls []call
+	if !unreachable {
+		calls = append(calls, call{
+			summary:  fmt.Sprintf("Tell %s that %q is overdue and only they may decide it", t.who(s), s.Name),
+			activity: acts.RemindTask, arg: activities.TaskMail{TaskID: id, Kind: "overdue", RecipientID: t.assignee},
+		})
+	}
 	if tell := s.EscalatePost; !tell.IsZero() {
 		asg, err := lookup[activities.Assignment](ctx, p, fmt.Sprintf("Find the %s to tell that %q is overdue", tell, s.Name),
 			acts.AssignTask, activities.AssignRequest{ProcessID: p.id, Post: tell, At: p.now(ctx)})
@@ -159,16 +213,31 @@ func (p *process) escalate(ctx workflow.Context, id string, t *openTask, dep pol
 			return err
 		}
 		if asg.HolderID != "" && asg.HolderID != t.assignee {
+			summary := fmt.Sprintf("Tell the %s (%s) that %q is overdue; nobody may decide in the holder's place", tell, asg.HolderID, s.Name)
+			notice := activities.NoticeEscalation
+			if unreachable {
+				summary = fmt.Sprintf("Tell the %s (%s) that %s cannot be reached by mail about %q; nobody may decide in the holder's place",
+					tell, asg.HolderID, t.who(s), s.Name)
+				notice = activities.NoticeUnreachable
+			}
 			calls = append(calls, call{
-				summary:  fmt.Sprintf("Tell the %s (%s) that %q is overdue; nobody may decide in the holder's place", tell, asg.HolderID, s.Name),
+				summary:  summary,
 				activity: acts.SendAuthorityNotice,
-				arg: activities.AuthorityNotice{Kind: activities.NoticeEscalation, TaskID: id, RecipientID: asg.HolderID,
-					HolderID: t.holder, HolderRole: holderRole(s)},
+				arg: activities.AuthorityNotice{Kind: notice, TaskID: id, RecipientID: asg.HolderID,
+					HolderID: t.holder, HolderRole: holderRole(s), FailUndeliverable: unreachable},
 			})
 		}
 	}
+	if unreachable && len(calls) == 0 {
+		return errNobodyToTell
+	}
 	if err := p.runEach(ctx, calls, nil); err != nil {
 		return err
+	}
+	if unreachable {
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf("Unreachable: %s, and only they may decide **%s**; the %s was told; waiting until %s, then it expires.",
+			because, s.Title.En, s.EscalatePost, p.stamp(expires)))
+		return nil
 	}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Overdue: only %s may decide **%s**; waiting until %s, then it expires.",
 		t.who(s), s.Title.En, p.stamp(expires)))

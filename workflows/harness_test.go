@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/policyflow/policyflow/activities"
@@ -72,6 +73,9 @@ type register struct {
 	acts      *activities.Activities
 	handovers []activities.Handover
 	notes     []string
+	// refused are the people whose mail server refuses their address for good: a mail to
+	// them that asks for it fails with activities.ErrUndeliverable.
+	refused map[string]bool
 	// registerDownUntil makes the register's RecordStage fail, as a database outage would,
 	// until this workflow time.
 	registerDownUntil time.Time
@@ -95,7 +99,7 @@ func newRegister(t *testing.T, start time.Time) *register {
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(start)
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: wfID})
-	r := &register{t: t, env: env, closed: map[string]string{},
+	r := &register{t: t, env: env, closed: map[string]string{}, refused: map[string]bool{},
 		roster: activities.Roster{CISO: "C1", GISO: "G1", DISO: "D1", ISMs: []string{"I1", "I2"},
 			Managers: map[string]string{"S1": "I1", "S2": "I2", "SYS1": "I1"}},
 		dir: newFakeDirectory()}
@@ -119,6 +123,9 @@ func newRegister(t *testing.T, start time.Time) *register {
 		return nil
 	})
 	reg("SendAuthorityNotice", func(_ context.Context, n activities.AuthorityNotice) error {
+		if err := r.refuse(n.RecipientID, n.FailUndeliverable); err != nil {
+			return err
+		}
 		r.lock(func() { r.notices = append(r.notices, mailed{n.Kind, n.TaskID, n.RecipientID, env.Now().In(tokyo)}) })
 		return nil
 	})
@@ -131,14 +138,21 @@ func newRegister(t *testing.T, start time.Time) *register {
 		return nil
 	})
 	reg("OpenTask", func(_ context.Context, s activities.TaskSpec) error {
+		// The task row is written before the mail, as the real activity does.
 		r.lock(func() { r.opened = append(r.opened, opened{s, env.Now().In(tokyo)}) })
-		return nil
+		return r.refuse(s.AssigneeID, s.FailUndeliverable)
 	})
 	reg("RemindTask", func(_ context.Context, m activities.TaskMail) error {
+		if err := r.refuse(m.RecipientID, m.FailUndeliverable); err != nil {
+			return err
+		}
 		r.lock(func() { r.mails = append(r.mails, mailed{m.Kind, m.TaskID, m.RecipientID, env.Now().In(tokyo)}) })
 		return nil
 	})
 	reg("EscalateTask", func(_ context.Context, m activities.TaskMail) error {
+		if err := r.refuse(m.RecipientID, m.FailUndeliverable); err != nil {
+			return err
+		}
 		r.lock(func() { r.mails = append(r.mails, mailed{m.Kind, m.TaskID, m.RecipientID, env.Now().In(tokyo)}) })
 		return nil
 	})
@@ -155,6 +169,21 @@ func newRegister(t *testing.T, start time.Time) *register {
 		return nil
 	})
 	return r
+}
+
+// refuse is the mail server's answer for a mail to id: a permanent refusal for the people in
+// r.refused, failing the activity when the workflow asked (fail), else given up.
+func (r *register) refuse(id string, fail bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.refused[id] {
+		return nil
+	}
+	r.notes = append(r.notes, "mail to "+id+" could not be delivered")
+	if !fail {
+		return nil
+	}
+	return temporal.NewNonRetryableApplicationError("mail could not be delivered: permanent refusal (550 5.1.1)", activities.ErrUndeliverable, nil)
 }
 
 func (r *register) lock(f func()) {

@@ -77,6 +77,10 @@ type process struct {
 	authority bool
 	rules     policy.Delegation
 	parties   []string
+	// undeliverable is set for processes started since changeUndeliverable: a task whose
+	// assignee's mail is refused for good escalates at once instead of waiting for its
+	// deadline (askPost).
+	undeliverable bool
 }
 
 // changeLocalRegister is the workflow.GetVersion change under which processes run their
@@ -91,6 +95,12 @@ const changeLocalRegister = "local-register"
 // replay as they ran.
 const changeAuthority = "authority"
 
+// changeUndeliverable is the workflow.GetVersion change under which a mail refused for good
+// (activities.ErrUndeliverable) is a fact the step handles: it escalates at once, and takes
+// its timeout outcome at once when the escalation cannot be delivered either (issue 15).
+// Processes started before it replay as they ran; their refused mails are given up.
+const changeUndeliverable = "undeliverable"
+
 // begin sets up a process: its calendar, its Update handlers (decide, cancel) and its
 // search attributes.
 func begin(ctx workflow.Context, h Header) (*process, error) {
@@ -101,6 +111,9 @@ func begin(ctx workflow.Context, h Header) (*process, error) {
 	p := &process{id: h.ProcessID, kind: h.Kind, department: h.Department, cal: policy.NewCalendar(loc), tasks: newTaskBook()}
 	p.local = workflow.GetVersion(ctx, changeLocalRegister, workflow.DefaultVersion, 1) >= 1
 	p.authority = workflow.GetVersion(ctx, changeAuthority, workflow.DefaultVersion, 1) >= 1
+	if p.authority {
+		p.undeliverable = workflow.GetVersion(ctx, changeUndeliverable, workflow.DefaultVersion, 1) >= 1
+	}
 	p.tasks.stopped = func() bool { return p.cancelled != nil }
 	if err := p.tasks.register(ctx); err != nil {
 		return nil, err

@@ -3,17 +3,14 @@ package main
 import (
 	"context"
 
-	"github.com/policyflow/policyflow/activities"
 	"github.com/policyflow/policyflow/models"
 )
 
 // seedDemo fills an empty directory with the fictional town of Midori (みどり町, DEMO):
-// one person for each role of §2, two systems and a few accounts, and the dev admin token.
-// Every name is labelled as demo data; the addresses are under the reserved .example TLD.
-func seedDemo(ctx context.Context, store *models.Store, devToken string) error {
-	if err := store.PutToken(ctx, models.APIToken{Name: "dev-admin", Hash: activities.HashToken(devToken), Scopes: "admin"}); err != nil {
-		return err
-	}
+// one person for each role of §2, two systems and a few accounts. Every name is labelled as
+// demo data; the addresses are under the reserved .example TLD. The dev admin token is not
+// stored: the API holds it in memory (api.Server.DevToken), so no database accepts it later.
+func seedDemo(ctx context.Context, store *models.Store) error {
 	var n int64
 	if err := store.DB.WithContext(ctx).Model(&models.Person{}).Count(&n).Error; err != nil || n > 0 {
 		return err

@@ -23,8 +23,10 @@ import (
 )
 
 // runDev starts the whole system in one process on embedded defaults: a Temporal dev server
-// (unless TEMPORAL_ADDRESS names one), SQLite under the data dir, the worker and the API, with
-// mail kept in the outbox at /dev/mailbox. It listens on loopback only.
+// (unless TEMPORAL_ADDRESS names one on this machine), SQLite under the data dir, the worker
+// and the API, with mail kept in the outbox at /dev/mailbox. It listens on loopback only, and
+// its admin token lives in memory only. Another database or a Temporal server elsewhere is
+// refused without POLICYFLOW_DEV_ALLOW_EXTERNAL=1 (config.Load).
 func runDev(ctx context.Context, log *slog.Logger) error {
 	cfg, err := load(config.Dev)
 	if err != nil {
@@ -33,6 +35,13 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	host, _, _ := net.SplitHostPort(cfg.HTTPAddr)
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return fmt.Errorf("POLICYFLOW_HTTP_ADDR: dev mode listens on loopback only (got %s); use policyflow serve in production", cfg.HTTPAddr)
+	}
+	if host, _, _ := net.SplitHostPort(cfg.MetricsAddr); cfg.MetricsAddr != "" && host != "localhost" && (net.ParseIP(host) == nil || !net.ParseIP(host).IsLoopback()) {
+		return fmt.Errorf("POLICYFLOW_METRICS_ADDR: dev mode listens on loopback only (got %s)", cfg.MetricsAddr)
+	}
+	if cfg.DevAllowExternal {
+		log.Warn("POLICYFLOW_DEV_ALLOW_EXTERNAL is set: dev mode may use a database or Temporal server that is not its own, and its worker polls that server's task queue",
+			"temporal", cfg.TemporalAddress)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("POLICYFLOW_DATA_DIR: %w", err)
@@ -53,7 +62,7 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	if err := store.Migrate(ctx); err != nil {
 		return err
 	}
-	if err := seedDemo(ctx, store, cfg.DevToken); err != nil {
+	if err := seedDemo(ctx, store); err != nil {
 		return fmt.Errorf("seed the demo directory: %w", err)
 	}
 	reg := metrics.New()
@@ -65,7 +74,7 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	if err := setRetention(ctx, tc, cfg); err != nil {
 		log.Warn("could not set the namespace's retention", "err", err)
 	}
-	acts, err := newActivities(cfg, store, log)
+	acts, err := newActivities(cfg, store, tc, log)
 	if err != nil {
 		return err
 	}
@@ -79,6 +88,16 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	if err := worker.EnsureReconciliationSchedule(ctx, tc, worker.ReconciliationSchedule{Cron: cfg.ReconciliationCron, TimeZone: cfg.TimeZone, UnusedAfter: cfg.UnusedAfter}); err != nil {
 		log.Warn("could not set up the reconciliation schedule", "err", err)
 	}
+	// The API's and the worker's metrics, one registry, on their own loopback listener.
+	stopMetrics, err := serveMetrics(cfg, reg, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	metricsAt := "off"
+	if cfg.MetricsAddr != "" {
+		metricsAt = "http://" + cfg.MetricsAddr + "/"
+	}
 	mail := cfg.PublicURL + "/dev/mailbox"
 	if cfg.SMTPURL != "" {
 		mail = "sent through POLICYFLOW_SMTP_URL"
@@ -88,11 +107,12 @@ policyflow dev is running (loopback only). Demo data: the fictional town of Mido
   API            %s/api/v1   (token: %s)
   Temporal UI    http://127.0.0.1:8233   (namespace %s, retention %d days)
   Dev mailbox    %s
+  Metrics        %s
   Data           %s
 Try:  curl -H 'Authorization: Bearer %s' %s/api/v1/processes
 Stop with Ctrl-C.
 
-`, cfg.PublicURL, cfg.DevToken, cfg.TemporalNamespace, int(cfg.Retention.Hours()/24), mail, cfg.DataDir, cfg.DevToken, cfg.PublicURL)
+`, cfg.PublicURL, cfg.DevToken, cfg.TemporalNamespace, int(cfg.Retention.Hours()/24), mail, metricsAt, cfg.DataDir, cfg.DevToken, cfg.PublicURL)
 	return serveHTTP(ctx, cfg, newAPI(cfg, store, tc, log, true, reg), log)
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -36,9 +37,11 @@ type system struct {
 	bin     string
 	env     []string
 	baseURL string
-	serve   *exec.Cmd
-	worker  *exec.Cmd
-	logs    string
+	// metricsURL is serve's metrics listener (POLICYFLOW_METRICS_ADDR), off the public one.
+	metricsURL string
+	serve      *exec.Cmd
+	worker     *exec.Cmd
+	logs       string
 }
 
 // testDecisionKeys is the POLICYFLOW_DECISION_KEYS that serve and worker share in these
@@ -51,14 +54,17 @@ func startSystem(t *testing.T) *system {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build policyflow: %v\n%s", err, out)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	freeAddr := func() string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().String()
 	}
-	addr := l.Addr().String()
-	l.Close()
+	addr, metricsAddr := freeAddr(), freeAddr()
 	smtpHost, smtpPort := testenv.SMTPAddr(t)
-	s := &system{t: t, bin: bin, baseURL: "http://" + addr, logs: dir}
+	s := &system{t: t, bin: bin, baseURL: "http://" + addr, metricsURL: "http://" + metricsAddr + "/", logs: dir}
 	s.env = append(os.Environ(),
 		"POLICYFLOW_DATABASE_URL=mysql://"+testenv.MariaDB(t),
 		"TEMPORAL_ADDRESS="+testenv.TemporalAddress(t),
@@ -71,7 +77,7 @@ func startSystem(t *testing.T) *system {
 		"POLICYFLOW_METRICS_ADDR=127.0.0.1:0",
 	)
 	s.run("migrate")
-	s.serve = s.start("serve")
+	s.serve = s.start("serve", "POLICYFLOW_METRICS_ADDR="+metricsAddr)
 	s.worker = s.start("worker")
 	t.Cleanup(func() {
 		for _, c := range []*exec.Cmd{s.serve, s.worker} {
@@ -100,13 +106,14 @@ func (s *system) run(args ...string) string {
 	return strings.TrimSpace(out.String())
 }
 
-func (s *system) start(sub string) *exec.Cmd {
+// start starts a long-running piece; env, if any, is laid over the system's environment.
+func (s *system) start(sub string, env ...string) *exec.Cmd {
 	f, err := os.OpenFile(filepath.Join(s.logs, sub+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	cmd := exec.Command(s.bin, sub)
-	cmd.Env, cmd.Stdout, cmd.Stderr = s.env, f, f
+	cmd.Env, cmd.Stdout, cmd.Stderr = append(slices.Clone(s.env), env...), f, f
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
@@ -197,6 +204,23 @@ func postForm(t *testing.T, link string, form url.Values) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// getPage opens an emailed link as a browser would (or, given an Accept header, a program)
+// and returns the status and the page.
+func getPage(t *testing.T, link string, accept ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, link, nil)
+	if len(accept) > 0 {
+		req.Header.Set("Accept", accept[0])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET link: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 // putPeople fills the directory through the API, each person new.
 func (s *system) putPeople(token string, people map[string]map[string]any) {
 	s.t.Helper()
@@ -207,9 +231,10 @@ func (s *system) putPeople(token string, people map[string]map[string]any) {
 	}
 }
 
-// linkIn waits for the mail about a process's step to arrive in Mailpit and returns the
-// task link it carries.
-func linkIn(t *testing.T, to, processID, subjectPart string, seen ...string) string {
+// mailIn waits for the mail to a person about a process whose subject contains
+// subjectPart to arrive in Mailpit, and returns it. A mail whose text contains one of seen
+// (an earlier link) does not count.
+func mailIn(t *testing.T, to, processID, subjectPart string, seen ...string) testenv.Message {
 	t.Helper()
 	mp := testenv.Mailpit(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -225,6 +250,14 @@ func linkIn(t *testing.T, to, processID, subjectPart string, seen ...string) str
 	if err != nil {
 		t.Fatalf("mail to %s about %s (%s): %v", to, processID, subjectPart, err)
 	}
+	return m
+}
+
+// linkIn waits for the mail about a process's step to arrive in Mailpit and returns the
+// task link it carries.
+func linkIn(t *testing.T, to, processID, subjectPart string, seen ...string) string {
+	t.Helper()
+	m := mailIn(t, to, processID, subjectPart, seen...)
 	if !strings.Contains(m.HTML, "/tasks/") {
 		t.Errorf("the mail has no HTML part with the link")
 	}
@@ -336,8 +369,17 @@ func TestExceptionEndToEnd(t *testing.T) {
 		return err == nil && len(resp.Executions) == 1
 	})
 
-	// The API counts its requests by route pattern, never by URL (tokens are secrets).
+	// The API counts its requests by route pattern, never by URL (tokens are secrets), and
+	// serves the counts on its metrics listener, not on the public one.
 	resp, err = http.Get(s.baseURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /metrics on the public listener: %d, want 404", resp.StatusCode)
+	}
+	resp, err = http.Get(s.metricsURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -22,6 +23,7 @@ import (
 	"github.com/policyflow/policyflow/api"
 	"github.com/policyflow/policyflow/codec"
 	"github.com/policyflow/policyflow/config"
+	"github.com/policyflow/policyflow/internal/offboarding"
 	"github.com/policyflow/policyflow/metrics"
 	"github.com/policyflow/policyflow/models"
 	"github.com/policyflow/policyflow/worker"
@@ -35,9 +37,13 @@ usage:
   policyflow serve     the HTTP API
   policyflow worker    the Temporal worker
   policyflow migrate   create or update the database schema, then exit
-  policyflow token create NAME SCOPE[,SCOPE...]
+  policyflow token create NAME SCOPE[,SCOPE...] [--expires 90d|YYYY-MM-DD]
                        create an API token (scopes: hr, officer, directory, auditor, admin);
                        the token is printed once and stored only as a hash
+  policyflow token list
+                       name, scopes, status, created, expires and revoked of every token
+  policyflow token revoke NAME
+                       refuse the token from now on
 
 Settings come from the environment: see README.md, "Configuration".
 `
@@ -80,7 +86,7 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 	case "migrate":
 		return runMigrate(ctx, log)
 	case "token":
-		return runToken(ctx, args[1:])
+		return runToken(ctx, args[1:], os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
@@ -137,7 +143,8 @@ func clientOptions(cfg config.Config, log *slog.Logger, reg *metrics.Registry) c
 	}
 }
 
-func newActivities(cfg config.Config, store *models.Store, log *slog.Logger) (*activities.Activities, error) {
+// newActivities builds the worker's activities; tc starts the offboardings of a bulk batch.
+func newActivities(cfg config.Config, store *models.Store, tc client.Client, log *slog.Logger) (*activities.Activities, error) {
 	var mailer activities.Mailer = activities.Outbox{Store: store}
 	if cfg.SMTPURL != "" {
 		m, err := activities.NewSMTPMailer(cfg.SMTPURL, cfg.MailFrom)
@@ -148,7 +155,9 @@ func newActivities(cfg config.Config, store *models.Store, log *slog.Logger) (*a
 	}
 	rules, delegation := cfg.CloudRules, cfg.Delegation
 	return &activities.Activities{Store: store, Mailer: mailer, PublicURL: cfg.PublicURL, From: cfg.MailFrom, Loc: cfg.Loc, Log: log,
-		CloudRules: &rules, Delegation: &delegation}, nil
+		CloudRules: &rules, Delegation: &delegation,
+		Batches: &offboarding.Starter{Store: store, Temporal: tc, TimeZone: cfg.TimeZone, Log: log,
+			DaysAhead: cfg.OffboardingMaxDaysAhead, DaysPast: cfg.OffboardingMaxDaysPast}}, nil
 }
 
 func newAPI(cfg config.Config, store *models.Store, tc client.Client, log *slog.Logger, dev bool, reg *metrics.Registry) *api.Server {
@@ -157,6 +166,9 @@ func newAPI(cfg config.Config, store *models.Store, tc client.Client, log *slog.
 		Dates: api.DateBounds{OffboardingDaysAhead: cfg.OffboardingMaxDaysAhead, OffboardingDaysPast: cfg.OffboardingMaxDaysPast,
 			StartDaysAhead: cfg.StartMaxDaysAhead},
 		PublicReportCeiling: cfg.PublicReportsPerMinute}
+	if dev {
+		srv.DevToken = cfg.DevToken // in memory only, never stored
+	}
 	if cfg.CodecKeys != nil {
 		srv.Codec = codec.Codec{Keys: cfg.CodecKeys}
 	}
@@ -196,7 +208,34 @@ func runServe(ctx context.Context, log *slog.Logger) error {
 		return fmt.Errorf("TEMPORAL_ADDRESS: %w", err)
 	}
 	defer tc.Close()
+	stopMetrics, err := serveMetrics(cfg, reg, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	return serveHTTP(ctx, cfg, newAPI(cfg, store, tc, log, false, reg), log)
+}
+
+// serveMetrics serves the Prometheus metrics on POLICYFLOW_METRICS_ADDR, a listener of their
+// own, off the API's public one; with "off" it serves nothing. A listener that cannot be
+// opened stops the start, naming the setting.
+func serveMetrics(cfg config.Config, reg *metrics.Registry, log *slog.Logger) (stop func(), err error) {
+	if cfg.MetricsAddr == "" {
+		log.Info("metrics off (POLICYFLOW_METRICS_ADDR=off)")
+		return func() {}, nil
+	}
+	l, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("POLICYFLOW_METRICS_ADDR: %w", err)
+	}
+	ms := &http.Server{Handler: reg.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := ms.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics listener", "addr", l.Addr().String(), "err", err)
+		}
+	}()
+	log.Info("metrics listening", "addr", l.Addr().String(), "path", "/")
+	return func() { _ = ms.Close() }, nil
 }
 
 func serveHTTP(ctx context.Context, cfg config.Config, srv *api.Server, log *slog.Logger) error {
@@ -234,20 +273,15 @@ func runWorker(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer tc.Close()
-	acts, err := newActivities(cfg, store, log)
+	acts, err := newActivities(cfg, store, tc, log)
 	if err != nil {
 		return err
 	}
-	if cfg.MetricsAddr != "" {
-		ms := &http.Server{Addr: cfg.MetricsAddr, Handler: reg.Handler(), ReadHeaderTimeout: 5 * time.Second}
-		go func() {
-			if err := ms.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Error("metrics listener", "addr", cfg.MetricsAddr, "err", err)
-			}
-		}()
-		defer ms.Close()
-		log.Info("worker metrics", "addr", cfg.MetricsAddr, "path", "/")
+	stopMetrics, err := serveMetrics(cfg, reg, log)
+	if err != nil {
+		return err
 	}
+	defer stopMetrics()
 	// Before any workflow runs: decisions without the API's proof are refused.
 	workflows.UseDecisionVerifier(cfg.DecisionKeys)
 	w := worker.New(tc, acts)

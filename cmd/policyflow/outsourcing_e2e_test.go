@@ -61,7 +61,7 @@ func TestOutsourcingEndToEnd(t *testing.T) {
 		"contract_start":         day(-1, -2),
 		"contract_end":           day(11, -2),
 		"certificate":            map[string]any{"number": "IS 000001", "expiry": day(1, 0)},
-		"audit":                  map[string]any{"status": "passed"},
+		"audit":                  map[string]any{"status": "passed", "summary": "前年度の監査で指摘事項なし"},
 		"report_interval_months": 1,
 	}, &started)
 	if code != http.StatusCreated || started.Kind != "outsourcing_review" {
@@ -121,6 +121,34 @@ func TestOutsourcingEndToEnd(t *testing.T) {
 		t.Fatalf("briefing mail: %v\n%s", err, briefing.Text)
 	}
 	ack := linkIn(t, "yamada@vendor.example", id, "説明内容の確認")
+	// The vendor's contact sees their own contract, none of the town's internal fields
+	// (issue 12, item 6): not in the briefing, the task's mail, nor the page, HTML or JSON.
+	town := map[string]string{
+		"the certificate number the town recorded": "IS 000001", "the certificate's expiry the town recorded": day(1, 0),
+		"the selection flag": "ISMS認証の有効期限が契約終了より前", "the selection flags' label": "選定時の確認事項",
+		"the audit summary": "前年度の監査で指摘事項なし", "the audit summary's label": "監査結果の概要",
+		"the certificate's label": "ISMS認証登録番号", "the selection note": "更新予定を確認",
+		"the assets": "住民基本台帳データ", "the assets' label": "取り扱う情報資産",
+		"the requester": "OUT-STAFF", "the requester's name": "住民課 契約担当",
+		"the process summary": "1180301018771",
+	}
+	code, vendorPage := getPage(t, ack)
+	_, pageJSON := getPage(t, ack, "application/json")
+	if code != 200 || !strings.Contains(vendorPage, "住民情報システムの保守") {
+		t.Fatalf("the vendor's page: %d\n%s", code, vendorPage)
+	}
+	ackMail := mailIn(t, "yamada@vendor.example", id, "説明内容の確認")
+	for what, v := range town {
+		for where, text := range map[string]string{"briefing mail": briefing.Text + briefing.HTML, "task mail": ackMail.Text + ackMail.HTML,
+			"page": vendorPage, "JSON page": pageJSON} {
+			if strings.Contains(text, v) {
+				t.Errorf("the vendor's %s shows %s (%q)", where, what, v)
+			}
+		}
+	}
+	if !strings.Contains(pageJSON, `"summary":""`) {
+		t.Errorf("the vendor's JSON page has a summary: %s", pageJSON)
+	}
 	if code, body := decide(t, ack, "acknowledge", ""); code != 200 || !strings.Contains(body, "記録しました") {
 		t.Fatalf("acknowledge: %d\n%s", code, body)
 	}
