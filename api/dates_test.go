@@ -60,6 +60,31 @@ func TestDatesOutOfBounds(t *testing.T) {
 		}
 	})
 
+	t.Run("a large batch's items, on the worker", func(t *testing.T) {
+		items := []any{offboardingRequest(p.EmployeeID, "retirement", "2062-04-01")}
+		for len(items) <= 100 {
+			items = append(items, offboardingRequest(uid("nobody"), "retirement", date(30)))
+		}
+		r := call(t, "POST", "/api/v1/offboardings/bulk", tok, map[string]any{"items": items})
+		if r.Status != 202 {
+			t.Fatalf("bulk: %s", r)
+		}
+		var ans batchAnswer
+		r.decode(t, &ans)
+		eventually(t, "the batch to finish", func() (bool, string) {
+			r := call(t, "GET", "/api/v1/offboardings/bulk/"+ans.BatchID, tok, nil)
+			ans = batchAnswer{}
+			r.decode(t, &ans)
+			return ans.Status == "done", ans.Status
+		})
+		if it := ans.Items[0]; it.Result != "rejected" || it.Error == nil || it.Error.Code != "policy_violation" || it.Error.Fields["effective_date"] == "" {
+			t.Errorf("item 0: %+v, want rejected with policy_violation on effective_date", it)
+		}
+		if n := processes(); n != 0 {
+			t.Errorf("a refused item registered %d processes", n)
+		}
+	})
+
 	t.Run("moving the date", func(t *testing.T) {
 		id := startedID(t, call(t, "POST", "/api/v1/offboardings", tok, offboardingRequest(p.EmployeeID, "retirement", date(366))), 201)
 		refused(t, call(t, "POST", "/api/v1/offboardings/"+id+"/move-date", tok, map[string]any{"effective_date": date(400), "reason": "typo"}), "effective_date", date(366))
