@@ -32,9 +32,6 @@ const (
 	bulkInline          = 100
 )
 
-// offboardingID derives the process (and workflow) ID from (employee_id, effective_date).
-func offboardingID(employeeID, date string) string { return offboarding.ID(employeeID, date) }
-
 // starter starts offboardings with the rules the batch workflow's activity uses too.
 func (s *Server) starter() *offboarding.Starter {
 	d := s.dateBounds()

@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base32"
 	"net/http"
 	"strings"
 	"sync"
@@ -153,6 +155,13 @@ func TestStartOffboardingIdempotent(t *testing.T) {
 	}
 	if n := s.countRows(t, &models.Process{}, "employee_id = ? AND kind = ?", p.EmployeeID, "offboarding"); n != 1 {
 		t.Errorf("%d processes, want 1", n)
+	}
+	// The ID (also the workflow's, listed in the Temporal UI) says nothing of who leaves when:
+	// neither the effective date nor anything derived from the employee and the date.
+	eff := strings.ReplaceAll(date(60), "-", "")
+	sum := sha256.Sum256([]byte(p.EmployeeID + "\n" + date(60)))
+	if strings.Contains(id, eff) || strings.Contains(id, p.EmployeeID) || strings.Contains(id, base32.StdEncoding.EncodeToString(sum[:])[:12]) {
+		t.Errorf("offboarding ID %s can be traced to the employee or the effective date", id)
 	}
 }
 

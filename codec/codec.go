@@ -18,6 +18,7 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -133,4 +134,18 @@ func DataConverter(ring *Keyring) converter.DataConverter {
 		return converter.GetDefaultDataConverter()
 	}
 	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), Codec{Keys: ring})
+}
+
+// FailureConverter turns errors into Temporal failures. With encryption on, a failure's
+// message and stack trace are encrypted too (the SDK's "common attributes"): an activity's
+// error text (an SMTP refusal, a database error) may name a person or an address, and would
+// otherwise sit in history in clear beside the encrypted payloads. With ring nil it is the
+// SDK's default.
+func FailureConverter(ring *Keyring) converter.FailureConverter {
+	if ring == nil {
+		return temporal.GetDefaultFailureConverter()
+	}
+	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+		DataConverter: DataConverter(ring), EncodeCommonAttributes: true,
+	})
 }

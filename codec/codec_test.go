@@ -6,6 +6,8 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/policyflow/policyflow/codec"
 )
@@ -99,5 +101,31 @@ func TestParseKeysErrorsNeverShowKeys(t *testing.T) {
 		if strings.Contains(err.Error(), "MDEy") || strings.Contains(err.Error(), "c2hvcnQ") {
 			t.Errorf("error shows key material: %v", err)
 		}
+	}
+}
+
+// With the codec on, a failure's message (which may name an address) leaves the process
+// encrypted, and comes back whole for those who hold the key.
+func TestFailureMessagesAreEncrypted(t *testing.T) {
+	const secret = "550 mailbox unavailable: taro.yamada@town.example"
+	fc := codec.FailureConverter(ring(t, key2026))
+	f := fc.ErrorToFailure(temporal.NewApplicationError(secret, "Undeliverable"))
+	raw, err := protojson.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "taro.yamada") || strings.Contains(f.GetMessage(), "mailbox") {
+		t.Fatalf("the failure leaves the process in clear: %s", raw)
+	}
+	if f.GetEncodedAttributes() == nil {
+		t.Fatal("no encoded attributes: the message was dropped, not encrypted")
+	}
+	back := fc.FailureToError(f)
+	if !strings.Contains(back.Error(), secret) {
+		t.Errorf("decoded failure = %q; want the original message", back.Error())
+	}
+	// Without keys the SDK's default keeps the message, as before.
+	if f := codec.FailureConverter(nil).ErrorToFailure(temporal.NewApplicationError(secret, "x")); f.GetMessage() != secret {
+		t.Errorf("default converter changed the message: %q", f.GetMessage())
 	}
 }

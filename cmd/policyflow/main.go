@@ -137,9 +137,10 @@ func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger, reg 
 func clientOptions(cfg config.Config, log *slog.Logger, reg *metrics.Registry) client.Options {
 	return client.Options{
 		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger:         tlog.NewStructuredLogger(log.With("component", "temporal")),
-		DataConverter:  codec.DataConverter(cfg.CodecKeys),
-		MetricsHandler: reg.Temporal(),
+		Logger:           tlog.NewStructuredLogger(log.With("component", "temporal")),
+		DataConverter:    codec.DataConverter(cfg.CodecKeys),
+		FailureConverter: codec.FailureConverter(cfg.CodecKeys),
+		MetricsHandler:   reg.Temporal(),
 	}
 }
 

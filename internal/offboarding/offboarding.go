@@ -7,7 +7,7 @@ package offboarding
 
 import (
 	"context"
-	"crypto/sha256"
+	"crypto/rand"
 	"encoding/base32"
 	"encoding/json"
 	"errors"
@@ -121,12 +121,18 @@ func (s *Starter) CheckEffectiveDate(date string) *Rejection {
 	return nil
 }
 
-// ID derives the process (and workflow) ID from (employee_id, effective_date): a retry, even
-// a concurrent one, names the same process, and the register's primary key and Temporal's
-// workflow ID both refuse a second one.
-func ID(employeeID, date string) string {
-	sum := sha256.Sum256([]byte(employeeID + "\n" + date))
-	return "OFB-" + strings.ReplaceAll(date, "-", "") + "-" + base32.StdEncoding.EncodeToString(sum[:])[:12]
+// NewID returns a new process (and workflow) ID, e.g. OFB-20270401-K3M9Q2XA: the day it was
+// filed in the town's zone and 40 random bits. It carries nothing of the employee nor of the
+// effective date, so it cannot be reversed to "who leaves when" (issue 15); a retry is the same
+// process because the register finds it by (employee_id, effective_date) and keeps one open
+// offboarding per employee, not because the ID repeats.
+func NewID(now time.Time, tz string) string {
+	if loc, err := time.LoadLocation(tz); err == nil {
+		now = now.In(loc)
+	}
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	return "OFB-" + now.Format("20060102") + "-" + base32.StdEncoding.EncodeToString(b)
 }
 
 // Validate checks the fields of one offboarding; the map names each bad field.
@@ -204,7 +210,7 @@ func (s *Starter) Start(ctx context.Context, b Body) (Started, error) {
 		return r, err
 	}
 
-	id := ID(b.EmployeeID, b.EffectiveDate)
+	id := NewID(time.Now(), s.TimeZone)
 	input, _ := json.Marshal(b)
 	emp := b.EmployeeID
 	summary := fmt.Sprintf("Offboarding of %s (%s), effective %s", b.EmployeeID, b.Reason, b.EffectiveDate)
