@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -103,20 +104,41 @@ type rowError struct {
 }
 
 // importPeople loads a CSV roster: every row valid, or nothing changes. As with putPerson,
-// the processes with an open task of someone whose post changed are told.
+// the processes with an open task of someone whose post changed are told. The file may be
+// UTF-8 or Shift_JIS (CP932), with English or Japanese headers (roster.go).
 func (s *Server) importPeople(c echo.Context) error {
-	r := csv.NewReader(c.Request().Body)
-	r.FieldsPerRecord = -1
-	header, err := r.Read()
+	body, err := io.ReadAll(c.Request().Body)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return apiError("too_large", "the CSV is too large")
 	} else if err != nil {
+		return apiError("bad_request", "could not read the request body")
+	}
+	text, cp932, err := decodeRoster(body, c.Request().Header.Get(echo.HeaderContentType))
+	if err != nil {
+		return err
+	}
+	unreadable := func(v string) bool { return cp932 && strings.ContainsRune(v, utf8.RuneError) }
+	const notText = "contains bytes that are neither UTF-8 nor Shift_JIS (CP932)"
+	r := csv.NewReader(strings.NewReader(text))
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if err != nil {
 		return apiError("bad_request", "the body must be a CSV file with a header row ("+strings.Join(importColumns, ",")+")")
 	}
 	col := map[string]int{}
 	for i, h := range header {
-		col[strings.TrimPrefix(strings.TrimSpace(strings.ToLower(h)), "\ufeff")] = i
+		if unreadable(h) {
+			return apiError("bad_request", fmt.Sprintf("row 1 (the header), column %d %s", i+1, notText))
+		}
+		name := rosterColumn(h)
+		if name == "" {
+			continue
+		}
+		if j, dup := col[name]; dup {
+			return apiError("bad_request", fmt.Sprintf("row 1 (the header): columns %d and %d both name %s", j+1, i+1, name))
+		}
+		col[name] = i
 	}
 	var missing []string
 	for _, name := range []string{"employee_id", "name", "email", "department"} {
@@ -139,19 +161,33 @@ func (s *Server) importPeople(c echo.Context) error {
 			return apiError("too_large", "the CSV is too large")
 		}
 		if err != nil {
-			rows = append(rows, rowError{Row: line, Fields: map[string]string{"_row": "malformed CSV row"}})
+			msg := "malformed CSV row"
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				msg = "malformed CSV row: " + pe.Err.Error()
+			}
+			rows = append(rows, rowError{Row: line, Fields: map[string]string{"_row": msg}})
 			continue
 		}
 		get := func(name string) string {
 			if i, ok := col[name]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
+				return rec[i]
 			}
 			return ""
 		}
-		b := personBody{Name: get("name"), Email: get("email"), Department: get("department"),
-			Roles:  strings.FieldsFunc(get("roles"), func(r rune) bool { return r == ';' || r == ' ' || r == '|' }),
-			Locale: get("locale"), EmploymentStatus: get("employment_status")}
-		p, f := b.validate(get("employee_id"))
+		bad := fieldErrors{}
+		for _, name := range importColumns {
+			bad.check(!unreadable(get(name)), name, notText)
+		}
+		if len(bad) > 0 {
+			rows = append(rows, rowError{Row: line, Fields: bad})
+			continue
+		}
+		// Codes are normalised (full-width ＩＤ１２３ is ID123); the name is kept as written.
+		b := personBody{Name: strings.TrimSpace(get("name")), Email: rosterCode(get("email")), Department: rosterCode(get("department")),
+			Roles:  strings.FieldsFunc(rosterCode(get("roles")), func(r rune) bool { return r == ';' || r == ' ' || r == '|' || r == '、' }),
+			Locale: rosterLocale(get("locale")), EmploymentStatus: rosterStatus(get("employment_status"))}
+		p, f := b.validate(rosterCode(get("employee_id")))
 		if first, dup := seen[p.EmployeeID]; dup && p.EmployeeID != "" {
 			f.check(false, "employee_id", fmt.Sprintf("repeats row %d", first))
 		}

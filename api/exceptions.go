@@ -74,6 +74,9 @@ func (s *Server) startException(c echo.Context) error {
 	if err := f.err(); err != nil {
 		return err
 	}
+	if err := s.dateWithin("start_date", b.StartDate, -1, s.dateBounds().StartDaysAhead, "POLICYFLOW_START_MAX_DAYS_AHEAD"); err != nil {
+		return err
+	}
 	if end.Sub(start) > MaxExceptionLength {
 		return &Error{Status: 422, Code: "policy_violation", Message: "an exception may last at most one year; ask again to renew it",
 			Fields: map[string]string{"end_date": "more than one year after start_date"}}

@@ -9,15 +9,12 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-	"golang.org/x/time/rate"
 
 	"github.com/policyflow/policyflow/activities"
 	"github.com/policyflow/policyflow/models"
@@ -143,14 +140,20 @@ type publicReportBody struct {
 	DiscoveredAt string `json:"discovered_at,omitempty"`
 }
 
-// Limits of the public window: its body size and how often one address may report.
+// Limits of the public window: its body size and how often one address may report
+// (ratelimit.go).
 const (
 	// PublicReportMaxBody is the largest report the public window reads (413 beyond).
 	PublicReportMaxBody = 16 << 10
-	// PublicReportBurst reports may come from one address at once; then one per
-	// PublicReportEvery.
+	// PublicReportBurst requests may come from one address prefix (an IPv6 /64, an IPv4
+	// address) in each window of PublicReportEvery; more are answered 429 until the
+	// window ends.
 	PublicReportBurst = 5
 	PublicReportEvery = time.Minute
+	// DefaultPublicReportCeiling is how many requests the window takes from all addresses
+	// together in one PublicReportEvery when the town sets no other ceiling
+	// (POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE).
+	DefaultPublicReportCeiling = 60
 )
 
 // receiptAnswer is all the public window says back: a receipt number and when it was
@@ -254,68 +257,6 @@ func (s *Server) reportIncident(c echo.Context) error {
 	}
 	return c.JSON(http.StatusAccepted, receiptAnswer{ReceiptNumber: receipt, ReceivedAt: received.In(s.Loc),
 		Message: "ご報告を受け付けました。受付番号をお控えください。 / Your report was received. Please keep the receipt number."})
-}
-
-// addressLimiter limits requests per client address with a token bucket each. Addresses
-// idle for long are forgotten, so a flood of addresses cannot grow it without bound.
-type addressLimiter struct {
-	every time.Duration
-	burst int
-	now   func() time.Time
-
-	mu    sync.Mutex
-	seen  map[string]*addressBucket
-	swept time.Time
-}
-
-type addressBucket struct {
-	lim  *rate.Limiter
-	last time.Time
-}
-
-func newAddressLimiter(every time.Duration, burst int, now func() time.Time) *addressLimiter {
-	return &addressLimiter{every: every, burst: burst, now: now, seen: map[string]*addressBucket{}}
-}
-
-// allow takes a token for addr, or says how long until one is free.
-func (l *addressLimiter) allow(addr string) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	// A bucket idle for burst × every is full again: forgetting it changes nothing.
-	idle := l.every * time.Duration(l.burst)
-	if now.Sub(l.swept) > idle {
-		for a, b := range l.seen {
-			if now.Sub(b.last) > idle {
-				delete(l.seen, a)
-			}
-		}
-		l.swept = now
-	}
-	b, ok := l.seen[addr]
-	if !ok {
-		b = &addressBucket{lim: rate.NewLimiter(rate.Every(l.every), l.burst)}
-		l.seen[addr] = b
-	}
-	b.last = now
-	r := b.lim.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d
-	}
-	return true, 0
-}
-
-// middleware answers 429 with Retry-After to an address over its limit.
-func (l *addressLimiter) middleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		ok, wait := l.allow(c.RealIP())
-		if !ok {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-			return apiError("rate_limited", "too many reports from this address; try again later")
-		}
-		return next(c)
-	}
 }
 
 // emergencyContactBody is an entry of the emergency contact list (§7.3(2)1), as

@@ -34,7 +34,9 @@ const (
 
 // starter starts offboardings with the rules the batch workflow's activity uses too.
 func (s *Server) starter() *offboarding.Starter {
-	return &offboarding.Starter{Store: s.Store, Temporal: s.Temporal, TimeZone: s.TimeZone, Log: s.Log}
+	d := s.dateBounds()
+	return &offboarding.Starter{Store: s.Store, Temporal: s.Temporal, TimeZone: s.TimeZone, Log: s.Log,
+		DaysAhead: d.OffboardingDaysAhead, DaysPast: d.OffboardingDaysPast, Now: s.Now}
 }
 
 // startOffboarding answers POST /offboardings: 201 with the process started, 200 with the
@@ -239,6 +241,9 @@ func (s *Server) moveOffboardingDate(c echo.Context) error {
 	if o.EffectiveDate == b.EffectiveDate {
 		return c.JSON(http.StatusOK, s.summarize(p))
 	}
+	if err := s.offboardingDateWithin(b.EffectiveDate); err != nil {
+		return err
+	}
 	if other, err := s.Store.OffboardingByDate(ctx, o.EmployeeID, b.EffectiveDate); err == nil && other.ProcessID != p.ID {
 		return apiError("conflict", "another offboarding of this employee has that date ("+other.ProcessID+")")
 	}
@@ -372,4 +377,13 @@ func (s *Server) deleteAccountAccess(c echo.Context) error {
 		return s.storeErr(err)
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// offboardingDateWithin bounds an effective date by the town's settings, as a start does
+// (internal/offboarding.Starter.CheckEffectiveDate).
+func (s *Server) offboardingDateWithin(date string) *Error {
+	if r := s.starter().CheckEffectiveDate(date); r != nil {
+		return &Error{Status: r.Status, Code: r.Code, Message: r.Message, Fields: r.Fields}
+	}
+	return nil
 }

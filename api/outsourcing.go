@@ -157,6 +157,9 @@ func (s *Server) startOutsourcingReview(c echo.Context) error {
 	if err := f.err(); err != nil {
 		return err
 	}
+	if err := s.dateWithin("contract_start", b.ContractStart, -1, s.dateBounds().StartDaysAhead, "POLICYFLOW_START_MAX_DAYS_AHEAD"); err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	requester, err := s.Store.Person(ctx, b.Requester)
 	if err == models.ErrNotFound {

@@ -48,7 +48,17 @@ type Server struct {
 	// Metrics, when set, counts requests. It is served on a listener of its own
 	// (POLICYFLOW_METRICS_ADDR, see cmd/policyflow), never on this one.
 	Metrics *metrics.Registry
+	// Dates are the town's bounds on the dates requests name; zero means DefaultDateBounds.
+	Dates DateBounds
+	// PublicReportCeiling is how many requests the public reporting window takes from all
+	// addresses together per minute, counted across every API process sharing the database
+	// (POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE); zero means DefaultPublicReportCeiling.
+	PublicReportCeiling int
 }
+
+// untrustedForwardWarnEvery is how often the log warns about one peer sending
+// X-Forwarded-For without being a trusted proxy.
+const untrustedForwardWarnEvery = 10 * time.Minute
 
 func (s *Server) now() time.Time {
 	if s.Now != nil {
@@ -69,7 +79,8 @@ func (s *Server) Handler() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = s.clientIP
-	e.Use(s.recoverPanics, s.logRequests, securityHeaders, limitBody(maxBody))
+	e.Use(s.recoverPanics, s.logRequests, newProxyWarner(s.TrustedProxies, untrustedForwardWarnEvery, s.now, s.Log).middleware,
+		securityHeaders, limitBody(maxBody))
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -79,8 +90,12 @@ func (s *Server) Handler() *echo.Echo {
 	e.POST("/tasks/:token", s.decide)
 	e.GET("/tasks/:token/absence", s.absencePage)
 	e.POST("/tasks/:token/absence", s.postAbsencePage)
+	ceiling := s.PublicReportCeiling
+	if ceiling == 0 {
+		ceiling = DefaultPublicReportCeiling
+	}
 	e.POST("/public/incident-reports", s.reportIncident,
-		newAddressLimiter(PublicReportEvery, PublicReportBurst, s.now).middleware, limitBody(PublicReportMaxBody))
+		newPublicLimiter(s.Store, PublicReportBurst, ceiling, PublicReportEvery, s.now, s.Log).middleware, limitBody(PublicReportMaxBody))
 	if s.DevMode {
 		e.GET("/dev/mailbox", s.mailbox)
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // deadlines need Asia/Tokyo even on machines without zoneinfo
@@ -76,6 +77,19 @@ type Config struct {
 	// UnusedAfter is how long an account may go unused before the reconciliation reports it
 	// (POLICYFLOW_RECONCILIATION_UNUSED_DAYS).
 	UnusedAfter time.Duration
+	// OffboardingMaxDaysAhead and OffboardingMaxDaysPast bound an offboarding's effective
+	// date around today (POLICYFLOW_OFFBOARDING_MAX_DAYS_AHEAD, default 366;
+	// POLICYFLOW_OFFBOARDING_MAX_DAYS_PAST, default 90): a typo such as 2062 for 2026 is
+	// refused at once instead of holding a process, and its correction, for decades.
+	OffboardingMaxDaysAhead int
+	OffboardingMaxDaysPast  int
+	// StartMaxDaysAhead bounds how far ahead an exception's start_date and an outsourcing
+	// contract's contract_start may be (POLICYFLOW_START_MAX_DAYS_AHEAD, default 366).
+	StartMaxDaysAhead int
+	// PublicReportsPerMinute is the ceiling of requests the residents' reporting window
+	// takes from all addresses together in a minute, counted across every API process
+	// sharing the database (POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE, default 60).
+	PublicReportsPerMinute int
 }
 
 // Mode says which piece is starting, and so which settings it needs.
@@ -116,6 +130,11 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 		LogFormat:          get("POLICYFLOW_LOG_FORMAT", map[bool]string{true: "text", false: "json"}[mode == Dev]),
 		ReconciliationCron: get("POLICYFLOW_RECONCILIATION_CRON", "0 9 1 * *"),
 		UnusedAfter:        90 * 24 * time.Hour,
+
+		OffboardingMaxDaysAhead: 366,
+		OffboardingMaxDaysPast:  90,
+		StartMaxDaysAhead:       366,
+		PublicReportsPerMinute:  60,
 	}
 	c.PublicURL = strings.TrimRight(get("POLICYFLOW_PUBLIC_URL", ""), "/")
 	c.DatabaseURL = get("POLICYFLOW_DATABASE_URL", "")
@@ -237,6 +256,32 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 			errs = append(errs, errors.New("POLICYFLOW_RECONCILIATION_UNUSED_DAYS must be a number of days such as 90"))
 		}
 		c.UnusedAfter = time.Duration(n) * 24 * time.Hour
+	}
+	for _, d := range []struct {
+		name string
+		min  int
+		v    *int
+	}{
+		{"POLICYFLOW_OFFBOARDING_MAX_DAYS_AHEAD", 1, &c.OffboardingMaxDaysAhead},
+		{"POLICYFLOW_OFFBOARDING_MAX_DAYS_PAST", 0, &c.OffboardingMaxDaysPast},
+		{"POLICYFLOW_START_MAX_DAYS_AHEAD", 1, &c.StartMaxDaysAhead},
+	} {
+		if v := get(d.name, ""); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < d.min || n > 3660 || strconv.Itoa(n) != v {
+				errs = append(errs, fmt.Errorf("%s must be a number of days from %d to 3660, such as %d", d.name, d.min, *d.v))
+				continue
+			}
+			*d.v = n
+		}
+	}
+	if v := get("POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || strconv.Itoa(n) != v {
+			errs = append(errs, errors.New("POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE must be a number of requests such as 60"))
+		} else {
+			c.PublicReportsPerMinute = n
+		}
 	}
 	if c.ReconciliationCron != "off" && len(strings.Fields(c.ReconciliationCron)) != 5 {
 		errs = append(errs, errors.New(`POLICYFLOW_RECONCILIATION_CRON must be a cron expression such as "0 9 1 * *", or off`))

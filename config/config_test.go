@@ -140,6 +140,48 @@ func TestDecisionKeys(t *testing.T) {
 	}
 }
 
+// The bounds on dates are town settings with defaults; a malformed one is named.
+func TestDateBounds(t *testing.T) {
+	c, err := Load(Dev, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OffboardingMaxDaysAhead != 366 || c.OffboardingMaxDaysPast != 90 || c.StartMaxDaysAhead != 366 {
+		t.Errorf("defaults: %d ahead, %d past, start %d ahead", c.OffboardingMaxDaysAhead, c.OffboardingMaxDaysPast, c.StartMaxDaysAhead)
+	}
+	c, err = Load(Dev, env(map[string]string{"POLICYFLOW_OFFBOARDING_MAX_DAYS_AHEAD": "200",
+		"POLICYFLOW_OFFBOARDING_MAX_DAYS_PAST": "0", "POLICYFLOW_START_MAX_DAYS_AHEAD": "730"}))
+	if err != nil || c.OffboardingMaxDaysAhead != 200 || c.OffboardingMaxDaysPast != 0 || c.StartMaxDaysAhead != 730 {
+		t.Errorf("set: %d, %d, %d, %v", c.OffboardingMaxDaysAhead, c.OffboardingMaxDaysPast, c.StartMaxDaysAhead, err)
+	}
+	for _, bad := range []map[string]string{
+		{"POLICYFLOW_OFFBOARDING_MAX_DAYS_AHEAD": "0"},
+		{"POLICYFLOW_OFFBOARDING_MAX_DAYS_AHEAD": "1y"},
+		{"POLICYFLOW_OFFBOARDING_MAX_DAYS_PAST": "-1"},
+		{"POLICYFLOW_START_MAX_DAYS_AHEAD": "99999"},
+	} {
+		for name := range bad {
+			if _, err := Load(Dev, env(bad)); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%v: error %v does not name %s", bad, err, name)
+			}
+		}
+	}
+}
+
+func TestPublicReportsPerMinute(t *testing.T) {
+	if c, err := Load(Dev, env(nil)); err != nil || c.PublicReportsPerMinute != 60 {
+		t.Errorf("default %d, %v", c.PublicReportsPerMinute, err)
+	}
+	if c, err := Load(Dev, env(map[string]string{"POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE": "20"})); err != nil || c.PublicReportsPerMinute != 20 {
+		t.Errorf("set: %d, %v", c.PublicReportsPerMinute, err)
+	}
+	for _, v := range []string{"0", "-5", "lots"} {
+		if _, err := Load(Dev, env(map[string]string{"POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE": v})); err == nil || !strings.Contains(err.Error(), "POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE") {
+			t.Errorf("%q: %v", v, err)
+		}
+	}
+}
+
 // Dev mode uses its own SQLite and its own Temporal: another database or a Temporal server
 // elsewhere is refused, naming the setting and the way to say it is intended (issue 15), so
 // the dev worker never polls a production task queue by accident.

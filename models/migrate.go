@@ -41,6 +41,7 @@ var Migrations = []Migration{
 	{Version: 3, Name: "authority: posts on tasks, revoked links, decisions for a holder (代決), absences", Up: authorityColumns},
 	{Version: 4, Name: "undeliverable addresses flagged in the directory", Up: undeliverableColumns},
 	{Version: 5, Name: "API tokens expire; the dev-mode demo token is revoked", Up: tokenExpiry},
+	{Version: 6, Name: "public window: request counts per address prefix and minute, shared by API processes", Up: rateWindows},
 }
 
 // undeliverableColumns is step 4: a person whose address the mail server refused for good is

@@ -312,6 +312,7 @@ func All() []any {
 		&OffboardingDateMove{}, &OffboardingBatch{}, &OffboardingBatchItem{},
 		&AccountUse{}, &ReconciliationFinding{},
 		&Absence{},
+		&RateWindow{},
 	}
 }
 

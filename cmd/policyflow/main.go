@@ -157,12 +157,16 @@ func newActivities(cfg config.Config, store *models.Store, tc client.Client, log
 	rules, delegation := cfg.CloudRules, cfg.Delegation
 	return &activities.Activities{Store: store, Mailer: mailer, PublicURL: cfg.PublicURL, From: cfg.MailFrom, Loc: cfg.Loc, Log: log,
 		CloudRules: &rules, Delegation: &delegation,
-		Batches: &offboarding.Starter{Store: store, Temporal: tc, TimeZone: cfg.TimeZone, Log: log}}, nil
+		Batches: &offboarding.Starter{Store: store, Temporal: tc, TimeZone: cfg.TimeZone, Log: log,
+			DaysAhead: cfg.OffboardingMaxDaysAhead, DaysPast: cfg.OffboardingMaxDaysPast}}, nil
 }
 
 func newAPI(cfg config.Config, store *models.Store, tc client.Client, log *slog.Logger, dev bool, reg *metrics.Registry) *api.Server {
 	srv := &api.Server{Store: store, Temporal: tc, Loc: cfg.Loc, TimeZone: cfg.TimeZone, Log: log, DevMode: dev,
-		TrustedProxies: cfg.TrustedProxies, UIOrigins: cfg.UIOrigins, Metrics: reg, DecisionKeys: cfg.DecisionKeys}
+		TrustedProxies: cfg.TrustedProxies, UIOrigins: cfg.UIOrigins, Metrics: reg, DecisionKeys: cfg.DecisionKeys,
+		Dates: api.DateBounds{OffboardingDaysAhead: cfg.OffboardingMaxDaysAhead, OffboardingDaysPast: cfg.OffboardingMaxDaysPast,
+			StartDaysAhead: cfg.StartMaxDaysAhead},
+		PublicReportCeiling: cfg.PublicReportsPerMinute}
 	if dev {
 		srv.DevToken = cfg.DevToken // in memory only, never stored
 	}

@@ -71,6 +71,54 @@ type Starter struct {
 	// TimeZone is the town's IANA time zone, which the workflows compute days in.
 	TimeZone string
 	Log      *slog.Logger
+	// DaysAhead and DaysPast bound an effective date around today in TimeZone, the town's
+	// settings POLICYFLOW_OFFBOARDING_MAX_DAYS_AHEAD and _PAST; both zero means
+	// DefaultDaysAhead and DefaultDaysPast.
+	DaysAhead, DaysPast int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// The bounds on an effective date when the town sets none: a year and a day ahead (an April
+// 1 reshuffle is announced months before), 90 days back (HR reports a leaver late).
+const (
+	DefaultDaysAhead = 366
+	DefaultDaysPast  = 90
+)
+
+// CheckEffectiveDate refuses (422) a well-formed effective date outside the town's bounds,
+// naming the field and the first or last date allowed. It catches the typo that would hold
+// a process, and block its correction with a 409, for decades: 2062 typed for 2026.
+func (s *Starter) CheckEffectiveDate(date string) *Rejection {
+	loc, err := time.LoadLocation(s.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	d, err := time.ParseInLocation(policy.DateLayout, date, loc)
+	if err != nil {
+		return nil // the field checks say so
+	}
+	ahead, past := s.DaysAhead, s.DaysPast
+	if ahead == 0 && past == 0 {
+		ahead, past = DefaultDaysAhead, DefaultDaysPast
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	today := now().In(loc)
+	day := d.Format(policy.DateLayout)
+	if latest := today.AddDate(0, 0, ahead).Format(policy.DateLayout); day > latest {
+		return reject(422, "policy_violation",
+			fmt.Sprintf("effective_date %s is more than %d days ahead (the town's bound, POLICYFLOW_OFFBOARDING_MAX_DAYS_AHEAD); is the year right?", date, ahead),
+			map[string]string{"effective_date": fmt.Sprintf("must be on or before %s (%d days from today)", latest, ahead)})
+	}
+	if earliest := today.AddDate(0, 0, -past).Format(policy.DateLayout); day < earliest {
+		return reject(422, "policy_violation",
+			fmt.Sprintf("effective_date %s is more than %d days in the past (the town's bound, POLICYFLOW_OFFBOARDING_MAX_DAYS_PAST); is the year right?", date, past),
+			map[string]string{"effective_date": fmt.Sprintf("must be on or after %s (%d days before today)", earliest, past)})
+	}
+	return nil
 }
 
 // NewID returns a new process (and workflow) ID, e.g. OFB-20270401-K3M9Q2XA: the day it was
@@ -128,7 +176,8 @@ func validID(v string) bool {
 
 // Start validates one offboarding and starts it, or finds the one it repeats. Checked in
 // order: fields (400); an offboarding of this employee with this effective date exists (the
-// same process, Created false); the employee is unknown or no longer employed (422); the new
+// same process, Created false); the effective date is outside the town's bounds (422,
+// CheckEffectiveDate); the employee is unknown or no longer employed (422); the new
 // department is the current one (422); another offboarding of the employee is open (409).
 // A refusal is a *Rejection; any other error is an outage (the register or Temporal), after
 // which nothing was started and a retry is safe.
@@ -138,6 +187,10 @@ func (s *Starter) Start(ctx context.Context, b Body) (Started, error) {
 	}
 	if r, ok, err := s.existing(ctx, b); ok || err != nil {
 		return r, err
+	}
+	// After the repeat: a retry still finds its process once the bound has moved past it.
+	if r := s.CheckEffectiveDate(b.EffectiveDate); r != nil {
+		return Started{}, r
 	}
 	person, err := s.Store.Person(ctx, b.EmployeeID)
 	if errors.Is(err, models.ErrNotFound) {
