@@ -67,9 +67,14 @@ type rig struct {
 	// killed is set when the test SIGKILLs the worker: a mail being sent at that moment may
 	// go out twice (see checkLedger).
 	killed bool
+	// unreachable holds the employee IDs whose address the mail server refuses for good:
+	// their notifications are to be recorded as undeliverable, with no mail (see checkLedger).
+	unreachable map[string]bool
 }
 
-func newRig(t *testing.T) *rig {
+// newRig starts a system and fills its directory. edit, if given, may change the people
+// (by employee ID) before they are put.
+func newRig(t *testing.T, edit ...func(people map[string]map[string]any)) *rig {
 	s := startSystem(t)
 	tag := strings.ToLower(strings.TrimPrefix(t.Name(), "TestFault")) + "-" + randHex(3)
 	r := &rig{
@@ -84,6 +89,7 @@ func newRig(t *testing.T) *rig {
 		http:            &http.Client{Timeout: 90 * time.Second},
 		expectDecisions: map[string][]string{},
 		refused:         map[string]bool{},
+		unreachable:     map[string]bool{},
 	}
 	directory := s.run("token", "create", "fault-directory", "directory")
 	people := map[string]map[string]any{
@@ -91,6 +97,9 @@ func newRig(t *testing.T) *rig {
 		"F-GISO": {"name": "総務部長 障害試験", "email": "giso-" + tag + "@faults.example", "department": "general", "roles": []string{"giso", "diso"}},
 		"F-DISO": {"name": "住民課長 障害試験", "email": "diso-" + tag + "@faults.example", "department": "residents", "roles": []string{"diso"}},
 		"F-ISM":  {"name": r.ismName, "email": r.ismMail, "department": "residents", "roles": []string{"ism"}},
+	}
+	for _, e := range edit {
+		e(people)
 	}
 	s.putPeople(directory, people)
 	if code := s.call(directory, "PUT", "/api/v1/systems/registry", map[string]any{"name": "住民基本台帳", "department": "residents", "ism": "F-ISM", "classification": 1}, nil); code != http.StatusCreated {
@@ -471,7 +480,9 @@ type ledger struct {
 //     (the task's ID is the Update's ID) and no other;
 //   - every notification of these processes is marked sent, and Mailpit holds exactly one
 //     message for each (matched by the Message-ID the notification's key gives) and no
-//     other message about these processes; no two messages share a process and subject.
+//     other message about these processes; no two messages share a process and subject;
+//   - except that a notification to someone in r.unreachable is marked undeliverable, and
+//     Mailpit holds no message for it.
 func (r *rig) checkLedger() ledger {
 	r.t.Helper()
 	t := r.t
@@ -568,17 +579,17 @@ func (r *rig) checkLedger() ledger {
 
 	// Mail: one message per notification, none else, and no dead link in any of them.
 	type note struct {
-		key, proc, subject, status string
-		attempts                   int
+		key, proc, subject, status, recipient string
+		attempts                              int
 	}
 	notes := map[string]note{} // by Message-ID
-	rows, err = r.db.Query("SELECT `key`, process_id, subject, status, attempts FROM notifications")
+	rows, err = r.db.Query("SELECT `key`, process_id, subject, status, recipient_id, attempts FROM notifications")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for rows.Next() {
 		var n note
-		if err := rows.Scan(&n.key, &n.proc, &n.subject, &n.status, &n.attempts); err != nil {
+		if err := rows.Scan(&n.key, &n.proc, &n.subject, &n.status, &n.recipient, &n.attempts); err != nil {
 			t.Fatal(err)
 		}
 		notes[url.PathEscape(n.key)+"@policyflow"] = n
@@ -608,6 +619,13 @@ func (r *rig) checkLedger() ledger {
 	for mid, n := range notes {
 		if !procs[n.proc] {
 			t.Errorf("a notification for an unknown process: %+v", n)
+			continue
+		}
+		if r.unreachable[n.recipient] {
+			if n.status != "undeliverable" || byMessageID[mid] != 0 {
+				t.Errorf("notification %s to %s, whose address is refused: %s with %d mail(s) in Mailpit, want undeliverable and none",
+					n.key, n.recipient, n.status, byMessageID[mid])
+			}
 			continue
 		}
 		if n.status != "sent" {

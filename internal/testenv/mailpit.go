@@ -2,18 +2,35 @@ package testenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/smtp"
+	"net/textproto"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 const mailpitInstallHint = "run `make tools`, or `GOFLAGS= go install github.com/axllent/mailpit@v1.33.1` and make sure $(go env GOPATH)/bin is in PATH"
+
+// RefusedMailbox marks an address that the package's Mailpit refuses for good, as a town's
+// mail server refuses a deleted mailbox: Mailpit is started with --smtp-allowed-recipients
+// set to AllowedRecipients, so it answers RCPT TO for any address with a '+' in it with
+// "550 5.1.0 Requested action not taken: mailbox unavailable", and takes every other. Tests
+// that need a refusal make their address with RefusedAddress; no other test address may
+// contain a '+'.
+const RefusedMailbox = "+refused"
+
+// AllowedRecipients is the --smtp-allowed-recipients pattern (RE2, matched against the bare
+// address) of the Mailpit this package starts: every address without a '+'. An external
+// Mailpit ($POLICYFLOW_TEST_SMTP_ADDR) must be started with it for RefusedAddress to work.
+const AllowedRecipients = `^[^+]+$`
 
 type mailpitInfo struct {
 	smtpHost string
@@ -64,6 +81,7 @@ func startMailpit(ctx context.Context, e *env, s *service) error {
 			"--smtp-auth-accept-any",
 			"--smtp-auth-allow-insecure",
 			"--smtp-disable-rdns",
+			"--smtp-allowed-recipients", AllowedRecipients, // see RefusedMailbox
 			"--disable-version-check",
 			"--max", "0", // keep every message: never prune
 		}
@@ -132,4 +150,62 @@ func SMTPAddr(tb testing.TB) (host string, port int) {
 	tb.Helper()
 	s := get(tb, NeedMailpit)
 	return s.mailpit.smtpHost, s.mailpit.smtpPort
+}
+
+// RefusedAddress returns addr with RefusedMailbox before its '@' ("diso@town.example" becomes
+// "diso+refused@town.example"), an address the package's Mailpit refuses for good, and makes
+// sure that it does: it asks Mailpit's SMTP server to take the address (RCPT TO, then RSET,
+// no message) and fails tb unless the answer is a 5xx. An external Mailpit started without
+// --smtp-allowed-recipients fails here, with a message saying so, rather than letting a
+// test that expects a refusal pass or wait for nothing.
+func RefusedAddress(tb testing.TB, addr string) string {
+	tb.Helper()
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 || strings.Contains(addr, "+") {
+		tb.Fatalf("testenv.RefusedAddress(%q): want an address with a local part and no '+'", addr)
+	}
+	refused := addr[:at] + RefusedMailbox + addr[at:]
+	s := get(tb, NeedMailpit)
+	err := probeRecipient(s.mailpit, refused)
+	var reply *textproto.Error
+	switch {
+	case err == nil:
+		if s.external {
+			tb.Fatalf("testenv: the Mailpit at $%s=%s accepts %s, which must be refused for good: start it with --smtp-allowed-recipients '%s' to run this test",
+				EnvSMTPAddr, os.Getenv(EnvSMTPAddr), refused, AllowedRecipients)
+		}
+		tb.Fatalf("testenv: the Mailpit this package started accepts %s, which must be refused for good (--smtp-allowed-recipients '%s')", refused, AllowedRecipients)
+	case errors.As(err, &reply) && reply.Code >= 500 && reply.Code <= 599:
+		return refused
+	default:
+		tb.Fatalf("testenv: asking Mailpit at %s:%d to take %s: %v", s.mailpit.smtpHost, s.mailpit.smtpPort, refused, err)
+	}
+	return ""
+}
+
+// probeRecipient opens an SMTP session and gives addr as a recipient, sending no message. It
+// returns the answer to RCPT TO: nil if the server takes the address, a *textproto.Error if it
+// refuses it. A failure before RCPT TO is returned as a plain error, never a reply.
+func probeRecipient(info mailpitInfo, addr string) error {
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort(info.smtpHost, itoa(info.smtpPort)), 10*time.Second)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	c, err := smtp.NewClient(conn, info.smtpHost)
+	if err != nil {
+		return fmt.Errorf("greeting: %v", err)
+	}
+	defer c.Close()
+	if err := c.Hello("localhost"); err != nil {
+		return fmt.Errorf("EHLO: %v", err)
+	}
+	if err := c.Mail("testenv-probe@policyflow.invalid"); err != nil {
+		return fmt.Errorf("MAIL FROM: %v", err)
+	}
+	rcpt := c.Rcpt(addr)
+	_ = c.Reset()
+	_ = c.Quit()
+	return rcpt
 }

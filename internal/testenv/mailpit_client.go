@@ -158,9 +158,11 @@ func (c *MailpitClient) WaitFor(ctx context.Context, match func(Message) bool) (
 	var summaries []MessageSummary
 	var lastErr error
 	for {
-		var err error
-		summaries, err = c.Messages(ctx)
+		// summaries keeps the last list read: the one that fails when ctx ends must not
+		// make the error below say the mailbox is empty.
+		list, err := c.Messages(ctx)
 		if err == nil {
+			summaries = list
 			// Oldest first, so that the first matching message sent wins.
 			for i := len(summaries) - 1; i >= 0; i-- {
 				id := summaries[i].ID

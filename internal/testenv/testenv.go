@@ -27,6 +27,13 @@
 // Restart): it comes back on the same ports with the same data (see
 // outage.go). Such tests must not run in parallel with others of the package.
 //
+// Mailpit refuses for good (550 5.1.0 at RCPT TO) every address with a '+' in
+// it, and takes every other: a test that needs a mailbox the mail server
+// refuses, as a town's server refuses a deleted one, gets its address from
+// RefusedAddress (which adds RefusedMailbox, "+refused", before the '@' and
+// checks that Mailpit does refuse it). No other test address may contain a
+// '+'.
+//
 // Instead of starting a service, tests can use one that is already running,
 // named by these environment variables (services from the environment cannot
 // be stopped):
@@ -36,6 +43,8 @@
 //	POLICYFLOW_TEST_MYSQL_DSN           server DSN, e.g. root@tcp(127.0.0.1:3307)/
 //	POLICYFLOW_TEST_SMTP_ADDR           host:port of Mailpit's SMTP server, together with
 //	POLICYFLOW_TEST_MAILPIT_URL         the base URL of its HTTP API, e.g. http://127.0.0.1:8025
+//	                                    (start it with --smtp-allowed-recipients '^[^+]+$',
+//	                                    or RefusedAddress fails the tests that use it)
 //
 // and these choose the binaries:
 //
