@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -310,4 +311,57 @@ func (s *Server) putAccount(c echo.Context) error {
 	}
 	b.SystemID, b.AccountID = sysID, accID
 	return c.JSON(map[bool]int{true: http.StatusCreated, false: http.StatusOK}[created], b)
+}
+
+// personRecord is a person as the directory's readers see them: the person, and whether mail
+// to them is refused for good (issue 15), for HR and IT to fix the address.
+type personRecord struct {
+	personBody
+	UndeliverableAt  *time.Time `json:"undeliverable_at,omitempty"`
+	UndeliverableWhy string     `json:"undeliverable_why,omitempty"`
+}
+
+func recordJSON(p models.Person, loc *time.Location) personRecord {
+	r := personRecord{personBody: personJSON(p), UndeliverableWhy: p.UndeliverableWhy}
+	if p.UndeliverableAt != nil {
+		at := p.UndeliverableAt.In(loc)
+		r.UndeliverableAt = &at
+	}
+	return r
+}
+
+// getPerson answers one person, with the flag of an address the mail server refused.
+func (s *Server) getPerson(c echo.Context) error {
+	id := c.Param("employee_id")
+	if !validID(id) {
+		return invalid(fieldErrors{"employee_id": "must be an ID"})
+	}
+	p, err := s.Store.Person(c.Request().Context(), id)
+	if err != nil {
+		return s.storeErr(err)
+	}
+	return c.JSON(http.StatusOK, recordJSON(p, s.Loc))
+}
+
+// listPeople answers the people whose address the mail server refused for good
+// (?undeliverable=true), the only list the directory offers: the one HR and IT act on.
+func (s *Server) listPeople(c echo.Context) error {
+	q := c.QueryParams()
+	for k := range q {
+		if k != "undeliverable" {
+			return invalid(fieldErrors{k: "unknown parameter; the list takes undeliverable=true"})
+		}
+	}
+	if q.Get("undeliverable") != "true" {
+		return invalid(fieldErrors{"undeliverable": "must be true: the directory lists only people whose mail is refused"})
+	}
+	people, err := s.Store.UndeliverablePeople(c.Request().Context())
+	if err != nil {
+		return s.storeErr(err)
+	}
+	out := make([]personRecord, 0, len(people))
+	for _, p := range people {
+		out = append(out, recordJSON(p, s.Loc))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"people": out})
 }

@@ -104,6 +104,8 @@ func (s *Server) Handler() *echo.Echo {
 	}
 
 	v1 := e.Group("/api/v1")
+	v1.GET("/people", s.listPeople, s.auth(scopeDirectory, scopeAuditor))
+	v1.GET("/people/:employee_id", s.getPerson, s.auth(scopeDirectory, scopeAuditor))
 	v1.PUT("/people/:employee_id", s.putPerson, s.auth(scopeDirectory))
 	v1.POST("/people/import", s.importPeople, s.auth(scopeDirectory))
 	v1.POST("/people/:employee_id/absences", s.postAbsence, s.auth(scopeDirectory))

@@ -66,3 +66,12 @@ func (s *Store) OpenTaskWorkflows(ctx context.Context, personID string) ([]strin
 		Distinct().Order("workflow_id").Pluck("workflow_id", &ids).Error
 	return ids, err
 }
+
+// UndeliverablePeople lists the people whose address the mail server refused for good,
+// most recent first (at most 1,000: a list for HR and IT to work through).
+func (s *Store) UndeliverablePeople(ctx context.Context) ([]Person, error) {
+	var ps []Person
+	err := s.DB.WithContext(ctx).Preload("Roles").Where("undeliverable_at IS NOT NULL").
+		Order("undeliverable_at DESC").Order("employee_id").Limit(1000).Find(&ps).Error
+	return ps, err
+}
