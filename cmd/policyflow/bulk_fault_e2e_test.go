@@ -125,6 +125,12 @@ func TestFaultAPIKilledDuringBulk(t *testing.T) {
 	if processes != len(leavers) {
 		t.Errorf("%d offboarding processes in the register, want %d", processes, len(leavers))
 	}
+	// The register says done from the last page, a workflow task before the workflow ends.
+	wctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := r.tc.GetWorkflow(wctx, "offboarding-batch-"+ans.BatchID, "").Get(wctx, nil); err != nil {
+		t.Errorf("the batch's workflow did not complete: %v", err)
+	}
 	d, err := r.tc.DescribeWorkflowExecution(context.Background(), "offboarding-batch-"+ans.BatchID, "")
 	if err != nil || d.WorkflowExecutionInfo.Status != enums.WORKFLOW_EXECUTION_STATUS_COMPLETED {
 		t.Errorf("the batch's workflow: %v %v", d.GetWorkflowExecutionInfo().GetStatus(), err)
