@@ -48,7 +48,14 @@ type system struct {
 // tests: a placeholder, not a secret.
 const testDecisionKeys = "e2e:ZTJlLWRlY2lzaW9uLWtleS0wMTIzNDU2Nzg5YWJjZGVm"
 
+// startSystem starts the system on the package's Temporal dev server.
 func startSystem(t *testing.T) *system {
+	return startSystemOn(t, testenv.TemporalAddress(t), testenv.TemporalNamespace(t))
+}
+
+// startSystemOn starts the system on the Temporal frontend at temporalAddr: migrate against
+// a fresh MariaDB database, then serve and worker as separate processes.
+func startSystemOn(t *testing.T, temporalAddr, namespace string) *system {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "policyflow")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -67,8 +74,8 @@ func startSystem(t *testing.T) *system {
 	s := &system{t: t, bin: bin, baseURL: "http://" + addr, metricsURL: "http://" + metricsAddr + "/", logs: dir}
 	s.env = append(os.Environ(),
 		"POLICYFLOW_DATABASE_URL=mysql://"+testenv.MariaDB(t),
-		"TEMPORAL_ADDRESS="+testenv.TemporalAddress(t),
-		"TEMPORAL_NAMESPACE="+testenv.TemporalNamespace(t),
+		"TEMPORAL_ADDRESS="+temporalAddr,
+		"TEMPORAL_NAMESPACE="+namespace,
 		"POLICYFLOW_HTTP_ADDR="+addr,
 		"POLICYFLOW_PUBLIC_URL="+s.baseURL,
 		fmt.Sprintf("POLICYFLOW_SMTP_URL=smtp://%s:%d", smtpHost, smtpPort),

@@ -72,10 +72,14 @@ type rig struct {
 	unreachable map[string]bool
 }
 
-// newRig starts a system and fills its directory. edit, if given, may change the people
-// (by employee ID) before they are put.
+// newRig starts a system on the package's dev server and fills its directory. edit, if
+// given, may change the people (by employee ID) before they are put.
 func newRig(t *testing.T, edit ...func(people map[string]map[string]any)) *rig {
-	s := startSystem(t)
+	return newRigOn(t, startSystem(t), testenv.TemporalClient(t), edit...)
+}
+
+// newRigOn is newRig on a system already started, whose Temporal tc reaches.
+func newRigOn(t *testing.T, s *system, tc client.Client, edit ...func(people map[string]map[string]any)) *rig {
 	tag := strings.ToLower(strings.TrimPrefix(t.Name(), "TestFault")) + "-" + randHex(3)
 	r := &rig{
 		system: s, t: t,
@@ -84,7 +88,7 @@ func newRig(t *testing.T, edit ...func(people map[string]map[string]any)) *rig {
 		cisoMail: "ciso-" + tag + "@faults.example", ismMail: "ism-" + tag + "@faults.example",
 		cisoName: "副町長 障害試験", ismName: "係長 障害試験",
 		mp: testenv.Mailpit(t),
-		tc: testenv.TemporalClient(t),
+		tc: tc,
 		// Longer than any answer the API may take (its Update timeout is 10 s).
 		http:            &http.Client{Timeout: 90 * time.Second},
 		expectDecisions: map[string][]string{},
