@@ -6,8 +6,15 @@
 #   mailpit   SMTP server with an HTTP API to read mail, `go install`ed too
 #   mariadb   mariadbd + mariadb-install-db, from apt (Debian/Ubuntu); no
 #             system service is needed, the tests start their own server
+#   temporal-server
+#             temporal-server and its sql tool, `go install`ed into
+#             ~/.cache/policyflow/temporal-server-VERSION (about 4 minutes on
+#             2 cores the first time), and postgresql-15 from apt: the
+#             production-shaped end-to-end test runs them as
+#             scripts/temporal-postgres.sh starts them
 #
-# Usage: scripts/tools.sh [temporal|mailpit|mariadb|chromium]...   (default: all)
+# Usage: scripts/tools.sh [temporal|mailpit|mariadb|chromium|workflowcheck|temporal-server]...
+#        (default: all)
 #
 # Go's bin dir ($(go env GOBIN), else $(go env GOPATH)/bin) must be in PATH
 # to use temporal and mailpit from a shell; the Makefile and the tests look
@@ -17,6 +24,8 @@ set -euo pipefail
 TEMPORAL_CLI_VERSION=v1.5.1
 MAILPIT_VERSION=v1.33.1
 WORKFLOWCHECK_VERSION=v0.6.0
+# Also in scripts/temporal-postgres.sh and internal/testenv (TemporalServerVersion).
+TEMPORAL_SERVER_VERSION=v1.29.1
 
 log() { printf 'tools: %s\n' "$*"; }
 die() { printf 'tools: error: %s\n' "$*" >&2; exit 1; }
@@ -123,8 +132,44 @@ chromium_tool() {
 	log "chromium: installed in $((SECONDS - start))s"
 }
 
+# temporal-server v1.29.1 on PostgreSQL 15, where scripts/temporal-postgres.sh looks.
+temporal_server_tool() {
+	local bin=${HOME}/.cache/policyflow/temporal-server-${TEMPORAL_SERVER_VERSION}
+	if [ -x /usr/lib/postgresql/15/bin/postgres ]; then
+		log "postgresql-15: found /usr/lib/postgresql/15/bin/postgres"
+	else
+		command -v apt-get >/dev/null 2>&1 ||
+			die "PostgreSQL 15 not found and apt-get unavailable: install PostgreSQL 15 into /usr/lib/postgresql/15"
+		local sudo=()
+		if [ "$(id -u)" != 0 ]; then
+			command -v sudo >/dev/null 2>&1 || die "PostgreSQL 15 not found: run as root, or install sudo, or run apt-get install -y postgresql-15"
+			sudo=(sudo)
+		fi
+		local apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Use-Pty=0)
+		log "postgresql-15: installing with apt-get"
+		local start=$SECONDS
+		if ! run postgresql "${apt[@]}" install --no-install-recommends postgresql-15; then
+			run postgresql-update "${apt[@]}" update || die "apt-get update failed"
+			run postgresql "${apt[@]}" install --no-install-recommends postgresql-15 || die "apt-get install postgresql-15 failed"
+		fi
+		log "postgresql-15: installed in $((SECONDS - start))s"
+	fi
+	if [ -x "$bin/server" ] && [ -x "$bin/sql" ]; then
+		log "temporal-server: found $bin/server"
+		return
+	fi
+	log "temporal-server: building $TEMPORAL_SERVER_VERSION and its sql tool into $bin (about 4 minutes on 2 cores)"
+	local start=$SECONDS
+	mkdir -p "$bin"
+	GOFLAGS= GOBIN=$bin run temporal-server go install \
+		"go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" \
+		"go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION" ||
+		die "go install go.temporal.io/server $TEMPORAL_SERVER_VERSION failed"
+	log "temporal-server: built in $((SECONDS - start))s"
+}
+
 tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(temporal mailpit mariadb chromium workflowcheck)
+[ ${#tools[@]} -gt 0 ] || tools=(temporal mailpit mariadb chromium workflowcheck temporal-server)
 for t in "${tools[@]}"; do
 	case $t in
 	temporal) go_tool temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION" ;;
@@ -132,6 +177,7 @@ for t in "${tools[@]}"; do
 	mariadb) mariadb_tool ;;
 	chromium) chromium_tool ;;
 	workflowcheck) go_tool workflowcheck go.temporal.io/sdk/contrib/tools/workflowcheck "$WORKFLOWCHECK_VERSION" ;;
-	*) die "unknown tool $t (want temporal, mailpit, mariadb, chromium or workflowcheck)" ;;
+	temporal-server) temporal_server_tool ;;
+	*) die "unknown tool $t (want temporal, mailpit, mariadb, chromium, workflowcheck or temporal-server)" ;;
 	esac
 done
