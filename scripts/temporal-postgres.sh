@@ -172,12 +172,21 @@ done
 if ! "$CLI" operator namespace describe --address "127.0.0.1:$FRONTEND" -n default >/dev/null 2>&1; then
 	"$CLI" operator namespace create --address "127.0.0.1:$FRONTEND" -n default --retention 72h >/dev/null
 fi
-for sa in PolicyProcess PolicyStage Department; do
-	"$CLI" operator search-attribute create --address "127.0.0.1:$FRONTEND" -n default --name "$sa" --type Keyword >/dev/null 2>&1 || true
-done
 # The namespace takes a few seconds to reach every service.
 for _ in $(seq 1 30); do
 	if "$CLI" workflow list --address "127.0.0.1:$FRONTEND" -n default --limit 1 >/dev/null 2>&1; then break; fi
 	sleep 1
+done
+# Only then can its search attributes be added: right after the namespace is created the
+# frontend does not know it yet, and the command fails.
+for sa in PolicyProcess PolicyStage Department; do
+	for try in $(seq 1 30); do
+		if "$CLI" operator search-attribute list --address "127.0.0.1:$FRONTEND" -n default 2>/dev/null | grep -qw "$sa" ||
+			"$CLI" operator search-attribute create --address "127.0.0.1:$FRONTEND" -n default --name "$sa" --type Keyword >/dev/null 2>&1; then
+			break
+		fi
+		[ "$try" -lt 30 ] || { say "cannot register the search attribute $sa"; exit 1; }
+		sleep 1
+	done
 done
 echo "TEMPORAL_ADDRESS=127.0.0.1:$FRONTEND"

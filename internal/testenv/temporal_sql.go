@@ -121,11 +121,12 @@ func StartTemporalSQL(tb testing.TB) *TemporalSQL {
 			indent(tailFile(logPath, 20)), indent(tailFile(filepath.Join(dir, "temporal.log"), 20)))
 	}
 
-	// The script registered the namespace and the search attributes; wait until every
-	// service sees them.
+	// The script registered the namespace and the search attributes; wait until the
+	// frontend lists them (and add any that are missing, as for a server from the
+	// environment).
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := waitReady(ctx, nil, func(ctx context.Context) error { return checkTemporal(ctx, ts.HostPort, ts.Namespace, false) }); err != nil {
+	if err := waitReady(ctx, nil, func(ctx context.Context) error { return checkTemporal(ctx, ts.HostPort, ts.Namespace, true) }); err != nil {
 		tb.Fatalf("testenv: the SQL-backed Temporal at %s: %v", ts.HostPort, err)
 	}
 	tb.Logf("testenv: temporal-server %s on PostgreSQL 15 at %s (started in %v, logs in %s)",
