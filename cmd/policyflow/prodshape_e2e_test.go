@@ -48,8 +48,8 @@ func TestProductionShapedEndToEnd(t *testing.T) {
 	ph.done("worker killed; the click answered 503, the link still valid")
 
 	r.startWorker()
-	r.decide(pid, link, "reject", r.cisoName)
-	ph.done("worker restarted; the click recorded")
+	o := r.decide(pid, link, "reject", r.cisoName)
+	ph.done(fmt.Sprintf("worker restarted; the click recorded (%v)", o))
 
 	var got struct {
 		Process struct {
