@@ -10,7 +10,8 @@
 # PORT_BASE (default 27000) places its ports: frontend PORT_BASE+233, PostgreSQL
 # PORT_BASE+432, the other services around them. The server binaries are built once with
 # `go install` into ~/.cache/policyflow/temporal-server-v1.29.1 (about 3 minutes).
-# PostgreSQL runs as the postgres user with synchronous_commit=off, the dev server's
+# PostgreSQL runs as the postgres user (as the caller when not root) with
+# synchronous_commit=off, the dev server's
 # synchronous=off in kind: a benchmark's server, not a durable one.
 set -euo pipefail
 
@@ -22,13 +23,23 @@ BIN=${HOME}/.cache/policyflow/temporal-server-${VERSION}
 FRONTEND=$((BASE + 233))
 PGPORT=$((BASE + 432))
 
+# as_pg CMD...: runs CMD as the postgres user when root (PostgreSQL refuses to run as root),
+# else as the caller.
+as_pg() {
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
 if [ "${2:-}" = stop ]; then
 	if [ -f "$DIR/temporal.pid" ]; then
 		pid=$(cat "$DIR/temporal.pid")
 		kill "$pid" 2>/dev/null || true
 		for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
 	fi
-	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/pg" -m fast stop >/dev/null 2>&1 || true
+	as_pg "$PGBIN/pg_ctl" -D "$DIR/pg" -m fast stop >/dev/null 2>&1 || true
 	exit 0
 fi
 
@@ -47,12 +58,12 @@ SCHEMA=$(go env GOMODCACHE)/go.temporal.io/server@${VERSION}/schema/postgresql/v
 [ -d "$SCHEMA" ] || go mod download "go.temporal.io/server@$VERSION"
 
 mkdir -p "$DIR/config/dynamicconfig"
-chown postgres "$DIR"
+[ "$(id -u)" != 0 ] || chown postgres "$DIR"
 if [ ! -d "$DIR/pg" ]; then
-	runuser -u postgres -- "$PGBIN/initdb" -D "$DIR/pg" -U postgres --auth=trust -E UTF8 >/dev/null
+	as_pg "$PGBIN/initdb" -D "$DIR/pg" -U postgres --auth=trust -E UTF8 >/dev/null
 fi
 say "PostgreSQL on 127.0.0.1:$PGPORT"
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/pg" -l "$DIR/pg.log" -w start \
+as_pg "$PGBIN/pg_ctl" -D "$DIR/pg" -l "$DIR/pg.log" -w start \
 	-o "-p $PGPORT -k $DIR -c listen_addresses=127.0.0.1 -c synchronous_commit=off -c max_connections=200" >/dev/null
 
 # The sql tool logs every statement; its output goes to schema.log, shown if it fails.
