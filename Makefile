@@ -17,7 +17,8 @@ TEST_TIMEOUT ?= 45m
 
 .PHONY: tools tools-temporal test dev build lint bench
 
-# Install what tests and the dev server need: temporal CLI, mailpit, MariaDB.
+# Install what tests and the dev server need: temporal CLI, mailpit, MariaDB,
+# Chromium, workflowcheck, and temporal-server on PostgreSQL 15 (see scripts/tools.sh).
 tools:
 	scripts/tools.sh
 

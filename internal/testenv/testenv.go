@@ -23,6 +23,10 @@
 // the tests that need it, with a message saying how to fix it: integration
 // tests are never skipped.
 //
+// A test about the production shape itself calls StartTemporalSQL for a Temporal of its
+// own with SQL persistence (temporal-server on PostgreSQL 15), instead of the shared dev
+// server; see temporal_sql.go.
+//
 // Fault tests stop a service and start it again with Stop and Start (or
 // Restart): it comes back on the same ports with the same data (see
 // outage.go). Such tests must not run in parallel with others of the package.
