@@ -8,8 +8,8 @@
 #             system service is needed, the tests start their own server
 #   temporal-server
 #             temporal-server and its sql tool, `go install`ed into
-#             ~/.cache/policyflow/temporal-server-VERSION (4-7 minutes on
-#             2 cores the first time), and postgresql-15 from apt: the
+#             ~/.cache/policyflow/temporal-server-VERSION (4-5 minutes on
+#             2 cores the first time, up to 10 on a loaded machine), and postgresql-15 from apt: the
 #             production-shaped end-to-end test runs them as
 #             scripts/temporal-postgres.sh starts them
 #
@@ -158,7 +158,7 @@ temporal_server_tool() {
 		log "temporal-server: found $bin/server"
 		return
 	fi
-	log "temporal-server: building $TEMPORAL_SERVER_VERSION and its sql tool into $bin (4-7 minutes on 2 cores)"
+	log "temporal-server: building $TEMPORAL_SERVER_VERSION and its sql tool into $bin (4-5 minutes on 2 cores, up to 10 on a loaded machine)"
 	local start=$SECONDS
 	mkdir -p "$bin"
 	GOFLAGS= GOBIN=$bin run temporal-server go install \
