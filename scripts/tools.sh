@@ -9,8 +9,9 @@
 #   temporal-server
 #             temporal-server and its sql tool, `go install`ed into
 #             ~/.cache/policyflow/temporal-server-VERSION (4-5 minutes on
-#             2 cores the first time, up to 10 on a loaded machine), and postgresql-15 from apt: the
-#             production-shaped end-to-end test runs them as
+#             2 cores the first time, up to 10 on a loaded machine), and
+#             postgresql-15 from apt: the production-shaped end-to-end
+#             test runs them as
 #             scripts/temporal-postgres.sh starts them
 #
 # Usage: scripts/tools.sh [temporal|mailpit|mariadb|chromium|workflowcheck|temporal-server]...
