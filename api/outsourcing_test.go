@@ -73,6 +73,10 @@ func TestOutsourcingReviewValidation(t *testing.T) {
 		{"corporate number check digit", with(ok, "vendor.corporate_number", "7000012050003"), "vendor.corporate_number"},
 		{"corporate number length", with(ok, "vendor.corporate_number", "700001205000"), "vendor.corporate_number"},
 		{"corporate number digits", with(ok, "vendor.corporate_number", "70000120500O2"), "vendor.corporate_number"},
+		{"neither corporate number nor other identifier", with(ok, "vendor.corporate_number", nil), "vendor.corporate_number"},
+		{"other identifier without a reason", with(with(ok, "vendor.corporate_number", nil), "vendor.other_identifier", "T1234567890123"), "vendor.identifier_reason"},
+		{"other identifier beside a corporate number", with(ok, "vendor.other_identifier", "T1234567890123"), "vendor.other_identifier"},
+		{"other identifier does not excuse a bad check digit", with(with(with(ok, "vendor.corporate_number", "7000012050003"), "vendor.other_identifier", "X"), "vendor.identifier_reason", "y"), "vendor.corporate_number"},
 		{"contact email", with(ok, "vendor.contact_email", "Yamada <yamada@vendor.example>"), "vendor.contact_email"},
 		{"contact email missing", with(ok, "vendor.contact_email", nil), "vendor.contact_email"},
 		{"contact locale", with(ok, "vendor.contact_locale", "fr"), "vendor.contact_locale"},
@@ -104,6 +108,21 @@ func TestOutsourcingReviewValidation(t *testing.T) {
 			}
 		})
 	}
+	// A sole proprietor or a foreign company has no 法人番号: another identifier and the
+	// reason register it.
+	t.Run("vendor without a corporate number", func(t *testing.T) {
+		body := with(with(with(ok, "vendor.corporate_number", nil), "vendor.other_identifier", "UK Companies House 01234567"), "vendor.identifier_reason", "a foreign company: no 法人番号")
+		r := call(t, http.MethodPost, "/api/v1/outsourcing-reviews", s.token("officer"), body)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("start: %s", r)
+		}
+		var a startedBody
+		r.decode(t, &a)
+		defer s.cancel(t, a.ID)
+		if n := s.countRows(t, &models.OutsourcingReview{}, "process_id = ? AND corporate_number = '' AND other_identifier = ? AND identifier_reason <> ''", a.ID, "UK Companies House 01234567"); n != 1 {
+			t.Errorf("%d review rows with the other identifier for %s", n, a.ID)
+		}
+	})
 	t.Run("unknown field", func(t *testing.T) {
 		call(t, http.MethodPost, "/api/v1/outsourcing-reviews", s.token("officer"), with(ok, "vendor.phone", "03")).wantError(t, 400, "bad_request")
 	})

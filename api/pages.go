@@ -165,6 +165,8 @@ var fieldLabels = []struct{ key, ja, en string }{
 	{"selection_flags", "選定時の確認事項（8.1(1)）", "Flags for the selection (8.1(1))"},
 	{"vendor_name", "委託先事業者", "Vendor"},
 	{"corporate_number", "法人番号", "Corporate number"},
+	{"other_identifier", "法人番号以外の識別番号", "Identifier (no corporate number)"},
+	{"identifier_reason", "法人番号がない理由", "Why no corporate number"},
 	{"contact_name", "委託先担当者", "Vendor contact"},
 	{"contact_email", "委託先連絡先", "Vendor contact address"},
 	{"work", "委託内容", "Work"},

@@ -18,10 +18,14 @@ type OutsourcingReview struct {
 	DepartmentID string `gorm:"size:64;index;not null"`
 	RequesterID  string `gorm:"size:64;index;not null"`
 	VendorName   string `gorm:"size:200;not null"`
-	// CorporateNumber is the vendor's 13-digit 法人番号, its check digit verified.
-	CorporateNumber string `gorm:"size:13;index;not null"`
-	ContactID       string `gorm:"size:64;not null"`
-	Work            string `gorm:"type:text"`
+	// CorporateNumber is the vendor's 13-digit 法人番号, its check digit verified; empty for
+	// a vendor that has none (a sole proprietor, a foreign company), which is then named by
+	// OtherIdentifier, with IdentifierReason saying why.
+	CorporateNumber  string `gorm:"size:13;index;not null"`
+	OtherIdentifier  string `gorm:"size:100"`
+	IdentifierReason string `gorm:"type:text"`
+	ContactID        string `gorm:"size:64;not null"`
+	Work             string `gorm:"type:text"`
 	// Assets is the JSON list of the information assets the work touches (name, class,
 	// classification).
 	Assets         string `gorm:"type:text"`

@@ -54,13 +54,13 @@ var (
 	// which the page shows on its own: not the report's free text.
 	incidentMeasure = []string{SummaryKey, "category", "department", "system", "classification"}
 
-	outsourcingKeys = []string{SummaryKey, "requester", "department", "vendor_name", "corporate_number", "contact_name",
+	outsourcingKeys = []string{SummaryKey, "requester", "department", "vendor_name", "corporate_number", "other_identifier", "identifier_reason", "contact_name",
 		"contact_email", "contact_locale", "work", "assets", "classification", "subcontracted", "subcontractors",
 		"contract_start", "contract_end", "certificate_number", "certificate_expiry", "audit_status", "audit_summary",
 		"report_interval_months", "selection_flags"}
 	// outsourcingContract is the contract without the town's selection assessment (§8.1(1)):
 	// what the clause check and the disposal record work from.
-	outsourcingContract = []string{SummaryKey, "requester", "department", "vendor_name", "corporate_number", "contact_name",
+	outsourcingContract = []string{SummaryKey, "requester", "department", "vendor_name", "corporate_number", "other_identifier", "identifier_reason", "contact_name",
 		"contact_email", "contact_locale", "work", "assets", "classification", "subcontracted", "subcontractors",
 		"contract_start", "contract_end", "report_interval_months"}
 	// vendorReply is what a vendor's contact sees: their company, the work and the dates.
