@@ -195,6 +195,14 @@ func TestOutsourcingReviewThroughTheLinks(t *testing.T) {
 	if page.Status != 200 || !strings.Contains(string(page.Body), "expires before the contract ends") || !strings.Contains(string(page.Body), "7000012050002") {
 		t.Fatalf("selection page does not flag the certificate: %s", page)
 	}
+	// §8.1(1)1: an answer that the vendor's measures do not fit the work rules out approval.
+	notFit := decision("approve", "")
+	for k, v := range map[string]string{"certificate_check": "expires_during_contract", "audit_check": "passed", "measures_fit": "no"} {
+		notFit.Set(k, v)
+	}
+	if e := post(t, sel.Link, notFit, true).wantError(t, 400, "validation_failed"); e.Fields["measures_fit"] == "" {
+		t.Errorf("fields = %v, want measures_fit", e.Fields)
+	}
 	s.decideLink(t, sel.Link, "approve", url.Values{"certificate_check": {"expires_during_contract"}, "audit_check": {"passed"}, "measures_fit": {"yes"}})
 
 	review := s.nextTask(t, id, "clause_review")

@@ -122,6 +122,8 @@ var views = map[string]map[string]View{
 			"the GISO decides on a contract whose clauses stay incomplete, on the whole request (§8.1)"},
 		"requester_revision": {outsourcingKeys,
 			"the requester revises their own request (§8.1(2))"},
+		"selection_revision": {outsourcingKeys,
+			"the requester revises the selection the officer returned, on their own request (§8.1(1)1)"},
 		"approval": {outsourcingKeys,
 			"the department security officer approves the contract on the whole request (§8.1)"},
 		"briefing_acknowledgement": {with(vendorReply, "report_interval_months"),

@@ -102,6 +102,24 @@ var DefaultOutsourcingTiming = OutsourcingTiming{
 	ReportsPerRun: 4,
 }
 
+// Changes to the outsourcing workflow since processes began running (workflow.GetVersion):
+// each changes what a process does from the point where it is read, so a process begun before
+// keeps its recorded history.
+const (
+	// changeSelectionFit: a "no" to §8.1(1)1 rules out approval; the officer may return the
+	// selection to the requester (step selection_revision).
+	changeSelectionFit = "outsourcing-selection-fit"
+	// changeClauseAsNeeded: §8.1(2) 「必要に応じて」, a clause may be not applicable with a
+	// reason the reviewer accepts or refuses (policy.ReviewClausesAsNeeded).
+	changeClauseAsNeeded = "outsourcing-clause-as-needed"
+	// changeDisposalPermission: the department security officer permits the disposal before
+	// it is recorded (§3(2)9(ウ), step disposal_permission).
+	changeDisposalPermission = "outsourcing-disposal-permission"
+	// changeVendorIncident: a periodic report naming an incident files one and starts its
+	// process (§5.3(1), contract item 10).
+	changeVendorIncident = "outsourcing-vendor-incident"
+)
+
 // The outsourcing review's tasks use approve, reject, return, resubmit, withdraw, done,
 // submit, and acknowledge (the vendor's acknowledgement of the briefing).
 
@@ -222,21 +240,65 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 	if err := p.setStage(ctx, "pending", "selection_review", note); err != nil {
 		return Result{}, err
 	}
-	d, err := p.ask(ctx, Step{
-		Name:     "selection_review",
-		Title:    activities.Text{Ja: "外部委託事業者の選定審査（認証取得状況・監査実施状況の確認）", En: "Review the vendor's selection (certification and audits)"},
-		Assignee: c.diso, AssigneeRole: c.disoRole, Post: c.disoPost(), Choices: []string{ChoiceApprove, ChoiceReject},
-		Form: selectionForm(), Deadline: t.Selection, Grace: t.SelectionGrace, RemindBefore: t.RemindBefore,
-		EscalateTo: c.giso, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
-	})
-	if err != nil {
-		return Result{}, err
+	// Since changeSelectionFit the officer's "no" to §8.1(1)1 rules out approval, and the
+	// selection may go back to the requester (another vendor, or the vendor's measures made
+	// to fit) instead of ending.
+	fit := workflow.GetVersion(ctx, changeSelectionFit, workflow.DefaultVersion, 1) >= 1
+	choices := []string{ChoiceApprove, ChoiceReject}
+	if fit {
+		choices = []string{ChoiceApprove, ChoiceReturn, ChoiceReject}
 	}
-	switch {
-	case d.TimedOut:
-		return p.finish(ctx, "expired", "nobody reviewed the vendor's selection in time")
-	case d.Choice == ChoiceReject:
-		return p.finish(ctx, "rejected", "the vendor was not selected by "+d.DeciderID+" (§8.1(1))")
+	for round := 1; ; round++ {
+		if round > 1 {
+			if err := p.setStage(ctx, "pending", "selection_review", fmt.Sprintf("round %d: %s", round, note)); err != nil {
+				return Result{}, err
+			}
+		}
+		d, err := p.ask(ctx, Step{
+			Name:     "selection_review",
+			Title:    activities.Text{Ja: "外部委託事業者の選定審査（認証取得状況・監査実施状況の確認）", En: "Review the vendor's selection (certification and audits)"},
+			Assignee: c.diso, AssigneeRole: c.disoRole, Post: c.disoPost(), Choices: choices,
+			Form: selectionForm(fit), Deadline: t.Selection, Grace: t.SelectionGrace, RemindBefore: t.RemindBefore,
+			EscalateTo: c.giso, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
+		})
+		if err != nil {
+			return Result{}, err
+		}
+		switch {
+		case d.TimedOut:
+			return p.finish(ctx, "expired", "nobody reviewed the vendor's selection in time")
+		case d.Choice == ChoiceReject:
+			return p.finish(ctx, "rejected", "the vendor was not selected by "+d.DeciderID+" (§8.1(1))")
+		case fit && d.Choice == ChoiceApprove && !policy.MaySelect(d.Values["measures_fit"]):
+			// The validator refuses this decision; should one get through, it cannot approve.
+			return p.finish(ctx, "rejected", "the vendor's measures do not fit the work (§8.1(1)1)")
+		case d.Choice == ChoiceReturn:
+			why := "the department security officer returned the selection"
+			if !policy.MaySelect(d.Values["measures_fit"]) {
+				why += ": the vendor's measures do not fit the work (§8.1(1)1)"
+			}
+			if err := p.setStage(ctx, "returned", "selection_revision", why); err != nil {
+				return Result{}, err
+			}
+			rv, err := p.ask(ctx, Step{
+				Name:     "selection_revision",
+				Title:    activities.Text{Ja: "委託先の選定の見直し（セキュリティ対策の確保）と再提出", En: "Revise the vendor's selection (its security measures) and resubmit"},
+				Assignee: in.RequesterID, AssigneeRole: policy.RoleStaff, Choices: []string{ChoiceResubmit, ChoiceWithdraw},
+				Deadline: t.Revision, Grace: t.RevisionGrace, RemindBefore: t.RemindBefore,
+				EscalateTo: c.diso, EscalateToRole: c.disoRole, EscalatePost: c.disoPost(),
+			})
+			if err != nil {
+				return Result{}, err
+			}
+			if rv.TimedOut {
+				return p.finish(ctx, "expired", "the returned selection was neither resubmitted nor withdrawn")
+			}
+			if rv.Choice == ChoiceWithdraw {
+				return p.finish(ctx, "withdrawn", "withdrawn by "+rv.DeciderID)
+			}
+			continue
+		}
+		break
 	}
 
 	for round, failed := 1, 0; ; round++ {
@@ -565,7 +627,13 @@ func selectOf(name string, label activities.Text, opts ...activities.Option) act
 	return activities.Field{Name: name, Label: label, Kind: activities.FieldSelect, Options: opts, Required: true}
 }
 
-func selectionForm() []activities.Field {
+// selectionForm is the officer's checklist of §8.1(1). With fit (changeSelectionFit), the
+// answer that the measures do not fit the work forbids approving the vendor.
+func selectionForm(fit bool) []activities.Field {
+	var notFit []string
+	if fit {
+		notFit = []string{ChoiceApprove}
+	}
 	return []activities.Field{
 		selectOf("certificate_check", activities.Text{Ja: "ISMS認証（ISO/IEC 27001）", En: "ISMS certificate (ISO/IEC 27001)"},
 			activities.Option{Value: "valid", Label: activities.Text{Ja: "契約期間を通じて有効", En: "Valid for the whole contract"}},
@@ -577,7 +645,7 @@ func selectionForm() []activities.Field {
 			activities.Option{Value: policy.AuditNone, Label: activities.Text{Ja: "未実施", En: "Not audited"}}),
 		selectOf("measures_fit", activities.Text{Ja: "委託内容に応じた情報セキュリティ対策が確保されているか（8.1(1)1）", En: "Do the vendor's measures fit the work (8.1(1)1)?"},
 			activities.Option{Value: "yes", Label: activities.Text{Ja: "確保されている", En: "Yes"}},
-			activities.Option{Value: "no", Label: activities.Text{Ja: "確保されていない", En: "No"}}),
+			activities.Option{Value: "no", Label: activities.Text{Ja: "確保されていない（承認できない）", En: "No (the vendor cannot be approved)"}, Forbids: notFit}),
 		{Name: "selection_note", Label: activities.Text{Ja: "確認内容・所見", En: "What was checked, findings"}, Kind: activities.FieldTextarea},
 	}
 }

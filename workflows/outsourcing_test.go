@@ -72,15 +72,19 @@ func (r *outRegister) activityCount() int {
 }
 
 // decideWith is decideAt with form values.
-func (r *outRegister) decideWith(at time.Time, task, choice, by string, values map[string]string) {
+func (r *outRegister) decideWith(at time.Time, task, choice, by string, values map[string]string) *updateResult {
+	res := &updateResult{}
 	if !at.After(r.env.Now()) {
-		return // belongs to an earlier run
+		return res // belongs to an earlier run
 	}
 	r.env.RegisterDelayedCallback(func() {
 		r.env.UpdateWorkflow(workflows.UpdateDecide, task+"|"+by+"|"+choice+"|"+at.String(), &testsuite.TestUpdateCallback{
-			OnReject: func(error) {}, OnAccept: func() {}, OnComplete: func(any, error) {},
+			OnReject:   func(err error) { res.rejected = err },
+			OnAccept:   func() { res.accepted = true },
+			OnComplete: func(v any, err error) { res.value, res.err = v, err },
 		}, signed(workflows.DecideRequest{TaskID: task, Choice: choice, DeciderID: by, Values: values, RequestID: "req-" + task, DecidedAt: at.UTC()}))
 	}, at.Sub(r.env.Now()))
+	return res
 }
 
 // execute runs one run of the workflow: its result, or the input of the next run when it
@@ -433,4 +437,46 @@ func TestOutsourcingValidatorRefusesAnIncompleteClauseForm(t *testing.T) {
 		t.Error("a clause review without marks was accepted")
 	}
 	equal(t, "clause rounds", len(r.clauseRounds), 1)
+}
+
+// TestOutsourcingMeasuresThatDoNotFitCannotBeApproved: §8.1(1)1, the officer must confirm
+// that the vendor's security fits the work. Approving with measures_fit = no is refused by
+// the validator (no trace); the officer returns the selection to the requester, who
+// resubmits; the second round is approved with a "yes".
+func TestOutsourcingMeasuresThatDoNotFitCannotBeApproved(t *testing.T) {
+	r := newOutRegister(t, monday)
+	notFit := map[string]string{"certificate_check": "valid", "audit_check": "passed", "measures_fit": "no"}
+	refused := r.decideWith(monday.Add(1*time.Hour), outTask("selection_review", 1), "approve", "D1", notFit)
+	r.decideWith(monday.Add(2*time.Hour), outTask("selection_review", 1), "return", "D1", notFit)
+	r.decideWith(monday.Add(3*time.Hour), outTask("selection_revision", 1), "resubmit", owner, nil)
+	r.decideWith(monday.Add(4*time.Hour), outTask("selection_review", 2), "approve", "D1", selectionOK)
+	r.decideWith(monday.Add(5*time.Hour), outTask("clause_review", 1), "done", "R1", clauseMarks(nil))
+	r.decideWith(monday.Add(6*time.Hour), outTask("approval", 1), "reject", "D1", nil)
+	res, _ := r.execute(outsourcing(policy.Level1, "2026-06-01", "2026-11-30"))
+	if refused.rejected == nil {
+		t.Fatal("approving a vendor whose measures do not fit the work was accepted (§8.1(1)1)")
+	}
+	equal(t, "status", res.Status, "rejected")
+	want := []string{"pending/selection_review", "returned/selection_revision", "pending/selection_review", "pending/clause_review", "pending/approval", "rejected/closed"}
+	if !slices.Equal(r.stageNames(), want) {
+		t.Errorf("stages = %v, want %v", r.stageNames(), want)
+	}
+	if !strings.Contains(r.stages[1].Note, "§8.1(1)1") {
+		t.Errorf("return note = %q", r.stages[1].Note)
+	}
+	equal(t, "revision asked of", r.opened[1].spec.AssigneeID, owner)
+	equal(t, "selection choices", strings.Join(r.opened[0].spec.Choices, ","), "approve,return,reject")
+	// The form says so too, so the task page refuses it before the workflow does.
+	if bad := activities.CheckChoice(r.opened[0].spec.Form, "approve", notFit); bad["measures_fit"] == "" {
+		t.Errorf("the selection form does not rule out approval: %v", bad)
+	}
+}
+
+// TestOutsourcingMeasuresThatDoNotFitEndAsRejected: the other way a "no" ends (§8.1(1)1).
+func TestOutsourcingMeasuresThatDoNotFitEndAsRejected(t *testing.T) {
+	r := newOutRegister(t, monday)
+	r.decideWith(monday.Add(1*time.Hour), outTask("selection_review", 1), "reject", "D1", map[string]string{"certificate_check": "valid", "audit_check": "passed", "measures_fit": "no"})
+	res, _ := r.execute(outsourcing(policy.Level2, "2026-06-01", "2026-11-30"))
+	equal(t, "status", res.Status, "rejected")
+	equal(t, "tasks opened", len(r.opened), 1)
 }
