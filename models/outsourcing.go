@@ -53,8 +53,11 @@ type ClauseMark struct {
 	Round     int    `gorm:"not null;uniqueIndex:idx_clause_mark,priority:2"`
 	Clause    string `gorm:"size:32;not null;uniqueIndex:idx_clause_mark,priority:3"`
 	N         int    `gorm:"not null"`
-	Mark      string `gorm:"size:16;not null"`
+	Mark      string `gorm:"size:32;not null"`
 	Article   string `gorm:"size:200"`
+	// Reason is why the item does not apply to the work, for a clause marked not applicable
+	// (accepted or refused, §8.1(2) 「必要に応じて」): free text, kept here only.
+	Reason    string `gorm:"type:text"`
 	TaskID    string `gorm:"size:191;not null"`
 	CreatedAt time.Time
 }
