@@ -73,6 +73,10 @@ func ClauseField(key string) string { return "clause_" + key }
 // ArticleField names the free-text field for the contract article that states a clause.
 func ArticleField(key string) string { return "article_" + key }
 
+// ReasonField names the free-text field for why a clause does not apply to the work, which
+// the reviewer accepts or refuses (§8.1(2) 「必要に応じて」).
+func ReasonField(key string) string { return "na_reason_" + key }
+
 // RecordClauseReview copies one round's marks, with the contract articles the reviewer
 // wrote, from the decision into the register's clause marks.
 func (a *Activities) RecordClauseReview(ctx context.Context, r ClauseReviewRecord) error {
@@ -85,6 +89,7 @@ func (a *Activities) RecordClauseReview(ctx context.Context, r ClauseReviewRecor
 		marks = append(marks, models.ClauseMark{
 			ProcessID: r.ProcessID, Round: r.Round, Clause: c.Key, N: c.N, TaskID: r.TaskID,
 			Mark: values[ClauseField(c.Key)], Article: truncateRunes(values[ArticleField(c.Key)], 200),
+			Reason: values[ReasonField(c.Key)],
 		})
 	}
 	if err := a.Store.SaveClauseMarks(ctx, marks); err != nil {

@@ -292,7 +292,7 @@ func (s *Server) outsourcingDetail(ctx context.Context, id string) (map[string]a
 			rounds = append(rounds, map[string]any{"round": m.Round, "task_id": m.TaskID, "clauses": []map[string]any{}})
 		}
 		round := rounds[m.Round-1]
-		round["clauses"] = append(round["clauses"].([]map[string]any), map[string]any{"n": m.N, "clause": m.Clause, "mark": m.Mark, "article": m.Article})
+		round["clauses"] = append(round["clauses"].([]map[string]any), map[string]any{"n": m.N, "clause": m.Clause, "mark": m.Mark, "article": m.Article, "reason": m.Reason})
 	}
 	reps := make([]map[string]any, 0, len(reports))
 	for _, x := range reports {

@@ -224,6 +224,18 @@ func TestOutsourcingReviewThroughTheLinks(t *testing.T) {
 	review2 := s.nextTask(t, id, "clause_review")
 	marks.Set("clause_publication", "present")
 	marks.Set("article_publication", "第12条")
+	// §8.1(2) 「必要に応じて」: the service level does not apply to this work; the reviewer
+	// accepts the reason, which the page requires and the register keeps.
+	marks.Set("clause_service_level", "not_applicable")
+	marks.Del("article_service_level")
+	noReason := decision("done", "")
+	for k, v := range marks {
+		noReason[k] = v
+	}
+	if e := post(t, review2.Link, noReason, true).wantError(t, 400, "validation_failed"); e.Fields["na_reason_service_level"] == "" {
+		t.Errorf("fields = %v, want na_reason_service_level", e.Fields)
+	}
+	marks.Set("na_reason_service_level", "一回限りのデータ移行で、継続的なサービス提供を伴わない")
 	s.decideLink(t, review2.Link, "done", marks)
 
 	approval := s.nextTask(t, id, "approval")
@@ -261,6 +273,8 @@ func TestOutsourcingReviewThroughTheLinks(t *testing.T) {
 	}
 	equal(t, "round 1 publication", marksRows[10].Mark, "missing")
 	equal(t, "round 2 article", marksRows[22].Clause+" "+marksRows[22].Article, "publication 第12条")
+	equal(t, "round 2 not applicable", marksRows[14].Clause+" "+marksRows[14].Mark, "service_level not_applicable")
+	equal(t, "its reason", marksRows[14].Reason, "一回限りのデータ移行で、継続的なサービス提供を伴わない")
 	d := s.process(t, id)
 	var deciders []string
 	for _, dec := range d.Decisions {

@@ -59,10 +59,11 @@ const (
 // (重要な情報資産を取扱う業務を委託する場合). The policy's classification (§3(1)) sets
 // levels 1 and 2 apart as the information whose breach seriously harms residents or the
 // administration, and gives level 3 ("上記以外の情報") no handling restrictions at all
-// (図－2: "－"). So for levels 1 and 2 all twelve requirements must be in the contract and
-// "not applicable" is not accepted (the issue asks for all twelve; "必要に応じて" is read as
-// how each is written, not whether). For level 3 the clauses are advice: the review is still
-// recorded, missing clauses are noted, and the draft is not returned for them.
+// (図－2: "－"). So for levels 1 and 2 each of the twelve requirements must be in the
+// contract unless, 「必要に応じて」 (as needed), it does not apply to the work for a reason the
+// reviewer accepts (ReviewClausesAsNeeded; processes begun before that reading keep
+// ReviewClauses, which accepted no "not applicable"). For level 3 the clauses are advice: the
+// review is still recorded, missing clauses are noted, and the draft is not returned for them.
 func ClausesRequired(l Level) bool { return l == Level1 || l == Level2 }
 
 // ClauseReview is the verdict on one round of a contract's clause review.

@@ -301,6 +301,9 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 		break
 	}
 
+	// Since changeClauseAsNeeded a clause may be not applicable with a reason the reviewer
+	// accepts or refuses (§8.1(2) 「必要に応じて」).
+	asNeeded := workflow.GetVersion(ctx, changeClauseAsNeeded, workflow.DefaultVersion, 1) >= 1
 	for round, failed := 1, 0; ; round++ {
 		if err := p.setStage(ctx, "pending", "clause_review", fmt.Sprintf("round %d: a reviewer in the GISO's office checks the twelve contract clauses (§8.1(2))", round)); err != nil {
 			return Result{}, err
@@ -317,7 +320,7 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 			Name:     "clause_review",
 			Title:    activities.Text{Ja: "委託契約書の情報セキュリティ要件（12項目）の確認", En: "Check the contract for the twelve security requirements"},
 			Assignee: reviewer, AssigneeRole: role, Choices: []string{ChoiceDone},
-			Form: clauseForm(), Deadline: t.Review, Grace: t.ReviewGrace, RemindBefore: t.RemindBefore,
+			Form: clauseForm(asNeeded), Deadline: t.Review, Grace: t.ReviewGrace, RemindBefore: t.RemindBefore,
 			EscalateTo: c.giso, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
 		})
 		if err != nil {
@@ -335,9 +338,19 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 			marks[cl.Key] = d.Values[activities.ClauseField(cl.Key)]
 		}
 		verdict := policy.ReviewClauses(in.Classification, marks)
+		if asNeeded {
+			verdict = policy.ReviewClausesAsNeeded(in.Classification, marks)
+		}
 		if verdict.Complete() {
+			var notes []string
 			if len(verdict.Missing) > 0 {
-				if err := p.setStage(ctx, "pending", "clause_review", "level 3: clauses not required, noted as missing: "+strings.Join(verdict.Missing, ", ")); err != nil {
+				notes = append(notes, "level 3: clauses not required, noted as missing: "+strings.Join(verdict.Missing, ", "))
+			}
+			if len(verdict.NotApplicable) > 0 {
+				notes = append(notes, "not applicable, the reason accepted (§8.1(2) 必要に応じて; the reasons are in the register): "+strings.Join(verdict.NotApplicable, ", "))
+			}
+			if len(notes) > 0 {
+				if err := p.setStage(ctx, "pending", "clause_review", strings.Join(notes, "; ")); err != nil {
 					return Result{}, err
 				}
 			}
@@ -345,6 +358,9 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 		}
 		failed++
 		why := "missing: " + strings.Join(append(verdict.Missing, verdict.Unmarked...), ", ")
+		if len(verdict.Refused) > 0 {
+			why += " (not applicable, the reason refused: " + strings.Join(verdict.Refused, ", ") + ")"
+		}
 		if failed >= t.MaxRounds {
 			if err := p.setStage(ctx, "escalated", "giso_decision", fmt.Sprintf("%d rounds with clauses missing (%s): the GISO decides", failed, why)); err != nil {
 				return Result{}, err
@@ -650,15 +666,29 @@ func selectionForm(fit bool) []activities.Field {
 	}
 }
 
-func clauseForm() []activities.Field {
+// clauseForm is the reviewer's checklist of §8.1(2). With asNeeded (changeClauseAsNeeded)
+// an item left out as not applicable carries its reason, which the reviewer accepts or
+// refuses; the reason is free text, required with either answer, and stays in the register.
+func clauseForm(asNeeded bool) []activities.Field {
 	var form []activities.Field
 	for _, cl := range policy.ContractClauses() {
+		opts := []activities.Option{
+			{Value: policy.ClausePresent, Label: activities.Text{Ja: "記載あり", En: "Present"}},
+			{Value: policy.ClauseMissing, Label: activities.Text{Ja: "記載なし", En: "Missing"}},
+			{Value: policy.ClauseNotApplicable, Label: activities.Text{Ja: "該当なし", En: "Not applicable"}},
+		}
+		if asNeeded {
+			opts[2].Label = activities.Text{Ja: "該当なし（理由を認める）", En: "Not applicable (reason accepted)"}
+			opts = append(opts, activities.Option{Value: policy.ClauseNotApplicableRefused, Label: activities.Text{Ja: "該当なしとされているが理由を認めない（記載を求める）", En: "Said not to apply, reason refused (must be written in)"}})
+		}
 		form = append(form,
-			selectOf(activities.ClauseField(cl.Key), activities.Text{Ja: fmt.Sprintf("%d. %s", cl.N, cl.TitleJa), En: fmt.Sprintf("%d. %s", cl.N, cl.TitleEn)},
-				activities.Option{Value: policy.ClausePresent, Label: activities.Text{Ja: "記載あり", En: "Present"}},
-				activities.Option{Value: policy.ClauseMissing, Label: activities.Text{Ja: "記載なし", En: "Missing"}},
-				activities.Option{Value: policy.ClauseNotApplicable, Label: activities.Text{Ja: "該当なし", En: "Not applicable"}}),
+			selectOf(activities.ClauseField(cl.Key), activities.Text{Ja: fmt.Sprintf("%d. %s", cl.N, cl.TitleJa), En: fmt.Sprintf("%d. %s", cl.N, cl.TitleEn)}, opts...),
 			activities.Field{Name: activities.ArticleField(cl.Key), Label: activities.Text{Ja: fmt.Sprintf("%d. 記載箇所（条項）", cl.N), En: fmt.Sprintf("%d. Article of the contract", cl.N)}, Kind: activities.FieldText})
+		if asNeeded {
+			form = append(form, activities.Field{Name: activities.ReasonField(cl.Key),
+				Label: activities.Text{Ja: fmt.Sprintf("%d. 該当なしとする理由", cl.N), En: fmt.Sprintf("%d. Why it does not apply", cl.N)}, Kind: activities.FieldTextarea,
+				RequiredIf: &activities.Condition{Field: activities.ClauseField(cl.Key), Values: []string{policy.ClauseNotApplicable, policy.ClauseNotApplicableRefused}}})
+		}
 	}
 	return form
 }

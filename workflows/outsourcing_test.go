@@ -155,7 +155,7 @@ func (r *outRegister) approveAll(t0 time.Time) {
 func TestOutsourcingClausesMissingThenFixed(t *testing.T) {
 	r := newOutRegister(t, monday)
 	r.decideWith(monday.Add(1*time.Hour), outTask("selection_review", 1), "approve", "D1", selectionOK)
-	r.decideWith(monday.Add(2*time.Hour), outTask("clause_review", 1), "done", "R1", clauseMarks(map[string]string{"confidentiality": "missing", "publication": "not_applicable"}))
+	r.decideWith(monday.Add(2*time.Hour), outTask("clause_review", 1), "done", "R1", clauseMarks(map[string]string{"confidentiality": "missing", "publication": "not_applicable_refused"}))
 	r.decideWith(monday.Add(3*time.Hour), outTask("requester_revision", 1), "resubmit", owner, nil)
 	r.decideWith(monday.Add(4*time.Hour), outTask("clause_review", 2), "done", "R1", clauseMarks(nil))
 	r.decideWith(monday.Add(5*time.Hour), outTask("approval", 1), "approve", "D1", nil)
@@ -176,15 +176,16 @@ func TestOutsourcingClausesMissingThenFixed(t *testing.T) {
 	if !slices.Equal(r.stageNames(), want) {
 		t.Errorf("stages = %v\nwant %v", r.stageNames(), want)
 	}
-	// Level 1: "not applicable" is not accepted either; the note names both clauses.
-	if note := r.stages[2].Note; !strings.Contains(note, "confidentiality") || !strings.Contains(note, "publication") {
+	// Level 1: a "not applicable" whose reason the reviewer refused returns the draft too;
+	// the note names both clauses.
+	if note := r.stages[2].Note; !strings.Contains(note, "confidentiality") || !strings.Contains(note, "reason refused: publication") {
 		t.Errorf("return note = %q", note)
 	}
 	equal(t, "clause rounds recorded", len(r.clauseRounds), 2)
 	equal(t, "round 2", r.clauseRounds[1].Round, 2)
 	equal(t, "revision assignee", r.opened[2].spec.AssigneeID, owner)
 	equal(t, "clause reviewer", r.opened[1].spec.AssigneeID, "R1")
-	equal(t, "clause form fields", len(r.opened[1].spec.Form), 24)
+	equal(t, "clause form fields", len(r.opened[1].spec.Form), 36) // mark, article, reason per clause
 	equal(t, "briefing to", r.briefings[0].RecipientID, contact)
 	equal(t, "reports", len(r.reports), 2)
 	equal(t, "report 1 asked", r.opened[6].at, jst("2026-09-01 09:00"))
@@ -479,4 +480,33 @@ func TestOutsourcingMeasuresThatDoNotFitEndAsRejected(t *testing.T) {
 	res, _ := r.execute(outsourcing(policy.Level2, "2026-06-01", "2026-11-30"))
 	equal(t, "status", res.Status, "rejected")
 	equal(t, "tasks opened", len(r.opened), 1)
+}
+
+// TestOutsourcingClauseNotApplicableAsNeeded: §8.1(2) states the twelve items 「必要に応じて」:
+// at level 1 an item marked not applicable with a reason the reviewer accepts does not return
+// the draft; the stage note names it and the reason is required by the form.
+func TestOutsourcingClauseNotApplicableAsNeeded(t *testing.T) {
+	r := newOutRegister(t, monday)
+	r.decideWith(monday.Add(1*time.Hour), outTask("selection_review", 1), "approve", "D1", selectionOK)
+	r.decideWith(monday.Add(2*time.Hour), outTask("clause_review", 1), "done", "R1", clauseMarks(map[string]string{"service_level": "not_applicable"}))
+	r.decideWith(monday.Add(3*time.Hour), outTask("approval", 1), "reject", "D1", nil)
+	res, _ := r.execute(outsourcing(policy.Level1, "2026-06-01", "2026-11-30"))
+	equal(t, "status", res.Status, "rejected")
+	want := []string{"pending/selection_review", "pending/clause_review", "pending/clause_review", "pending/approval", "rejected/closed"}
+	if !slices.Equal(r.stageNames(), want) {
+		t.Errorf("stages = %v, want %v", r.stageNames(), want)
+	}
+	if note := r.stages[2].Note; !strings.Contains(note, "reason accepted") || !strings.Contains(note, "service_level") {
+		t.Errorf("note = %q", note)
+	}
+	// The reason is asked for with the mark (the page refuses a mark without it).
+	form := r.opened[1].spec.Form
+	values := clauseMarks(map[string]string{"service_level": "not_applicable"})
+	if bad := activities.CheckValues(form, values); bad[activities.ReasonField("service_level")] == "" {
+		t.Errorf("a not-applicable mark without a reason passed: %v", bad)
+	}
+	values[activities.ReasonField("service_level")] = "運用を伴わない一回限りのデータ移行のため"
+	if bad := activities.CheckValues(form, values); len(bad) > 0 {
+		t.Errorf("a not-applicable mark with a reason: %v", bad)
+	}
 }
