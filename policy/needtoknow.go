@@ -132,6 +132,8 @@ var views = map[string]map[string]View{
 			"the vendor reports on the period, subcontracting changes included (§8.1(2) 定期報告, 再委託); not the town's assessment of them"},
 		"certificate_renewal": {vendorReply,
 			"the vendor sends their renewed certificate (§8.1(1)2); the certificate details the town recorded are the town's"},
+		"disposal_permission": {outsourcingContract,
+			"the department security officer permits the disposal of the town's information before it happens (§3(2)9(ウ))"},
 		"disposal_record": {outsourcingContract,
 			"the requester records the return or disposal of the information the vendor held, chasing the vendor's contact (§3(2)9, §8.1(2))"},
 	},

@@ -598,8 +598,22 @@ func (c *contract) renewCertificate(ctx workflow.Context, t OutsourcingTiming, r
 
 // dispose asks the requester to record the return or disposal of each asset class, round
 // after round until it is recorded: the process closes only then (§3(2)9(イ)).
+//
+// Since changeDisposalPermission the department security officer is first asked to permit
+// the disposal (§3(2)9(ウ) 「情報資産の廃棄を行う者は、情報セキュリティ責任者の許可を得なければ
+// ならない」): permission comes before the disposal, so before the record of it. Without
+// permission (refused, or not given in time) the information may not be disposed of: the
+// vendor returns it to the town (contract item 9, 返還), and the record then offers only
+// "returned". Either way the process closes only once the record is made (§3(2)9(イ)).
 func (c *contract) dispose(ctx workflow.Context, t OutsourcingTiming) (Result, error) {
 	p := c.p
+	mayDispose := true
+	if workflow.GetVersion(ctx, changeDisposalPermission, workflow.DefaultVersion, 1) >= 1 {
+		var err error
+		if mayDispose, err = c.disposalPermission(ctx, t); err != nil {
+			return Result{}, err
+		}
+	}
 	for round := 1; ; round++ {
 		escalate, role, escalatePost := c.diso, c.disoRole, c.disoPost()
 		if round > 1 {
@@ -612,7 +626,7 @@ func (c *contract) dispose(ctx workflow.Context, t OutsourcingTiming) (Result, e
 			Name:     "disposal_record",
 			Title:    activities.Text{Ja: "委託終了に伴う情報資産の返還・廃棄の記録", En: "Record the return or disposal of the information assets"},
 			Assignee: c.in.RequesterID, AssigneeRole: policy.RoleStaff, Choices: []string{ChoiceDone},
-			Form: disposalForm(c.in.AssetClasses), Deadline: t.Disposal, Grace: t.DisposalGrace, RemindBefore: t.RemindBefore,
+			Form: disposalForm(c.in.AssetClasses, mayDispose), Deadline: t.Disposal, Grace: t.DisposalGrace, RemindBefore: t.RemindBefore,
 			EscalateTo: escalate, EscalateToRole: role, EscalatePost: escalatePost,
 		})
 		if err != nil {
@@ -627,6 +641,37 @@ func (c *contract) dispose(ctx workflow.Context, t OutsourcingTiming) (Result, e
 		}
 		return p.finish(ctx, "completed", "the contract ended on "+c.in.ContractEnd+"; the information's return or disposal is recorded")
 	}
+}
+
+// disposalPermission asks the department security officer to permit the vendor's disposal
+// of the town's information before it happens (§3(2)9(ウ)), and reports whether they did.
+// A refusal, or no answer by the end of the escalation, is recorded and means no permission.
+func (c *contract) disposalPermission(ctx workflow.Context, t OutsourcingTiming) (bool, error) {
+	p := c.p
+	if err := p.setStage(ctx, "ended", "disposal_permission", "the department security officer is asked to permit the disposal of the information before it happens (§3(2)9(ウ))"); err != nil {
+		return false, err
+	}
+	d, err := p.ask(ctx, Step{
+		Name:     "disposal_permission",
+		Title:    activities.Text{Ja: "委託終了に伴う情報資産の廃棄の許可", En: "Permit the disposal of the information assets at the end of the contract"},
+		Assignee: c.diso, AssigneeRole: c.disoRole, Post: c.disoPost(), Choices: []string{ChoiceApprove, ChoiceReject},
+		Deadline: t.Approval, Grace: t.ApprovalGrace, RemindBefore: t.RemindBefore,
+		EscalateTo: c.giso, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
+	})
+	if err != nil {
+		return false, err
+	}
+	note := "disposal permitted by " + d.DeciderID + " (§3(2)9(ウ))"
+	switch {
+	case d.TimedOut:
+		note = "no permission to dispose was given in time (§3(2)9(ウ)): the information is to be returned to the town, not disposed of"
+	case d.Choice == ChoiceReject:
+		note = "disposal refused by " + d.DeciderID + " (§3(2)9(ウ)): the information is to be returned to the town, not disposed of"
+	}
+	if err := p.setStage(ctx, "ended", "disposal_permission", note); err != nil {
+		return false, err
+	}
+	return !d.TimedOut && d.Choice == ChoiceApprove, nil
 }
 
 // continueAsNew ends this run and starts the next with the contract's state.
@@ -719,18 +764,24 @@ func certificateForm() []activities.Field {
 	}
 }
 
-func disposalForm(classes []string) []activities.Field {
+// disposalForm asks date, person and method for each asset class (§3(2)9(イ)). Without the
+// officer's permission to dispose (mayDispose false, §3(2)9(ウ)) the only method offered is
+// the return to the town.
+func disposalForm(classes []string, mayDispose bool) []activities.Field {
 	var form []activities.Field
 	for _, a := range policy.AssetClasses() {
 		if !slices.Contains(classes, a.Key) {
 			continue
 		}
 		method, date, person, note := activities.DisposalFields(a.Key)
-		form = append(form,
-			selectOf(method, activities.Text{Ja: a.TitleJa + "：処理内容", En: a.TitleEn + ": what was done"},
-				activities.Option{Value: policy.DisposalReturned, Label: activities.Text{Ja: "返還", En: "Returned"}},
+		opts := []activities.Option{{Value: policy.DisposalReturned, Label: activities.Text{Ja: "返還", En: "Returned"}}}
+		if mayDispose {
+			opts = append(opts,
 				activities.Option{Value: policy.DisposalErased, Label: activities.Text{Ja: "復元不可能な消去", En: "Erased beyond recovery"}},
-				activities.Option{Value: policy.DisposalDestroyed, Label: activities.Text{Ja: "物理的破壊・裁断・溶解", En: "Physically destroyed"}}),
+				activities.Option{Value: policy.DisposalDestroyed, Label: activities.Text{Ja: "物理的破壊・裁断・溶解", En: "Physically destroyed"}})
+		}
+		form = append(form,
+			selectOf(method, activities.Text{Ja: a.TitleJa + "：処理内容", En: a.TitleEn + ": what was done"}, opts...),
 			activities.Field{Name: date, Label: activities.Text{Ja: a.TitleJa + "：実施日", En: a.TitleEn + ": date"}, Kind: activities.FieldDate, Required: true},
 			activities.Field{Name: person, Label: activities.Text{Ja: a.TitleJa + "：担当者", En: a.TitleEn + ": done by"}, Kind: activities.FieldText, Required: true},
 			activities.Field{Name: note, Label: activities.Text{Ja: a.TitleJa + "：備考（証明書番号など）", En: a.TitleEn + ": note (certificate number and the like)"}, Kind: activities.FieldText})

@@ -163,6 +163,7 @@ func TestOutsourcingClausesMissingThenFixed(t *testing.T) {
 	// Two quarterly reports, asked for the day after each quarter, answered an hour later.
 	r.decideWith(jst("2026-09-01 10:00"), outTask("periodic_report", 1), "submit", contact, reportValues("2026-06-01", "2026-08-31", "none"))
 	r.decideWith(jst("2026-12-01 10:00"), outTask("periodic_report", 2), "submit", contact, reportValues("2026-09-01", "2026-11-30", "some"))
+	r.decideWith(jst("2026-12-01 11:00"), outTask("disposal_permission", 1), "approve", "D1", nil)
 	r.decideWith(jst("2026-12-02 10:00"), outTask("disposal_record", 1), "done", owner, disposalValues)
 	res, next := r.execute(outsourcing(policy.Level1, "2026-06-01", "2026-11-30"))
 	if next != nil {
@@ -172,7 +173,7 @@ func TestOutsourcingClausesMissingThenFixed(t *testing.T) {
 	want := []string{"pending/selection_review", "pending/clause_review", "returned/requester_revision", "pending/clause_review",
 		"pending/approval", "approved/briefing", "approved/awaiting_start", "in_effect/contract_running",
 		"in_effect/periodic_report", "in_effect/contract_running", "in_effect/periodic_report", "in_effect/contract_running",
-		"ended/disposal", "completed/closed"}
+		"ended/disposal_permission", "ended/disposal_permission", "ended/disposal", "completed/closed"}
 	if !slices.Equal(r.stageNames(), want) {
 		t.Errorf("stages = %v\nwant %v", r.stageNames(), want)
 	}
@@ -297,6 +298,7 @@ func playThreeYears(t *testing.T, in workflows.OutsourcingInput, overdue int) co
 		}
 		// The certificate expires on 31 December 2027: asked for 60 days before.
 		r.decideWith(jst("2027-11-02 10:00"), outTask("certificate_renewal", 1), "submit", contact, map[string]string{"cert_expiry": "2030-12-31"})
+		r.decideWith(jst("2029-06-02 12:00"), outTask("disposal_permission", 1), "approve", "D1", nil)
 		r.decideWith(jst("2029-06-03 10:00"), outTask("disposal_record", 1), "done", owner, disposalValues)
 		l.res, next = r.execute(*next)
 		start = r.env.Now()
@@ -373,6 +375,7 @@ func TestOutsourcingCertificateNotRenewedIsFlagged(t *testing.T) {
 	in.ReportIntervalMonths = 6
 	r.approveAll(monday)
 	r.decideWith(jst("2026-12-01 10:00"), outTask("periodic_report", 1), "submit", contact, reportValues("2026-06-01", "2026-11-30", "none"))
+	r.decideWith(jst("2026-12-01 11:00"), outTask("disposal_permission", 1), "approve", "D1", nil)
 	r.decideWith(jst("2026-12-02 10:00"), outTask("disposal_record", 1), "done", owner, disposalValues)
 	res, _ := r.execute(in)
 	equal(t, "status", res.Status, "completed")
@@ -399,6 +402,7 @@ func TestOutsourcingDisposalIsAskedUntilRecorded(t *testing.T) {
 	in.ReportIntervalMonths = 6
 	r.approveAll(monday)
 	r.decideWith(jst("2026-12-01 10:00"), outTask("periodic_report", 1), "submit", contact, reportValues("2026-06-01", "2026-11-30", "none"))
+	r.decideWith(jst("2026-12-01 11:00"), outTask("disposal_permission", 1), "approve", "D1", nil)
 	// Nobody records the first round (escalated to the DISO); the second is recorded.
 	r.decideWith(jst("2027-01-05 10:00"), outTask("disposal_record", 2), "done", owner, disposalValues)
 	res, _ := r.execute(in)
@@ -508,5 +512,59 @@ func TestOutsourcingClauseNotApplicableAsNeeded(t *testing.T) {
 	values[activities.ReasonField("service_level")] = "運用を伴わない一回限りのデータ移行のため"
 	if bad := activities.CheckValues(form, values); len(bad) > 0 {
 		t.Errorf("a not-applicable mark with a reason: %v", bad)
+	}
+}
+
+// TestOutsourcingDisposalNeedsPermissionFirst: §3(2)9(ウ), the department security officer
+// permits the disposal before it happens, so the permission task comes before the record's.
+// Refused, the information is returned instead: the record offers only "returned", a record
+// of erasure is refused, and the process closes once the return is recorded (§3(2)9(イ)).
+func TestOutsourcingDisposalNeedsPermissionFirst(t *testing.T) {
+	for _, permit := range []string{"approve", "reject"} {
+		t.Run(permit, func(t *testing.T) {
+			r := newOutRegister(t, monday)
+			in := outsourcing(policy.Level1, "2026-06-01", "2026-11-30")
+			in.ReportIntervalMonths = 6
+			r.approveAll(monday)
+			r.decideWith(jst("2026-12-01 10:00"), outTask("periodic_report", 1), "submit", contact, reportValues("2026-06-01", "2026-11-30", "none"))
+			r.decideWith(jst("2026-12-01 11:00"), outTask("disposal_permission", 1), permit, "D1", nil)
+			erased := r.decideWith(jst("2026-12-02 09:00"), outTask("disposal_record", 1), "done", owner, disposalValues)
+			returned := map[string]string{"electronic_method": "returned", "electronic_date": "2026-12-02", "paper_method": "returned", "paper_date": "2026-12-02"}
+			r.decideWith(jst("2026-12-02 10:00"), outTask("disposal_record", 1), "done", owner, returned)
+			res, _ := r.execute(in)
+			equal(t, "status", res.Status, "completed")
+			var order []string
+			for _, o := range r.opened {
+				order = append(order, o.spec.Step)
+			}
+			n := len(order)
+			if n < 2 || order[n-2] != "disposal_permission" || order[n-1] != "disposal_record" {
+				t.Fatalf("tasks opened = %v: the permission must come before the record", order)
+			}
+			equal(t, "permission asked of", r.opened[n-2].spec.AssigneeID, "D1")
+			methods := r.opened[n-1].spec.Form[0].Options
+			var notes []string
+			for _, s := range r.stages {
+				notes = append(notes, s.Note)
+			}
+			if permit == "approve" {
+				equal(t, "methods offered", len(methods), 3)
+				equal(t, "the erasure recorded", erased.rejected == nil, true)
+				equal(t, "recorded from", r.disposals[0].TaskID, outTask("disposal_record", 1))
+				if !strings.Contains(strings.Join(notes, "\n"), "disposal permitted by D1") {
+					t.Errorf("notes = %v", notes)
+				}
+				return
+			}
+			equal(t, "methods offered", len(methods), 1)
+			equal(t, "the only method", methods[0].Value, policy.DisposalReturned)
+			if erased.rejected == nil {
+				t.Error("a disposal was recorded though the officer refused it (§3(2)9(ウ))")
+			}
+			equal(t, "disposals recorded", len(r.disposals), 1)
+			if !strings.Contains(strings.Join(notes, "\n"), "disposal refused by D1") {
+				t.Errorf("notes = %v", notes)
+			}
+		})
 	}
 }
