@@ -6,10 +6,12 @@ import (
 	"strings"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/models"
 	"github.com/policyflow/policyflow/policy"
 )
 
@@ -531,11 +533,14 @@ func (c *contract) periodicReport(ctx workflow.Context, t OutsourcingTiming, n i
 	if err := p.setStage(ctx, "in_effect", "periodic_report", fmt.Sprintf("report %d (%s to %s) asked of the vendor", n, from, to)); err != nil {
 		return err
 	}
+	// Since changeVendorIncident a report naming an incident starts the incident's process,
+	// and the form asks its category and when it was found.
+	vendorIncident := workflow.GetVersion(ctx, changeVendorIncident, workflow.DefaultVersion, 1) >= 1
 	d, err := p.ask(ctx, Step{
 		Name:     "periodic_report",
 		Title:    activities.Text{Ja: fmt.Sprintf("委託業務の定期報告（%s〜%s）", from, to), En: fmt.Sprintf("Periodic report on the outsourced work (%s to %s)", from, to)},
 		Assignee: c.in.ContactID, AssigneeRole: "vendor contact", Choices: []string{ChoiceSubmit},
-		Form: reportForm(), Deadline: t.Report, Grace: t.ReportGrace, RemindBefore: t.RemindBefore,
+		Form: reportForm(vendorIncident), Deadline: t.Report, Grace: t.ReportGrace, RemindBefore: t.RemindBefore,
 		EscalateTo: c.diso, EscalateToRole: c.disoRole, EscalatePost: c.disoPost(),
 	})
 	if err != nil {
@@ -559,10 +564,65 @@ func (c *contract) periodicReport(ctx workflow.Context, t OutsourcingTiming, n i
 		return p.run(ctx, fmt.Sprintf("Tell the %s (%s) that report %d never came", c.disoRole, c.diso, n), acts.SendNotice,
 			activities.Notice{Key: fmt.Sprintf("%s/report-missing/%d", p.id, n), ProcessID: p.id, RecipientID: c.diso, Kind: activities.NoticeReportMissing, Params: params})
 	case d.Values["incidents"] == "some":
-		return p.run(ctx, fmt.Sprintf("Tell the %s (%s) that report %d names an incident", c.disoRole, c.diso, n), acts.SendNotice,
-			activities.Notice{Key: fmt.Sprintf("%s/report-incident/%d", p.id, n), ProcessID: p.id, RecipientID: c.diso, Kind: activities.NoticeVendorIncident, Params: params})
+		if err := p.run(ctx, fmt.Sprintf("Tell the %s (%s) that report %d names an incident", c.disoRole, c.diso, n), acts.SendNotice,
+			activities.Notice{Key: fmt.Sprintf("%s/report-incident/%d", p.id, n), ProcessID: p.id, RecipientID: c.diso, Kind: activities.NoticeVendorIncident, Params: params}); err != nil {
+			return err
+		}
+		if vendorIncident {
+			return c.reportIncident(ctx, n, from, to, d)
+		}
 	}
 	return nil
+}
+
+// reportIncident starts the incident process for a security incident the vendor named in
+// periodic report n (contract item 10, 緊急時報告義務; §5.3(1): an incident reported to the
+// department's security officer, who triages it). The incident runs on its own; the contract
+// waits only until it has started.
+func (c *contract) reportIncident(ctx workflow.Context, n int, from, to string, d Decision) error {
+	p := c.p
+	id := fmt.Sprintf("INC-%s-R%d", strings.TrimPrefix(p.id, "OUT-"), n)
+	category, err := policy.ParseCategory(d.Values["incident_category"])
+	if err != nil {
+		category = policy.CategoryOther
+	}
+	now := p.now(ctx)
+	discovered := d.DecidedAt
+	if day, err := policy.ParseDate(d.Values["incident_discovered_on"], p.cal.Loc); err == nil {
+		discovered = day.UTC()
+	}
+	filing := activities.IncidentFiling{
+		ProcessID: id, Department: p.department, RequesterID: c.in.RequesterID, DetailsFrom: d.TaskID,
+		Summary: fmt.Sprintf("Incident: reported by the vendor in periodic report %d of outsourcing %s", n, p.id),
+		Report: activities.IncidentReport{
+			Source: models.IncidentFromStaff, Reporter: c.in.ContactID, Department: p.department,
+			Category: string(category), Classification: int(c.in.Classification),
+			Description:  fmt.Sprintf("The vendor's periodic report %d (%s to %s) of outsourcing %s names a security incident (contract item 10, §5.3(1)).", n, from, to, p.id),
+			DiscoveredAt: discovered, ReceivedAt: now.UTC(),
+		},
+	}
+	if err := p.record(ctx, fmt.Sprintf("Register incident %s reported by the vendor in report %d", id, n), acts.FileIncident, filing); err != nil {
+		return err
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        id,
+		TaskQueue:         TaskQueue,
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		StaticSummary:     filing.Summary,
+		StaticDetails:     fmt.Sprintf("**Security incident** (§5.3(1), contract item 10) reported by the vendor of outsourcing `%s` in periodic report %d.", p.id, n),
+		TypedSearchAttributes: temporal.NewSearchAttributes(ProcessKind.ValueSet(models.KindIncident),
+			ProcessStage.ValueSet("submitted"), Department.ValueSet(p.department)),
+	})
+	child := workflow.ExecuteChildWorkflow(cctx, IncidentWorkflow, IncidentInput{
+		Header: Header{ProcessID: id, Kind: models.KindIncident, Department: p.department, TimeZone: p.cal.Loc.String()},
+		Source: models.IncidentFromStaff, ReporterID: c.in.ContactID, Category: category,
+		DiscoveredAt: discovered, ReceivedAt: now.UTC(),
+	})
+	var started workflow.Execution
+	if err := child.GetChildWorkflowExecution().Get(ctx, &started); err != nil {
+		return err
+	}
+	return p.setStage(ctx, "in_effect", "contract_running", fmt.Sprintf("report %d names a security incident: incident %s started (§5.3(1))", n, id))
 }
 
 // renewCertificate asks the vendor for its renewed ISMS certificate and takes its expiry.
@@ -744,17 +804,34 @@ func noneOrSome(name string, label activities.Text) activities.Field {
 		activities.Option{Value: "some", Label: activities.Text{Ja: "あり", En: "Some"}})
 }
 
-func reportForm() []activities.Field {
-	return []activities.Field{
+// reportForm is the vendor's periodic report. With vendorIncident (changeVendorIncident) an
+// incident named in it asks for its category and the day it was found, which start the
+// incident's process, and its details.
+func reportForm(vendorIncident bool) []activities.Field {
+	form := []activities.Field{
 		{Name: "period_from", Label: activities.Text{Ja: "報告対象期間（開始）", En: "Period from"}, Kind: activities.FieldDate, Required: true},
 		{Name: "period_to", Label: activities.Text{Ja: "報告対象期間（終了）", En: "Period to"}, Kind: activities.FieldDate, Required: true},
 		noneOrSome("incidents", activities.Text{Ja: "情報セキュリティインシデント", En: "Security incidents"}),
-		{Name: "incident_details", Label: activities.Text{Ja: "インシデントの内容", En: "Incident details"}, Kind: activities.FieldTextarea},
-		noneOrSome("staff_changes", activities.Text{Ja: "作業者の変更", En: "Changes of staff"}),
-		{Name: "staff_change_details", Label: activities.Text{Ja: "作業者の変更内容", En: "Staff changes"}, Kind: activities.FieldTextarea},
-		noneOrSome("subcontracting_changes", activities.Text{Ja: "再委託の変更", En: "Changes of subcontracting"}),
-		{Name: "subcontracting_details", Label: activities.Text{Ja: "再委託の変更内容", En: "Subcontracting changes"}, Kind: activities.FieldTextarea},
 	}
+	if vendorIncident {
+		some := &activities.Condition{Field: "incidents", Values: []string{"some"}}
+		var cats []activities.Option
+		for _, k := range policy.Categories() {
+			cats = append(cats, activities.Option{Value: string(k), Label: activities.Text{Ja: k.Title("ja"), En: k.Title("en")}})
+		}
+		form = append(form,
+			activities.Field{Name: "incident_category", Label: activities.Text{Ja: "インシデントの種類", En: "Kind of incident"}, Kind: activities.FieldSelect, Options: cats, RequiredIf: some},
+			activities.Field{Name: "incident_discovered_on", Label: activities.Text{Ja: "インシデントを認知した日", En: "Day the incident was found"}, Kind: activities.FieldDate, RequiredIf: some},
+			activities.Field{Name: "incident_details", Label: activities.Text{Ja: "インシデントの内容", En: "Incident details"}, Kind: activities.FieldTextarea, RequiredIf: some})
+	} else {
+		form = append(form, activities.Field{Name: "incident_details", Label: activities.Text{Ja: "インシデントの内容", En: "Incident details"}, Kind: activities.FieldTextarea})
+	}
+	return append(form,
+		noneOrSome("staff_changes", activities.Text{Ja: "作業者の変更", En: "Changes of staff"}),
+		activities.Field{Name: "staff_change_details", Label: activities.Text{Ja: "作業者の変更内容", En: "Staff changes"}, Kind: activities.FieldTextarea},
+		noneOrSome("subcontracting_changes", activities.Text{Ja: "再委託の変更", En: "Changes of subcontracting"}),
+		activities.Field{Name: "subcontracting_details", Label: activities.Text{Ja: "再委託の変更内容", En: "Subcontracting changes"}, Kind: activities.FieldTextarea},
+	)
 }
 
 func certificateForm() []activities.Field {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
@@ -35,6 +36,8 @@ type outRegister struct {
 	certs        []activities.CertificateRecord
 	disposals    []activities.DisposalRequest
 	briefings    []activities.Notice
+	filed        []activities.IncidentFiling
+	children     []workflows.IncidentInput
 }
 
 func newOutRegister(t *testing.T, start time.Time) *outRegister {
@@ -62,6 +65,17 @@ func newOutRegister(t *testing.T, start time.Time) *outRegister {
 		r.lock(func() { r.disposals = append(r.disposals, c) })
 		return nil
 	})
+	reg("FileIncident", func(_ context.Context, f activities.IncidentFiling) error {
+		r.lock(func() { r.filed = append(r.filed, f) })
+		return nil
+	})
+	// The incident itself is tested on its own: here it only has to start.
+	r.env.RegisterWorkflow(workflows.IncidentWorkflow)
+	r.env.OnWorkflow(workflows.IncidentWorkflow, mock.Anything, mock.Anything).Return(
+		func(_ workflow.Context, in workflows.IncidentInput) (workflows.Result, error) {
+			r.lock(func() { r.children = append(r.children, in) })
+			return workflows.Result{Status: "closed"}, nil
+		})
 	return r
 }
 
@@ -138,7 +152,11 @@ func clauseMarks(over map[string]string) map[string]string {
 var selectionOK = map[string]string{"certificate_check": "valid", "audit_check": "passed", "measures_fit": "yes"}
 
 func reportValues(from, to, incidents string) map[string]string {
-	return map[string]string{"period_from": from, "period_to": to, "incidents": incidents, "staff_changes": "none", "subcontracting_changes": "none"}
+	v := map[string]string{"period_from": from, "period_to": to, "incidents": incidents, "staff_changes": "none", "subcontracting_changes": "none"}
+	if incidents == "some" {
+		v["incident_category"], v["incident_discovered_on"] = "leak", to
+	}
+	return v
 }
 
 var disposalValues = map[string]string{"electronic_method": "erased", "electronic_date": "2026-12-02", "paper_method": "returned", "paper_date": "2026-12-02"}
@@ -173,7 +191,7 @@ func TestOutsourcingClausesMissingThenFixed(t *testing.T) {
 	want := []string{"pending/selection_review", "pending/clause_review", "returned/requester_revision", "pending/clause_review",
 		"pending/approval", "approved/briefing", "approved/awaiting_start", "in_effect/contract_running",
 		"in_effect/periodic_report", "in_effect/contract_running", "in_effect/periodic_report", "in_effect/contract_running",
-		"ended/disposal_permission", "ended/disposal_permission", "ended/disposal", "completed/closed"}
+		"in_effect/contract_running", "ended/disposal_permission", "ended/disposal_permission", "ended/disposal", "completed/closed"}
 	if !slices.Equal(r.stageNames(), want) {
 		t.Errorf("stages = %v\nwant %v", r.stageNames(), want)
 	}
@@ -196,6 +214,26 @@ func TestOutsourcingClausesMissingThenFixed(t *testing.T) {
 	equal(t, "incident notice", len(r.notices), 1)
 	equal(t, "incident notice kind", r.notices[0].kind, activities.NoticeVendorIncident)
 	equal(t, "incident notice to", r.notices[0].to, "D1")
+	// …and starts an incident process (§5.3(1), contract item 10), triaged in the department.
+	if len(r.filed) != 1 || len(r.children) != 1 {
+		t.Fatalf("incidents filed %d, started %d; want 1 and 1", len(r.filed), len(r.children))
+	}
+	f, child := r.filed[0], r.children[0]
+	equal(t, "incident id", f.ProcessID, "INC-TEST-R2")
+	equal(t, "child id", child.ProcessID, "INC-TEST-R2")
+	equal(t, "incident department", child.Department, "residents")
+	equal(t, "incident category", child.Category, policy.CategoryLeak)
+	equal(t, "incident reported by", child.ReporterID, contact)
+	equal(t, "incident source", child.Source, "staff")
+	equal(t, "found on", child.DiscoveredAt.In(tokyo), jst("2026-11-30 00:00"))
+	equal(t, "details from the report", f.DetailsFrom, outTask("periodic_report", 2))
+	equal(t, "classification", f.Report.Classification, 1)
+	// The report's form asks the incident's kind and day when it names one.
+	noKind := reportValues("2026-09-01", "2026-11-30", "some")
+	delete(noKind, "incident_category")
+	if bad := activities.CheckValues(r.opened[7].spec.Form, noKind); bad["incident_category"] == "" {
+		t.Errorf("a report naming an incident without its kind passed: %v", bad)
+	}
 	equal(t, "disposal classes", strings.Join(r.disposals[0].Classes, ","), "electronic,paper")
 }
 
