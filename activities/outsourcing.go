@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
 	"strings"
 
 	"github.com/policyflow/policyflow/models"
@@ -57,6 +58,36 @@ func (a *Activities) SendBriefing(ctx context.Context, n Notice) error {
 	n.Params = p
 	n.Kind = NoticeOutsourcingBriefing
 	return a.SendNotice(ctx, n)
+}
+
+// Subcontractor names the periodic report that declared new subcontracting and the contact
+// ID its subcontractor's contact is to have.
+type Subcontractor struct {
+	ProcessID string
+	TaskID    string
+	ContactID string
+}
+
+// RegisterSubcontractor makes the new subcontractor's contact, whom the vendor named in its
+// periodic report, an external contact of the process, so the briefing of §5.1(3) (「外部委託
+// 事業者から再委託を受ける事業者も含めて」) reaches them with a link of their own. It returns the
+// contact ID, or "" when the report gave no usable address (the officer then briefs them
+// directly).
+func (a *Activities) RegisterSubcontractor(ctx context.Context, r Subcontractor) (string, error) {
+	_, v, err := a.Store.DecisionValues(ctx, r.TaskID)
+	if err != nil {
+		return "", classify(fmt.Errorf("subcontractor from %s: %w", r.TaskID, err))
+	}
+	email := strings.TrimSpace(v["subcontractor_contact_email"])
+	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email {
+		return "", nil
+	}
+	c := models.ExternalContact{ID: r.ContactID, ProcessID: r.ProcessID, Organisation: truncateRunes(strings.TrimSpace(v["subcontractor_name"]), 200),
+		Name: truncateRunes(strings.TrimSpace(v["subcontractor_contact_name"]), 200), Email: email, Locale: "ja"}
+	if err := a.Store.PutContact(ctx, c); err != nil {
+		return "", fmt.Errorf("register subcontractor %s: %w", r.ContactID, err)
+	}
+	return r.ContactID, nil
 }
 
 // ClauseReviewRecord names the decision that holds one round of the clause review.

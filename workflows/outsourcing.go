@@ -120,6 +120,10 @@ const (
 	// changeVendorIncident: a periodic report naming an incident files one and starts its
 	// process (§5.3(1), contract item 10).
 	changeVendorIncident = "outsourcing-vendor-incident"
+	// changeSubcontracting: new subcontracting declared in a report is approved by the
+	// officer and its subcontractor briefed (§5.1(3)); a briefing not acknowledged in time
+	// becomes the officer's task (briefing_followup), not a note.
+	changeSubcontracting = "outsourcing-subcontracting"
 )
 
 // The outsourcing review's tasks use approve, reject, return, resubmit, withdraw, done,
@@ -443,11 +447,105 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 		return Result{}, err
 	}
 	if b.TimedOut {
+		if workflow.GetVersion(ctx, changeSubcontracting, workflow.DefaultVersion, 1) >= 1 {
+			if err := c.briefingFollowup(ctx, t, "the vendor"); err != nil {
+				return Result{}, err
+			}
+			return Result{}, nil
+		}
 		if err := p.setStage(ctx, "approved", "briefing", "the briefing was not acknowledged: the department security officer must brief the vendor directly"); err != nil {
 			return Result{}, err
 		}
 	}
 	return Result{}, nil
+}
+
+// briefingFollowup asks the department security officer to brief whom a mailed briefing
+// did not reach (§5.1(3) 「説明しなければならない」 is the officer's duty): a task, so it is done
+// and recorded, not a note. Nobody doing it by the end of the escalation is recorded.
+func (c *contract) briefingFollowup(ctx workflow.Context, t OutsourcingTiming, whom string) error {
+	p := c.p
+	status := p.status
+	if err := p.setStage(ctx, status, "briefing_followup", "the briefing of "+whom+" was not acknowledged: the department security officer briefs them directly (§5.1(3))"); err != nil {
+		return err
+	}
+	d, err := p.ask(ctx, Step{
+		Name:     "briefing_followup",
+		Title:    activities.Text{Ja: "委託先への情報セキュリティ要件の直接説明（確認が得られなかったもの）", En: "Brief the vendor or subcontractor directly (the mailed briefing was not acknowledged)"},
+		Assignee: c.diso, AssigneeRole: c.disoRole, Post: c.disoPost(), Choices: []string{ChoiceDone},
+		Deadline: t.Briefing, Grace: t.BriefingGrace, RemindBefore: t.RemindBefore,
+		EscalateTo: c.giso, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
+	})
+	if err != nil {
+		return err
+	}
+	note := whom + " briefed directly by " + d.DeciderID + " (§5.1(3))"
+	if d.TimedOut {
+		note = "flagged: nobody recorded briefing " + whom + " (§5.1(3))"
+	}
+	return p.setStage(ctx, status, "briefing_followup", note)
+}
+
+// subcontracting handles new subcontracting declared in periodic report n: the department
+// security officer approves it (§8.1(2) 再委託に関する制限事項), and the new subcontractor's
+// contact is briefed and acknowledges (§5.1(3), subcontractors included), or the officer
+// briefs them directly.
+func (c *contract) subcontracting(ctx workflow.Context, t OutsourcingTiming, n int, d Decision) error {
+	p := c.p
+	if err := p.setStage(ctx, "in_effect", "subcontracting_approval", fmt.Sprintf("report %d declares new subcontracting: the department security officer decides whether to approve it", n)); err != nil {
+		return err
+	}
+	a, err := p.ask(ctx, Step{
+		Name:     "subcontracting_approval",
+		Title:    activities.Text{Ja: "定期報告で申告された再委託の承認", En: "Approve the subcontracting declared in a periodic report"},
+		Assignee: c.diso, AssigneeRole: c.disoRole, Post: c.disoPost(), Choices: []string{ChoiceApprove, ChoiceReject},
+		Deadline: t.Approval, Grace: t.ApprovalGrace, RemindBefore: t.RemindBefore,
+		EscalateTo: c.giso, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
+	})
+	if err != nil {
+		return err
+	}
+	if a.TimedOut || a.Choice != ChoiceApprove {
+		why := "refused by " + a.DeciderID
+		if a.TimedOut {
+			why = "not approved in time"
+		}
+		return p.setStage(ctx, "in_effect", "contract_running", fmt.Sprintf("the subcontracting declared in report %d was %s: the vendor may not subcontract this work", n, why))
+	}
+	sub, err := lookup[string](ctx, p, fmt.Sprintf("Register the subcontractor's contact named in report %d", n), acts.RegisterSubcontractor,
+		activities.Subcontractor{ProcessID: p.id, TaskID: d.TaskID, ContactID: fmt.Sprintf("%s-S%d", c.in.ContactID, n)})
+	if err != nil {
+		return err
+	}
+	if sub == "" {
+		if err := c.briefingFollowup(ctx, t, "the new subcontractor (no usable address)"); err != nil {
+			return err
+		}
+		return p.setStage(ctx, "in_effect", "contract_running", fmt.Sprintf("the subcontracting of report %d is approved", n))
+	}
+	if err := p.setStage(ctx, "in_effect", "subcontractor_briefing", fmt.Sprintf("the subcontracting of report %d is approved by %s; its subcontractor is briefed (§5.1(3))", n, a.DeciderID)); err != nil {
+		return err
+	}
+	if err := p.run(ctx, fmt.Sprintf("Mail the briefing of §5.1(3) to the new subcontractor's contact (%s)", sub), acts.SendBriefing,
+		activities.Notice{Key: fmt.Sprintf("%s/briefing/S%d", p.id, n), ProcessID: p.id, RecipientID: sub, Params: map[string]string{
+			"contract_start": c.in.ContractStart, "contract_end": c.in.ContractEnd, "report_interval": fmt.Sprint(c.in.ReportIntervalMonths)}}); err != nil {
+		return err
+	}
+	b, err := p.ask(ctx, Step{
+		Name:     "subcontractor_briefing_acknowledgement",
+		Title:    activities.Text{Ja: "情報セキュリティ要件の説明内容の確認（再委託先）", En: "Acknowledge the security briefing (subcontractor)"},
+		Assignee: sub, AssigneeRole: "subcontractor contact", Choices: []string{ChoiceAcknowledge},
+		Deadline: t.Briefing, RemindBefore: t.RemindBefore,
+	})
+	if err != nil {
+		return err
+	}
+	if b.TimedOut {
+		if err := c.briefingFollowup(ctx, t, "the new subcontractor"); err != nil {
+			return err
+		}
+	}
+	return p.setStage(ctx, "in_effect", "contract_running", fmt.Sprintf("the subcontracting of report %d is approved and its subcontractor briefed", n))
 }
 
 // live runs the contract from where run left it: periodic reports, certificate renewal and,
@@ -536,11 +634,12 @@ func (c *contract) periodicReport(ctx workflow.Context, t OutsourcingTiming, n i
 	// Since changeVendorIncident a report naming an incident starts the incident's process,
 	// and the form asks its category and when it was found.
 	vendorIncident := workflow.GetVersion(ctx, changeVendorIncident, workflow.DefaultVersion, 1) >= 1
+	subcontracting := workflow.GetVersion(ctx, changeSubcontracting, workflow.DefaultVersion, 1) >= 1
 	d, err := p.ask(ctx, Step{
 		Name:     "periodic_report",
 		Title:    activities.Text{Ja: fmt.Sprintf("委託業務の定期報告（%s〜%s）", from, to), En: fmt.Sprintf("Periodic report on the outsourced work (%s to %s)", from, to)},
 		Assignee: c.in.ContactID, AssigneeRole: "vendor contact", Choices: []string{ChoiceSubmit},
-		Form: reportForm(vendorIncident), Deadline: t.Report, Grace: t.ReportGrace, RemindBefore: t.RemindBefore,
+		Form: reportForm(vendorIncident, subcontracting), Deadline: t.Report, Grace: t.ReportGrace, RemindBefore: t.RemindBefore,
 		EscalateTo: c.diso, EscalateToRole: c.disoRole, EscalatePost: c.disoPost(),
 	})
 	if err != nil {
@@ -569,8 +668,13 @@ func (c *contract) periodicReport(ctx workflow.Context, t OutsourcingTiming, n i
 			return err
 		}
 		if vendorIncident {
-			return c.reportIncident(ctx, n, from, to, d)
+			if err := c.reportIncident(ctx, n, from, to, d); err != nil {
+				return err
+			}
 		}
+	}
+	if subcontracting && d.Values["subcontracting_changes"] == "some" {
+		return c.subcontracting(ctx, t, n, d)
 	}
 	return nil
 }
@@ -807,7 +911,10 @@ func noneOrSome(name string, label activities.Text) activities.Field {
 // reportForm is the vendor's periodic report. With vendorIncident (changeVendorIncident) an
 // incident named in it asks for its category and the day it was found, which start the
 // incident's process, and its details.
-func reportForm(vendorIncident bool) []activities.Field {
+//
+// With subcontracting (changeSubcontracting) new subcontracting names the subcontractor and
+// its contact, who is briefed once the officer approves it (§5.1(3)).
+func reportForm(vendorIncident, subcontracting bool) []activities.Field {
 	form := []activities.Field{
 		{Name: "period_from", Label: activities.Text{Ja: "報告対象期間（開始）", En: "Period from"}, Kind: activities.FieldDate, Required: true},
 		{Name: "period_to", Label: activities.Text{Ja: "報告対象期間（終了）", En: "Period to"}, Kind: activities.FieldDate, Required: true},
@@ -826,12 +933,20 @@ func reportForm(vendorIncident bool) []activities.Field {
 	} else {
 		form = append(form, activities.Field{Name: "incident_details", Label: activities.Text{Ja: "インシデントの内容", En: "Incident details"}, Kind: activities.FieldTextarea})
 	}
-	return append(form,
+	form = append(form,
 		noneOrSome("staff_changes", activities.Text{Ja: "作業者の変更", En: "Changes of staff"}),
 		activities.Field{Name: "staff_change_details", Label: activities.Text{Ja: "作業者の変更内容", En: "Staff changes"}, Kind: activities.FieldTextarea},
 		noneOrSome("subcontracting_changes", activities.Text{Ja: "再委託の変更", En: "Changes of subcontracting"}),
 		activities.Field{Name: "subcontracting_details", Label: activities.Text{Ja: "再委託の変更内容", En: "Subcontracting changes"}, Kind: activities.FieldTextarea},
 	)
+	if subcontracting {
+		newSub := &activities.Condition{Field: "subcontracting_changes", Values: []string{"some"}}
+		form = append(form,
+			activities.Field{Name: "subcontractor_name", Label: activities.Text{Ja: "新たな再委託先の事業者名", En: "New subcontractor"}, Kind: activities.FieldText, RequiredIf: newSub},
+			activities.Field{Name: "subcontractor_contact_name", Label: activities.Text{Ja: "再委託先の担当者", En: "Subcontractor's contact"}, Kind: activities.FieldText},
+			activities.Field{Name: "subcontractor_contact_email", Label: activities.Text{Ja: "再委託先担当者のメールアドレス（説明を送付）", En: "Subcontractor contact's address (the briefing is mailed there)"}, Kind: activities.FieldText, RequiredIf: newSub})
+	}
+	return form
 }
 
 func certificateForm() []activities.Field {

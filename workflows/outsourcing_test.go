@@ -65,6 +65,9 @@ func newOutRegister(t *testing.T, start time.Time) *outRegister {
 		r.lock(func() { r.disposals = append(r.disposals, c) })
 		return nil
 	})
+	reg("RegisterSubcontractor", func(_ context.Context, sc activities.Subcontractor) (string, error) {
+		return sc.ContactID, nil
+	})
 	reg("FileIncident", func(_ context.Context, f activities.IncidentFiling) error {
 		r.lock(func() { r.filed = append(r.filed, f) })
 		return nil
@@ -604,5 +607,101 @@ func TestOutsourcingDisposalNeedsPermissionFirst(t *testing.T) {
 				t.Errorf("notes = %v", notes)
 			}
 		})
+	}
+}
+
+// TestOutsourcingNewSubcontractingIsApprovedAndBriefed: §5.1(3) briefs subcontractors too
+// (「外部委託事業者から再委託を受ける事業者も含めて」). A report declaring new subcontracting asks
+// the department security officer to approve it, then mails the briefing to the new
+// subcontractor's contact, who acknowledges through a link of their own; not acknowledged in
+// time, it becomes the officer's task to brief them directly, not a note.
+func TestOutsourcingNewSubcontractingIsApprovedAndBriefed(t *testing.T) {
+	sub := contact + "-S1"
+	for _, acked := range []bool{true, false} {
+		t.Run(fmt.Sprintf("acknowledged=%v", acked), func(t *testing.T) {
+			r := newOutRegister(t, monday)
+			in := outsourcing(policy.Level2, "2026-06-01", "2026-11-30")
+			in.ReportIntervalMonths = 6
+			r.approveAll(monday)
+			rep := reportValues("2026-06-01", "2026-11-30", "none")
+			rep["subcontracting_changes"] = "some"
+			r.decideWith(jst("2026-12-01 10:00"), outTask("periodic_report", 1), "submit", contact, rep)
+			r.decideWith(jst("2026-12-01 11:00"), outTask("subcontracting_approval", 1), "approve", "D1", nil)
+			end := jst("2026-12-01 12:00")
+			if acked {
+				r.decideWith(end, outTask("subcontractor_briefing_acknowledgement", 1), "acknowledge", sub, nil)
+			} else {
+				end = jst("2026-12-16 10:00")
+				r.decideWith(end, outTask("briefing_followup", 1), "done", "D1", nil)
+			}
+			r.decideWith(end.Add(time.Hour), outTask("disposal_permission", 1), "approve", "D1", nil)
+			r.decideWith(end.Add(2*time.Hour), outTask("disposal_record", 1), "done", owner, disposalValues)
+			res, _ := r.execute(in)
+			equal(t, "status", res.Status, "completed")
+			var steps []string
+			for _, o := range r.opened {
+				steps = append(steps, o.spec.Step+"@"+o.spec.AssigneeID)
+			}
+			want := []string{"selection_review@D1", "clause_review@R1", "approval@D1", "briefing_acknowledgement@" + contact,
+				"periodic_report@" + contact, "subcontracting_approval@D1", "subcontractor_briefing_acknowledgement@" + sub}
+			if !acked {
+				want = append(want, "briefing_followup@D1")
+			}
+			want = append(want, "disposal_permission@D1", "disposal_record@"+owner)
+			if !slices.Equal(steps, want) {
+				t.Errorf("tasks = %v\nwant %v", steps, want)
+			}
+			equal(t, "briefings", len(r.briefings), 2)
+			equal(t, "briefing to the subcontractor", r.briefings[1].RecipientID, sub)
+		})
+	}
+}
+
+// TestOutsourcingSubcontractingRefused: refused, nobody is briefed and the register says so.
+func TestOutsourcingSubcontractingRefused(t *testing.T) {
+	r := newOutRegister(t, monday)
+	in := outsourcing(policy.Level2, "2026-06-01", "2026-11-30")
+	in.ReportIntervalMonths = 6
+	r.approveAll(monday)
+	rep := reportValues("2026-06-01", "2026-11-30", "none")
+	rep["subcontracting_changes"] = "some"
+	r.decideWith(jst("2026-12-01 10:00"), outTask("periodic_report", 1), "submit", contact, rep)
+	r.decideWith(jst("2026-12-01 11:00"), outTask("subcontracting_approval", 1), "reject", "D1", nil)
+	r.decideWith(jst("2026-12-01 12:00"), outTask("disposal_permission", 1), "approve", "D1", nil)
+	r.decideWith(jst("2026-12-02 10:00"), outTask("disposal_record", 1), "done", owner, disposalValues)
+	res, _ := r.execute(in)
+	equal(t, "status", res.Status, "completed")
+	equal(t, "briefings", len(r.briefings), 1)
+	var refused bool
+	for _, st := range r.stages {
+		refused = refused || strings.Contains(st.Note, "refused by D1: the vendor may not subcontract")
+	}
+	if !refused {
+		t.Errorf("stages = %v", r.stageNames())
+	}
+}
+
+// TestOutsourcingBriefingNotAcknowledgedIsATask: the vendor's own briefing, unacknowledged,
+// becomes the officer's task (§5.1(3)), not a note.
+func TestOutsourcingBriefingNotAcknowledgedIsATask(t *testing.T) {
+	r := newOutRegister(t, monday)
+	r.decideWith(monday.Add(1*time.Hour), outTask("selection_review", 1), "approve", "D1", selectionOK)
+	r.decideWith(monday.Add(2*time.Hour), outTask("clause_review", 1), "done", "R1", clauseMarks(nil))
+	r.decideWith(monday.Add(3*time.Hour), outTask("approval", 1), "approve", "D1", nil)
+	in := outsourcing(policy.Level2, "2026-09-01", "2026-11-30")
+	in.ReportIntervalMonths = 6
+	r.decideWith(jst("2026-06-01 10:00"), outTask("briefing_followup", 1), "done", "D1", nil)
+	r.decideWith(jst("2026-12-01 10:00"), outTask("periodic_report", 1), "submit", contact, reportValues("2026-09-01", "2026-11-30", "none"))
+	r.decideWith(jst("2026-12-01 11:00"), outTask("disposal_permission", 1), "approve", "D1", nil)
+	r.decideWith(jst("2026-12-02 10:00"), outTask("disposal_record", 1), "done", owner, disposalValues)
+	res, _ := r.execute(in)
+	equal(t, "status", res.Status, "completed")
+	equal(t, "follow-up asked of", r.opened[4].spec.Step+"@"+r.opened[4].spec.AssigneeID, "briefing_followup@D1")
+	var done bool
+	for _, st := range r.stages {
+		done = done || strings.Contains(st.Note, "the vendor briefed directly by D1")
+	}
+	if !done {
+		t.Errorf("stages = %v", r.stageNames())
 	}
 }
