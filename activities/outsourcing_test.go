@@ -109,3 +109,33 @@ func TestRegisterSubcontractor(t *testing.T) {
 		}
 	})
 }
+
+// TestFileIncidentTakesTheVendorsDetails: an incident named in a periodic report is filed
+// with the vendor's own words from the report (§5.3(1)), which never enter history; filing
+// twice files once.
+func TestFileIncidentTakesTheVendorsDetails(t *testing.T) {
+	stores(t, func(t *testing.T, store *models.Store) {
+		a, _, _ := setup(t, store)
+		ctx := context.Background()
+		task := "OUT-3/periodic_report/2"
+		values := `{"incidents":"some","incident_category":"leak","incident_discovered_on":"2027-06-20","incident_details":"作業用PCの紛失"}`
+		if err := store.SaveDecisionRequest(ctx, models.DecisionRequest{RequestID: "req-i", TaskID: task, Choice: "submit", DeciderID: "ext:OUT-3", Values: values}); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.RecordDecision(ctx, models.Decision{TaskID: task, ProcessID: "OUT-3", Step: "periodic_report", Choice: "submit", DeciderID: "ext:OUT-3", DecidedAt: time.Now()}, "req-i"); err != nil {
+			t.Fatal(err)
+		}
+		f := activities.IncidentFiling{ProcessID: "INC-3-R2", Department: "residents", RequesterID: "C1", DetailsFrom: task,
+			Summary: "Incident: reported by the vendor", Report: activities.IncidentReport{Source: "staff", Reporter: "ext:OUT-3", Department: "residents",
+				Category: "leak", Description: "The vendor's periodic report 2 names a security incident."}}
+		for range 2 {
+			if err := a.FileIncident(ctx, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p, err := store.Process(ctx, "INC-3-R2")
+		if err != nil || !strings.Contains(p.Input, "作業用PCの紛失") || !strings.Contains(p.Input, "periodic report 2") {
+			t.Fatalf("filed incident = %+v, %v", p, err)
+		}
+	})
+}
