@@ -222,6 +222,10 @@ func TestOutsourcingReviewThroughTheLinks(t *testing.T) {
 	s.decideLink(t, revision.Link, "resubmit", nil)
 
 	review2 := s.nextTask(t, id, "clause_review")
+	if page := call(t, http.MethodGet, strings.TrimPrefix(review2.Link, s.URL), "", nil); page.Status != 200 ||
+		!(strings.Contains(string(page.Body), "required when 3.") || strings.Contains(string(page.Body), "の場合は必須")) {
+		t.Errorf("the clause page does not say when the reason is required: %s", page)
+	}
 	marks.Set("clause_publication", "present")
 	marks.Set("article_publication", "第12条")
 	// §8.1(2) 「必要に応じて」: the service level does not apply to this work; the reviewer
