@@ -28,12 +28,24 @@ type Field struct {
 	Kind     string
 	Options  []Option
 	Required bool
+	// RequiredIf makes the field required when another field holds one of some values, e.g.
+	// the reason for a clause marked not applicable (§8.1(2)).
+	RequiredIf *Condition `json:",omitempty"`
+}
+
+// Condition is a field's value among some values.
+type Condition struct {
+	Field  string
+	Values []string
 }
 
 // Option is one value of a select field.
 type Option struct {
 	Value string
 	Label Text
+	// Forbids lists the choices this answer rules out: answering that the vendor's measures
+	// do not fit the work forbids approving it (§8.1(1)1).
+	Forbids []string `json:",omitempty"`
 }
 
 // MaxFieldLength is the longest free-text value a form takes, in characters.
@@ -53,6 +65,8 @@ func CheckValues(form []Field, values map[string]string) map[string]string {
 		switch {
 		case v == "" && f.Required:
 			bad[f.Name] = "is required"
+		case v == "" && f.RequiredIf != nil && slices.Contains(f.RequiredIf.Values, values[f.RequiredIf.Field]):
+			bad[f.Name] = fmt.Sprintf("is required when %s is %s", f.RequiredIf.Field, values[f.RequiredIf.Field])
 		case v == "":
 		case !utf8.ValidString(v):
 			bad[f.Name] = "must be valid UTF-8"
@@ -71,6 +85,20 @@ func CheckValues(form []Field, values map[string]string) map[string]string {
 	for _, k := range slices.Sorted(maps.Keys(values)) {
 		if !known[k] {
 			bad[k] = "is not a field of this form"
+		}
+	}
+	return bad
+}
+
+// CheckChoice reports the answers of a form that rule out the choice made (Option.Forbids),
+// per field. The API and the workflow's validator both apply it.
+func CheckChoice(form []Field, choice string, values map[string]string) map[string]string {
+	bad := map[string]string{}
+	for _, f := range form {
+		for _, o := range f.Options {
+			if o.Value == values[f.Name] && slices.Contains(o.Forbids, choice) {
+				bad[f.Name] = fmt.Sprintf("the answer %q rules out the decision %q", o.Value, choice)
+			}
 		}
 	}
 	return bad

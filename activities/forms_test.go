@@ -55,3 +55,27 @@ func TestSteeringValues(t *testing.T) {
 		t.Errorf("steering values = %v", got)
 	}
 }
+
+// A field required only with some answer of another, and an answer that rules out a choice:
+// the reason of a clause not applicable (§8.1(2)), the "no" that forbids approval (§8.1(1)1).
+func TestRequiredIfAndCheckChoice(t *testing.T) {
+	form := []activities.Field{
+		{Name: "mark", Kind: activities.FieldSelect, Required: true, Options: []activities.Option{{Value: "present"}, {Value: "not_applicable"}}},
+		{Name: "reason", Kind: activities.FieldTextarea, RequiredIf: &activities.Condition{Field: "mark", Values: []string{"not_applicable"}}},
+		{Name: "fit", Kind: activities.FieldSelect, Options: []activities.Option{{Value: "yes"}, {Value: "no", Forbids: []string{"approve"}}}},
+	}
+	if bad := activities.CheckValues(form, map[string]string{"mark": "present"}); len(bad) > 0 {
+		t.Errorf("present, no reason: %v", bad)
+	}
+	if bad := activities.CheckValues(form, map[string]string{"mark": "not_applicable"}); bad["reason"] == "" {
+		t.Errorf("not applicable without a reason passed: %v", bad)
+	}
+	if bad := activities.CheckChoice(form, "approve", map[string]string{"fit": "no"}); bad["fit"] == "" {
+		t.Errorf("approve with fit=no passed: %v", bad)
+	}
+	for _, c := range []struct{ choice, fit string }{{"reject", "no"}, {"approve", "yes"}} {
+		if bad := activities.CheckChoice(form, c.choice, map[string]string{"fit": c.fit}); len(bad) > 0 {
+			t.Errorf("%s with fit=%s: %v", c.choice, c.fit, bad)
+		}
+	}
+}

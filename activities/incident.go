@@ -126,11 +126,23 @@ type IncidentFiling struct {
 	Report      IncidentReport
 	RequesterID string
 	EmployeeID  string
+	// DetailsFrom names a decided task whose form's incident_details (free text, never in
+	// history) are added to the description: a vendor's periodic report (§5.3(1)).
+	DetailsFrom string
 }
 
 // FileIncident registers an incident reported by another process (a lent asset missing at
 // an offboarding, §5.1(1)8), once however often it is retried.
 func (a *Activities) FileIncident(ctx context.Context, f IncidentFiling) error {
+	if f.DetailsFrom != "" {
+		_, values, err := a.Store.DecisionValues(ctx, f.DetailsFrom)
+		if err != nil {
+			return classify(fmt.Errorf("file incident %s: details from %s: %w", f.ProcessID, f.DetailsFrom, err))
+		}
+		if d := values["incident_details"]; d != "" {
+			f.Report.Description += "\n\n" + d
+		}
+	}
 	input, err := json.Marshal(f.Report)
 	if err != nil {
 		return badInput("file incident %s: %v", f.ProcessID, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
 	"strings"
 
 	"github.com/policyflow/policyflow/models"
@@ -59,6 +60,36 @@ func (a *Activities) SendBriefing(ctx context.Context, n Notice) error {
 	return a.SendNotice(ctx, n)
 }
 
+// Subcontractor names the periodic report that declared new subcontracting and the contact
+// ID its subcontractor's contact is to have.
+type Subcontractor struct {
+	ProcessID string
+	TaskID    string
+	ContactID string
+}
+
+// RegisterSubcontractor makes the new subcontractor's contact, whom the vendor named in its
+// periodic report, an external contact of the process, so the briefing of §5.1(3) (「外部委託
+// 事業者から再委託を受ける事業者も含めて」) reaches them with a link of their own. It returns the
+// contact ID, or "" when the report gave no usable address (the officer then briefs them
+// directly).
+func (a *Activities) RegisterSubcontractor(ctx context.Context, r Subcontractor) (string, error) {
+	_, v, err := a.Store.DecisionValues(ctx, r.TaskID)
+	if err != nil {
+		return "", classify(fmt.Errorf("subcontractor from %s: %w", r.TaskID, err))
+	}
+	email := strings.TrimSpace(v["subcontractor_contact_email"])
+	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email {
+		return "", nil
+	}
+	c := models.ExternalContact{ID: r.ContactID, ProcessID: r.ProcessID, Organisation: truncateRunes(strings.TrimSpace(v["subcontractor_name"]), 200),
+		Name: truncateRunes(strings.TrimSpace(v["subcontractor_contact_name"]), 200), Email: email, Locale: "ja"}
+	if err := a.Store.PutContact(ctx, c); err != nil {
+		return "", fmt.Errorf("register subcontractor %s: %w", r.ContactID, err)
+	}
+	return r.ContactID, nil
+}
+
 // ClauseReviewRecord names the decision that holds one round of the clause review.
 type ClauseReviewRecord struct {
 	ProcessID string
@@ -73,6 +104,10 @@ func ClauseField(key string) string { return "clause_" + key }
 // ArticleField names the free-text field for the contract article that states a clause.
 func ArticleField(key string) string { return "article_" + key }
 
+// ReasonField names the free-text field for why a clause does not apply to the work, which
+// the reviewer accepts or refuses (§8.1(2) 「必要に応じて」).
+func ReasonField(key string) string { return "na_reason_" + key }
+
 // RecordClauseReview copies one round's marks, with the contract articles the reviewer
 // wrote, from the decision into the register's clause marks.
 func (a *Activities) RecordClauseReview(ctx context.Context, r ClauseReviewRecord) error {
@@ -85,6 +120,7 @@ func (a *Activities) RecordClauseReview(ctx context.Context, r ClauseReviewRecor
 		marks = append(marks, models.ClauseMark{
 			ProcessID: r.ProcessID, Round: r.Round, Clause: c.Key, N: c.N, TaskID: r.TaskID,
 			Mark: values[ClauseField(c.Key)], Article: truncateRunes(values[ArticleField(c.Key)], 200),
+			Reason: values[ReasonField(c.Key)],
 		})
 	}
 	if err := a.Store.SaveClauseMarks(ctx, marks); err != nil {

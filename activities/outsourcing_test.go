@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +75,67 @@ func TestContactTaskAndDisposalRecord(t *testing.T) {
 		req.Classes = []string{"device"}
 		if err := a.RecordDisposal(ctx, req); err == nil || !strings.Contains(err.Error(), "incomplete") {
 			t.Errorf("incomplete disposal: %v", err)
+		}
+	})
+}
+
+// TestRegisterSubcontractor: the subcontractor's contact named in a report becomes an
+// external contact the briefing can reach (§5.1(3)); an unusable address registers nobody.
+func TestRegisterSubcontractor(t *testing.T) {
+	stores(t, func(t *testing.T, store *models.Store) {
+		a, _, _ := setup(t, store)
+		ctx := context.Background()
+		p := models.Process{ID: "OUT-2", Kind: "outsourcing_review", Status: "in_effect", Stage: "contract_running", WorkflowID: "OUT-2", Summary: "Outsourcing"}
+		if err := store.CreateProcess(ctx, &p); err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range []struct{ email, want string }{{"sato@sub.example", "ext:OUT-2-S1"}, {"Sato <sato@sub.example>", ""}} {
+			task := fmt.Sprintf("OUT-2/periodic_report/%d", i+1)
+			values := fmt.Sprintf(`{"subcontracting_changes":"some","subcontractor_name":"Sub K.K.","subcontractor_contact_name":"Sato","subcontractor_contact_email":%q}`, c.email)
+			if err := store.SaveDecisionRequest(ctx, models.DecisionRequest{RequestID: "req-s" + task, TaskID: task, Choice: "submit", DeciderID: "ext:OUT-2", Values: values}); err != nil {
+				t.Fatal(err)
+			}
+			if err := store.RecordDecision(ctx, models.Decision{TaskID: task, ProcessID: "OUT-2", Step: "periodic_report", Choice: "submit", DeciderID: "ext:OUT-2", DecidedAt: time.Now()}, "req-s"+task); err != nil {
+				t.Fatal(err)
+			}
+			got, err := a.RegisterSubcontractor(ctx, activities.Subcontractor{ProcessID: "OUT-2", TaskID: task, ContactID: "ext:OUT-2-S1"})
+			if err != nil || got != c.want {
+				t.Fatalf("%q: got %q, %v; want %q", c.email, got, err, c.want)
+			}
+		}
+		r, err := store.Recipient(ctx, "ext:OUT-2-S1")
+		if err != nil || r.Email != "sato@sub.example" || r.Name != "Sub K.K. Sato" {
+			t.Fatalf("recipient = %+v, %v", r, err)
+		}
+	})
+}
+
+// TestFileIncidentTakesTheVendorsDetails: an incident named in a periodic report is filed
+// with the vendor's own words from the report (§5.3(1)), which never enter history; filing
+// twice files once.
+func TestFileIncidentTakesTheVendorsDetails(t *testing.T) {
+	stores(t, func(t *testing.T, store *models.Store) {
+		a, _, _ := setup(t, store)
+		ctx := context.Background()
+		task := "OUT-3/periodic_report/2"
+		values := `{"incidents":"some","incident_category":"leak","incident_discovered_on":"2027-06-20","incident_details":"作業用PCの紛失"}`
+		if err := store.SaveDecisionRequest(ctx, models.DecisionRequest{RequestID: "req-i", TaskID: task, Choice: "submit", DeciderID: "ext:OUT-3", Values: values}); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.RecordDecision(ctx, models.Decision{TaskID: task, ProcessID: "OUT-3", Step: "periodic_report", Choice: "submit", DeciderID: "ext:OUT-3", DecidedAt: time.Now()}, "req-i"); err != nil {
+			t.Fatal(err)
+		}
+		f := activities.IncidentFiling{ProcessID: "INC-3-R2", Department: "residents", RequesterID: "C1", DetailsFrom: task,
+			Summary: "Incident: reported by the vendor", Report: activities.IncidentReport{Source: "staff", Reporter: "ext:OUT-3", Department: "residents",
+				Category: "leak", Description: "The vendor's periodic report 2 names a security incident."}}
+		for range 2 {
+			if err := a.FileIncident(ctx, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p, err := store.Process(ctx, "INC-3-R2")
+		if err != nil || !strings.Contains(p.Input, "作業用PCの紛失") || !strings.Contains(p.Input, "periodic report 2") {
+			t.Fatalf("filed incident = %+v, %v", p, err)
 		}
 	})
 }

@@ -35,10 +35,15 @@ type outsourcingBody struct {
 
 type outsourcingVendor struct {
 	Name            string `json:"name"`
-	CorporateNumber string `json:"corporate_number"`
-	ContactName     string `json:"contact_name,omitempty"`
-	ContactEmail    string `json:"contact_email"`
-	ContactLocale   string `json:"contact_locale,omitempty"`
+	CorporateNumber string `json:"corporate_number,omitempty"`
+	// OtherIdentifier and IdentifierReason register a vendor that has no 法人番号 (a sole
+	// proprietor, a foreign company): another identifier (an invoice registration number, a
+	// foreign registry's number) and why there is no corporate number.
+	OtherIdentifier  string `json:"other_identifier,omitempty"`
+	IdentifierReason string `json:"identifier_reason,omitempty"`
+	ContactName      string `json:"contact_name,omitempty"`
+	ContactEmail     string `json:"contact_email"`
+	ContactLocale    string `json:"contact_locale,omitempty"`
 }
 
 type outsourcingAsset struct {
@@ -63,7 +68,9 @@ type outsourcingRecord struct {
 	Requester            string   `json:"requester"`
 	Department           string   `json:"department"`
 	VendorName           string   `json:"vendor_name"`
-	CorporateNumber      string   `json:"corporate_number"`
+	CorporateNumber      string   `json:"corporate_number,omitempty"`
+	OtherIdentifier      string   `json:"other_identifier,omitempty"`
+	IdentifierReason     string   `json:"identifier_reason,omitempty"`
 	ContactEmail         string   `json:"contact_email"`
 	Work                 string   `json:"work"`
 	Assets               []string `json:"assets"`
@@ -97,8 +104,20 @@ func (s *Server) startOutsourcingReview(c echo.Context) error {
 	f.id("requester", b.Requester)
 	f.check(b.Department == "" || validID(b.Department), "department", "is not a department ID")
 	f.text("vendor.name", b.Vendor.Name, true, 200)
-	if err := policy.CheckCorporateNumber(b.Vendor.CorporateNumber); err != nil {
-		f.check(false, "vendor.corporate_number", "must be the vendor's 13-digit corporate number (法人番号) with a valid check digit")
+	switch {
+	case b.Vendor.CorporateNumber != "":
+		if err := policy.CheckCorporateNumber(b.Vendor.CorporateNumber); err != nil {
+			f.check(false, "vendor.corporate_number", "must be the vendor's 13-digit corporate number (法人番号) with a valid check digit")
+		}
+		f.check(b.Vendor.OtherIdentifier == "" && b.Vendor.IdentifierReason == "", "vendor.other_identifier",
+			"only for a vendor without a corporate number")
+	default:
+		// A sole proprietor or a foreign company has no 法人番号: another identifier and the
+		// reason stand in its place, so the register still names the vendor unambiguously.
+		f.check(strings.TrimSpace(b.Vendor.OtherIdentifier) != "", "vendor.corporate_number",
+			"give the vendor's 13-digit corporate number (法人番号), or other_identifier and identifier_reason when it has none")
+		f.text("vendor.other_identifier", b.Vendor.OtherIdentifier, true, 100)
+		f.text("vendor.identifier_reason", b.Vendor.IdentifierReason, true, 1000)
 	}
 	f.text("vendor.contact_name", b.Vendor.ContactName, false, 200)
 	f.email("vendor.contact_email", b.Vendor.ContactEmail)
@@ -176,6 +195,7 @@ func (s *Server) startOutsourcingReview(c echo.Context) error {
 	flags := policy.SelectionFlags(policy.Vendor{CertExpiry: certExpiry, Audit: b.Audit.Status}, level, start, end)
 	rec := outsourcingRecord{
 		Requester: b.Requester, Department: b.Department, VendorName: strings.TrimSpace(b.Vendor.Name), CorporateNumber: b.Vendor.CorporateNumber,
+		OtherIdentifier: strings.TrimSpace(b.Vendor.OtherIdentifier), IdentifierReason: b.Vendor.IdentifierReason,
 		ContactEmail: b.Vendor.ContactEmail, ContactName: b.Vendor.ContactName, ContactLocale: b.Vendor.ContactLocale, Work: b.Work, Assets: assets,
 		Classification: b.Classification, Subcontracted: b.Subcontracted, Subcontractors: b.Subcontractors,
 		ContractStart: b.ContractStart, ContractEnd: b.ContractEnd, AuditStatus: b.Audit.Status, AuditSummary: b.Audit.Summary,
@@ -185,9 +205,13 @@ func (s *Server) startOutsourcingReview(c echo.Context) error {
 	if b.Certificate != nil {
 		rec.CertificateNumber, rec.CertificateExpiry, certExpiryText = b.Certificate.Number, b.Certificate.Expiry, b.Certificate.Expiry
 	}
-	summary := fmt.Sprintf("Outsourcing to corporate number %s, level %d information, %s to %s", b.Vendor.CorporateNumber, b.Classification, b.ContractStart, b.ContractEnd)
-	details := fmt.Sprintf("**Outsourcing contract review** (外部委託, §8.1, §5.1(3), §3(2)9)\n\n- department: `%s`\n- requester: `%s`\n- vendor corporate number: `%s`\n- highest classification: level %d\n- asset classes: %s\n- subcontracted: %t\n- contract: %s to the end of %s\n- report every %d months\n- selection flags (§8.1(1)): %s\n\nThe vendor, the work and the contact are in the register (GET /api/v1/processes/{id}).",
-		b.Department, b.Requester, b.Vendor.CorporateNumber, b.Classification, strings.Join(classes, ", "), b.Subcontracted, b.ContractStart, b.ContractEnd, b.ReportIntervalMonths, orDash(strings.Join(flags, ", ")))
+	vendorID := "corporate number " + rec.CorporateNumber
+	if rec.CorporateNumber == "" {
+		vendorID = "vendor identifier " + rec.OtherIdentifier + " (no corporate number)"
+	}
+	summary := fmt.Sprintf("Outsourcing to %s, level %d information, %s to %s", vendorID, b.Classification, b.ContractStart, b.ContractEnd)
+	details := fmt.Sprintf("**Outsourcing contract review** (外部委託, §8.1, §5.1(3), §3(2)9)\n\n- department: `%s`\n- requester: `%s`\n- vendor: %s\n- highest classification: level %d\n- asset classes: %s\n- subcontracted: %t\n- contract: %s to the end of %s\n- report every %d months\n- selection flags (§8.1(1)): %s\n\nThe vendor, the work and the contact are in the register (GET /api/v1/processes/{id}).",
+		b.Department, b.Requester, vendorID, b.Classification, strings.Join(classes, ", "), b.Subcontracted, b.ContractStart, b.ContractEnd, b.ReportIntervalMonths, orDash(strings.Join(flags, ", ")))
 	return s.startProcess(c, startSpec{
 		Kind: models.KindOutsourcingReview, Department: b.Department, RequesterID: b.Requester,
 		Summary: summary, Details: details, Input: rec, Workflow: workflows.OutsourcingWorkflow,
@@ -195,7 +219,8 @@ func (s *Server) startOutsourcingReview(c echo.Context) error {
 			contact := models.ExternalContact{ID: models.ContactPrefix + id, ProcessID: id, Organisation: rec.VendorName,
 				Name: b.Vendor.ContactName, Email: b.Vendor.ContactEmail, Locale: b.Vendor.ContactLocale}
 			review := models.OutsourcingReview{ProcessID: id, DepartmentID: b.Department, RequesterID: b.Requester,
-				VendorName: rec.VendorName, CorporateNumber: rec.CorporateNumber, ContactID: contact.ID, Work: b.Work,
+				VendorName: rec.VendorName, CorporateNumber: rec.CorporateNumber,
+				OtherIdentifier: rec.OtherIdentifier, IdentifierReason: rec.IdentifierReason, ContactID: contact.ID, Work: b.Work,
 				Assets: mustJSON(b.Assets), Classification: b.Classification, Subcontracted: b.Subcontracted,
 				Subcontractors: strings.Join(b.Subcontractors, "\n"), ContractStart: b.ContractStart, ContractEnd: b.ContractEnd,
 				CertNumber: rec.CertificateNumber, CertExpiry: rec.CertificateExpiry, AuditStatus: b.Audit.Status, AuditNote: b.Audit.Summary,
@@ -267,7 +292,7 @@ func (s *Server) outsourcingDetail(ctx context.Context, id string) (map[string]a
 			rounds = append(rounds, map[string]any{"round": m.Round, "task_id": m.TaskID, "clauses": []map[string]any{}})
 		}
 		round := rounds[m.Round-1]
-		round["clauses"] = append(round["clauses"].([]map[string]any), map[string]any{"n": m.N, "clause": m.Clause, "mark": m.Mark, "article": m.Article})
+		round["clauses"] = append(round["clauses"].([]map[string]any), map[string]any{"n": m.N, "clause": m.Clause, "mark": m.Mark, "article": m.Article, "reason": m.Reason})
 	}
 	reps := make([]map[string]any, 0, len(reports))
 	for _, x := range reports {

@@ -73,6 +73,10 @@ func TestOutsourcingReviewValidation(t *testing.T) {
 		{"corporate number check digit", with(ok, "vendor.corporate_number", "7000012050003"), "vendor.corporate_number"},
 		{"corporate number length", with(ok, "vendor.corporate_number", "700001205000"), "vendor.corporate_number"},
 		{"corporate number digits", with(ok, "vendor.corporate_number", "70000120500O2"), "vendor.corporate_number"},
+		{"neither corporate number nor other identifier", with(ok, "vendor.corporate_number", nil), "vendor.corporate_number"},
+		{"other identifier without a reason", with(with(ok, "vendor.corporate_number", nil), "vendor.other_identifier", "T1234567890123"), "vendor.identifier_reason"},
+		{"other identifier beside a corporate number", with(ok, "vendor.other_identifier", "T1234567890123"), "vendor.other_identifier"},
+		{"other identifier does not excuse a bad check digit", with(with(with(ok, "vendor.corporate_number", "7000012050003"), "vendor.other_identifier", "X"), "vendor.identifier_reason", "y"), "vendor.corporate_number"},
 		{"contact email", with(ok, "vendor.contact_email", "Yamada <yamada@vendor.example>"), "vendor.contact_email"},
 		{"contact email missing", with(ok, "vendor.contact_email", nil), "vendor.contact_email"},
 		{"contact locale", with(ok, "vendor.contact_locale", "fr"), "vendor.contact_locale"},
@@ -104,6 +108,21 @@ func TestOutsourcingReviewValidation(t *testing.T) {
 			}
 		})
 	}
+	// A sole proprietor or a foreign company has no 法人番号: another identifier and the
+	// reason register it.
+	t.Run("vendor without a corporate number", func(t *testing.T) {
+		body := with(with(with(ok, "vendor.corporate_number", nil), "vendor.other_identifier", "UK Companies House 01234567"), "vendor.identifier_reason", "a foreign company: no 法人番号")
+		r := call(t, http.MethodPost, "/api/v1/outsourcing-reviews", s.token("officer"), body)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("start: %s", r)
+		}
+		var a startedBody
+		r.decode(t, &a)
+		defer s.cancel(t, a.ID)
+		if n := s.countRows(t, &models.OutsourcingReview{}, "process_id = ? AND corporate_number = '' AND other_identifier = ? AND identifier_reason <> ''", a.ID, "UK Companies House 01234567"); n != 1 {
+			t.Errorf("%d review rows with the other identifier for %s", n, a.ID)
+		}
+	})
 	t.Run("unknown field", func(t *testing.T) {
 		call(t, http.MethodPost, "/api/v1/outsourcing-reviews", s.token("officer"), with(ok, "vendor.phone", "03")).wantError(t, 400, "bad_request")
 	})
@@ -176,6 +195,14 @@ func TestOutsourcingReviewThroughTheLinks(t *testing.T) {
 	if page.Status != 200 || !strings.Contains(string(page.Body), "expires before the contract ends") || !strings.Contains(string(page.Body), "7000012050002") {
 		t.Fatalf("selection page does not flag the certificate: %s", page)
 	}
+	// §8.1(1)1: an answer that the vendor's measures do not fit the work rules out approval.
+	notFit := decision("approve", "")
+	for k, v := range map[string]string{"certificate_check": "expires_during_contract", "audit_check": "passed", "measures_fit": "no"} {
+		notFit.Set(k, v)
+	}
+	if e := post(t, sel.Link, notFit, true).wantError(t, 400, "validation_failed"); e.Fields["measures_fit"] == "" {
+		t.Errorf("fields = %v, want measures_fit", e.Fields)
+	}
 	s.decideLink(t, sel.Link, "approve", url.Values{"certificate_check": {"expires_during_contract"}, "audit_check": {"passed"}, "measures_fit": {"yes"}})
 
 	review := s.nextTask(t, id, "clause_review")
@@ -195,8 +222,24 @@ func TestOutsourcingReviewThroughTheLinks(t *testing.T) {
 	s.decideLink(t, revision.Link, "resubmit", nil)
 
 	review2 := s.nextTask(t, id, "clause_review")
+	if page := call(t, http.MethodGet, strings.TrimPrefix(review2.Link, s.URL), "", nil); page.Status != 200 ||
+		!(strings.Contains(string(page.Body), "required when 3.") || strings.Contains(string(page.Body), "の場合は必須")) {
+		t.Errorf("the clause page does not say when the reason is required: %s", page)
+	}
 	marks.Set("clause_publication", "present")
 	marks.Set("article_publication", "第12条")
+	// §8.1(2) 「必要に応じて」: the service level does not apply to this work; the reviewer
+	// accepts the reason, which the page requires and the register keeps.
+	marks.Set("clause_service_level", "not_applicable")
+	marks.Del("article_service_level")
+	noReason := decision("done", "")
+	for k, v := range marks {
+		noReason[k] = v
+	}
+	if e := post(t, review2.Link, noReason, true).wantError(t, 400, "validation_failed"); e.Fields["na_reason_service_level"] == "" {
+		t.Errorf("fields = %v, want na_reason_service_level", e.Fields)
+	}
+	marks.Set("na_reason_service_level", "一回限りのデータ移行で、継続的なサービス提供を伴わない")
 	s.decideLink(t, review2.Link, "done", marks)
 
 	approval := s.nextTask(t, id, "approval")
@@ -234,6 +277,8 @@ func TestOutsourcingReviewThroughTheLinks(t *testing.T) {
 	}
 	equal(t, "round 1 publication", marksRows[10].Mark, "missing")
 	equal(t, "round 2 article", marksRows[22].Clause+" "+marksRows[22].Article, "publication 第12条")
+	equal(t, "round 2 not applicable", marksRows[14].Clause+" "+marksRows[14].Mark, "service_level not_applicable")
+	equal(t, "its reason", marksRows[14].Reason, "一回限りのデータ移行で、継続的なサービス提供を伴わない")
 	d := s.process(t, id)
 	var deciders []string
 	for _, dec := range d.Decisions {

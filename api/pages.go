@@ -82,14 +82,39 @@ func (s *Server) taskView(t models.Task, p models.Process, l models.TaskLink, pe
 	for _, c := range t.ChoiceList() {
 		v.Choices = append(v.Choices, labelled{Label: activities.ChoiceLabel(c, lang), Value: c})
 	}
-	for _, f := range taskForm(t) {
+	form := taskForm(t)
+	for _, f := range form {
 		fv := fieldView{Name: f.Name, Label: f.Label.In(lang), Kind: f.Kind, Required: f.Required}
+		if c := f.RequiredIf; c != nil {
+			fv.Label += requiredWhen(form, *c, lang)
+		}
 		for _, o := range f.Options {
 			fv.Options = append(fv.Options, labelled{Label: o.Label.In(lang), Value: o.Value})
 		}
 		v.Fields = append(v.Fields, fv)
 	}
 	return v
+}
+
+// requiredWhen tells, beside a field's label, when it is required: "（…が「…」の場合は必須）".
+func requiredWhen(form []activities.Field, c activities.Condition, lang string) string {
+	var other string
+	var values []string
+	for _, f := range form {
+		if f.Name != c.Field {
+			continue
+		}
+		other = f.Label.In(lang)
+		for _, o := range f.Options {
+			if slices.Contains(c.Values, o.Value) {
+				values = append(values, o.Label.In(lang))
+			}
+		}
+	}
+	if lang == "ja" {
+		return fmt.Sprintf("（%sが「%s」の場合は必須）", other, strings.Join(values, "」又は「"))
+	}
+	return fmt.Sprintf(" (required when %s is %s)", other, strings.Join(values, " or "))
 }
 
 // details lists the request's fields that the reader of step sees, labelled in the
@@ -165,6 +190,8 @@ var fieldLabels = []struct{ key, ja, en string }{
 	{"selection_flags", "選定時の確認事項（8.1(1)）", "Flags for the selection (8.1(1))"},
 	{"vendor_name", "委託先事業者", "Vendor"},
 	{"corporate_number", "法人番号", "Corporate number"},
+	{"other_identifier", "法人番号以外の識別番号", "Identifier (no corporate number)"},
+	{"identifier_reason", "法人番号がない理由", "Why no corporate number"},
 	{"contact_name", "委託先担当者", "Vendor contact"},
 	{"contact_email", "委託先連絡先", "Vendor contact address"},
 	{"work", "委託内容", "Work"},

@@ -156,6 +156,9 @@ func (s *Server) decide(c echo.Context) error {
 	for name, msg := range activities.CheckValues(form, values) {
 		f.check(false, name, msg)
 	}
+	for name, msg := range activities.CheckChoice(form, choice, values) {
+		f.check(false, name, msg)
+	}
 	// The page posts decision, comment and the task's form fields, nothing else: another
 	// field is a mistake of the client, refused with its name rather than dropped.
 	known := map[string]bool{"decision": true, "comment": true}

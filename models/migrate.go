@@ -42,6 +42,33 @@ var Migrations = []Migration{
 	{Version: 4, Name: "undeliverable addresses flagged in the directory", Up: undeliverableColumns},
 	{Version: 5, Name: "API tokens expire; the dev-mode demo token is revoked", Up: tokenExpiry},
 	{Version: 6, Name: "public window: request counts per address prefix and minute, shared by API processes", Up: rateWindows},
+	{Version: 7, Name: "outsourcing: vendors without a 法人番号, reasons for clauses not applicable", Up: outsourcingAsNeeded},
+}
+
+// outsourcingAsNeeded is step 7: a vendor named by another identifier and the reason it has
+// no corporate number; a clause mark's reason (§8.1(2) 「必要に応じて」) and its longer mark
+// (not_applicable_refused). Re-runnable.
+func outsourcingAsNeeded(tx *gorm.DB) error {
+	m := tx.Migrator()
+	for _, c := range []struct {
+		model any
+		field string
+	}{{&OutsourcingReview{}, "OtherIdentifier"}, {&OutsourcingReview{}, "IdentifierReason"}, {&ClauseMark{}, "Reason"}} {
+		if !m.HasColumn(c.model, c.field) {
+			if err := m.AddColumn(c.model, c.field); err != nil {
+				return fmt.Errorf("add %T.%s: %w", c.model, c.field, err)
+			}
+		}
+	}
+	// SQLite does not enforce a varchar's size, and altering a column there rebuilds the
+	// table without its indexes.
+	if tx.Dialector.Name() == "sqlite" {
+		return nil
+	}
+	if err := m.AlterColumn(&ClauseMark{}, "Mark"); err != nil {
+		return fmt.Errorf("widen ClauseMark.Mark: %w", err)
+	}
+	return nil
 }
 
 // undeliverableColumns is step 4: a person whose address the mail server refused for good is

@@ -18,10 +18,14 @@ type OutsourcingReview struct {
 	DepartmentID string `gorm:"size:64;index;not null"`
 	RequesterID  string `gorm:"size:64;index;not null"`
 	VendorName   string `gorm:"size:200;not null"`
-	// CorporateNumber is the vendor's 13-digit 法人番号, its check digit verified.
-	CorporateNumber string `gorm:"size:13;index;not null"`
-	ContactID       string `gorm:"size:64;not null"`
-	Work            string `gorm:"type:text"`
+	// CorporateNumber is the vendor's 13-digit 法人番号, its check digit verified; empty for
+	// a vendor that has none (a sole proprietor, a foreign company), which is then named by
+	// OtherIdentifier, with IdentifierReason saying why.
+	CorporateNumber  string `gorm:"size:13;index;not null"`
+	OtherIdentifier  string `gorm:"size:100"`
+	IdentifierReason string `gorm:"type:text"`
+	ContactID        string `gorm:"size:64;not null"`
+	Work             string `gorm:"type:text"`
 	// Assets is the JSON list of the information assets the work touches (name, class,
 	// classification).
 	Assets         string `gorm:"type:text"`
@@ -49,8 +53,11 @@ type ClauseMark struct {
 	Round     int    `gorm:"not null;uniqueIndex:idx_clause_mark,priority:2"`
 	Clause    string `gorm:"size:32;not null;uniqueIndex:idx_clause_mark,priority:3"`
 	N         int    `gorm:"not null"`
-	Mark      string `gorm:"size:16;not null"`
+	Mark      string `gorm:"size:32;not null"`
 	Article   string `gorm:"size:200"`
+	// Reason is why the item does not apply to the work, for a clause marked not applicable
+	// (accepted or refused, §8.1(2) 「必要に応じて」): free text, kept here only.
+	Reason    string `gorm:"type:text"`
 	TaskID    string `gorm:"size:191;not null"`
 	CreatedAt time.Time
 }

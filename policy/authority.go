@@ -208,7 +208,7 @@ func (d Delegation) DeputyFor(kind, step string) Deputy {
 var Steps = map[string][]string{
 	"exception":          {"ciso_review", "ciso_ratification", "requester_revision", "restore_compliance"},
 	"incident":           {"triage", "ciso_instruction", "record", "contact", "evidence", "containment", "recovery", "root_cause", "root_cause_review", "measure"},
-	"outsourcing_review": {"selection_review", "clause_review", "giso_decision", "requester_revision", "approval", "briefing_acknowledgement", "periodic_report", "certificate_renewal", "disposal_record"},
+	"outsourcing_review": {"selection_review", "clause_review", "giso_decision", "requester_revision", "selection_revision", "approval", "briefing_acknowledgement", "periodic_report", "subcontracting_approval", "subcontractor_briefing_acknowledgement", "briefing_followup", "certificate_renewal", "disposal_permission", "disposal_record"},
 	"cloud_assessment":   {"diso_assessment", "ciso_approval", "certificate_renewal", "exit_confirmation"},
 	"offboarding":        {"disable_accounts", "rotate_credential", "confirm_assets", "secrecy_acknowledgement"},
 	"reconciliation":     {"reconcile_accounts"},

@@ -54,13 +54,13 @@ var (
 	// which the page shows on its own: not the report's free text.
 	incidentMeasure = []string{SummaryKey, "category", "department", "system", "classification"}
 
-	outsourcingKeys = []string{SummaryKey, "requester", "department", "vendor_name", "corporate_number", "contact_name",
+	outsourcingKeys = []string{SummaryKey, "requester", "department", "vendor_name", "corporate_number", "other_identifier", "identifier_reason", "contact_name",
 		"contact_email", "contact_locale", "work", "assets", "classification", "subcontracted", "subcontractors",
 		"contract_start", "contract_end", "certificate_number", "certificate_expiry", "audit_status", "audit_summary",
 		"report_interval_months", "selection_flags"}
 	// outsourcingContract is the contract without the town's selection assessment (§8.1(1)):
 	// what the clause check and the disposal record work from.
-	outsourcingContract = []string{SummaryKey, "requester", "department", "vendor_name", "corporate_number", "contact_name",
+	outsourcingContract = []string{SummaryKey, "requester", "department", "vendor_name", "corporate_number", "other_identifier", "identifier_reason", "contact_name",
 		"contact_email", "contact_locale", "work", "assets", "classification", "subcontracted", "subcontractors",
 		"contract_start", "contract_end", "report_interval_months"}
 	// vendorReply is what a vendor's contact sees: their company, the work and the dates.
@@ -122,14 +122,24 @@ var views = map[string]map[string]View{
 			"the GISO decides on a contract whose clauses stay incomplete, on the whole request (§8.1)"},
 		"requester_revision": {outsourcingKeys,
 			"the requester revises their own request (§8.1(2))"},
+		"selection_revision": {outsourcingKeys,
+			"the requester revises the selection the officer returned, on their own request (§8.1(1)1)"},
 		"approval": {outsourcingKeys,
 			"the department security officer approves the contract on the whole request (§8.1)"},
 		"briefing_acknowledgement": {with(vendorReply, "report_interval_months"),
 			"the vendor's contact acknowledges the briefing on what they must keep (§5.1(3)); they see their own contract, not the town's assessment of them"},
 		"periodic_report": {with(vendorReply, "report_interval_months", "subcontracted", "subcontractors"),
 			"the vendor reports on the period, subcontracting changes included (§8.1(2) 定期報告, 再委託); not the town's assessment of them"},
+		"subcontracting_approval": {outsourcingKeys,
+			"the department security officer approves new subcontracting a report declares, on the whole request (§8.1(2) 再委託, §5.1(3))"},
+		"subcontractor_briefing_acknowledgement": {with(vendorReply, "report_interval_months"),
+			"the new subcontractor's contact acknowledges the briefing (§5.1(3) 再委託を受ける事業者も含めて); they see the contract's work and dates, not the town's assessment"},
+		"briefing_followup": {outsourcingContract,
+			"the department security officer briefs directly a vendor or subcontractor whose mailed briefing was not acknowledged (§5.1(3))"},
 		"certificate_renewal": {vendorReply,
 			"the vendor sends their renewed certificate (§8.1(1)2); the certificate details the town recorded are the town's"},
+		"disposal_permission": {outsourcingContract,
+			"the department security officer permits the disposal of the town's information before it happens (§3(2)9(ウ))"},
 		"disposal_record": {outsourcingContract,
 			"the requester records the return or disposal of the information the vendor held, chasing the vendor's contact (§3(2)9, §8.1(2))"},
 	},

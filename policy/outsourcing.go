@@ -42,8 +42,14 @@ const (
 	ClausePresent = "present"
 	// ClauseMissing: the contract does not state it.
 	ClauseMissing = "missing"
-	// ClauseNotApplicable: the reviewer judges that the requirement does not apply.
+	// ClauseNotApplicable: the reviewer judges that the requirement does not apply. Since
+	// §8.1(2) is read as 「必要に応じて」 (ReviewClausesAsNeeded), it means the draft (or its
+	// requester) gives a reason why the item does not apply to this work and the reviewer
+	// accepts that reason; the reason is kept in the register beside the mark.
 	ClauseNotApplicable = "not_applicable"
+	// ClauseNotApplicableRefused: the draft leaves the item out as not applicable, and the
+	// reviewer does not accept the reason: the item must be written in, as one missing.
+	ClauseNotApplicableRefused = "not_applicable_refused"
 )
 
 // ClausesRequired reports whether every clause of §8.1(2) must be present in the contract
@@ -53,10 +59,11 @@ const (
 // (重要な情報資産を取扱う業務を委託する場合). The policy's classification (§3(1)) sets
 // levels 1 and 2 apart as the information whose breach seriously harms residents or the
 // administration, and gives level 3 ("上記以外の情報") no handling restrictions at all
-// (図－2: "－"). So for levels 1 and 2 all twelve requirements must be in the contract and
-// "not applicable" is not accepted (the issue asks for all twelve; "必要に応じて" is read as
-// how each is written, not whether). For level 3 the clauses are advice: the review is still
-// recorded, missing clauses are noted, and the draft is not returned for them.
+// (図－2: "－"). So for levels 1 and 2 each of the twelve requirements must be in the
+// contract unless, 「必要に応じて」 (as needed), it does not apply to the work for a reason the
+// reviewer accepts (ReviewClausesAsNeeded; processes begun before that reading keep
+// ReviewClauses, which accepted no "not applicable"). For level 3 the clauses are advice: the
+// review is still recorded, missing clauses are noted, and the draft is not returned for them.
 func ClausesRequired(l Level) bool { return l == Level1 || l == Level2 }
 
 // ClauseReview is the verdict on one round of a contract's clause review.
@@ -68,6 +75,9 @@ type ClauseReview struct {
 	Missing []string
 	// Unmarked lists clauses the review did not mark at all.
 	Unmarked []string
+	// NotApplicable lists the clauses whose "not applicable" reason the reviewer accepted,
+	// and Refused those whose reason was refused (also in Missing). ReviewClausesAsNeeded only.
+	NotApplicable, Refused []string
 }
 
 // Complete reports whether the contract may go on to approval: nothing missing when the
@@ -95,6 +105,42 @@ func ReviewClauses(l Level, marks map[string]string) ClauseReview {
 	}
 	return r
 }
+
+// ReviewClausesAsNeeded applies §8.1(2) as its text reads: the contract states the twelve
+// requirements 「必要に応じて」 (as needed), so an item may be left out as not applicable to
+// the work, with a reason the reviewer accepts (ClauseNotApplicable) or refuses
+// (ClauseNotApplicableRefused). For levels 1 and 2 a missing item and a refused one return
+// the draft; an accepted one does not. For level 3 nothing returns the draft (see
+// ClausesRequired). ReviewClauses is the earlier reading, in which "not applicable" was never
+// accepted for levels 1 and 2; processes that began under it keep it.
+func ReviewClausesAsNeeded(l Level, marks map[string]string) ClauseReview {
+	r := ClauseReview{Required: ClausesRequired(l)}
+	for _, c := range ContractClauses() {
+		switch marks[c.Key] {
+		case ClausePresent:
+		case ClauseNotApplicable:
+			r.NotApplicable = append(r.NotApplicable, c.Key)
+		case ClauseMissing:
+			r.Missing = append(r.Missing, c.Key)
+		case ClauseNotApplicableRefused:
+			r.Missing = append(r.Missing, c.Key)
+			r.Refused = append(r.Refused, c.Key)
+		default:
+			r.Unmarked = append(r.Unmarked, c.Key)
+		}
+	}
+	return r
+}
+
+// MeasuresFitYes is the selection form's answer that the vendor's security measures fit
+// the work (§8.1(1)1); "no" is the other.
+const MeasuresFitYes = "yes"
+
+// MaySelect reports whether a vendor may be selected given the officer's answer to §8.1(1)1
+// (「委託内容に応じた情報セキュリティ対策が確保されることを確認しなければならない」): the officer
+// must confirm that the measures fit the work, so only a "yes" can lead to approval. A "no"
+// sends the selection back to the requester or ends it as rejected.
+func MaySelect(measuresFit string) bool { return measuresFit == MeasuresFitYes }
 
 // Audit status values of a vendor's information-security audit (§8.1(1)2).
 const (

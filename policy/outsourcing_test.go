@@ -79,6 +79,47 @@ func keys() []string {
 	return out
 }
 
+// TestReviewClausesAsNeeded: §8.1(2) 「必要に応じて」: an item may be left out as not
+// applicable with a reason the reviewer accepts; a refused reason returns the draft like a
+// missing item. Removing either rule fails a case.
+func TestReviewClausesAsNeeded(t *testing.T) {
+	tests := []struct {
+		name              string
+		level             policy.Level
+		marks             map[string]string
+		complete          bool
+		missing, na, refd []string
+	}{
+		{"all present", policy.Level1, marks("present", nil), true, nil, nil, nil},
+		{"level 1, reason accepted", policy.Level1, marks("present", map[string]string{"publication": "not_applicable"}), true, nil, []string{"publication"}, nil},
+		{"level 1, reason refused", policy.Level1, marks("present", map[string]string{"publication": "not_applicable_refused"}), false, []string{"publication"}, nil, []string{"publication"}},
+		{"level 2, missing", policy.Level2, marks("present", map[string]string{"reporting": "missing"}), false, []string{"reporting"}, nil, nil},
+		{"level 3, refused is noted only", policy.Level3, marks("present", map[string]string{"reporting": "not_applicable_refused"}), true, []string{"reporting"}, nil, []string{"reporting"}},
+		{"unmarked", policy.Level1, marks("present", map[string]string{"reporting": ""}), false, nil, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := policy.ReviewClausesAsNeeded(tt.level, tt.marks)
+			if r.Complete() != tt.complete || !slices.Equal(r.Missing, tt.missing) || !slices.Equal(r.NotApplicable, tt.na) || !slices.Equal(r.Refused, tt.refd) {
+				t.Errorf("got %+v complete=%v", r, r.Complete())
+			}
+		})
+	}
+	// The earlier reading still refuses "not applicable" at level 1, for processes begun under it.
+	if policy.ReviewClauses(policy.Level1, marks("present", map[string]string{"publication": "not_applicable"})).Complete() {
+		t.Error("ReviewClauses changed")
+	}
+}
+
+// TestMaySelect: §8.1(1)1, the officer must confirm that the vendor's measures fit the work.
+func TestMaySelect(t *testing.T) {
+	for v, want := range map[string]bool{"yes": true, "no": false, "": false} {
+		if got := policy.MaySelect(v); got != want {
+			t.Errorf("MaySelect(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
+
 func TestSelectionFlags(t *testing.T) {
 	day := func(s string) time.Time { d, _ := policy.ParseDate(s, time.UTC); return d }
 	start, end := day("2027-04-01"), day("2030-03-31")

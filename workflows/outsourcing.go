@@ -6,10 +6,12 @@ import (
 	"strings"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/models"
 	"github.com/policyflow/policyflow/policy"
 )
 
@@ -101,6 +103,28 @@ var DefaultOutsourcingTiming = OutsourcingTiming{
 	CertNotice:    60 * 24 * time.Hour,
 	ReportsPerRun: 4,
 }
+
+// Changes to the outsourcing workflow since processes began running (workflow.GetVersion):
+// each changes what a process does from the point where it is read, so a process begun before
+// keeps its recorded history.
+const (
+	// changeSelectionFit: a "no" to §8.1(1)1 rules out approval; the officer may return the
+	// selection to the requester (step selection_revision).
+	changeSelectionFit = "outsourcing-selection-fit"
+	// changeClauseAsNeeded: §8.1(2) 「必要に応じて」, a clause may be not applicable with a
+	// reason the reviewer accepts or refuses (policy.ReviewClausesAsNeeded).
+	changeClauseAsNeeded = "outsourcing-clause-as-needed"
+	// changeDisposalPermission: the department security officer permits the disposal before
+	// it is recorded (§3(2)9(ウ), step disposal_permission).
+	changeDisposalPermission = "outsourcing-disposal-permission"
+	// changeVendorIncident: a periodic report naming an incident files one and starts its
+	// process (§5.3(1), contract item 10).
+	changeVendorIncident = "outsourcing-vendor-incident"
+	// changeSubcontracting: new subcontracting declared in a report is approved by the
+	// officer and its subcontractor briefed (§5.1(3)); a briefing not acknowledged in time
+	// becomes the officer's task (briefing_followup), not a note.
+	changeSubcontracting = "outsourcing-subcontracting"
+)
 
 // The outsourcing review's tasks use approve, reject, return, resubmit, withdraw, done,
 // submit, and acknowledge (the vendor's acknowledgement of the briefing).
@@ -222,23 +246,70 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 	if err := p.setStage(ctx, "pending", "selection_review", note); err != nil {
 		return Result{}, err
 	}
-	d, err := p.ask(ctx, Step{
-		Name:     "selection_review",
-		Title:    activities.Text{Ja: "外部委託事業者の選定審査（認証取得状況・監査実施状況の確認）", En: "Review the vendor's selection (certification and audits)"},
-		Assignee: c.diso, AssigneeRole: c.disoRole, Post: c.disoPost(), Choices: []string{ChoiceApprove, ChoiceReject},
-		Form: selectionForm(), Deadline: t.Selection, Grace: t.SelectionGrace, RemindBefore: t.RemindBefore,
-		EscalateTo: c.giso, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
-	})
-	if err != nil {
-		return Result{}, err
+	// Since changeSelectionFit the officer's "no" to §8.1(1)1 rules out approval, and the
+	// selection may go back to the requester (another vendor, or the vendor's measures made
+	// to fit) instead of ending.
+	fit := workflow.GetVersion(ctx, changeSelectionFit, workflow.DefaultVersion, 1) >= 1
+	choices := []string{ChoiceApprove, ChoiceReject}
+	if fit {
+		choices = []string{ChoiceApprove, ChoiceReturn, ChoiceReject}
 	}
-	switch {
-	case d.TimedOut:
-		return p.finish(ctx, "expired", "nobody reviewed the vendor's selection in time")
-	case d.Choice == ChoiceReject:
-		return p.finish(ctx, "rejected", "the vendor was not selected by "+d.DeciderID+" (§8.1(1))")
+	for round := 1; ; round++ {
+		if round > 1 {
+			if err := p.setStage(ctx, "pending", "selection_review", fmt.Sprintf("round %d: %s", round, note)); err != nil {
+				return Result{}, err
+			}
+		}
+		d, err := p.ask(ctx, Step{
+			Name:     "selection_review",
+			Title:    activities.Text{Ja: "外部委託事業者の選定審査（認証取得状況・監査実施状況の確認）", En: "Review the vendor's selection (certification and audits)"},
+			Assignee: c.diso, AssigneeRole: c.disoRole, Post: c.disoPost(), Choices: choices,
+			Form: selectionForm(fit), Deadline: t.Selection, Grace: t.SelectionGrace, RemindBefore: t.RemindBefore,
+			EscalateTo: c.giso, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
+		})
+		if err != nil {
+			return Result{}, err
+		}
+		switch {
+		case d.TimedOut:
+			return p.finish(ctx, "expired", "nobody reviewed the vendor's selection in time")
+		case d.Choice == ChoiceReject:
+			return p.finish(ctx, "rejected", "the vendor was not selected by "+d.DeciderID+" (§8.1(1))")
+		case fit && d.Choice == ChoiceApprove && !policy.MaySelect(d.Values["measures_fit"]):
+			// The validator refuses this decision; should one get through, it cannot approve.
+			return p.finish(ctx, "rejected", "the vendor's measures do not fit the work (§8.1(1)1)")
+		case d.Choice == ChoiceReturn:
+			why := "the department security officer returned the selection"
+			if !policy.MaySelect(d.Values["measures_fit"]) {
+				why += ": the vendor's measures do not fit the work (§8.1(1)1)"
+			}
+			if err := p.setStage(ctx, "returned", "selection_revision", why); err != nil {
+				return Result{}, err
+			}
+			rv, err := p.ask(ctx, Step{
+				Name:     "selection_revision",
+				Title:    activities.Text{Ja: "委託先の選定の見直し（セキュリティ対策の確保）と再提出", En: "Revise the vendor's selection (its security measures) and resubmit"},
+				Assignee: in.RequesterID, AssigneeRole: policy.RoleStaff, Choices: []string{ChoiceResubmit, ChoiceWithdraw},
+				Deadline: t.Revision, Grace: t.RevisionGrace, RemindBefore: t.RemindBefore,
+				EscalateTo: c.diso, EscalateToRole: c.disoRole, EscalatePost: c.disoPost(),
+			})
+			if err != nil {
+				return Result{}, err
+			}
+			if rv.TimedOut {
+				return p.finish(ctx, "expired", "the returned selection was neither resubmitted nor withdrawn")
+			}
+			if rv.Choice == ChoiceWithdraw {
+				return p.finish(ctx, "withdrawn", "withdrawn by "+rv.DeciderID)
+			}
+			continue
+		}
+		break
 	}
 
+	// Since changeClauseAsNeeded a clause may be not applicable with a reason the reviewer
+	// accepts or refuses (§8.1(2) 「必要に応じて」).
+	asNeeded := workflow.GetVersion(ctx, changeClauseAsNeeded, workflow.DefaultVersion, 1) >= 1
 	for round, failed := 1, 0; ; round++ {
 		if err := p.setStage(ctx, "pending", "clause_review", fmt.Sprintf("round %d: a reviewer in the GISO's office checks the twelve contract clauses (§8.1(2))", round)); err != nil {
 			return Result{}, err
@@ -255,7 +326,7 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 			Name:     "clause_review",
 			Title:    activities.Text{Ja: "委託契約書の情報セキュリティ要件（12項目）の確認", En: "Check the contract for the twelve security requirements"},
 			Assignee: reviewer, AssigneeRole: role, Choices: []string{ChoiceDone},
-			Form: clauseForm(), Deadline: t.Review, Grace: t.ReviewGrace, RemindBefore: t.RemindBefore,
+			Form: clauseForm(asNeeded), Deadline: t.Review, Grace: t.ReviewGrace, RemindBefore: t.RemindBefore,
 			EscalateTo: c.giso, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
 		})
 		if err != nil {
@@ -273,9 +344,19 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 			marks[cl.Key] = d.Values[activities.ClauseField(cl.Key)]
 		}
 		verdict := policy.ReviewClauses(in.Classification, marks)
+		if asNeeded {
+			verdict = policy.ReviewClausesAsNeeded(in.Classification, marks)
+		}
 		if verdict.Complete() {
+			var notes []string
 			if len(verdict.Missing) > 0 {
-				if err := p.setStage(ctx, "pending", "clause_review", "level 3: clauses not required, noted as missing: "+strings.Join(verdict.Missing, ", ")); err != nil {
+				notes = append(notes, "level 3: clauses not required, noted as missing: "+strings.Join(verdict.Missing, ", "))
+			}
+			if len(verdict.NotApplicable) > 0 {
+				notes = append(notes, "not applicable, the reason accepted (§8.1(2) 必要に応じて; the reasons are in the register): "+strings.Join(verdict.NotApplicable, ", "))
+			}
+			if len(notes) > 0 {
+				if err := p.setStage(ctx, "pending", "clause_review", strings.Join(notes, "; ")); err != nil {
 					return Result{}, err
 				}
 			}
@@ -283,6 +364,9 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 		}
 		failed++
 		why := "missing: " + strings.Join(append(verdict.Missing, verdict.Unmarked...), ", ")
+		if len(verdict.Refused) > 0 {
+			why += " (not applicable, the reason refused: " + strings.Join(verdict.Refused, ", ") + ")"
+		}
 		if failed >= t.MaxRounds {
 			if err := p.setStage(ctx, "escalated", "giso_decision", fmt.Sprintf("%d rounds with clauses missing (%s): the GISO decides", failed, why)); err != nil {
 				return Result{}, err
@@ -363,11 +447,105 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 		return Result{}, err
 	}
 	if b.TimedOut {
+		if workflow.GetVersion(ctx, changeSubcontracting, workflow.DefaultVersion, 1) >= 1 {
+			if err := c.briefingFollowup(ctx, t, "the vendor"); err != nil {
+				return Result{}, err
+			}
+			return Result{}, nil
+		}
 		if err := p.setStage(ctx, "approved", "briefing", "the briefing was not acknowledged: the department security officer must brief the vendor directly"); err != nil {
 			return Result{}, err
 		}
 	}
 	return Result{}, nil
+}
+
+// briefingFollowup asks the department security officer to brief whom a mailed briefing
+// did not reach (§5.1(3) 「説明しなければならない」 is the officer's duty): a task, so it is done
+// and recorded, not a note. Nobody doing it by the end of the escalation is recorded.
+func (c *contract) briefingFollowup(ctx workflow.Context, t OutsourcingTiming, whom string) error {
+	p := c.p
+	status := p.status
+	if err := p.setStage(ctx, status, "briefing_followup", "the briefing of "+whom+" was not acknowledged: the department security officer briefs them directly (§5.1(3))"); err != nil {
+		return err
+	}
+	d, err := p.ask(ctx, Step{
+		Name:     "briefing_followup",
+		Title:    activities.Text{Ja: "委託先への情報セキュリティ要件の直接説明（確認が得られなかったもの）", En: "Brief the vendor or subcontractor directly (the mailed briefing was not acknowledged)"},
+		Assignee: c.diso, AssigneeRole: c.disoRole, Post: c.disoPost(), Choices: []string{ChoiceDone},
+		Deadline: t.Briefing, Grace: t.BriefingGrace, RemindBefore: t.RemindBefore,
+		EscalateTo: c.giso, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
+	})
+	if err != nil {
+		return err
+	}
+	note := whom + " briefed directly by " + d.DeciderID + " (§5.1(3))"
+	if d.TimedOut {
+		note = "flagged: nobody recorded briefing " + whom + " (§5.1(3))"
+	}
+	return p.setStage(ctx, status, "briefing_followup", note)
+}
+
+// subcontracting handles new subcontracting declared in periodic report n: the department
+// security officer approves it (§8.1(2) 再委託に関する制限事項), and the new subcontractor's
+// contact is briefed and acknowledges (§5.1(3), subcontractors included), or the officer
+// briefs them directly.
+func (c *contract) subcontracting(ctx workflow.Context, t OutsourcingTiming, n int, d Decision) error {
+	p := c.p
+	if err := p.setStage(ctx, "in_effect", "subcontracting_approval", fmt.Sprintf("report %d declares new subcontracting: the department security officer decides whether to approve it", n)); err != nil {
+		return err
+	}
+	a, err := p.ask(ctx, Step{
+		Name:     "subcontracting_approval",
+		Title:    activities.Text{Ja: "定期報告で申告された再委託の承認", En: "Approve the subcontracting declared in a periodic report"},
+		Assignee: c.diso, AssigneeRole: c.disoRole, Post: c.disoPost(), Choices: []string{ChoiceApprove, ChoiceReject},
+		Deadline: t.Approval, Grace: t.ApprovalGrace, RemindBefore: t.RemindBefore,
+		EscalateTo: c.giso, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
+	})
+	if err != nil {
+		return err
+	}
+	if a.TimedOut || a.Choice != ChoiceApprove {
+		why := "refused by " + a.DeciderID
+		if a.TimedOut {
+			why = "not approved in time"
+		}
+		return p.setStage(ctx, "in_effect", "contract_running", fmt.Sprintf("the subcontracting declared in report %d was %s: the vendor may not subcontract this work", n, why))
+	}
+	sub, err := lookup[string](ctx, p, fmt.Sprintf("Register the subcontractor's contact named in report %d", n), acts.RegisterSubcontractor,
+		activities.Subcontractor{ProcessID: p.id, TaskID: d.TaskID, ContactID: fmt.Sprintf("%s-S%d", c.in.ContactID, n)})
+	if err != nil {
+		return err
+	}
+	if sub == "" {
+		if err := c.briefingFollowup(ctx, t, "the new subcontractor (no usable address)"); err != nil {
+			return err
+		}
+		return p.setStage(ctx, "in_effect", "contract_running", fmt.Sprintf("the subcontracting of report %d is approved", n))
+	}
+	if err := p.setStage(ctx, "in_effect", "subcontractor_briefing", fmt.Sprintf("the subcontracting of report %d is approved by %s; its subcontractor is briefed (§5.1(3))", n, a.DeciderID)); err != nil {
+		return err
+	}
+	if err := p.run(ctx, fmt.Sprintf("Mail the briefing of §5.1(3) to the new subcontractor's contact (%s)", sub), acts.SendBriefing,
+		activities.Notice{Key: fmt.Sprintf("%s/briefing/S%d", p.id, n), ProcessID: p.id, RecipientID: sub, Params: map[string]string{
+			"contract_start": c.in.ContractStart, "contract_end": c.in.ContractEnd, "report_interval": fmt.Sprint(c.in.ReportIntervalMonths)}}); err != nil {
+		return err
+	}
+	b, err := p.ask(ctx, Step{
+		Name:     "subcontractor_briefing_acknowledgement",
+		Title:    activities.Text{Ja: "情報セキュリティ要件の説明内容の確認（再委託先）", En: "Acknowledge the security briefing (subcontractor)"},
+		Assignee: sub, AssigneeRole: "subcontractor contact", Choices: []string{ChoiceAcknowledge},
+		Deadline: t.Briefing, RemindBefore: t.RemindBefore,
+	})
+	if err != nil {
+		return err
+	}
+	if b.TimedOut {
+		if err := c.briefingFollowup(ctx, t, "the new subcontractor"); err != nil {
+			return err
+		}
+	}
+	return p.setStage(ctx, "in_effect", "contract_running", fmt.Sprintf("the subcontracting of report %d is approved and its subcontractor briefed", n))
 }
 
 // live runs the contract from where run left it: periodic reports, certificate renewal and,
@@ -453,11 +631,15 @@ func (c *contract) periodicReport(ctx workflow.Context, t OutsourcingTiming, n i
 	if err := p.setStage(ctx, "in_effect", "periodic_report", fmt.Sprintf("report %d (%s to %s) asked of the vendor", n, from, to)); err != nil {
 		return err
 	}
+	// Since changeVendorIncident a report naming an incident starts the incident's process,
+	// and the form asks its category and when it was found.
+	vendorIncident := workflow.GetVersion(ctx, changeVendorIncident, workflow.DefaultVersion, 1) >= 1
+	subcontracting := workflow.GetVersion(ctx, changeSubcontracting, workflow.DefaultVersion, 1) >= 1
 	d, err := p.ask(ctx, Step{
 		Name:     "periodic_report",
 		Title:    activities.Text{Ja: fmt.Sprintf("委託業務の定期報告（%s〜%s）", from, to), En: fmt.Sprintf("Periodic report on the outsourced work (%s to %s)", from, to)},
 		Assignee: c.in.ContactID, AssigneeRole: "vendor contact", Choices: []string{ChoiceSubmit},
-		Form: reportForm(), Deadline: t.Report, Grace: t.ReportGrace, RemindBefore: t.RemindBefore,
+		Form: reportForm(vendorIncident, subcontracting), Deadline: t.Report, Grace: t.ReportGrace, RemindBefore: t.RemindBefore,
 		EscalateTo: c.diso, EscalateToRole: c.disoRole, EscalatePost: c.disoPost(),
 	})
 	if err != nil {
@@ -481,10 +663,70 @@ func (c *contract) periodicReport(ctx workflow.Context, t OutsourcingTiming, n i
 		return p.run(ctx, fmt.Sprintf("Tell the %s (%s) that report %d never came", c.disoRole, c.diso, n), acts.SendNotice,
 			activities.Notice{Key: fmt.Sprintf("%s/report-missing/%d", p.id, n), ProcessID: p.id, RecipientID: c.diso, Kind: activities.NoticeReportMissing, Params: params})
 	case d.Values["incidents"] == "some":
-		return p.run(ctx, fmt.Sprintf("Tell the %s (%s) that report %d names an incident", c.disoRole, c.diso, n), acts.SendNotice,
-			activities.Notice{Key: fmt.Sprintf("%s/report-incident/%d", p.id, n), ProcessID: p.id, RecipientID: c.diso, Kind: activities.NoticeVendorIncident, Params: params})
+		if err := p.run(ctx, fmt.Sprintf("Tell the %s (%s) that report %d names an incident", c.disoRole, c.diso, n), acts.SendNotice,
+			activities.Notice{Key: fmt.Sprintf("%s/report-incident/%d", p.id, n), ProcessID: p.id, RecipientID: c.diso, Kind: activities.NoticeVendorIncident, Params: params}); err != nil {
+			return err
+		}
+		if vendorIncident {
+			if err := c.reportIncident(ctx, n, from, to, d); err != nil {
+				return err
+			}
+		}
+	}
+	if subcontracting && d.Values["subcontracting_changes"] == "some" {
+		return c.subcontracting(ctx, t, n, d)
 	}
 	return nil
+}
+
+// reportIncident starts the incident process for a security incident the vendor named in
+// periodic report n (contract item 10, 緊急時報告義務; §5.3(1): an incident reported to the
+// department's security officer, who triages it). The incident runs on its own; the contract
+// waits only until it has started.
+func (c *contract) reportIncident(ctx workflow.Context, n int, from, to string, d Decision) error {
+	p := c.p
+	id := fmt.Sprintf("INC-%s-R%d", strings.TrimPrefix(p.id, "OUT-"), n)
+	category, err := policy.ParseCategory(d.Values["incident_category"])
+	if err != nil {
+		category = policy.CategoryOther
+	}
+	now := p.now(ctx)
+	discovered := d.DecidedAt
+	if day, err := policy.ParseDate(d.Values["incident_discovered_on"], p.cal.Loc); err == nil {
+		discovered = day.UTC()
+	}
+	filing := activities.IncidentFiling{
+		ProcessID: id, Department: p.department, RequesterID: c.in.RequesterID, DetailsFrom: d.TaskID,
+		Summary: fmt.Sprintf("Incident: reported by the vendor in periodic report %d of outsourcing %s", n, p.id),
+		Report: activities.IncidentReport{
+			Source: models.IncidentFromStaff, Reporter: c.in.ContactID, Department: p.department,
+			Category: string(category), Classification: int(c.in.Classification),
+			Description:  fmt.Sprintf("The vendor's periodic report %d (%s to %s) of outsourcing %s names a security incident (contract item 10, §5.3(1)).", n, from, to, p.id),
+			DiscoveredAt: discovered, ReceivedAt: now.UTC(),
+		},
+	}
+	if err := p.record(ctx, fmt.Sprintf("Register incident %s reported by the vendor in report %d", id, n), acts.FileIncident, filing); err != nil {
+		return err
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        id,
+		TaskQueue:         TaskQueue,
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		StaticSummary:     filing.Summary,
+		StaticDetails:     fmt.Sprintf("**Security incident** (§5.3(1), contract item 10) reported by the vendor of outsourcing `%s` in periodic report %d.", p.id, n),
+		TypedSearchAttributes: temporal.NewSearchAttributes(ProcessKind.ValueSet(models.KindIncident),
+			ProcessStage.ValueSet("submitted"), Department.ValueSet(p.department)),
+	})
+	child := workflow.ExecuteChildWorkflow(cctx, IncidentWorkflow, IncidentInput{
+		Header: Header{ProcessID: id, Kind: models.KindIncident, Department: p.department, TimeZone: p.cal.Loc.String()},
+		Source: models.IncidentFromStaff, ReporterID: c.in.ContactID, Category: category,
+		DiscoveredAt: discovered, ReceivedAt: now.UTC(),
+	})
+	var started workflow.Execution
+	if err := child.GetChildWorkflowExecution().Get(ctx, &started); err != nil {
+		return err
+	}
+	return p.setStage(ctx, "in_effect", "contract_running", fmt.Sprintf("report %d names a security incident: incident %s started (§5.3(1))", n, id))
 }
 
 // renewCertificate asks the vendor for its renewed ISMS certificate and takes its expiry.
@@ -520,8 +762,22 @@ func (c *contract) renewCertificate(ctx workflow.Context, t OutsourcingTiming, r
 
 // dispose asks the requester to record the return or disposal of each asset class, round
 // after round until it is recorded: the process closes only then (§3(2)9(イ)).
+//
+// Since changeDisposalPermission the department security officer is first asked to permit
+// the disposal (§3(2)9(ウ) 「情報資産の廃棄を行う者は、情報セキュリティ責任者の許可を得なければ
+// ならない」): permission comes before the disposal, so before the record of it. Without
+// permission (refused, or not given in time) the information may not be disposed of: the
+// vendor returns it to the town (contract item 9, 返還), and the record then offers only
+// "returned". Either way the process closes only once the record is made (§3(2)9(イ)).
 func (c *contract) dispose(ctx workflow.Context, t OutsourcingTiming) (Result, error) {
 	p := c.p
+	mayDispose := true
+	if workflow.GetVersion(ctx, changeDisposalPermission, workflow.DefaultVersion, 1) >= 1 {
+		var err error
+		if mayDispose, err = c.disposalPermission(ctx, t); err != nil {
+			return Result{}, err
+		}
+	}
 	for round := 1; ; round++ {
 		escalate, role, escalatePost := c.diso, c.disoRole, c.disoPost()
 		if round > 1 {
@@ -534,7 +790,7 @@ func (c *contract) dispose(ctx workflow.Context, t OutsourcingTiming) (Result, e
 			Name:     "disposal_record",
 			Title:    activities.Text{Ja: "委託終了に伴う情報資産の返還・廃棄の記録", En: "Record the return or disposal of the information assets"},
 			Assignee: c.in.RequesterID, AssigneeRole: policy.RoleStaff, Choices: []string{ChoiceDone},
-			Form: disposalForm(c.in.AssetClasses), Deadline: t.Disposal, Grace: t.DisposalGrace, RemindBefore: t.RemindBefore,
+			Form: disposalForm(c.in.AssetClasses, mayDispose), Deadline: t.Disposal, Grace: t.DisposalGrace, RemindBefore: t.RemindBefore,
 			EscalateTo: escalate, EscalateToRole: role, EscalatePost: escalatePost,
 		})
 		if err != nil {
@@ -551,6 +807,37 @@ func (c *contract) dispose(ctx workflow.Context, t OutsourcingTiming) (Result, e
 	}
 }
 
+// disposalPermission asks the department security officer to permit the vendor's disposal
+// of the town's information before it happens (§3(2)9(ウ)), and reports whether they did.
+// A refusal, or no answer by the end of the escalation, is recorded and means no permission.
+func (c *contract) disposalPermission(ctx workflow.Context, t OutsourcingTiming) (bool, error) {
+	p := c.p
+	if err := p.setStage(ctx, "ended", "disposal_permission", "the department security officer is asked to permit the disposal of the information before it happens (§3(2)9(ウ))"); err != nil {
+		return false, err
+	}
+	d, err := p.ask(ctx, Step{
+		Name:     "disposal_permission",
+		Title:    activities.Text{Ja: "委託終了に伴う情報資産の廃棄の許可", En: "Permit the disposal of the information assets at the end of the contract"},
+		Assignee: c.diso, AssigneeRole: c.disoRole, Post: c.disoPost(), Choices: []string{ChoiceApprove, ChoiceReject},
+		Deadline: t.Approval, Grace: t.ApprovalGrace, RemindBefore: t.RemindBefore,
+		EscalateTo: c.giso, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
+	})
+	if err != nil {
+		return false, err
+	}
+	note := "disposal permitted by " + d.DeciderID + " (§3(2)9(ウ))"
+	switch {
+	case d.TimedOut:
+		note = "no permission to dispose was given in time (§3(2)9(ウ)): the information is to be returned to the town, not disposed of"
+	case d.Choice == ChoiceReject:
+		note = "disposal refused by " + d.DeciderID + " (§3(2)9(ウ)): the information is to be returned to the town, not disposed of"
+	}
+	if err := p.setStage(ctx, "ended", "disposal_permission", note); err != nil {
+		return false, err
+	}
+	return !d.TimedOut && d.Choice == ChoiceApprove, nil
+}
+
 // continueAsNew ends this run and starts the next with the contract's state.
 func (c *contract) continueAsNew(ctx workflow.Context, run OutsourcingRunning) error {
 	next := c.in
@@ -565,7 +852,13 @@ func selectOf(name string, label activities.Text, opts ...activities.Option) act
 	return activities.Field{Name: name, Label: label, Kind: activities.FieldSelect, Options: opts, Required: true}
 }
 
-func selectionForm() []activities.Field {
+// selectionForm is the officer's checklist of §8.1(1). With fit (changeSelectionFit), the
+// answer that the measures do not fit the work forbids approving the vendor.
+func selectionForm(fit bool) []activities.Field {
+	var notFit []string
+	if fit {
+		notFit = []string{ChoiceApprove}
+	}
 	return []activities.Field{
 		selectOf("certificate_check", activities.Text{Ja: "ISMS認証（ISO/IEC 27001）", En: "ISMS certificate (ISO/IEC 27001)"},
 			activities.Option{Value: "valid", Label: activities.Text{Ja: "契約期間を通じて有効", En: "Valid for the whole contract"}},
@@ -577,20 +870,34 @@ func selectionForm() []activities.Field {
 			activities.Option{Value: policy.AuditNone, Label: activities.Text{Ja: "未実施", En: "Not audited"}}),
 		selectOf("measures_fit", activities.Text{Ja: "委託内容に応じた情報セキュリティ対策が確保されているか（8.1(1)1）", En: "Do the vendor's measures fit the work (8.1(1)1)?"},
 			activities.Option{Value: "yes", Label: activities.Text{Ja: "確保されている", En: "Yes"}},
-			activities.Option{Value: "no", Label: activities.Text{Ja: "確保されていない", En: "No"}}),
+			activities.Option{Value: "no", Label: activities.Text{Ja: "確保されていない（承認できない）", En: "No (the vendor cannot be approved)"}, Forbids: notFit}),
 		{Name: "selection_note", Label: activities.Text{Ja: "確認内容・所見", En: "What was checked, findings"}, Kind: activities.FieldTextarea},
 	}
 }
 
-func clauseForm() []activities.Field {
+// clauseForm is the reviewer's checklist of §8.1(2). With asNeeded (changeClauseAsNeeded)
+// an item left out as not applicable carries its reason, which the reviewer accepts or
+// refuses; the reason is free text, required with either answer, and stays in the register.
+func clauseForm(asNeeded bool) []activities.Field {
 	var form []activities.Field
 	for _, cl := range policy.ContractClauses() {
+		opts := []activities.Option{
+			{Value: policy.ClausePresent, Label: activities.Text{Ja: "記載あり", En: "Present"}},
+			{Value: policy.ClauseMissing, Label: activities.Text{Ja: "記載なし", En: "Missing"}},
+			{Value: policy.ClauseNotApplicable, Label: activities.Text{Ja: "該当なし", En: "Not applicable"}},
+		}
+		if asNeeded {
+			opts[2].Label = activities.Text{Ja: "該当なし（理由を認める）", En: "Not applicable (reason accepted)"}
+			opts = append(opts, activities.Option{Value: policy.ClauseNotApplicableRefused, Label: activities.Text{Ja: "該当なしとされているが理由を認めない（記載を求める）", En: "Said not to apply, reason refused (must be written in)"}})
+		}
 		form = append(form,
-			selectOf(activities.ClauseField(cl.Key), activities.Text{Ja: fmt.Sprintf("%d. %s", cl.N, cl.TitleJa), En: fmt.Sprintf("%d. %s", cl.N, cl.TitleEn)},
-				activities.Option{Value: policy.ClausePresent, Label: activities.Text{Ja: "記載あり", En: "Present"}},
-				activities.Option{Value: policy.ClauseMissing, Label: activities.Text{Ja: "記載なし", En: "Missing"}},
-				activities.Option{Value: policy.ClauseNotApplicable, Label: activities.Text{Ja: "該当なし", En: "Not applicable"}}),
+			selectOf(activities.ClauseField(cl.Key), activities.Text{Ja: fmt.Sprintf("%d. %s", cl.N, cl.TitleJa), En: fmt.Sprintf("%d. %s", cl.N, cl.TitleEn)}, opts...),
 			activities.Field{Name: activities.ArticleField(cl.Key), Label: activities.Text{Ja: fmt.Sprintf("%d. 記載箇所（条項）", cl.N), En: fmt.Sprintf("%d. Article of the contract", cl.N)}, Kind: activities.FieldText})
+		if asNeeded {
+			form = append(form, activities.Field{Name: activities.ReasonField(cl.Key),
+				Label: activities.Text{Ja: fmt.Sprintf("%d. 該当なしとする理由", cl.N), En: fmt.Sprintf("%d. Why it does not apply", cl.N)}, Kind: activities.FieldTextarea,
+				RequiredIf: &activities.Condition{Field: activities.ClauseField(cl.Key), Values: []string{policy.ClauseNotApplicable, policy.ClauseNotApplicableRefused}}})
+		}
 	}
 	return form
 }
@@ -601,17 +908,45 @@ func noneOrSome(name string, label activities.Text) activities.Field {
 		activities.Option{Value: "some", Label: activities.Text{Ja: "あり", En: "Some"}})
 }
 
-func reportForm() []activities.Field {
-	return []activities.Field{
+// reportForm is the vendor's periodic report. With vendorIncident (changeVendorIncident) an
+// incident named in it asks for its category and the day it was found, which start the
+// incident's process, and its details.
+//
+// With subcontracting (changeSubcontracting) new subcontracting names the subcontractor and
+// its contact, who is briefed once the officer approves it (§5.1(3)).
+func reportForm(vendorIncident, subcontracting bool) []activities.Field {
+	form := []activities.Field{
 		{Name: "period_from", Label: activities.Text{Ja: "報告対象期間（開始）", En: "Period from"}, Kind: activities.FieldDate, Required: true},
 		{Name: "period_to", Label: activities.Text{Ja: "報告対象期間（終了）", En: "Period to"}, Kind: activities.FieldDate, Required: true},
 		noneOrSome("incidents", activities.Text{Ja: "情報セキュリティインシデント", En: "Security incidents"}),
-		{Name: "incident_details", Label: activities.Text{Ja: "インシデントの内容", En: "Incident details"}, Kind: activities.FieldTextarea},
-		noneOrSome("staff_changes", activities.Text{Ja: "作業者の変更", En: "Changes of staff"}),
-		{Name: "staff_change_details", Label: activities.Text{Ja: "作業者の変更内容", En: "Staff changes"}, Kind: activities.FieldTextarea},
-		noneOrSome("subcontracting_changes", activities.Text{Ja: "再委託の変更", En: "Changes of subcontracting"}),
-		{Name: "subcontracting_details", Label: activities.Text{Ja: "再委託の変更内容", En: "Subcontracting changes"}, Kind: activities.FieldTextarea},
 	}
+	if vendorIncident {
+		some := &activities.Condition{Field: "incidents", Values: []string{"some"}}
+		var cats []activities.Option
+		for _, k := range policy.Categories() {
+			cats = append(cats, activities.Option{Value: string(k), Label: activities.Text{Ja: k.Title("ja"), En: k.Title("en")}})
+		}
+		form = append(form,
+			activities.Field{Name: "incident_category", Label: activities.Text{Ja: "インシデントの種類", En: "Kind of incident"}, Kind: activities.FieldSelect, Options: cats, RequiredIf: some},
+			activities.Field{Name: "incident_discovered_on", Label: activities.Text{Ja: "インシデントを認知した日", En: "Day the incident was found"}, Kind: activities.FieldDate, RequiredIf: some},
+			activities.Field{Name: "incident_details", Label: activities.Text{Ja: "インシデントの内容", En: "Incident details"}, Kind: activities.FieldTextarea, RequiredIf: some})
+	} else {
+		form = append(form, activities.Field{Name: "incident_details", Label: activities.Text{Ja: "インシデントの内容", En: "Incident details"}, Kind: activities.FieldTextarea})
+	}
+	form = append(form,
+		noneOrSome("staff_changes", activities.Text{Ja: "作業者の変更", En: "Changes of staff"}),
+		activities.Field{Name: "staff_change_details", Label: activities.Text{Ja: "作業者の変更内容", En: "Staff changes"}, Kind: activities.FieldTextarea},
+		noneOrSome("subcontracting_changes", activities.Text{Ja: "再委託の変更", En: "Changes of subcontracting"}),
+		activities.Field{Name: "subcontracting_details", Label: activities.Text{Ja: "再委託の変更内容", En: "Subcontracting changes"}, Kind: activities.FieldTextarea},
+	)
+	if subcontracting {
+		newSub := &activities.Condition{Field: "subcontracting_changes", Values: []string{"some"}}
+		form = append(form,
+			activities.Field{Name: "subcontractor_name", Label: activities.Text{Ja: "新たな再委託先の事業者名", En: "New subcontractor"}, Kind: activities.FieldText, RequiredIf: newSub},
+			activities.Field{Name: "subcontractor_contact_name", Label: activities.Text{Ja: "再委託先の担当者", En: "Subcontractor's contact"}, Kind: activities.FieldText},
+			activities.Field{Name: "subcontractor_contact_email", Label: activities.Text{Ja: "再委託先担当者のメールアドレス（説明を送付）", En: "Subcontractor contact's address (the briefing is mailed there)"}, Kind: activities.FieldText, RequiredIf: newSub})
+	}
+	return form
 }
 
 func certificateForm() []activities.Field {
@@ -621,18 +956,24 @@ func certificateForm() []activities.Field {
 	}
 }
 
-func disposalForm(classes []string) []activities.Field {
+// disposalForm asks date, person and method for each asset class (§3(2)9(イ)). Without the
+// officer's permission to dispose (mayDispose false, §3(2)9(ウ)) the only method offered is
+// the return to the town.
+func disposalForm(classes []string, mayDispose bool) []activities.Field {
 	var form []activities.Field
 	for _, a := range policy.AssetClasses() {
 		if !slices.Contains(classes, a.Key) {
 			continue
 		}
 		method, date, person, note := activities.DisposalFields(a.Key)
-		form = append(form,
-			selectOf(method, activities.Text{Ja: a.TitleJa + "：処理内容", En: a.TitleEn + ": what was done"},
-				activities.Option{Value: policy.DisposalReturned, Label: activities.Text{Ja: "返還", En: "Returned"}},
+		opts := []activities.Option{{Value: policy.DisposalReturned, Label: activities.Text{Ja: "返還", En: "Returned"}}}
+		if mayDispose {
+			opts = append(opts,
 				activities.Option{Value: policy.DisposalErased, Label: activities.Text{Ja: "復元不可能な消去", En: "Erased beyond recovery"}},
-				activities.Option{Value: policy.DisposalDestroyed, Label: activities.Text{Ja: "物理的破壊・裁断・溶解", En: "Physically destroyed"}}),
+				activities.Option{Value: policy.DisposalDestroyed, Label: activities.Text{Ja: "物理的破壊・裁断・溶解", En: "Physically destroyed"}})
+		}
+		form = append(form,
+			selectOf(method, activities.Text{Ja: a.TitleJa + "：処理内容", En: a.TitleEn + ": what was done"}, opts...),
 			activities.Field{Name: date, Label: activities.Text{Ja: a.TitleJa + "：実施日", En: a.TitleEn + ": date"}, Kind: activities.FieldDate, Required: true},
 			activities.Field{Name: person, Label: activities.Text{Ja: a.TitleJa + "：担当者", En: a.TitleEn + ": done by"}, Kind: activities.FieldText, Required: true},
 			activities.Field{Name: note, Label: activities.Text{Ja: a.TitleJa + "：備考（証明書番号など）", En: a.TitleEn + ": note (certificate number and the like)"}, Kind: activities.FieldText})

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
@@ -35,6 +36,8 @@ type outRegister struct {
 	certs        []activities.CertificateRecord
 	disposals    []activities.DisposalRequest
 	briefings    []activities.Notice
+	filed        []activities.IncidentFiling
+	children     []workflows.IncidentInput
 }
 
 func newOutRegister(t *testing.T, start time.Time) *outRegister {
@@ -62,6 +65,20 @@ func newOutRegister(t *testing.T, start time.Time) *outRegister {
 		r.lock(func() { r.disposals = append(r.disposals, c) })
 		return nil
 	})
+	reg("RegisterSubcontractor", func(_ context.Context, sc activities.Subcontractor) (string, error) {
+		return sc.ContactID, nil
+	})
+	reg("FileIncident", func(_ context.Context, f activities.IncidentFiling) error {
+		r.lock(func() { r.filed = append(r.filed, f) })
+		return nil
+	})
+	// The incident itself is tested on its own: here it only has to start.
+	r.env.RegisterWorkflow(workflows.IncidentWorkflow)
+	r.env.OnWorkflow(workflows.IncidentWorkflow, mock.Anything, mock.Anything).Return(
+		func(_ workflow.Context, in workflows.IncidentInput) (workflows.Result, error) {
+			r.lock(func() { r.children = append(r.children, in) })
+			return workflows.Result{Status: "closed"}, nil
+		})
 	return r
 }
 
@@ -72,15 +89,19 @@ func (r *outRegister) activityCount() int {
 }
 
 // decideWith is decideAt with form values.
-func (r *outRegister) decideWith(at time.Time, task, choice, by string, values map[string]string) {
+func (r *outRegister) decideWith(at time.Time, task, choice, by string, values map[string]string) *updateResult {
+	res := &updateResult{}
 	if !at.After(r.env.Now()) {
-		return // belongs to an earlier run
+		return res // belongs to an earlier run
 	}
 	r.env.RegisterDelayedCallback(func() {
 		r.env.UpdateWorkflow(workflows.UpdateDecide, task+"|"+by+"|"+choice+"|"+at.String(), &testsuite.TestUpdateCallback{
-			OnReject: func(error) {}, OnAccept: func() {}, OnComplete: func(any, error) {},
+			OnReject:   func(err error) { res.rejected = err },
+			OnAccept:   func() { res.accepted = true },
+			OnComplete: func(v any, err error) { res.value, res.err = v, err },
 		}, signed(workflows.DecideRequest{TaskID: task, Choice: choice, DeciderID: by, Values: values, RequestID: "req-" + task, DecidedAt: at.UTC()}))
 	}, at.Sub(r.env.Now()))
+	return res
 }
 
 // execute runs one run of the workflow: its result, or the input of the next run when it
@@ -134,7 +155,11 @@ func clauseMarks(over map[string]string) map[string]string {
 var selectionOK = map[string]string{"certificate_check": "valid", "audit_check": "passed", "measures_fit": "yes"}
 
 func reportValues(from, to, incidents string) map[string]string {
-	return map[string]string{"period_from": from, "period_to": to, "incidents": incidents, "staff_changes": "none", "subcontracting_changes": "none"}
+	v := map[string]string{"period_from": from, "period_to": to, "incidents": incidents, "staff_changes": "none", "subcontracting_changes": "none"}
+	if incidents == "some" {
+		v["incident_category"], v["incident_discovered_on"] = "leak", to
+	}
+	return v
 }
 
 var disposalValues = map[string]string{"electronic_method": "erased", "electronic_date": "2026-12-02", "paper_method": "returned", "paper_date": "2026-12-02"}
@@ -151,7 +176,7 @@ func (r *outRegister) approveAll(t0 time.Time) {
 func TestOutsourcingClausesMissingThenFixed(t *testing.T) {
 	r := newOutRegister(t, monday)
 	r.decideWith(monday.Add(1*time.Hour), outTask("selection_review", 1), "approve", "D1", selectionOK)
-	r.decideWith(monday.Add(2*time.Hour), outTask("clause_review", 1), "done", "R1", clauseMarks(map[string]string{"confidentiality": "missing", "publication": "not_applicable"}))
+	r.decideWith(monday.Add(2*time.Hour), outTask("clause_review", 1), "done", "R1", clauseMarks(map[string]string{"confidentiality": "missing", "publication": "not_applicable_refused"}))
 	r.decideWith(monday.Add(3*time.Hour), outTask("requester_revision", 1), "resubmit", owner, nil)
 	r.decideWith(monday.Add(4*time.Hour), outTask("clause_review", 2), "done", "R1", clauseMarks(nil))
 	r.decideWith(monday.Add(5*time.Hour), outTask("approval", 1), "approve", "D1", nil)
@@ -159,6 +184,7 @@ func TestOutsourcingClausesMissingThenFixed(t *testing.T) {
 	// Two quarterly reports, asked for the day after each quarter, answered an hour later.
 	r.decideWith(jst("2026-09-01 10:00"), outTask("periodic_report", 1), "submit", contact, reportValues("2026-06-01", "2026-08-31", "none"))
 	r.decideWith(jst("2026-12-01 10:00"), outTask("periodic_report", 2), "submit", contact, reportValues("2026-09-01", "2026-11-30", "some"))
+	r.decideWith(jst("2026-12-01 11:00"), outTask("disposal_permission", 1), "approve", "D1", nil)
 	r.decideWith(jst("2026-12-02 10:00"), outTask("disposal_record", 1), "done", owner, disposalValues)
 	res, next := r.execute(outsourcing(policy.Level1, "2026-06-01", "2026-11-30"))
 	if next != nil {
@@ -168,19 +194,20 @@ func TestOutsourcingClausesMissingThenFixed(t *testing.T) {
 	want := []string{"pending/selection_review", "pending/clause_review", "returned/requester_revision", "pending/clause_review",
 		"pending/approval", "approved/briefing", "approved/awaiting_start", "in_effect/contract_running",
 		"in_effect/periodic_report", "in_effect/contract_running", "in_effect/periodic_report", "in_effect/contract_running",
-		"ended/disposal", "completed/closed"}
+		"in_effect/contract_running", "ended/disposal_permission", "ended/disposal_permission", "ended/disposal", "completed/closed"}
 	if !slices.Equal(r.stageNames(), want) {
 		t.Errorf("stages = %v\nwant %v", r.stageNames(), want)
 	}
-	// Level 1: "not applicable" is not accepted either; the note names both clauses.
-	if note := r.stages[2].Note; !strings.Contains(note, "confidentiality") || !strings.Contains(note, "publication") {
+	// Level 1: a "not applicable" whose reason the reviewer refused returns the draft too;
+	// the note names both clauses.
+	if note := r.stages[2].Note; !strings.Contains(note, "confidentiality") || !strings.Contains(note, "reason refused: publication") {
 		t.Errorf("return note = %q", note)
 	}
 	equal(t, "clause rounds recorded", len(r.clauseRounds), 2)
 	equal(t, "round 2", r.clauseRounds[1].Round, 2)
 	equal(t, "revision assignee", r.opened[2].spec.AssigneeID, owner)
 	equal(t, "clause reviewer", r.opened[1].spec.AssigneeID, "R1")
-	equal(t, "clause form fields", len(r.opened[1].spec.Form), 24)
+	equal(t, "clause form fields", len(r.opened[1].spec.Form), 36) // mark, article, reason per clause
 	equal(t, "briefing to", r.briefings[0].RecipientID, contact)
 	equal(t, "reports", len(r.reports), 2)
 	equal(t, "report 1 asked", r.opened[6].at, jst("2026-09-01 09:00"))
@@ -190,6 +217,26 @@ func TestOutsourcingClausesMissingThenFixed(t *testing.T) {
 	equal(t, "incident notice", len(r.notices), 1)
 	equal(t, "incident notice kind", r.notices[0].kind, activities.NoticeVendorIncident)
 	equal(t, "incident notice to", r.notices[0].to, "D1")
+	// …and starts an incident process (§5.3(1), contract item 10), triaged in the department.
+	if len(r.filed) != 1 || len(r.children) != 1 {
+		t.Fatalf("incidents filed %d, started %d; want 1 and 1", len(r.filed), len(r.children))
+	}
+	f, child := r.filed[0], r.children[0]
+	equal(t, "incident id", f.ProcessID, "INC-TEST-R2")
+	equal(t, "child id", child.ProcessID, "INC-TEST-R2")
+	equal(t, "incident department", child.Department, "residents")
+	equal(t, "incident category", child.Category, policy.CategoryLeak)
+	equal(t, "incident reported by", child.ReporterID, contact)
+	equal(t, "incident source", child.Source, "staff")
+	equal(t, "found on", child.DiscoveredAt.In(tokyo), jst("2026-11-30 00:00"))
+	equal(t, "details from the report", f.DetailsFrom, outTask("periodic_report", 2))
+	equal(t, "classification", f.Report.Classification, 1)
+	// The report's form asks the incident's kind and day when it names one.
+	noKind := reportValues("2026-09-01", "2026-11-30", "some")
+	delete(noKind, "incident_category")
+	if bad := activities.CheckValues(r.opened[7].spec.Form, noKind); bad["incident_category"] == "" {
+		t.Errorf("a report naming an incident without its kind passed: %v", bad)
+	}
 	equal(t, "disposal classes", strings.Join(r.disposals[0].Classes, ","), "electronic,paper")
 }
 
@@ -292,6 +339,7 @@ func playThreeYears(t *testing.T, in workflows.OutsourcingInput, overdue int) co
 		}
 		// The certificate expires on 31 December 2027: asked for 60 days before.
 		r.decideWith(jst("2027-11-02 10:00"), outTask("certificate_renewal", 1), "submit", contact, map[string]string{"cert_expiry": "2030-12-31"})
+		r.decideWith(jst("2029-06-02 12:00"), outTask("disposal_permission", 1), "approve", "D1", nil)
 		r.decideWith(jst("2029-06-03 10:00"), outTask("disposal_record", 1), "done", owner, disposalValues)
 		l.res, next = r.execute(*next)
 		start = r.env.Now()
@@ -368,6 +416,7 @@ func TestOutsourcingCertificateNotRenewedIsFlagged(t *testing.T) {
 	in.ReportIntervalMonths = 6
 	r.approveAll(monday)
 	r.decideWith(jst("2026-12-01 10:00"), outTask("periodic_report", 1), "submit", contact, reportValues("2026-06-01", "2026-11-30", "none"))
+	r.decideWith(jst("2026-12-01 11:00"), outTask("disposal_permission", 1), "approve", "D1", nil)
 	r.decideWith(jst("2026-12-02 10:00"), outTask("disposal_record", 1), "done", owner, disposalValues)
 	res, _ := r.execute(in)
 	equal(t, "status", res.Status, "completed")
@@ -394,6 +443,7 @@ func TestOutsourcingDisposalIsAskedUntilRecorded(t *testing.T) {
 	in.ReportIntervalMonths = 6
 	r.approveAll(monday)
 	r.decideWith(jst("2026-12-01 10:00"), outTask("periodic_report", 1), "submit", contact, reportValues("2026-06-01", "2026-11-30", "none"))
+	r.decideWith(jst("2026-12-01 11:00"), outTask("disposal_permission", 1), "approve", "D1", nil)
 	// Nobody records the first round (escalated to the DISO); the second is recorded.
 	r.decideWith(jst("2027-01-05 10:00"), outTask("disposal_record", 2), "done", owner, disposalValues)
 	res, _ := r.execute(in)
@@ -433,4 +483,225 @@ func TestOutsourcingValidatorRefusesAnIncompleteClauseForm(t *testing.T) {
 		t.Error("a clause review without marks was accepted")
 	}
 	equal(t, "clause rounds", len(r.clauseRounds), 1)
+}
+
+// TestOutsourcingMeasuresThatDoNotFitCannotBeApproved: §8.1(1)1, the officer must confirm
+// that the vendor's security fits the work. Approving with measures_fit = no is refused by
+// the validator (no trace); the officer returns the selection to the requester, who
+// resubmits; the second round is approved with a "yes".
+func TestOutsourcingMeasuresThatDoNotFitCannotBeApproved(t *testing.T) {
+	r := newOutRegister(t, monday)
+	notFit := map[string]string{"certificate_check": "valid", "audit_check": "passed", "measures_fit": "no"}
+	refused := r.decideWith(monday.Add(1*time.Hour), outTask("selection_review", 1), "approve", "D1", notFit)
+	r.decideWith(monday.Add(2*time.Hour), outTask("selection_review", 1), "return", "D1", notFit)
+	r.decideWith(monday.Add(3*time.Hour), outTask("selection_revision", 1), "resubmit", owner, nil)
+	r.decideWith(monday.Add(4*time.Hour), outTask("selection_review", 2), "approve", "D1", selectionOK)
+	r.decideWith(monday.Add(5*time.Hour), outTask("clause_review", 1), "done", "R1", clauseMarks(nil))
+	r.decideWith(monday.Add(6*time.Hour), outTask("approval", 1), "reject", "D1", nil)
+	res, _ := r.execute(outsourcing(policy.Level1, "2026-06-01", "2026-11-30"))
+	if refused.rejected == nil {
+		t.Fatal("approving a vendor whose measures do not fit the work was accepted (§8.1(1)1)")
+	}
+	equal(t, "status", res.Status, "rejected")
+	want := []string{"pending/selection_review", "returned/selection_revision", "pending/selection_review", "pending/clause_review", "pending/approval", "rejected/closed"}
+	if !slices.Equal(r.stageNames(), want) {
+		t.Errorf("stages = %v, want %v", r.stageNames(), want)
+	}
+	if !strings.Contains(r.stages[1].Note, "§8.1(1)1") {
+		t.Errorf("return note = %q", r.stages[1].Note)
+	}
+	equal(t, "revision asked of", r.opened[1].spec.AssigneeID, owner)
+	equal(t, "selection choices", strings.Join(r.opened[0].spec.Choices, ","), "approve,return,reject")
+	// The form says so too, so the task page refuses it before the workflow does.
+	if bad := activities.CheckChoice(r.opened[0].spec.Form, "approve", notFit); bad["measures_fit"] == "" {
+		t.Errorf("the selection form does not rule out approval: %v", bad)
+	}
+}
+
+// TestOutsourcingMeasuresThatDoNotFitEndAsRejected: the other way a "no" ends (§8.1(1)1).
+func TestOutsourcingMeasuresThatDoNotFitEndAsRejected(t *testing.T) {
+	r := newOutRegister(t, monday)
+	r.decideWith(monday.Add(1*time.Hour), outTask("selection_review", 1), "reject", "D1", map[string]string{"certificate_check": "valid", "audit_check": "passed", "measures_fit": "no"})
+	res, _ := r.execute(outsourcing(policy.Level2, "2026-06-01", "2026-11-30"))
+	equal(t, "status", res.Status, "rejected")
+	equal(t, "tasks opened", len(r.opened), 1)
+}
+
+// TestOutsourcingClauseNotApplicableAsNeeded: §8.1(2) states the twelve items 「必要に応じて」:
+// at level 1 an item marked not applicable with a reason the reviewer accepts does not return
+// the draft; the stage note names it and the reason is required by the form.
+func TestOutsourcingClauseNotApplicableAsNeeded(t *testing.T) {
+	r := newOutRegister(t, monday)
+	r.decideWith(monday.Add(1*time.Hour), outTask("selection_review", 1), "approve", "D1", selectionOK)
+	r.decideWith(monday.Add(2*time.Hour), outTask("clause_review", 1), "done", "R1", clauseMarks(map[string]string{"service_level": "not_applicable"}))
+	r.decideWith(monday.Add(3*time.Hour), outTask("approval", 1), "reject", "D1", nil)
+	res, _ := r.execute(outsourcing(policy.Level1, "2026-06-01", "2026-11-30"))
+	equal(t, "status", res.Status, "rejected")
+	want := []string{"pending/selection_review", "pending/clause_review", "pending/clause_review", "pending/approval", "rejected/closed"}
+	if !slices.Equal(r.stageNames(), want) {
+		t.Errorf("stages = %v, want %v", r.stageNames(), want)
+	}
+	if note := r.stages[2].Note; !strings.Contains(note, "reason accepted") || !strings.Contains(note, "service_level") {
+		t.Errorf("note = %q", note)
+	}
+	// The reason is asked for with the mark (the page refuses a mark without it).
+	form := r.opened[1].spec.Form
+	values := clauseMarks(map[string]string{"service_level": "not_applicable"})
+	if bad := activities.CheckValues(form, values); bad[activities.ReasonField("service_level")] == "" {
+		t.Errorf("a not-applicable mark without a reason passed: %v", bad)
+	}
+	values[activities.ReasonField("service_level")] = "運用を伴わない一回限りのデータ移行のため"
+	if bad := activities.CheckValues(form, values); len(bad) > 0 {
+		t.Errorf("a not-applicable mark with a reason: %v", bad)
+	}
+}
+
+// TestOutsourcingDisposalNeedsPermissionFirst: §3(2)9(ウ), the department security officer
+// permits the disposal before it happens, so the permission task comes before the record's.
+// Refused, the information is returned instead: the record offers only "returned", a record
+// of erasure is refused, and the process closes once the return is recorded (§3(2)9(イ)).
+func TestOutsourcingDisposalNeedsPermissionFirst(t *testing.T) {
+	for _, permit := range []string{"approve", "reject"} {
+		t.Run(permit, func(t *testing.T) {
+			r := newOutRegister(t, monday)
+			in := outsourcing(policy.Level1, "2026-06-01", "2026-11-30")
+			in.ReportIntervalMonths = 6
+			r.approveAll(monday)
+			r.decideWith(jst("2026-12-01 10:00"), outTask("periodic_report", 1), "submit", contact, reportValues("2026-06-01", "2026-11-30", "none"))
+			r.decideWith(jst("2026-12-01 11:00"), outTask("disposal_permission", 1), permit, "D1", nil)
+			erased := r.decideWith(jst("2026-12-02 09:00"), outTask("disposal_record", 1), "done", owner, disposalValues)
+			returned := map[string]string{"electronic_method": "returned", "electronic_date": "2026-12-02", "paper_method": "returned", "paper_date": "2026-12-02"}
+			r.decideWith(jst("2026-12-02 10:00"), outTask("disposal_record", 1), "done", owner, returned)
+			res, _ := r.execute(in)
+			equal(t, "status", res.Status, "completed")
+			var order []string
+			for _, o := range r.opened {
+				order = append(order, o.spec.Step)
+			}
+			n := len(order)
+			if n < 2 || order[n-2] != "disposal_permission" || order[n-1] != "disposal_record" {
+				t.Fatalf("tasks opened = %v: the permission must come before the record", order)
+			}
+			equal(t, "permission asked of", r.opened[n-2].spec.AssigneeID, "D1")
+			methods := r.opened[n-1].spec.Form[0].Options
+			var notes []string
+			for _, s := range r.stages {
+				notes = append(notes, s.Note)
+			}
+			if permit == "approve" {
+				equal(t, "methods offered", len(methods), 3)
+				equal(t, "the erasure recorded", erased.rejected == nil, true)
+				equal(t, "recorded from", r.disposals[0].TaskID, outTask("disposal_record", 1))
+				if !strings.Contains(strings.Join(notes, "\n"), "disposal permitted by D1") {
+					t.Errorf("notes = %v", notes)
+				}
+				return
+			}
+			equal(t, "methods offered", len(methods), 1)
+			equal(t, "the only method", methods[0].Value, policy.DisposalReturned)
+			if erased.rejected == nil {
+				t.Error("a disposal was recorded though the officer refused it (§3(2)9(ウ))")
+			}
+			equal(t, "disposals recorded", len(r.disposals), 1)
+			if !strings.Contains(strings.Join(notes, "\n"), "disposal refused by D1") {
+				t.Errorf("notes = %v", notes)
+			}
+		})
+	}
+}
+
+// TestOutsourcingNewSubcontractingIsApprovedAndBriefed: §5.1(3) briefs subcontractors too
+// (「外部委託事業者から再委託を受ける事業者も含めて」). A report declaring new subcontracting asks
+// the department security officer to approve it, then mails the briefing to the new
+// subcontractor's contact, who acknowledges through a link of their own; not acknowledged in
+// time, it becomes the officer's task to brief them directly, not a note.
+func TestOutsourcingNewSubcontractingIsApprovedAndBriefed(t *testing.T) {
+	sub := contact + "-S1"
+	for _, acked := range []bool{true, false} {
+		t.Run(fmt.Sprintf("acknowledged=%v", acked), func(t *testing.T) {
+			r := newOutRegister(t, monday)
+			in := outsourcing(policy.Level2, "2026-06-01", "2026-11-30")
+			in.ReportIntervalMonths = 6
+			r.approveAll(monday)
+			rep := reportValues("2026-06-01", "2026-11-30", "none")
+			rep["subcontracting_changes"] = "some"
+			r.decideWith(jst("2026-12-01 10:00"), outTask("periodic_report", 1), "submit", contact, rep)
+			r.decideWith(jst("2026-12-01 11:00"), outTask("subcontracting_approval", 1), "approve", "D1", nil)
+			end := jst("2026-12-01 12:00")
+			if acked {
+				r.decideWith(end, outTask("subcontractor_briefing_acknowledgement", 1), "acknowledge", sub, nil)
+			} else {
+				end = jst("2026-12-16 10:00")
+				r.decideWith(end, outTask("briefing_followup", 1), "done", "D1", nil)
+			}
+			r.decideWith(end.Add(time.Hour), outTask("disposal_permission", 1), "approve", "D1", nil)
+			r.decideWith(end.Add(2*time.Hour), outTask("disposal_record", 1), "done", owner, disposalValues)
+			res, _ := r.execute(in)
+			equal(t, "status", res.Status, "completed")
+			var steps []string
+			for _, o := range r.opened {
+				steps = append(steps, o.spec.Step+"@"+o.spec.AssigneeID)
+			}
+			want := []string{"selection_review@D1", "clause_review@R1", "approval@D1", "briefing_acknowledgement@" + contact,
+				"periodic_report@" + contact, "subcontracting_approval@D1", "subcontractor_briefing_acknowledgement@" + sub}
+			if !acked {
+				want = append(want, "briefing_followup@D1")
+			}
+			want = append(want, "disposal_permission@D1", "disposal_record@"+owner)
+			if !slices.Equal(steps, want) {
+				t.Errorf("tasks = %v\nwant %v", steps, want)
+			}
+			equal(t, "briefings", len(r.briefings), 2)
+			equal(t, "briefing to the subcontractor", r.briefings[1].RecipientID, sub)
+		})
+	}
+}
+
+// TestOutsourcingSubcontractingRefused: refused, nobody is briefed and the register says so.
+func TestOutsourcingSubcontractingRefused(t *testing.T) {
+	r := newOutRegister(t, monday)
+	in := outsourcing(policy.Level2, "2026-06-01", "2026-11-30")
+	in.ReportIntervalMonths = 6
+	r.approveAll(monday)
+	rep := reportValues("2026-06-01", "2026-11-30", "none")
+	rep["subcontracting_changes"] = "some"
+	r.decideWith(jst("2026-12-01 10:00"), outTask("periodic_report", 1), "submit", contact, rep)
+	r.decideWith(jst("2026-12-01 11:00"), outTask("subcontracting_approval", 1), "reject", "D1", nil)
+	r.decideWith(jst("2026-12-01 12:00"), outTask("disposal_permission", 1), "approve", "D1", nil)
+	r.decideWith(jst("2026-12-02 10:00"), outTask("disposal_record", 1), "done", owner, disposalValues)
+	res, _ := r.execute(in)
+	equal(t, "status", res.Status, "completed")
+	equal(t, "briefings", len(r.briefings), 1)
+	var refused bool
+	for _, st := range r.stages {
+		refused = refused || strings.Contains(st.Note, "refused by D1: the vendor may not subcontract")
+	}
+	if !refused {
+		t.Errorf("stages = %v", r.stageNames())
+	}
+}
+
+// TestOutsourcingBriefingNotAcknowledgedIsATask: the vendor's own briefing, unacknowledged,
+// becomes the officer's task (§5.1(3)), not a note.
+func TestOutsourcingBriefingNotAcknowledgedIsATask(t *testing.T) {
+	r := newOutRegister(t, monday)
+	r.decideWith(monday.Add(1*time.Hour), outTask("selection_review", 1), "approve", "D1", selectionOK)
+	r.decideWith(monday.Add(2*time.Hour), outTask("clause_review", 1), "done", "R1", clauseMarks(nil))
+	r.decideWith(monday.Add(3*time.Hour), outTask("approval", 1), "approve", "D1", nil)
+	in := outsourcing(policy.Level2, "2026-09-01", "2026-11-30")
+	in.ReportIntervalMonths = 6
+	r.decideWith(jst("2026-06-01 10:00"), outTask("briefing_followup", 1), "done", "D1", nil)
+	r.decideWith(jst("2026-12-01 10:00"), outTask("periodic_report", 1), "submit", contact, reportValues("2026-09-01", "2026-11-30", "none"))
+	r.decideWith(jst("2026-12-01 11:00"), outTask("disposal_permission", 1), "approve", "D1", nil)
+	r.decideWith(jst("2026-12-02 10:00"), outTask("disposal_record", 1), "done", owner, disposalValues)
+	res, _ := r.execute(in)
+	equal(t, "status", res.Status, "completed")
+	equal(t, "follow-up asked of", r.opened[4].spec.Step+"@"+r.opened[4].spec.AssigneeID, "briefing_followup@D1")
+	var done bool
+	for _, st := range r.stages {
+		done = done || strings.Contains(st.Note, "the vendor briefed directly by D1")
+	}
+	if !done {
+		t.Errorf("stages = %v", r.stageNames())
+	}
 }

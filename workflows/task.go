@@ -200,6 +200,9 @@ func (b *taskBook) register(ctx workflow.Context) error {
 				if bad := activities.CheckValues(steering(t.step.Form), req.Values); len(bad) > 0 {
 					return temporal.NewApplicationError("the form's values are not valid", "InvalidValues")
 				}
+				if bad := activities.CheckChoice(t.step.Form, req.Choice, req.Values); len(bad) > 0 {
+					return temporal.NewApplicationError("the form's answers rule out this decision", "InvalidValues")
+				}
 				return nil
 			},
 			Description: "A person's decision on one of this process's tasks, sent from the emailed link.",
