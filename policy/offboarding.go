@@ -117,6 +117,24 @@ func OffboardingActions(reason LeaveReason, formerDept string, accounts []Accoun
 	return out
 }
 
+// AddedSince returns the actions of now on accounts filed does not name (by system and
+// account: an offboarding accounts for each account once), in now's order. An offboarding reads the leaver's accounts when HR files it and
+// again when the effective date has ended: every ID the leaver holds on that day goes
+// (§6.2(1)2), so an account created meanwhile is dealt with too, and the register says which
+// ones were added since filing. Actions of filed that now lacks are not returned: what was
+// snapshotted at filing is still accounted for.
+func AddedSince(filed, now []AccountAction) []AccountAction {
+	var out []AccountAction
+	for _, a := range now {
+		if !slices.ContainsFunc(filed, func(f AccountAction) bool {
+			return f.SystemID == a.SystemID && f.AccountID == a.AccountID
+		}) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // Candidate is a person who might be asked to rotate a credential.
 type Candidate struct {
 	EmployeeID   string

@@ -41,6 +41,33 @@ func TestOffboardingActions(t *testing.T) {
 	}
 }
 
+// §6.2(1)2: every ID the leaver holds on the effective date goes, including those created
+// after HR filed the offboarding.
+func TestAddedSince(t *testing.T) {
+	act := func(sys, acc, action string) AccountAction {
+		return AccountAction{AccountFacts{SystemID: sys, AccountID: acc}, action}
+	}
+	filed := []AccountAction{act("tax", "u1", ActionDisable), act("tax", "admin", ActionRotate)}
+	cases := []struct {
+		name string
+		now  []AccountAction
+		want []AccountAction
+	}{
+		{"nothing new", filed, nil},
+		{"an account created after filing", append(slices.Clone(filed), act("web", "u1", ActionDisable)), []AccountAction{act("web", "u1", ActionDisable)}},
+		{"a password learnt after filing", []AccountAction{act("tax", "u1", ActionDisable), act("tax", "admin", ActionRotate), act("tax", "ops", ActionRotate)}, []AccountAction{act("tax", "ops", ActionRotate)}},
+		{"an account gone since filing is not added", []AccountAction{act("tax", "u1", ActionDisable)}, nil},
+		{"an account already snapshotted is accounted for once", []AccountAction{act("tax", "u1", ActionDisable), act("tax", "admin", ActionDisable)}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := AddedSince(filed, c.now); !slices.Equal(got, c.want) {
+				t.Errorf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
 func TestCanRotate(t *testing.T) {
 	cases := []struct {
 		name string

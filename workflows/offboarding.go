@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -187,6 +188,9 @@ func (o *offboarding) proceed(ctx workflow.Context) (Result, error) {
 	if err := p.setStage(ctx, status, "offboarding", note); err != nil {
 		return Result{}, err
 	}
+	if actions, err = o.reread(ctx, actions); err != nil {
+		return Result{}, err
+	}
 
 	var branches []func(workflow.Context) (bool, error)
 	for _, sys := range o.facts.Systems {
@@ -250,6 +254,69 @@ func (o *offboarding) proceed(ctx workflow.Context) (Result, error) {
 		return p.finish(ctx, "completed", "every account and asset is accounted for (started late)")
 	}
 	return p.finish(ctx, "completed", "every account and asset is accounted for")
+}
+
+// changeReread is the workflow.GetVersion change under which an offboarding reads the
+// leaver's accounts again when the effective date has ended. Offboardings that passed that
+// point before it replay as they ran (with the accounts read at filing only).
+const changeReread = "offboarding-reread"
+
+// reread reads the leaver's accounts again once the effective date has ended: every ID the
+// leaver holds on that day is disabled (§6.2(1)2), so an account created (or a password
+// learnt) between HR's filing and the date is dealt with like the others. The accounts added
+// since filing are snapshotted into the register and named on the timeline; what was
+// snapshotted at filing stays to be accounted for. It returns every action, sorted by system
+// and account.
+func (o *offboarding) reread(ctx workflow.Context, filed []policy.AccountAction) ([]policy.AccountAction, error) {
+	if workflow.GetVersion(ctx, changeReread, workflow.DefaultVersion, 1) < 1 {
+		return filed, nil
+	}
+	p, in := o.process, o.in
+	facts, err := lookup[activities.OffboardingFacts](ctx, p, "Read the accounts of "+in.EmployeeID+" again: the effective date has ended",
+		acts.OffboardingFacts, activities.OffboardingFactsRequest{EmployeeID: in.EmployeeID, FormerDepartment: in.FormerDepartment})
+	if err != nil {
+		return nil, err
+	}
+	added := policy.AddedSince(filed, policy.OffboardingActions(in.Reason, in.FormerDepartment, facts.Accounts))
+	if len(added) == 0 {
+		return filed, p.note(ctx, p.id+"/reread", "accounts read again at the end of the effective date "+o.date+": none added since filing")
+	}
+	names := make([]string, 0, len(added))
+	for _, a := range added {
+		names = append(names, a.SystemID+"/"+a.AccountID+" ("+a.Action+")")
+	}
+	if err := p.record(ctx, fmt.Sprintf("Snapshot %d accounts added since filing into the register", len(added)),
+		acts.RecordOffboardingSnapshot, activities.OffboardingSnapshot{ProcessID: p.id, Accounts: added}); err != nil {
+		return nil, err
+	}
+	if err := p.note(ctx, p.id+"/reread", "accounts read again at the end of the effective date "+o.date+"; added since filing: "+strings.Join(names, ", ")); err != nil {
+		return nil, err
+	}
+	// The systems and sections of the added accounts, as the directory gives them now.
+	for _, s := range facts.Systems {
+		if i := slices.IndexFunc(o.facts.Systems, func(x activities.SystemFacts) bool { return x.ID == s.ID }); i >= 0 {
+			o.facts.Systems[i] = s
+		} else {
+			o.facts.Systems = append(o.facts.Systems, s)
+		}
+	}
+	slices.SortFunc(o.facts.Systems, func(x, y activities.SystemFacts) int { return strings.Compare(x.ID, y.ID) })
+	if o.facts.Candidates == nil {
+		o.facts.Candidates = map[string][]policy.Candidate{}
+	}
+	for _, dept := range slices.Sorted(maps.Keys(facts.Candidates)) {
+		if _, ok := o.facts.Candidates[dept]; !ok {
+			o.facts.Candidates[dept] = facts.Candidates[dept]
+		}
+	}
+	all := slices.Concat(filed, added)
+	slices.SortStableFunc(all, func(x, y policy.AccountAction) int {
+		if c := strings.Compare(x.SystemID, y.SystemID); c != 0 {
+			return c
+		}
+		return strings.Compare(x.AccountID, y.AccountID)
+	})
+	return all, nil
 }
 
 // officer is the department security officer, or the GISO when the department has none

@@ -514,3 +514,42 @@ func TestOffboardingIncompleteStillEndsThePosts(t *testing.T) {
 	equal(t, "status", res.Status, "incomplete")
 	equal(t, "posts ended", len(r.posts), 1)
 }
+
+// §6.2(1)2: every ID the leaver holds on the effective date goes. An account created on the
+// web system after HR filed is read when the date has ended, gets its own disable task, and
+// the register names it as added since filing.
+func TestOffboardingAccountAddedAfterFilingIsDisabled(t *testing.T) {
+	r := newOffboarding(t, jst("2026-03-25 09:00"))
+	r.dir.set("ism/web", "I3")
+	r.env.RegisterDelayedCallback(func() {
+		r.lock(func() {
+			f := leaverFacts()
+			f.Accounts = append(f.Accounts, policy.AccountFacts{SystemID: "web", AccountID: "l1", SystemDepartment: "taxation", Held: true, Active: true})
+			f.Systems = append(f.Systems, activities.SystemFacts{ID: "web", Department: "taxation", ISM: "I3"})
+			r.facts = f
+		})
+	}, 72*time.Hour) // 28 March: after filing, before the effective date
+	r.everyoneDecides("returned")
+	web := r.decide(jst("2026-04-01 10:50"), wfID+"/disable_accounts/3", "done", "I3", map[string]string{"account:l1": "disabled"})
+	res := r.start(policy.Retirement, "2026-03-31")
+
+	equal(t, "status", res.Status, "completed")
+	if web.rejected != nil || !web.accepted {
+		t.Fatalf("the web manager's decision: accepted %v, rejected %v", web.accepted, web.rejected)
+	}
+	task := r.taskFor(t, "disable_accounts", "(web)")
+	equal(t, "web task to its manager", r.openedBy()[task].spec.AssigneeID, "I3")
+	equal(t, "web task opened at the end of the date", r.openedBy()[task].at, jst("2026-04-01 00:00"))
+	var recorded bool
+	for _, o := range r.outcomes {
+		for _, x := range o.Outcomes {
+			recorded = recorded || x.Key == activities.AccountKey("web", "l1") && x.Outcome == "disabled"
+		}
+	}
+	equal(t, "web account disabled on the record", recorded, true)
+	equal(t, "added account snapshotted", len(r.snapshot.Accounts), 1)
+	equal(t, "snapshotted account", r.snapshot.Accounts[0].SystemID+"/"+r.snapshot.Accounts[0].AccountID, "web/l1")
+	if !slices.ContainsFunc(r.notes, func(n string) bool { return strings.Contains(n, "added since filing: web/l1 (disable)") }) {
+		t.Errorf("no timeline note naming the added account among %q", r.notes)
+	}
+}
