@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -304,9 +303,9 @@ func (o *offboarding) reread(ctx workflow.Context, filed []policy.AccountAction)
 	if o.facts.Candidates == nil {
 		o.facts.Candidates = map[string][]policy.Candidate{}
 	}
-	for _, dept := range slices.Sorted(maps.Keys(facts.Candidates)) {
-		if _, ok := o.facts.Candidates[dept]; !ok {
-			o.facts.Candidates[dept] = facts.Candidates[dept]
+	for _, a := range added {
+		if _, ok := o.facts.Candidates[a.SystemDepartment]; !ok {
+			o.facts.Candidates[a.SystemDepartment] = facts.Candidates[a.SystemDepartment]
 		}
 	}
 	all := slices.Concat(filed, added)
