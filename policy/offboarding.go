@@ -135,6 +135,31 @@ func AddedSince(filed, now []AccountAction) []AccountAction {
 	return out
 }
 
+// Rotator is the post that changes the password of a privileged or shared ID a leaver knew
+// (§6.2(1)3(イ): 「統括情報セキュリティ責任者及び情報システム管理者」, or a person they name whom
+// the CISO approves): the system's manager, unless there is none, the manager is the leaver
+// whose knowledge is the reason for the change, or the manager is a vendor's person
+// (§6.2(1)3(エ): never a vendor); then the GISO. Nobody else is chosen by the code: a member of
+// the section changes it only as a designee the CISO approved.
+func Rotator(ism, leaver string, vendors []string) Role {
+	if ism == "" || ism == leaver || slices.Contains(vendors, ism) {
+		return RoleGISO
+	}
+	return RoleISM
+}
+
+// Vendors lists the candidates who are a vendor's people (外部委託事業者, RoleVendor): they
+// never change a privileged ID or its password (§6.2(1)3(エ)).
+func Vendors(candidates []Candidate) []string {
+	var out []string
+	for _, c := range candidates {
+		if slices.Contains(c.Roles, RoleVendor) {
+			out = append(out, c.EmployeeID)
+		}
+	}
+	return out
+}
+
 // Candidate is a person who might be asked to rotate a credential.
 type Candidate struct {
 	EmployeeID   string
@@ -163,7 +188,8 @@ func CanRotate(c Candidate, ownerDept, leaver string) error {
 
 // ChooseRotator picks who rotates a credential: the first candidate, in the order given
 // (the system's manager first, then the section's other staff), that CanRotate allows. It
-// reports false when nobody in the section may.
+// reports false when nobody in the section may. Only offboardings that reached their
+// rotation before the change "offboarding-rotator-post" use it; since then Rotator decides.
 func ChooseRotator(candidates []Candidate, ownerDept, leaver string) (string, bool) {
 	for _, c := range candidates {
 		if CanRotate(c, ownerDept, leaver) == nil {

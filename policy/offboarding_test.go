@@ -68,6 +68,37 @@ func TestAddedSince(t *testing.T) {
 	}
 }
 
+func TestRotator(t *testing.T) {
+	cases := []struct {
+		name, ism string
+		vendors   []string
+		want      Role
+	}{
+		// §6.2(1)3(イ): the system's manager changes the privileged password.
+		{"the system's manager", "I1", nil, RoleISM},
+		// The leaver's knowledge is the reason for the change: the GISO, not a section member.
+		{"the manager is the leaver", "L1", nil, RoleGISO},
+		// §6.2(1)3(エ): never a vendor.
+		{"the manager is a vendor's person", "V1", []string{"V1"}, RoleGISO},
+		{"the system has no manager", "", nil, RoleGISO},
+		{"a vendor elsewhere in the section changes nothing", "I1", []string{"V1"}, RoleISM},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Rotator(c.ism, "L1", c.vendors); got != c.want {
+				t.Errorf("Rotator(%q) = %s, want %s", c.ism, got, c.want)
+			}
+		})
+	}
+}
+
+func TestVendors(t *testing.T) {
+	got := Vendors([]Candidate{{"E1", "taxation", true, []Role{RoleStaff}}, {"V1", "taxation", true, []Role{RoleISM, RoleVendor}}, {"V2", "taxation", true, []Role{RoleVendor}}})
+	if !slices.Equal(got, []string{"V1", "V2"}) {
+		t.Errorf("Vendors = %v, want V1 and V2 (§6.2(1)3(エ))", got)
+	}
+}
+
 func TestCanRotate(t *testing.T) {
 	cases := []struct {
 		name string

@@ -458,8 +458,17 @@ func (o *offboarding) disable(ctx workflow.Context, sys activities.SystemFacts, 
 	})
 }
 
-// rotate asks a staff member of the owning section, never a vendor (§6.2(1)3(エ)), to
-// change the password of a shared or privileged ID the leaver knew.
+// changeRotatorPost is the workflow.GetVersion change under which a password the leaver knew
+// is changed by the system's manager, or the GISO when the manager is the leaver, a vendor
+// or missing (policy.Rotator, §6.2(1)3(イ)(エ)), instead of any member of the section the
+// code chose. Offboardings that opened their rotation before it replay as they ran.
+const changeRotatorPost = "offboarding-rotator-post"
+
+// rotate asks the system's manager to change the password of a shared or privileged ID the
+// leaver knew (§6.2(1)3(イ)); the task is for the post "manager of the system", so when the
+// manager is the leaver (a party) the policy's own rule for offboarding.rotate_credential
+// (policy.PolicyDelegation) sends it to the GISO. A vendor's person never gets it
+// (§6.2(1)3(エ)): the section's vendors are parties to the step.
 func (o *offboarding) rotate(ctx workflow.Context, a policy.AccountAction) (bool, error) {
 	var ism string
 	for _, s := range o.facts.Systems {
@@ -468,6 +477,15 @@ func (o *offboarding) rotate(ctx workflow.Context, a policy.AccountAction) (bool
 		}
 	}
 	members := o.facts.Candidates[a.SystemDepartment]
+	if workflow.GetVersion(ctx, changeRotatorPost, workflow.DefaultVersion, 1) >= 1 {
+		vendors := policy.Vendors(members)
+		who, role := ism, policy.Rotator(ism, o.in.EmployeeID, vendors)
+		if role == policy.RoleGISO {
+			who = o.giso
+		}
+		return o.askRotation(ctx, a, Step{Assignee: who, AssigneeRole: role,
+			Post: policy.Post{Role: policy.RoleISM, Scope: a.SystemID}, Parties: vendors})
+	}
 	candidates := make([]policy.Candidate, 0, len(members))
 	for _, c := range members { // the system's manager first
 		if c.EmployeeID == ism {
@@ -486,12 +504,17 @@ func (o *offboarding) rotate(ctx workflow.Context, a policy.AccountAction) (bool
 	} else if who == ism {
 		role = policy.RoleISM
 	}
-	s := o.escalating(Step{
-		Name: "rotate_credential",
-		Title: activities.Text{Ja: "共有・特権IDのパスワード変更（" + a.SystemID + " / " + a.AccountID + "）",
-			En: "Change the password of a shared or privileged ID (" + a.SystemID + " / " + a.AccountID + ")"},
-		Assignee: who, AssigneeRole: role, Choices: []string{ChoiceDone}, Post: rotatorPost(role, a.SystemID),
-	}, o.timing.Rotate, o.timing.RotateGrace)
+	return o.askRotation(ctx, a, Step{Assignee: who, AssigneeRole: role, Post: rotatorPost(role, a.SystemID)})
+}
+
+// askRotation asks for the password change of one ID; who is asked (Assignee, Post, Parties)
+// is in s.
+func (o *offboarding) askRotation(ctx workflow.Context, a policy.AccountAction, s Step) (bool, error) {
+	s.Name = "rotate_credential"
+	s.Title = activities.Text{Ja: "共有・特権IDのパスワード変更（" + a.SystemID + " / " + a.AccountID + "）",
+		En: "Change the password of a shared or privileged ID (" + a.SystemID + " / " + a.AccountID + ")"}
+	s.Choices = []string{ChoiceDone}
+	s = o.escalating(s, o.timing.Rotate, o.timing.RotateGrace)
 	return o.settle(ctx, s, func(ctx workflow.Context, d Decision) error {
 		return o.record(ctx, fmt.Sprintf("Register: the password of %s/%s was changed, confirmed by %s", a.SystemID, a.AccountID, d.DeciderID),
 			acts.RecordOffboardingOutcomes, activities.OutcomeRecord{ProcessID: o.id, TaskID: d.TaskID, By: d.DeciderID, At: d.DecidedAt,

@@ -393,9 +393,12 @@ func TestOffboardingTransferKeepsCommonSystems(t *testing.T) {
 	}
 }
 
+// §6.2(1)3(エ): a vendor never changes a privileged password, even as the system's manager;
+// the GISO does (イ), and no member of the section is picked instead.
 func TestOffboardingRotationNeverGoesToAVendor(t *testing.T) {
 	r := newOffboarding(t, jst("2026-03-25 09:00"))
 	// The tax system is run by a vendor's engineer registered as its manager.
+	r.dir.set("ism/tax", "V1")
 	r.facts.Systems[1].ISM = "V1"
 	r.facts.Candidates["taxation"] = append([]policy.Candidate{
 		{EmployeeID: "V1", DepartmentID: "taxation", Employed: true, Roles: []policy.Role{policy.RoleISM, policy.RoleVendor}},
@@ -403,13 +406,43 @@ func TestOffboardingRotationNeverGoesToAVendor(t *testing.T) {
 	r.everyoneDecides("returned")
 	r.decide(jst("2026-04-01 10:10"), disable2, "done", "V1", map[string]string{"account:l1": "disabled"})
 	vendor := r.decide(jst("2026-04-01 10:15"), rotate1, "done", "V1", nil)
-	r.decide(jst("2026-04-01 10:20"), rotate1, "done", "S1", nil)
+	staff := r.decide(jst("2026-04-01 10:16"), rotate1, "done", "S1", nil)
+	r.decide(jst("2026-04-01 10:20"), rotate1, "done", "G1", nil)
 	res := r.start(policy.Retirement, "2026-03-31")
 	equal(t, "status", res.Status, "completed")
-	equal(t, "rotation assignee", r.openedBy()[rotate1].spec.AssigneeID, "S1")
+	equal(t, "rotation assignee", r.openedBy()[rotate1].spec.AssigneeID, "G1")
 	if vendor.rejected == nil {
 		t.Error("the vendor's decision on the rotation was accepted")
 	}
+	if staff.rejected == nil {
+		t.Error("a member of the section the code chose changed the password")
+	}
+}
+
+// §6.2(1)3(イ): when the leaver is the system's manager, the password they knew is changed by
+// the GISO (the policy's own rule for offboarding.rotate_credential), not by whichever member
+// of the section the code found first.
+func TestOffboardingRotationWhenTheLeaverIsTheManagerGoesToTheGISO(t *testing.T) {
+	r := newOffboarding(t, jst("2026-03-25 09:00"))
+	r.dir.set("ism/tax", "L1")
+	r.facts.Systems[1].ISM = "L1"
+	r.decide(jst("2026-04-01 10:00"), disable1, "done", "I2", map[string]string{"account:l1": "disabled"})
+	r.decide(jst("2026-04-01 10:10"), disable2, "done", "G1", map[string]string{"account:l1": "disabled"})
+	member := r.decide(jst("2026-04-01 10:15"), rotate1, "done", "I1", nil)
+	r.decide(jst("2026-04-01 10:20"), rotate1, "done", "G1", nil)
+	r.decide(jst("2026-04-01 10:30"), assets1, "done", "D1", map[string]string{"asset:PC-1": "returned", "asset:CARD-1": "returned"})
+	r.decide(jst("2026-04-01 10:40"), secrecy1, "acknowledge", "L1", nil)
+	res := r.start(policy.Retirement, "2026-03-31")
+	equal(t, "status", res.Status, "completed")
+	equal(t, "rotation assignee", r.openedBy()[rotate1].spec.AssigneeID, "G1")
+	if member.rejected == nil {
+		t.Error("a member of the section decided the rotation")
+	}
+	var rotated bool
+	for _, o := range r.outcomes {
+		rotated = rotated || o.TaskID == rotate1 && o.By == "G1"
+	}
+	equal(t, "rotated by the GISO on the record", rotated, true)
 }
 
 func TestOffboardingPastDateStartsAtOnceAndIsLate(t *testing.T) {
