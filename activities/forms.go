@@ -28,6 +28,16 @@ type Field struct {
 	Kind     string
 	Options  []Option
 	Required bool
+	// RequiredWhen makes the field required only when another field of the form has a given
+	// value: a reason when an account is kept (§6.2(1)2(イ)(ウ)). Free text checked this way is
+	// checked by the API, which sees it; the workflow sees only selects and dates.
+	RequiredWhen *Condition `json:",omitempty"`
+}
+
+// Condition is a value one field of a form has.
+type Condition struct {
+	Field string
+	Value string
 }
 
 // Option is one value of a select field.
@@ -53,6 +63,8 @@ func CheckValues(form []Field, values map[string]string) map[string]string {
 		switch {
 		case v == "" && f.Required:
 			bad[f.Name] = "is required"
+		case v == "" && f.RequiredWhen != nil && values[f.RequiredWhen.Field] == f.RequiredWhen.Value:
+			bad[f.Name] = fmt.Sprintf("is required when %s is %q", f.RequiredWhen.Field, f.RequiredWhen.Value)
 		case v == "":
 		case !utf8.ValidString(v):
 			bad[f.Name] = "must be valid UTF-8"

@@ -48,6 +48,37 @@ func TestCheckValues(t *testing.T) {
 	}
 }
 
+// A reason is required only when the account is kept (§6.2(1)2(イ)(ウ)).
+func TestCheckValuesRequiredWhen(t *testing.T) {
+	form := []activities.Field{
+		{Name: "account:u1", Kind: activities.FieldSelect, Required: true, Options: []activities.Option{{Value: "keep"}, {Value: "disable"}}},
+		{Name: "reason:u1", Kind: activities.FieldTextarea, RequiredWhen: &activities.Condition{Field: "account:u1", Value: "keep"}},
+	}
+	cases := []struct {
+		name   string
+		values map[string]string
+		bad    []string
+	}{
+		{"disabled, no reason needed", map[string]string{"account:u1": "disable"}, nil},
+		{"kept with a reason", map[string]string{"account:u1": "keep", "reason:u1": "still serves the committee"}, nil},
+		{"kept without a reason", map[string]string{"account:u1": "keep"}, []string{"reason:u1"}},
+		{"nothing chosen", map[string]string{}, []string{"account:u1"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			bad := activities.CheckValues(form, c.values)
+			if len(bad) != len(c.bad) {
+				t.Fatalf("bad fields = %v, want %v", bad, c.bad)
+			}
+			for _, name := range c.bad {
+				if bad[name] == "" {
+					t.Errorf("%s not reported: %v", name, bad)
+				}
+			}
+		})
+	}
+}
+
 // Free text never travels to the workflow; selects and dates do.
 func TestSteeringValues(t *testing.T) {
 	got := activities.SteeringValues(rootCause, map[string]string{"severity": "high", "found_on": "2026-04-30", "cause": "a name"})

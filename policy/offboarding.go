@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // RoleVendor marks a person of an outsourced contractor (外部委託事業者) in the directory.
@@ -62,6 +63,10 @@ const (
 	// ActionRotate: the password of a shared or privileged ID the leaver knew is changed
 	// (§6.2(1)3, §5.4(2)9).
 	ActionRotate = "rotate"
+	// ActionReview: on a transfer, the manager of a system another department owns decides
+	// whether the leaver still needs their ID there (§6.1(1), §6.2(1)2(イ)): keep it, with a
+	// reason on the record, or disable it.
+	ActionReview = "review"
 )
 
 // AccountAction is one account to deal with, and how.
@@ -99,22 +104,19 @@ func OffboardingActions(reason LeaveReason, formerDept string, accounts []Accoun
 			out = append(out, AccountAction{a, ActionRotate})
 		}
 	}
-	slices.SortFunc(out, func(x, y AccountAction) int {
-		if x.SystemID != y.SystemID {
-			if x.SystemID < y.SystemID {
-				return -1
-			}
-			return 1
-		}
-		switch {
-		case x.AccountID < y.AccountID:
-			return -1
-		case x.AccountID > y.AccountID:
-			return 1
-		}
-		return 0
-	})
+	sortActions(out)
 	return out
+}
+
+// sortActions sorts actions by system and account, so that a workflow iterates them
+// deterministically.
+func sortActions(out []AccountAction) {
+	slices.SortFunc(out, func(x, y AccountAction) int {
+		if c := strings.Compare(x.SystemID, y.SystemID); c != 0 {
+			return c
+		}
+		return strings.Compare(x.AccountID, y.AccountID)
+	})
 }
 
 // AddedSince returns the actions of now on accounts filed does not name (by system and
@@ -157,6 +159,26 @@ func Vendors(candidates []Candidate) []string {
 			out = append(out, c.EmployeeID)
 		}
 	}
+	return out
+}
+
+// TransferReviews lists, for a transfer, the leaver's own active IDs on systems other
+// departments own (the common systems), which OffboardingActions leaves alone: their access
+// there is not the former department's to remove, but it may no longer be needed for the
+// work (§6.2(1)2(イ) 「業務上必要がなくなった場合」, §6.1(1)), so each system's manager reviews
+// it and keeps it only with a recorded reason. Retirement and secondment remove everything
+// already: nothing to review. Sorted by system and account.
+func TransferReviews(reason LeaveReason, formerDept string, accounts []AccountFacts) []AccountAction {
+	if reason != Transfer {
+		return nil
+	}
+	var out []AccountAction
+	for _, a := range accounts {
+		if a.Active && a.Held && !InScope(reason, formerDept, a.SystemDepartment) {
+			out = append(out, AccountAction{a, ActionReview})
+		}
+	}
+	sortActions(out)
 	return out
 }
 

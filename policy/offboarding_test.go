@@ -99,6 +99,41 @@ func TestVendors(t *testing.T) {
 	}
 }
 
+// §6.1(1), §6.2(1)2(イ): a transfer reviews the leaver's IDs on other departments' systems
+// instead of keeping them silently; retirement and secondment disable them anyway.
+func TestTransferReviews(t *testing.T) {
+	accounts := []AccountFacts{
+		{SystemID: "tax", AccountID: "u1", SystemDepartment: "taxation", Held: true, Active: true},
+		{SystemID: "mail", AccountID: "u1", SystemDepartment: "general", Held: true, Active: true},
+		{SystemID: "gis", AccountID: "u1", SystemDepartment: "planning", Held: true, Active: true},
+		{SystemID: "mail", AccountID: "desk", SystemDepartment: "general", Known: true, Shared: true, Active: true},
+		{SystemID: "old", AccountID: "u1", SystemDepartment: "general", Held: true, Active: false},
+	}
+	cases := []struct {
+		name   string
+		reason LeaveReason
+		want   []string
+	}{
+		{"transfer: other departments' systems, own IDs, active", Transfer, []string{"gis/u1", "mail/u1"}},
+		{"retirement disables everything: nothing to review", Retirement, nil},
+		{"secondment disables everything: nothing to review", Secondment, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			for _, a := range TransferReviews(c.reason, "taxation", accounts) {
+				if a.Action != ActionReview {
+					t.Errorf("action %q, want review", a.Action)
+				}
+				got = append(got, a.SystemID+"/"+a.AccountID)
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
 func TestCanRotate(t *testing.T) {
 	cases := []struct {
 		name string

@@ -82,8 +82,11 @@ type offboarding struct {
 	date    string
 	waiting bool
 	facts   activities.OffboardingFacts
-	timing  OffboardingTiming
-	giso    string
+	// accounts are the leaver's accounts as last read: at filing, then (since
+	// changeReread) when the effective date has ended.
+	accounts []policy.AccountFacts
+	timing   OffboardingTiming
+	giso     string
 }
 
 // OffboardingWorkflow runs one offboarding from HR's start to the closing report.
@@ -158,6 +161,7 @@ func (o *offboarding) proceed(ctx workflow.Context) (Result, error) {
 		return Result{}, err
 	}
 	o.giso = o.facts.GISO
+	o.accounts = o.facts.Accounts
 	// The leaver confirms none of their own offboarding's steps held by a post.
 	p.parties = []string{in.EmployeeID}
 	actions := policy.OffboardingActions(in.Reason, in.FormerDepartment, o.facts.Accounts)
@@ -190,6 +194,10 @@ func (o *offboarding) proceed(ctx workflow.Context) (Result, error) {
 	if actions, err = o.reread(ctx, actions); err != nil {
 		return Result{}, err
 	}
+	reviews, err := o.transferReviews(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 
 	var branches []func(workflow.Context) (bool, error)
 	for _, sys := range o.facts.Systems {
@@ -206,6 +214,17 @@ func (o *offboarding) proceed(ctx workflow.Context) (Result, error) {
 	for _, a := range actions {
 		if a.Action == policy.ActionRotate {
 			branches = append(branches, func(ctx workflow.Context) (bool, error) { return o.rotate(ctx, a) })
+		}
+	}
+	for _, sys := range o.facts.Systems {
+		var accounts []policy.AccountAction
+		for _, a := range reviews {
+			if a.SystemID == sys.ID {
+				accounts = append(accounts, a)
+			}
+		}
+		if len(accounts) > 0 {
+			branches = append(branches, func(ctx workflow.Context) (bool, error) { return o.review(ctx, sys, accounts) })
 		}
 	}
 	if len(o.facts.Assets) > 0 {
@@ -276,6 +295,16 @@ func (o *offboarding) reread(ctx workflow.Context, filed []policy.AccountAction)
 	if err != nil {
 		return nil, err
 	}
+	o.accounts = facts.Accounts
+	// The systems of the leaver's accounts, as the directory gives them now.
+	for _, s := range facts.Systems {
+		if i := slices.IndexFunc(o.facts.Systems, func(x activities.SystemFacts) bool { return x.ID == s.ID }); i >= 0 {
+			o.facts.Systems[i] = s
+		} else {
+			o.facts.Systems = append(o.facts.Systems, s)
+		}
+	}
+	slices.SortFunc(o.facts.Systems, func(x, y activities.SystemFacts) int { return strings.Compare(x.ID, y.ID) })
 	added := policy.AddedSince(filed, policy.OffboardingActions(in.Reason, in.FormerDepartment, facts.Accounts))
 	if len(added) == 0 {
 		return filed, p.note(ctx, p.id+"/reread", "accounts read again at the end of the effective date "+o.date+": none added since filing")
@@ -291,15 +320,7 @@ func (o *offboarding) reread(ctx workflow.Context, filed []policy.AccountAction)
 	if err := p.note(ctx, p.id+"/reread", "accounts read again at the end of the effective date "+o.date+"; added since filing: "+strings.Join(names, ", ")); err != nil {
 		return nil, err
 	}
-	// The systems and sections of the added accounts, as the directory gives them now.
-	for _, s := range facts.Systems {
-		if i := slices.IndexFunc(o.facts.Systems, func(x activities.SystemFacts) bool { return x.ID == s.ID }); i >= 0 {
-			o.facts.Systems[i] = s
-		} else {
-			o.facts.Systems = append(o.facts.Systems, s)
-		}
-	}
-	slices.SortFunc(o.facts.Systems, func(x, y activities.SystemFacts) int { return strings.Compare(x.ID, y.ID) })
+	// The sections of the added accounts, who may hold a password to change.
 	if o.facts.Candidates == nil {
 		o.facts.Candidates = map[string][]policy.Candidate{}
 	}
@@ -316,6 +337,80 @@ func (o *offboarding) reread(ctx workflow.Context, filed []policy.AccountAction)
 		return strings.Compare(x.AccountID, y.AccountID)
 	})
 	return all, nil
+}
+
+// changeTransferReview is the workflow.GetVersion change under which a transfer asks the
+// managers of other departments' systems whether the leaver still needs their IDs there,
+// instead of keeping them silently. Offboardings that passed that point before it replay as
+// they ran.
+const changeTransferReview = "offboarding-transfer-review"
+
+// ValueKept is a transfer review's outcome for an ID the leaver still needs, kept with a
+// reason on the record.
+const ValueKept = "kept"
+
+// transferReviews lists, on a transfer, the leaver's IDs on systems other departments own
+// (policy.TransferReviews, §6.1(1), §6.2(1)2(イ)), as read when the effective date ended, and
+// snapshots them into the register. Nothing for retirement and secondment.
+func (o *offboarding) transferReviews(ctx workflow.Context) ([]policy.AccountAction, error) {
+	if o.in.Reason != policy.Transfer || workflow.GetVersion(ctx, changeTransferReview, workflow.DefaultVersion, 1) < 1 {
+		return nil, nil
+	}
+	reviews := policy.TransferReviews(o.in.Reason, o.in.FormerDepartment, o.accounts)
+	if len(reviews) == 0 {
+		return nil, nil
+	}
+	p := o.process
+	return reviews, p.record(ctx, fmt.Sprintf("Snapshot %d accounts on other departments' systems to review into the register", len(reviews)),
+		acts.RecordOffboardingSnapshot, activities.OffboardingSnapshot{ProcessID: p.id, Accounts: reviews})
+}
+
+// review asks the manager of a system another department owns whether the transferred
+// leaver still needs each of their IDs on it (§6.2(1)2(イ) 「業務上必要がなくなった場合」): kept,
+// with a reason the form requires and the register keeps (the decision's values), or
+// disabled. The timeline names each ID kept.
+func (o *offboarding) review(ctx workflow.Context, sys activities.SystemFacts, accounts []policy.AccountAction) (bool, error) {
+	form := make([]activities.Field, 0, 2*len(accounts))
+	for _, a := range accounts {
+		form = append(form, activities.Field{
+			Name: "account:" + a.AccountID, Kind: activities.FieldSelect, Required: true,
+			Label: activities.Text{Ja: "アカウント " + a.AccountID + "（異動後も業務上必要か）", En: "Account " + a.AccountID + " (still needed for the new work?)"},
+			Options: []activities.Option{
+				{Value: ValueKept, Label: activities.Text{Ja: "業務上必要なので維持する（理由を記入）", En: "Keep: still needed (give the reason)"}},
+				{Value: ValueDisabled, Label: activities.Text{Ja: "不要なので無効化した", En: "Disabled: no longer needed"}},
+			},
+		}, activities.Field{
+			Name: "reason:" + a.AccountID, Kind: activities.FieldTextarea,
+			Label:        activities.Text{Ja: "維持する理由（" + a.AccountID + "）", En: "Why it is kept (" + a.AccountID + ")"},
+			RequiredWhen: &activities.Condition{Field: "account:" + a.AccountID, Value: ValueKept},
+		})
+	}
+	s := o.escalating(Step{
+		Name: "review_transfer_access",
+		Title: activities.Text{Ja: "異動者のアカウントの要否確認（" + sys.ID + "）",
+			En: "Review a transferred person's accounts (" + sys.ID + ")"},
+		Assignee: sys.ISM, AssigneeRole: policy.RoleISM, Choices: []string{ChoiceDone}, Form: form,
+		Post: policy.Post{Role: policy.RoleISM, Scope: sys.ID},
+	}, o.timing.Disable, o.timing.DisableGrace)
+	return o.settle(ctx, s, func(ctx workflow.Context, d Decision) error {
+		outs := make([]models.Outcome, 0, len(accounts))
+		var kept []string
+		for _, a := range accounts {
+			v := d.Values["account:"+a.AccountID]
+			outs = append(outs, models.Outcome{Key: activities.AccountKey(a.SystemID, a.AccountID), Outcome: v})
+			if v == ValueKept {
+				kept = append(kept, a.SystemID+"/"+a.AccountID)
+			}
+		}
+		if err := o.record(ctx, fmt.Sprintf("Register: %d accounts on %s reviewed by %s", len(outs), sys.ID, d.DeciderID),
+			acts.RecordOffboardingOutcomes, activities.OutcomeRecord{ProcessID: o.id, TaskID: d.TaskID, By: d.DeciderID, At: d.DecidedAt, Outcomes: outs}); err != nil {
+			return err
+		}
+		if len(kept) == 0 {
+			return nil
+		}
+		return o.note(ctx, d.TaskID+"/kept", fmt.Sprintf("kept after the transfer by %s, with the reason in the register: %s", d.DeciderID, strings.Join(kept, ", ")))
+	})
 }
 
 // officer is the department security officer, or the GISO when the department has none
@@ -509,12 +604,13 @@ func (o *offboarding) rotate(ctx workflow.Context, a policy.AccountAction) (bool
 
 // askRotation asks for the password change of one ID; who is asked (Assignee, Post, Parties)
 // is in s.
-func (o *offboarding) askRotation(ctx workflow.Context, a policy.AccountAction, s Step) (bool, error) {
-	s.Name = "rotate_credential"
-	s.Title = activities.Text{Ja: "共有・特権IDのパスワード変更（" + a.SystemID + " / " + a.AccountID + "）",
-		En: "Change the password of a shared or privileged ID (" + a.SystemID + " / " + a.AccountID + ")"}
-	s.Choices = []string{ChoiceDone}
-	s = o.escalating(s, o.timing.Rotate, o.timing.RotateGrace)
+func (o *offboarding) askRotation(ctx workflow.Context, a policy.AccountAction, who Step) (bool, error) {
+	s := o.escalating(Step{
+		Name: "rotate_credential",
+		Title: activities.Text{Ja: "共有・特権IDのパスワード変更（" + a.SystemID + " / " + a.AccountID + "）",
+			En: "Change the password of a shared or privileged ID (" + a.SystemID + " / " + a.AccountID + ")"},
+		Assignee: who.Assignee, AssigneeRole: who.AssigneeRole, Post: who.Post, Parties: who.Parties, Choices: []string{ChoiceDone},
+	}, o.timing.Rotate, o.timing.RotateGrace)
 	return o.settle(ctx, s, func(ctx workflow.Context, d Decision) error {
 		return o.record(ctx, fmt.Sprintf("Register: the password of %s/%s was changed, confirmed by %s", a.SystemID, a.AccountID, d.DeciderID),
 			acts.RecordOffboardingOutcomes, activities.OutcomeRecord{ProcessID: o.id, TaskID: d.TaskID, By: d.DeciderID, At: d.DecidedAt,

@@ -178,11 +178,12 @@ func (r *offboardingRegister) noticesOf(kind string) []mailed {
 
 // Task IDs of the default run: the steps are opened side by side in a fixed order.
 const (
-	disable1 = wfID + "/disable_accounts/1" // mail, I2
-	disable2 = wfID + "/disable_accounts/2" // tax, I1
-	rotate1  = wfID + "/rotate_credential/1"
-	assets1  = wfID + "/confirm_assets/1"
-	secrecy1 = wfID + "/secrecy_acknowledgement/1"
+	disable1        = wfID + "/disable_accounts/1" // mail, I2
+	disable2        = wfID + "/disable_accounts/2" // tax, I1
+	rotate1         = wfID + "/rotate_credential/1"
+	assets1         = wfID + "/confirm_assets/1"
+	secrecy1        = wfID + "/secrecy_acknowledgement/1"
+	transferReview1 = wfID + "/review_transfer_access/1" // on a transfer: mail, I2
 )
 
 // everyoneDecides schedules every step's decision on 1 April 2026, the day after the
@@ -368,28 +369,51 @@ func TestOffboardingMissingAssetIsReportedAtOnce(t *testing.T) {
 	}
 }
 
-func TestOffboardingTransferKeepsCommonSystems(t *testing.T) {
-	r := newOffboarding(t, jst("2026-03-25 09:00"))
-	r.decide(jst("2026-04-01 10:00"), disable1, "done", "I1", map[string]string{"account:l1": "disabled"})
-	r.decide(jst("2026-04-01 10:20"), rotate1, "done", "I1", nil)
-	r.decide(jst("2026-04-01 10:30"), assets1, "done", "D1", map[string]string{"asset:PC-1": "returned", "asset:CARD-1": "returned"})
-	r.decide(jst("2026-04-01 10:40"), secrecy1, "acknowledge", "L1", nil)
-	res := r.start(policy.Transfer, "2026-03-31")
-	equal(t, "status", res.Status, "completed")
-	// Only the former department's tax system: the mail account stays (§6.1(1)).
-	var disables []string
-	for _, o := range r.opened {
-		if o.spec.Step == "disable_accounts" {
-			disables = append(disables, o.spec.Title.En)
-		}
-	}
-	if len(disables) != 1 || !strings.Contains(disables[0], "(tax)") {
-		t.Errorf("disable tasks = %v, want only tax", disables)
-	}
-	for _, a := range r.snapshot.Accounts {
-		if a.SystemID == "mail" {
-			t.Errorf("a transfer snapshotted the common system's account %+v", a)
-		}
+// §6.1(1), §6.2(1)2(イ): a transfer disables only the former department's accounts, and asks
+// the manager of each other department's system whether the person still needs theirs there;
+// the mail account is kept (the reason is the form's, in the register) or disabled.
+func TestOffboardingTransferReviewsOtherDepartmentsSystems(t *testing.T) {
+	for _, c := range []struct{ choice, outcome string }{{"kept", "kept"}, {"disabled", "disabled"}} {
+		t.Run(c.choice, func(t *testing.T) {
+			r := newOffboarding(t, jst("2026-03-25 09:00"))
+			r.decide(jst("2026-04-01 10:00"), disable1, "done", "I1", map[string]string{"account:l1": "disabled"})
+			r.decide(jst("2026-04-01 10:20"), rotate1, "done", "I1", nil)
+			r.decide(jst("2026-04-01 10:30"), assets1, "done", "D1", map[string]string{"asset:PC-1": "returned", "asset:CARD-1": "returned"})
+			r.decide(jst("2026-04-01 10:40"), secrecy1, "acknowledge", "L1", nil)
+			review := r.decide(jst("2026-04-01 10:50"), transferReview1, "done", "I2", map[string]string{"account:l1": c.choice})
+			res := r.start(policy.Transfer, "2026-03-31")
+			equal(t, "status", res.Status, "completed")
+			if review.rejected != nil {
+				t.Fatalf("review refused: %v", review.rejected)
+			}
+			// Only the former department's tax system is disabled outright.
+			var disables []string
+			for _, o := range r.opened {
+				if o.spec.Step == "disable_accounts" {
+					disables = append(disables, o.spec.Title.En)
+				}
+			}
+			if len(disables) != 1 || !strings.Contains(disables[0], "(tax)") {
+				t.Errorf("disable tasks = %v, want only tax", disables)
+			}
+			// The mail system's manager reviews the account, and must give a reason to keep it.
+			spec := r.openedBy()[transferReview1].spec
+			equal(t, "review of", spec.Title.En, "Review a transferred person's accounts (mail)")
+			equal(t, "review to the mail manager", spec.AssigneeID, "I2")
+			equal(t, "review form", len(spec.Form), 2)
+			equal(t, "reason required when kept", *spec.Form[1].RequiredWhen, activities.Condition{Field: "account:l1", Value: "kept"})
+			var got string
+			for _, o := range r.outcomes {
+				for _, x := range o.Outcomes {
+					if x.Key == activities.AccountKey("mail", "l1") {
+						got = x.Outcome
+					}
+				}
+			}
+			equal(t, "mail account outcome", got, c.outcome)
+			kept := slices.ContainsFunc(r.notes, func(n string) bool { return strings.Contains(n, "kept after the transfer by I2") })
+			equal(t, "timeline names the kept account", kept, c.choice == "kept")
+		})
 	}
 }
 
@@ -502,6 +526,7 @@ func TestOffboardingEndsTheLeaversPosts(t *testing.T) {
 				r.decide(jst("2026-04-01 10:20"), rotate1, "done", "I1", nil)
 				r.decide(jst("2026-04-01 10:30"), assets1, "done", "D1", map[string]string{"asset:PC-1": "returned", "asset:CARD-1": "returned"})
 				r.decide(jst("2026-04-01 10:40"), secrecy1, "acknowledge", "L1", nil)
+				r.decide(jst("2026-04-01 10:35"), transferReview1, "done", "I2", map[string]string{"account:l1": "kept"})
 			} else {
 				r.everyoneDecides("returned")
 			}
