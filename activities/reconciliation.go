@@ -61,10 +61,16 @@ func (a *Activities) FindReconciliationFindings(ctx context.Context, req Finding
 	var f Findings
 	byISM := map[string][]FindingRef{}
 	var rows []models.ReconciliationFinding
-	err := a.Store.ActiveAccounts(ctx, func(page []models.ReconciledAccount) error {
+	loc := a.Loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	asOf := req.At.In(loc).Format("2006-01-02")
+	err := a.Store.ActiveAccounts(ctx, asOf, func(page []models.ReconciledAccount) error {
 		for _, acc := range page {
 			f.Checked++
-			facts := policy.ReconciledAccount{Shared: acc.Shared, HolderKnown: acc.HolderKnown, HolderEmployed: acc.HolderEmployed}
+			facts := policy.ReconciledAccount{Shared: acc.Shared, HolderKnown: acc.HolderKnown, HolderEmployed: acc.HolderEmployed,
+				SystemDepartment: acc.SystemDepartment, HolderDepartment: acc.HolderDepartment, HolderLeft: acc.HolderLeft}
 			if acc.LastUsed != nil {
 				facts.LastUsed = *acc.LastUsed
 			}
