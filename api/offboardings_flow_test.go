@@ -169,6 +169,10 @@ func TestReconciliationThroughTheAPI(t *testing.T) {
 		err := s.Store.DB.Where("process_id = ? AND assignee_id = ?", id, ism.EmployeeID).First(&task).Error
 		return err == nil, fmt.Sprint(err)
 	})
+	// §6.2(1)2(ウ): the retired holder's ID is kept only with a written reason of its own.
+	noReason := url.Values{"decision": {"done"}, "finding:" + sysID + "/old": {"keep"}, "finding:" + sysID + "/ok": {"keep"},
+		"justification": {"年度末の監査用に継続"}}
+	post(t, s.linkOf(t, task), noReason, true).wantError(t, 400, "validation_failed")
 	v := url.Values{"decision": {"done"}, "finding:" + sysID + "/old": {"disable"}, "finding:" + sysID + "/ok": {"keep"},
 		"justification": {"年度末の監査用に継続"}}
 	if r := post(t, s.linkOf(t, task), v, true); r.Status != 200 {
