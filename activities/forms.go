@@ -32,6 +32,10 @@ type Field struct {
 	// value: a reason when an account is kept (§6.2(1)2(イ)(ウ)). Free text checked this way is
 	// checked by the API, which sees it; the workflow sees only selects and dates.
 	RequiredWhen *Condition `json:",omitempty"`
+	// RequiredFor makes the field required with one choice of the task, and refused with the
+	// others: the designee of a password change goes with "designate" (§6.2(1)3(イ)). See
+	// CheckDecision.
+	RequiredFor string `json:",omitempty"`
 }
 
 // Condition is a value one field of a form has.
@@ -83,6 +87,23 @@ func CheckValues(form []Field, values map[string]string) map[string]string {
 	for _, k := range slices.Sorted(maps.Keys(values)) {
 		if !known[k] {
 			bad[k] = "is not a field of this form"
+		}
+	}
+	return bad
+}
+
+// CheckDecision is CheckValues for a decision: besides the values, a field that goes with
+// one choice (RequiredFor) is required with that choice and refused with any other. The API
+// and the workflow's Update validator both call it, so the rule holds whichever checks first.
+func CheckDecision(form []Field, choice string, values map[string]string) map[string]string {
+	bad := CheckValues(form, values)
+	for _, f := range form {
+		switch {
+		case f.RequiredFor == "" || bad[f.Name] != "":
+		case choice == f.RequiredFor && values[f.Name] == "":
+			bad[f.Name] = fmt.Sprintf("is required to %s", f.RequiredFor)
+		case choice != f.RequiredFor && values[f.Name] != "":
+			bad[f.Name] = fmt.Sprintf("goes only with %s", f.RequiredFor)
 		}
 	}
 	return bad

@@ -79,6 +79,29 @@ func TestCheckValuesRequiredWhen(t *testing.T) {
 	}
 }
 
+// A field that goes with one choice: required with it, refused with the others.
+func TestCheckDecisionRequiredFor(t *testing.T) {
+	form := []activities.Field{{Name: "designee", Kind: activities.FieldSelect, RequiredFor: "designate", Options: []activities.Option{{Value: "S1"}}}}
+	cases := []struct {
+		name, choice string
+		values       map[string]string
+		bad          bool
+	}{
+		{"done alone", "done", nil, false},
+		{"designate with a designee", "designate", map[string]string{"designee": "S1"}, false},
+		{"designate without one", "designate", nil, true},
+		{"done with a designee", "done", map[string]string{"designee": "S1"}, true},
+		{"designate someone not offered", "designate", map[string]string{"designee": "V1"}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if bad := activities.CheckDecision(form, c.choice, c.values); (len(bad) > 0) != c.bad {
+				t.Errorf("CheckDecision = %v, want bad %v", bad, c.bad)
+			}
+		})
+	}
+}
+
 // Free text never travels to the workflow; selects and dates do.
 func TestSteeringValues(t *testing.T) {
 	got := activities.SteeringValues(rootCause, map[string]string{"severity": "high", "found_on": "2026-04-30", "cause": "a name"})

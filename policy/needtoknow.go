@@ -148,6 +148,8 @@ var views = map[string]map[string]View{
 			"the system's manager disables the leaver's IDs as of the date; a transfer keeps the new department's (§6.2(1)2, §6.1(1)); HR's note is not needed"},
 		"rotate_credential": {[]string{SummaryKey, "employee_id", "effective_date"},
 			"the system's manager or the GISO changes a password the leaver knew (§6.2(1)3(イ)(エ)); who left and when is all it needs"},
+		"approve_rotation_designee": {[]string{SummaryKey, "employee_id", "effective_date"},
+			"the CISO approves the person the system's manager named to change a privileged password (§6.2(1)3(イ)); who left and when is all it needs"},
 		"review_transfer_access": {offboardingFacts,
 			"on a transfer, the manager of another department's system decides whether the leaver still needs their ID there (§6.1(1), §6.2(1)2(イ)); HR's note is not needed"},
 		"confirm_assets": {offboardingKeys,

@@ -579,7 +579,7 @@ func (o *offboarding) rotate(ctx workflow.Context, a policy.AccountAction) (bool
 			who = o.giso
 		}
 		return o.askRotation(ctx, a, Step{Assignee: who, AssigneeRole: role,
-			Post: policy.Post{Role: policy.RoleISM, Scope: a.SystemID}, Parties: vendors})
+			Post: policy.Post{Role: policy.RoleISM, Scope: a.SystemID}, Parties: vendors}, o.designees(a, ism))
 	}
 	candidates := make([]policy.Candidate, 0, len(members))
 	for _, c := range members { // the system's manager first
@@ -599,23 +599,113 @@ func (o *offboarding) rotate(ctx workflow.Context, a policy.AccountAction) (bool
 	} else if who == ism {
 		role = policy.RoleISM
 	}
-	return o.askRotation(ctx, a, Step{Assignee: who, AssigneeRole: role, Post: rotatorPost(role, a.SystemID)})
+	return o.askRotation(ctx, a, Step{Assignee: who, AssigneeRole: role, Post: rotatorPost(role, a.SystemID)}, nil)
+}
+
+// ChoiceDesignate is the rotation's choice by which the system's manager (or the GISO) names
+// someone to change the password in their place; the CISO approves the designee first
+// (§6.2(1)3(イ)).
+const ChoiceDesignate = "designate"
+
+// designees are whom the system's manager (or the GISO) may name to change a password in
+// their place (§6.2(1)3(イ)): employed members of the owning section other than the manager,
+// never a vendor (エ) nor the leaver (policy.CanRotate). Only processes whose steps name posts
+// (changeAuthority) offer it, since the CISO's approval is asked of the post.
+func (o *offboarding) designees(a policy.AccountAction, ism string) []activities.Option {
+	if !o.authority {
+		return nil
+	}
+	var out []activities.Option
+	for _, c := range o.facts.Candidates[a.SystemDepartment] {
+		if c.EmployeeID != ism && policy.CanRotate(c, a.SystemDepartment, o.in.EmployeeID) == nil {
+			out = append(out, activities.Option{Value: c.EmployeeID, Label: activities.Text{Ja: c.EmployeeID, En: c.EmployeeID}})
+		}
+	}
+	return out
 }
 
 // askRotation asks for the password change of one ID; who is asked (Assignee, Post, Parties)
-// is in s.
-func (o *offboarding) askRotation(ctx workflow.Context, a policy.AccountAction, who Step) (bool, error) {
+// is in who. With designees, the one asked may instead name one of them (choice designate);
+// the CISO approves the designee (approveDesignee), who is then asked to change it. A
+// designee refused (or not approved in time) sends the step back to the one asked, for at
+// most Rounds rounds in all.
+func (o *offboarding) askRotation(ctx workflow.Context, a policy.AccountAction, who Step, designees []activities.Option) (bool, error) {
 	s := o.escalating(Step{
 		Name: "rotate_credential",
 		Title: activities.Text{Ja: "共有・特権IDのパスワード変更（" + a.SystemID + " / " + a.AccountID + "）",
 			En: "Change the password of a shared or privileged ID (" + a.SystemID + " / " + a.AccountID + ")"},
 		Assignee: who.Assignee, AssigneeRole: who.AssigneeRole, Post: who.Post, Parties: who.Parties, Choices: []string{ChoiceDone},
 	}, o.timing.Rotate, o.timing.RotateGrace)
-	return o.settle(ctx, s, func(ctx workflow.Context, d Decision) error {
+	rotated := func(ctx workflow.Context, d Decision) error {
 		return o.record(ctx, fmt.Sprintf("Register: the password of %s/%s was changed, confirmed by %s", a.SystemID, a.AccountID, d.DeciderID),
 			acts.RecordOffboardingOutcomes, activities.OutcomeRecord{ProcessID: o.id, TaskID: d.TaskID, By: d.DeciderID, At: d.DecidedAt,
 				Outcomes: []models.Outcome{{Key: activities.AccountKey(a.SystemID, a.AccountID), Outcome: ValueRotated}}})
+	}
+	if len(designees) == 0 {
+		return o.settle(ctx, s, rotated)
+	}
+	s.Choices = []string{ChoiceDone, ChoiceDesignate}
+	s.Form = []activities.Field{{
+		Name: "designee", Kind: activities.FieldSelect, RequiredFor: ChoiceDesignate, Options: designees,
+		Label: activities.Text{Ja: "代行者（指名する場合のみ。CISOの承認後に依頼します）", En: "Designee (only to designate; asked once the CISO approves)"},
+	}}
+	for round := 1; round <= max(o.timing.Rounds, 1); round++ {
+		d, err := o.ask(ctx, s)
+		if err != nil {
+			return false, err
+		}
+		if d.TimedOut {
+			continue
+		}
+		if d.Choice != ChoiceDesignate {
+			return true, rotated(ctx, d)
+		}
+		designee := d.Values["designee"]
+		approved, err := o.approveDesignee(ctx, a, designee, d.DeciderID)
+		if err != nil {
+			return false, err
+		}
+		if !approved {
+			continue
+		}
+		return o.settle(ctx, o.escalating(Step{
+			Name: "rotate_credential",
+			Title: activities.Text{Ja: "共有・特権IDのパスワード変更（" + a.SystemID + " / " + a.AccountID + "、代行）",
+				En: "Change the password of a shared or privileged ID (" + a.SystemID + " / " + a.AccountID + ", as designee)"},
+			Assignee: designee, AssigneeRole: policy.RoleStaff, Choices: []string{ChoiceDone},
+		}, o.timing.Rotate, o.timing.RotateGrace), rotated)
+	}
+	return false, nil
+}
+
+// approveDesignee asks the CISO to approve the person the system's manager (or the GISO)
+// named to change a privileged password in their place: 「…指名し、CISOが認めた者でなければ
+// ならない」 (§6.2(1)3(イ)). Nobody stands in for the CISO here unless the town's rules say so;
+// the deadline tells the GISO. The timeline records the outcome either way.
+func (o *offboarding) approveDesignee(ctx workflow.Context, a policy.AccountAction, designee, by string) (bool, error) {
+	d, err := o.ask(ctx, Step{
+		Name: "approve_rotation_designee",
+		Title: activities.Text{Ja: "特権IDのパスワード変更の代行者の承認（" + a.SystemID + " / " + a.AccountID + " → " + designee + "）",
+			En: "Approve a designee to change a privileged password (" + a.SystemID + " / " + a.AccountID + " → " + designee + ")"},
+		AssigneeRole: policy.RoleCISO, Choices: []string{ChoiceApprove, ChoiceReject},
+		Post:     policy.Post{Role: policy.RoleCISO},
+		Deadline: o.timing.Rotate, Grace: o.timing.RotateGrace, RemindBefore: o.timing.RemindBefore,
+		EscalatePost: policy.Post{Role: policy.RoleGISO},
 	})
+	if err != nil {
+		return false, err
+	}
+	approved := !d.TimedOut && d.Choice == ChoiceApprove
+	what := fmt.Sprintf("%s named %s to change the password of %s/%s; ", by, designee, a.SystemID, a.AccountID)
+	switch {
+	case approved:
+		what += "the CISO (" + d.DeciderID + ") approved (§6.2(1)3(イ))"
+	case d.TimedOut:
+		what += "the CISO did not decide in time: the manager is asked again"
+	default:
+		what += "the CISO (" + d.DeciderID + ") refused: the manager is asked again"
+	}
+	return approved, o.note(ctx, d.TaskID+"/designee", what)
 }
 
 // assets asks the department security officer to confirm each lent asset returned or

@@ -611,3 +611,51 @@ func TestOffboardingAccountAddedAfterFilingIsDisabled(t *testing.T) {
 		t.Errorf("no timeline note naming the added account among %q", r.notes)
 	}
 }
+
+// §6.2(1)3(イ): the system's manager may name someone to change the password in their place,
+// but only a person the CISO approves; a designation without a designee is refused, and a
+// refusal by the CISO sends the step back to the manager.
+func TestOffboardingRotationByADesigneeTheCISOApproves(t *testing.T) {
+	for _, ciso := range []string{"approve", "reject"} {
+		t.Run(ciso, func(t *testing.T) {
+			r := newOffboarding(t, jst("2026-03-25 09:00"))
+			r.decide(jst("2026-04-01 10:00"), disable1, "done", "I2", map[string]string{"account:l1": "disabled"})
+			r.decide(jst("2026-04-01 10:10"), disable2, "done", "I1", map[string]string{"account:l1": "disabled"})
+			r.decide(jst("2026-04-01 10:30"), assets1, "done", "D1", map[string]string{"asset:PC-1": "returned", "asset:CARD-1": "returned"})
+			r.decide(jst("2026-04-01 10:40"), secrecy1, "acknowledge", "L1", nil)
+			empty := r.decide(jst("2026-04-01 10:15"), rotate1, "designate", "I1", nil)
+			leaver := r.decide(jst("2026-04-01 10:16"), rotate1, "designate", "I1", map[string]string{"designee": "L1"})
+			r.decide(jst("2026-04-01 10:20"), rotate1, "designate", "I1", map[string]string{"designee": "S1"})
+			const approval = wfID + "/approve_rotation_designee/1"
+			const second = wfID + "/rotate_credential/2"
+			early := r.decide(jst("2026-04-01 10:25"), second, "done", "S1", nil)
+			r.decide(jst("2026-04-01 11:00"), approval, ciso, "C1", nil)
+			if ciso == "approve" {
+				r.decide(jst("2026-04-01 11:30"), second, "done", "S1", nil)
+			} else {
+				r.decide(jst("2026-04-01 11:30"), second, "done", "I1", nil)
+			}
+			res := r.start(policy.Retirement, "2026-03-31")
+			equal(t, "status", res.Status, "completed")
+			equal(t, "designation without a designee refused", empty.rejected != nil, true)
+			equal(t, "the leaver cannot be designated", leaver.rejected != nil, true)
+			equal(t, "the designee cannot act before the CISO approves", early.rejected != nil, true)
+			by := r.openedBy()
+			equal(t, "approval to the CISO", by[approval].spec.AssigneeID, "C1")
+			equal(t, "approval opened after the designation", by[approval].at, jst("2026-04-01 10:20"))
+			want := map[string]string{"approve": "S1", "reject": "I1"}[ciso]
+			equal(t, "second rotation task to", by[second].spec.AssigneeID, want)
+			var rotatedBy string
+			for _, o := range r.outcomes {
+				if o.TaskID == second {
+					rotatedBy = o.By
+				}
+			}
+			equal(t, "rotated by", rotatedBy, want)
+			noted := slices.ContainsFunc(r.notes, func(n string) bool {
+				return strings.Contains(n, "I1 named S1 to change the password of tax/admin") && strings.Contains(n, map[string]string{"approve": "approved", "reject": "refused"}[ciso])
+			})
+			equal(t, "timeline says what the CISO decided", noted, true)
+		})
+	}
+}
