@@ -96,12 +96,14 @@ type offboarding struct {
 //  2. It waits until the end of the effective date in the town's zone; HR may move the date
 //     (Update move_date) or cancel (Update cancel) meanwhile. A date already past starts the
 //     work at once and marks the process late.
-//  3. In parallel: each system's manager disables or deletes the leaver's accounts on it
-//     (§6.2(1)2); a staff member of each owning section, never a vendor, changes the
-//     passwords of shared and privileged IDs the leaver knew (§6.2(1)3(エ)); the department
-//     security officer confirms each lent asset returned or missing, a missing one reported
-//     to the GISO at once; the leaver acknowledges the lasting duty of secrecy (§5.1(1)8).
-//     A transfer removes only what the former department owns (§6.1(1)).
+//  3. When the date has ended it reads the accounts again (every ID held that day goes) and,
+//     in parallel: each system's manager disables or deletes the leaver's accounts on it
+//     (§6.2(1)2); on a transfer, the managers of other departments' systems keep (with a
+//     reason) or disable the leaver's IDs there (§6.1(1), §6.2(1)2(イ)); the system's manager
+//     or the GISO, or a designee the CISO approved, never a vendor, changes the passwords of
+//     shared and privileged IDs the leaver knew (§6.2(1)3(イ)(エ)); the department security
+//     officer confirms each lent asset returned or missing, a missing one reported to the
+//     GISO at once; the leaver acknowledges the lasting duty of secrecy (§5.1(1)8).
 //  4. Overdue steps are reminded, escalated to the GISO, and asked again; the process closes
 //     when everything is accounted for (or the rounds run out: incomplete) and sends the
 //     closing report to HR and the GISO.
