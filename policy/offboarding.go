@@ -166,15 +166,16 @@ func Vendors(candidates []Candidate) []string {
 // departments own (the common systems), which OffboardingActions leaves alone: their access
 // there is not the former department's to remove, but it may no longer be needed for the
 // work (§6.2(1)2(イ) 「業務上必要がなくなった場合」, §6.1(1)), so each system's manager reviews
-// it and keeps it only with a recorded reason. Retirement and secondment remove everything
-// already: nothing to review. Sorted by system and account.
-func TransferReviews(reason LeaveReason, formerDept string, accounts []AccountFacts) []AccountAction {
+// it and keeps it only with a recorded reason. The new department's own systems are what the
+// person moves to: not reviewed. Retirement and secondment remove everything already:
+// nothing to review. Sorted by system and account.
+func TransferReviews(reason LeaveReason, formerDept, newDept string, accounts []AccountFacts) []AccountAction {
 	if reason != Transfer {
 		return nil
 	}
 	var out []AccountAction
 	for _, a := range accounts {
-		if a.Active && a.Held && !InScope(reason, formerDept, a.SystemDepartment) {
+		if a.Active && a.Held && !InScope(reason, formerDept, a.SystemDepartment) && a.SystemDepartment != newDept {
 			out = append(out, AccountAction{a, ActionReview})
 		}
 	}

@@ -108,20 +108,21 @@ func TestTransferReviews(t *testing.T) {
 		{SystemID: "gis", AccountID: "u1", SystemDepartment: "planning", Held: true, Active: true},
 		{SystemID: "mail", AccountID: "desk", SystemDepartment: "general", Known: true, Shared: true, Active: true},
 		{SystemID: "old", AccountID: "u1", SystemDepartment: "general", Held: true, Active: false},
+		{SystemID: "care", AccountID: "u1", SystemDepartment: "welfare", Held: true, Active: true},
 	}
 	cases := []struct {
 		name   string
 		reason LeaveReason
 		want   []string
 	}{
-		{"transfer: other departments' systems, own IDs, active", Transfer, []string{"gis/u1", "mail/u1"}},
+		{"transfer: other departments' systems, own IDs, active; not the new department's", Transfer, []string{"gis/u1", "mail/u1"}},
 		{"retirement disables everything: nothing to review", Retirement, nil},
 		{"secondment disables everything: nothing to review", Secondment, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var got []string
-			for _, a := range TransferReviews(c.reason, "taxation", accounts) {
+			for _, a := range TransferReviews(c.reason, "taxation", "welfare", accounts) {
 				if a.Action != ActionReview {
 					t.Errorf("action %q, want review", a.Action)
 				}

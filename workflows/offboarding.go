@@ -358,7 +358,7 @@ func (o *offboarding) transferReviews(ctx workflow.Context) ([]policy.AccountAct
 	if o.in.Reason != policy.Transfer || workflow.GetVersion(ctx, changeTransferReview, workflow.DefaultVersion, 1) < 1 {
 		return nil, nil
 	}
-	reviews := policy.TransferReviews(o.in.Reason, o.in.FormerDepartment, o.accounts)
+	reviews := policy.TransferReviews(o.in.Reason, o.in.FormerDepartment, o.in.NewDepartment, o.accounts)
 	if len(reviews) == 0 {
 		return nil, nil
 	}
