@@ -124,9 +124,10 @@ func (a *Activities) ApplyFindingDecisions(ctx context.Context, d FindingDecisio
 }
 
 var findingNames = map[string]Text{
-	policy.FindingNotEmployed:   {Ja: "退職・異動済みの職員のID", En: "holder no longer employed"},
-	policy.FindingUnknownHolder: {Ja: "名簿にない利用者のID", En: "holder not in the roster"},
-	policy.FindingUnused:        {Ja: "長期間未使用のID", En: "not used past the threshold"},
+	policy.FindingNotEmployed:      {Ja: "退職・出向済みの職員のID", En: "holder no longer employed"},
+	policy.FindingUnknownHolder:    {Ja: "名簿にない利用者のID", En: "holder not in the roster"},
+	policy.FindingUnused:           {Ja: "長期間未使用のID", En: "not used past the threshold"},
+	policy.FindingFormerDepartment: {Ja: "異動前の所属のシステムに残るID", En: "holder transferred out of the system's department"},
 }
 
 // SendReconciliationNotice sends the reconciliation's summary with the findings and their
