@@ -29,8 +29,14 @@ type Field struct {
 	Options  []Option
 	Required bool
 	// RequiredIf makes the field required when another field holds one of some values, e.g.
-	// the reason for a clause marked not applicable (§8.1(2)).
+	// the reason for a clause marked not applicable (§8.1(2)), or for an account kept
+	// (§6.2(1)2(イ)(ウ)). Free text checked this way is checked by the API, which sees it; the
+	// workflow sees only selects and dates.
 	RequiredIf *Condition `json:",omitempty"`
+	// RequiredFor makes the field required with one choice of the task, and refused with the
+	// others: the designee of a password change goes with "designate" (§6.2(1)3(イ)). See
+	// CheckDecision.
+	RequiredFor string `json:",omitempty"`
 }
 
 // Condition is a field's value among some values.
@@ -99,6 +105,23 @@ func CheckChoice(form []Field, choice string, values map[string]string) map[stri
 			if o.Value == values[f.Name] && slices.Contains(o.Forbids, choice) {
 				bad[f.Name] = fmt.Sprintf("the answer %q rules out the decision %q", o.Value, choice)
 			}
+		}
+	}
+	return bad
+}
+
+// CheckDecision is CheckValues for a decision: besides the values, a field that goes with
+// one choice (RequiredFor) is required with that choice and refused with any other. The API
+// and the workflow's Update validator both call it, so the rule holds whichever checks first.
+func CheckDecision(form []Field, choice string, values map[string]string) map[string]string {
+	bad := CheckValues(form, values)
+	for _, f := range form {
+		switch {
+		case f.RequiredFor == "" || bad[f.Name] != "":
+		case choice == f.RequiredFor && values[f.Name] == "":
+			bad[f.Name] = fmt.Sprintf("is required to %s", f.RequiredFor)
+		case choice != f.RequiredFor && values[f.Name] != "":
+			bad[f.Name] = fmt.Sprintf("goes only with %s", f.RequiredFor)
 		}
 	}
 	return bad

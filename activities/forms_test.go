@@ -48,6 +48,60 @@ func TestCheckValues(t *testing.T) {
 	}
 }
 
+// A reason is required only when the account is kept (§6.2(1)2(イ)(ウ)).
+func TestCheckValuesRequiredWhen(t *testing.T) {
+	form := []activities.Field{
+		{Name: "account:u1", Kind: activities.FieldSelect, Required: true, Options: []activities.Option{{Value: "keep"}, {Value: "disable"}}},
+		{Name: "reason:u1", Kind: activities.FieldTextarea, RequiredIf: &activities.Condition{Field: "account:u1", Values: []string{"keep"}}},
+	}
+	cases := []struct {
+		name   string
+		values map[string]string
+		bad    []string
+	}{
+		{"disabled, no reason needed", map[string]string{"account:u1": "disable"}, nil},
+		{"kept with a reason", map[string]string{"account:u1": "keep", "reason:u1": "still serves the committee"}, nil},
+		{"kept without a reason", map[string]string{"account:u1": "keep"}, []string{"reason:u1"}},
+		{"nothing chosen", map[string]string{}, []string{"account:u1"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			bad := activities.CheckValues(form, c.values)
+			if len(bad) != len(c.bad) {
+				t.Fatalf("bad fields = %v, want %v", bad, c.bad)
+			}
+			for _, name := range c.bad {
+				if bad[name] == "" {
+					t.Errorf("%s not reported: %v", name, bad)
+				}
+			}
+		})
+	}
+}
+
+// A field that goes with one choice: required with it, refused with the others.
+func TestCheckDecisionRequiredFor(t *testing.T) {
+	form := []activities.Field{{Name: "designee", Kind: activities.FieldSelect, RequiredFor: "designate", Options: []activities.Option{{Value: "S1"}}}}
+	cases := []struct {
+		name, choice string
+		values       map[string]string
+		bad          bool
+	}{
+		{"done alone", "done", nil, false},
+		{"designate with a designee", "designate", map[string]string{"designee": "S1"}, false},
+		{"designate without one", "designate", nil, true},
+		{"done with a designee", "done", map[string]string{"designee": "S1"}, true},
+		{"designate someone not offered", "designate", map[string]string{"designee": "V1"}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if bad := activities.CheckDecision(form, c.choice, c.values); (len(bad) > 0) != c.bad {
+				t.Errorf("CheckDecision = %v, want bad %v", bad, c.bad)
+			}
+		})
+	}
+}
+
 // Free text never travels to the workflow; selects and dates do.
 func TestSteeringValues(t *testing.T) {
 	got := activities.SteeringValues(rootCause, map[string]string{"severity": "high", "found_on": "2026-04-30", "cause": "a name"})

@@ -26,6 +26,8 @@ var (
 		"missing":     {Ja: "返却されていない", En: "Missing"},
 		"disable":     {Ja: "無効化する", En: "Disable"},
 		"keep":        {Ja: "継続する（理由を記入）", En: "Keep (give the reason)"},
+		"kept":        {Ja: "維持する（理由を記入）", En: "Keep (give the reason)"},
+		"designate":   {Ja: "代行者を指名する（CISOの承認が必要）", En: "Designate someone (the CISO approves)"},
 	}
 	kindLabels = map[string]Text{
 		"exception":          {Ja: "例外措置申請", En: "Exception request"},

@@ -255,6 +255,8 @@ var outcomeNames = map[string]Text{
 	"keep":     {Ja: "継続利用", En: "keep"},
 	"rotate":   {Ja: "パスワード変更", En: "change the password"},
 	"return":   {Ja: "返却", En: "return"},
+	"review":   {Ja: "異動後の要否確認", En: "review after the transfer"},
+	"kept":     {Ja: "業務上必要として維持（理由は記録）", En: "kept as still needed (reason recorded)"},
 	// Reasons, outcomes and the secrecy acknowledgement, as the notices' parameters carry them.
 	"retirement":     {Ja: "退職", En: "retirement"},
 	"transfer":       {Ja: "異動", En: "transfer"},

@@ -61,10 +61,16 @@ func (a *Activities) FindReconciliationFindings(ctx context.Context, req Finding
 	var f Findings
 	byISM := map[string][]FindingRef{}
 	var rows []models.ReconciliationFinding
-	err := a.Store.ActiveAccounts(ctx, func(page []models.ReconciledAccount) error {
+	loc := a.Loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	asOf := req.At.In(loc).Format("2006-01-02")
+	err := a.Store.ActiveAccounts(ctx, asOf, func(page []models.ReconciledAccount) error {
 		for _, acc := range page {
 			f.Checked++
-			facts := policy.ReconciledAccount{Shared: acc.Shared, HolderKnown: acc.HolderKnown, HolderEmployed: acc.HolderEmployed}
+			facts := policy.ReconciledAccount{Shared: acc.Shared, HolderKnown: acc.HolderKnown, HolderEmployed: acc.HolderEmployed,
+				SystemDepartment: acc.SystemDepartment, HolderDepartment: acc.HolderDepartment, HolderLeft: acc.HolderLeft}
 			if acc.LastUsed != nil {
 				facts.LastUsed = *acc.LastUsed
 			}
@@ -118,9 +124,10 @@ func (a *Activities) ApplyFindingDecisions(ctx context.Context, d FindingDecisio
 }
 
 var findingNames = map[string]Text{
-	policy.FindingNotEmployed:   {Ja: "退職・異動済みの職員のID", En: "holder no longer employed"},
-	policy.FindingUnknownHolder: {Ja: "名簿にない利用者のID", En: "holder not in the roster"},
-	policy.FindingUnused:        {Ja: "長期間未使用のID", En: "not used past the threshold"},
+	policy.FindingNotEmployed:      {Ja: "退職・出向済みの職員のID", En: "holder no longer employed"},
+	policy.FindingUnknownHolder:    {Ja: "名簿にない利用者のID", En: "holder not in the roster"},
+	policy.FindingUnused:           {Ja: "長期間未使用のID", En: "not used past the threshold"},
+	policy.FindingFormerDepartment: {Ja: "異動前の所属のシステムに残るID", En: "holder transferred out of the system's department"},
 }
 
 // SendReconciliationNotice sends the reconciliation's summary with the findings and their

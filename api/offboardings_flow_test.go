@@ -134,6 +134,82 @@ func TestOffboardingRunsThroughTheLinks(t *testing.T) {
 	})
 }
 
+// A transfer through the links (§6.1(1), §6.2(1)2(イ)): the former department's account is
+// disabled; the manager of another department's system reviews the leaver's ID there, and
+// keeping it without a reason is refused; kept with one, it stays active, and the register
+// holds the reason and names it on the timeline.
+func TestOffboardingTransferReviewThroughTheLinks(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	ctx := context.Background()
+	dir := s.token("directory")
+	leaver, dept := s.leaver(t)
+	ism := s.addPerson(t, dept, "ism")
+	otherDept := uid("dept")
+	otherISM := s.addPerson(t, otherDept, "ism")
+	tax, mail := uid("tax"), uid("mail")
+	for sysID, owner := range map[string]models.Person{tax: ism, mail: otherISM} {
+		if r := call(t, "PUT", "/api/v1/systems/"+sysID, dir, map[string]any{"name": sysID, "department": owner.DepartmentID, "ism": owner.EmployeeID, "classification": 2}); r.Status != 201 {
+			t.Fatalf("put system: %s", r)
+		}
+		if r := call(t, "PUT", "/api/v1/systems/"+sysID+"/accounts/"+leaver.EmployeeID, dir, map[string]any{"holder": leaver.EmployeeID}); r.Status != 201 {
+			t.Fatalf("put account: %s", r)
+		}
+	}
+	id := startedID(t, call(t, "POST", "/api/v1/offboardings", s.token("hr"), offboardingRequest(leaver.EmployeeID, "transfer", date(-3))), 201)
+	tasks := s.openTasks(t, id, 3)
+	var review models.Task
+	for _, task := range tasks {
+		form := decision("done", "")
+		switch task.Step {
+		case "disable_accounts":
+			form.Set("account:"+leaver.EmployeeID, "disabled")
+		case "review_transfer_access":
+			review = task
+			continue
+		case "secrecy_acknowledgement":
+			form = decision("acknowledge", "")
+		}
+		if r := post(t, s.linkOf(t, task), form, true); r.Status != 200 {
+			t.Fatalf("decide %s: %s", task.Step, r)
+		}
+	}
+	if review.AssigneeID != otherISM.EmployeeID {
+		t.Fatalf("review task %+v, want one for %s", review, otherISM.EmployeeID)
+	}
+	link := s.linkOf(t, review)
+	keep := decision("done", "")
+	keep.Set("account:"+leaver.EmployeeID, "kept")
+	post(t, link, keep, true).wantError(t, 400, "validation_failed")
+	keep.Set("reason:"+leaver.EmployeeID, "兼務先の業務で引き続き使用する")
+	if r := post(t, link, keep, true); r.Status != 200 {
+		t.Fatalf("keep with a reason: %s", r)
+	}
+	eventually(t, "the offboarding to close", func() (bool, string) {
+		p := s.process(t, id).Process
+		return p.Status == "completed", p.Status
+	})
+	if acc, err := s.Store.Account(ctx, tax, leaver.EmployeeID); err != nil || acc.Status != "disabled" {
+		t.Errorf("former department's account: %+v %v", acc, err)
+	}
+	if acc, err := s.Store.Account(ctx, mail, leaver.EmployeeID); err != nil || acc.Status != "active" {
+		t.Errorf("the kept account: %+v %v", acc, err)
+	}
+	var item models.OffboardingItem
+	s.Store.DB.First(&item, "process_id = ? AND `key` = ?", id, "account:"+mail+"/"+leaver.EmployeeID)
+	if item.Action != "review" || item.Outcome != "kept" || item.ByID != otherISM.EmployeeID {
+		t.Errorf("item %+v", item)
+	}
+	if _, values, err := s.Store.DecisionValues(ctx, review.ID); err != nil || values["reason:"+leaver.EmployeeID] == "" {
+		t.Errorf("the reason is not in the register: %v %v", values, err)
+	}
+	var kept int64
+	s.Store.DB.Model(&models.ProcessEvent{}).Where("process_id = ? AND note LIKE ?", id, "%kept after the transfer%").Count(&kept)
+	if kept != 1 {
+		t.Errorf("timeline notes of the kept ID: %d", kept)
+	}
+}
+
 // The reconciliation through the API: an account of a retired person is a finding in its
 // manager's task; disabling it there disables the account.
 func TestReconciliationThroughTheAPI(t *testing.T) {
@@ -169,6 +245,10 @@ func TestReconciliationThroughTheAPI(t *testing.T) {
 		err := s.Store.DB.Where("process_id = ? AND assignee_id = ?", id, ism.EmployeeID).First(&task).Error
 		return err == nil, fmt.Sprint(err)
 	})
+	// §6.2(1)2(ウ): the retired holder's ID is kept only with a written reason of its own.
+	noReason := url.Values{"decision": {"done"}, "finding:" + sysID + "/old": {"keep"}, "finding:" + sysID + "/ok": {"keep"},
+		"justification": {"年度末の監査用に継続"}}
+	post(t, s.linkOf(t, task), noReason, true).wantError(t, 400, "validation_failed")
 	v := url.Values{"decision": {"done"}, "finding:" + sysID + "/old": {"disable"}, "finding:" + sysID + "/ok": {"keep"},
 		"justification": {"年度末の監査用に継続"}}
 	if r := post(t, s.linkOf(t, task), v, true); r.Status != 200 {

@@ -153,7 +153,7 @@ func (s *Server) decide(c echo.Context) error {
 			values[field.Name] = v
 		}
 	}
-	for name, msg := range activities.CheckValues(form, values) {
+	for name, msg := range activities.CheckDecision(form, choice, values) {
 		f.check(false, name, msg)
 	}
 	for name, msg := range activities.CheckChoice(form, choice, values) {

@@ -57,18 +57,26 @@ type ReconciledAccount struct {
 	HolderKnown    bool
 	HolderEmployed bool
 	LastUsed       *time.Time
+	// SystemDepartment owns the system; HolderDepartment is the holder's department now;
+	// HolderLeft lists the departments the holder was transferred out of by an offboarding
+	// effective by then and not cancelled.
+	SystemDepartment string
+	HolderDepartment string
+	HolderLeft       []string
 }
 
-// ActiveAccounts visits every active account with its system's manager, its holder's
-// employment and its last use, in pages of 500.
-func (s *Store) ActiveAccounts(ctx context.Context, visit func([]ReconciledAccount) error) error {
+// ActiveAccounts visits every active account with its system's manager and department, its
+// holder's employment, department and the departments they were transferred out of (by
+// offboardings effective on or before asOf, YYYY-MM-DD, not cancelled), and its last use,
+// in pages of 500.
+func (s *Store) ActiveAccounts(ctx context.Context, asOf string, visit func([]ReconciledAccount) error) error {
 	var systems []System
 	if err := s.DB.WithContext(ctx).Find(&systems).Error; err != nil {
 		return err
 	}
-	ism := map[string]string{}
+	ism, dept := map[string]string{}, map[string]string{}
 	for _, x := range systems {
-		ism[x.ID] = x.ISMEmployeeID
+		ism[x.ID], dept[x.ID] = x.ISMEmployeeID, x.DepartmentID
 	}
 	var page []Account
 	return s.DB.WithContext(ctx).Where("status = ?", "active").Order("system_id, account_id").
@@ -91,6 +99,18 @@ func (s *Store) ActiveAccounts(ctx context.Context, visit func([]ReconciledAccou
 					people[p.EmployeeID] = p
 				}
 			}
+			left := map[string][]string{}
+			if len(ids) > 0 {
+				var moves []Offboarding
+				cancelled := s.DB.WithContext(ctx).Model(&Process{}).Select("id").Where("status = ?", "cancelled")
+				if err := s.DB.WithContext(ctx).Where("employee_id IN ? AND reason = ? AND effective_date <= ? AND process_id NOT IN (?)",
+					ids, "transfer", asOf, cancelled).Order("employee_id, effective_date").Find(&moves).Error; err != nil {
+					return err
+				}
+				for _, m := range moves {
+					left[m.EmployeeID] = append(left[m.EmployeeID], m.FormerDepartment)
+				}
+			}
 			var uses []AccountUse
 			if err := s.DB.WithContext(ctx).Where("system_id IN ?", distinctSystems(page)).Find(&uses).Error; err != nil {
 				return err
@@ -101,10 +121,11 @@ func (s *Store) ActiveAccounts(ctx context.Context, visit func([]ReconciledAccou
 			}
 			out := make([]ReconciledAccount, 0, len(page))
 			for _, a := range page {
-				r := ReconciledAccount{Account: a, ISMID: ism[a.SystemID]}
+				r := ReconciledAccount{Account: a, ISMID: ism[a.SystemID], SystemDepartment: dept[a.SystemID]}
 				if a.HolderEmployeeID != nil {
 					p, ok := people[*a.HolderEmployeeID]
 					r.HolderKnown, r.HolderEmployed = ok, ok && p.Status == StatusEmployed
+					r.HolderDepartment, r.HolderLeft = p.DepartmentID, left[*a.HolderEmployeeID]
 				}
 				if t, ok := used[a.SystemID+"/"+a.AccountID]; ok {
 					r.LastUsed = &t

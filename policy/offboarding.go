@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // RoleVendor marks a person of an outsourced contractor (外部委託事業者) in the directory.
@@ -62,6 +63,10 @@ const (
 	// ActionRotate: the password of a shared or privileged ID the leaver knew is changed
 	// (§6.2(1)3, §5.4(2)9).
 	ActionRotate = "rotate"
+	// ActionReview: on a transfer, the manager of a system another department owns decides
+	// whether the leaver still needs their ID there (§6.1(1), §6.2(1)2(イ)): keep it, with a
+	// reason on the record, or disable it.
+	ActionReview = "review"
 )
 
 // AccountAction is one account to deal with, and how.
@@ -99,21 +104,82 @@ func OffboardingActions(reason LeaveReason, formerDept string, accounts []Accoun
 			out = append(out, AccountAction{a, ActionRotate})
 		}
 	}
+	sortActions(out)
+	return out
+}
+
+// sortActions sorts actions by system and account, so that a workflow iterates them
+// deterministically.
+func sortActions(out []AccountAction) {
 	slices.SortFunc(out, func(x, y AccountAction) int {
-		if x.SystemID != y.SystemID {
-			if x.SystemID < y.SystemID {
-				return -1
-			}
-			return 1
+		if c := strings.Compare(x.SystemID, y.SystemID); c != 0 {
+			return c
 		}
-		switch {
-		case x.AccountID < y.AccountID:
-			return -1
-		case x.AccountID > y.AccountID:
-			return 1
-		}
-		return 0
+		return strings.Compare(x.AccountID, y.AccountID)
 	})
+}
+
+// AddedSince returns the actions of now on accounts filed does not name (by system and
+// account: an offboarding accounts for each account once), in now's order. An offboarding reads the leaver's accounts when HR files it and
+// again when the effective date has ended: every ID the leaver holds on that day goes
+// (§6.2(1)2), so an account created meanwhile is dealt with too, and the register says which
+// ones were added since filing. Actions of filed that now lacks are not returned: what was
+// snapshotted at filing is still accounted for.
+func AddedSince(filed, now []AccountAction) []AccountAction {
+	var out []AccountAction
+	for _, a := range now {
+		if !slices.ContainsFunc(filed, func(f AccountAction) bool {
+			return f.SystemID == a.SystemID && f.AccountID == a.AccountID
+		}) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Rotator is the post that changes the password of a privileged or shared ID a leaver knew
+// (§6.2(1)3(イ): 「統括情報セキュリティ責任者及び情報システム管理者」, or a person they name whom
+// the CISO approves): the system's manager, unless there is none, the manager is the leaver
+// whose knowledge is the reason for the change, or the manager is a vendor's person
+// (§6.2(1)3(エ): never a vendor); then the GISO. Nobody else is chosen by the code: a member of
+// the section changes it only as a designee the CISO approved.
+func Rotator(ism, leaver string, vendors []string) Role {
+	if ism == "" || ism == leaver || slices.Contains(vendors, ism) {
+		return RoleGISO
+	}
+	return RoleISM
+}
+
+// Vendors lists the candidates who are a vendor's people (外部委託事業者, RoleVendor): they
+// never change a privileged ID or its password (§6.2(1)3(エ)).
+func Vendors(candidates []Candidate) []string {
+	var out []string
+	for _, c := range candidates {
+		if slices.Contains(c.Roles, RoleVendor) {
+			out = append(out, c.EmployeeID)
+		}
+	}
+	return out
+}
+
+// TransferReviews lists, for a transfer, the leaver's own active IDs on systems other
+// departments own (the common systems), which OffboardingActions leaves alone: their access
+// there is not the former department's to remove, but it may no longer be needed for the
+// work (§6.2(1)2(イ) 「業務上必要がなくなった場合」, §6.1(1)), so each system's manager reviews
+// it and keeps it only with a recorded reason. The new department's own systems are what the
+// person moves to: not reviewed. Retirement and secondment remove everything already:
+// nothing to review. Sorted by system and account.
+func TransferReviews(reason LeaveReason, formerDept, newDept string, accounts []AccountFacts) []AccountAction {
+	if reason != Transfer {
+		return nil
+	}
+	var out []AccountAction
+	for _, a := range accounts {
+		if a.Active && a.Held && !InScope(reason, formerDept, a.SystemDepartment) && a.SystemDepartment != newDept {
+			out = append(out, AccountAction{a, ActionReview})
+		}
+	}
+	sortActions(out)
 	return out
 }
 
@@ -145,7 +211,8 @@ func CanRotate(c Candidate, ownerDept, leaver string) error {
 
 // ChooseRotator picks who rotates a credential: the first candidate, in the order given
 // (the system's manager first, then the section's other staff), that CanRotate allows. It
-// reports false when nobody in the section may.
+// reports false when nobody in the section may. Only offboardings that reached their
+// rotation before the change "offboarding-rotator-post" use it; since then Rotator decides.
 func ChooseRotator(candidates []Candidate, ownerDept, leaver string) (string, bool) {
 	for _, c := range candidates {
 		if CanRotate(c, ownerDept, leaver) == nil {

@@ -41,6 +41,100 @@ func TestOffboardingActions(t *testing.T) {
 	}
 }
 
+// §6.2(1)2: every ID the leaver holds on the effective date goes, including those created
+// after HR filed the offboarding.
+func TestAddedSince(t *testing.T) {
+	act := func(sys, acc, action string) AccountAction {
+		return AccountAction{AccountFacts{SystemID: sys, AccountID: acc}, action}
+	}
+	filed := []AccountAction{act("tax", "u1", ActionDisable), act("tax", "admin", ActionRotate)}
+	cases := []struct {
+		name string
+		now  []AccountAction
+		want []AccountAction
+	}{
+		{"nothing new", filed, nil},
+		{"an account created after filing", append(slices.Clone(filed), act("web", "u1", ActionDisable)), []AccountAction{act("web", "u1", ActionDisable)}},
+		{"a password learnt after filing", []AccountAction{act("tax", "u1", ActionDisable), act("tax", "admin", ActionRotate), act("tax", "ops", ActionRotate)}, []AccountAction{act("tax", "ops", ActionRotate)}},
+		{"an account gone since filing is not added", []AccountAction{act("tax", "u1", ActionDisable)}, nil},
+		{"an account already snapshotted is accounted for once", []AccountAction{act("tax", "u1", ActionDisable), act("tax", "admin", ActionDisable)}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := AddedSince(filed, c.now); !slices.Equal(got, c.want) {
+				t.Errorf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestRotator(t *testing.T) {
+	cases := []struct {
+		name, ism string
+		vendors   []string
+		want      Role
+	}{
+		// §6.2(1)3(イ): the system's manager changes the privileged password.
+		{"the system's manager", "I1", nil, RoleISM},
+		// The leaver's knowledge is the reason for the change: the GISO, not a section member.
+		{"the manager is the leaver", "L1", nil, RoleGISO},
+		// §6.2(1)3(エ): never a vendor.
+		{"the manager is a vendor's person", "V1", []string{"V1"}, RoleGISO},
+		{"the system has no manager", "", nil, RoleGISO},
+		{"a vendor elsewhere in the section changes nothing", "I1", []string{"V1"}, RoleISM},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Rotator(c.ism, "L1", c.vendors); got != c.want {
+				t.Errorf("Rotator(%q) = %s, want %s", c.ism, got, c.want)
+			}
+		})
+	}
+}
+
+func TestVendors(t *testing.T) {
+	got := Vendors([]Candidate{{"E1", "taxation", true, []Role{RoleStaff}}, {"V1", "taxation", true, []Role{RoleISM, RoleVendor}}, {"V2", "taxation", true, []Role{RoleVendor}}})
+	if !slices.Equal(got, []string{"V1", "V2"}) {
+		t.Errorf("Vendors = %v, want V1 and V2 (§6.2(1)3(エ))", got)
+	}
+}
+
+// §6.1(1), §6.2(1)2(イ): a transfer reviews the leaver's IDs on other departments' systems
+// instead of keeping them silently; retirement and secondment disable them anyway.
+func TestTransferReviews(t *testing.T) {
+	accounts := []AccountFacts{
+		{SystemID: "tax", AccountID: "u1", SystemDepartment: "taxation", Held: true, Active: true},
+		{SystemID: "mail", AccountID: "u1", SystemDepartment: "general", Held: true, Active: true},
+		{SystemID: "gis", AccountID: "u1", SystemDepartment: "planning", Held: true, Active: true},
+		{SystemID: "mail", AccountID: "desk", SystemDepartment: "general", Known: true, Shared: true, Active: true},
+		{SystemID: "old", AccountID: "u1", SystemDepartment: "general", Held: true, Active: false},
+		{SystemID: "care", AccountID: "u1", SystemDepartment: "welfare", Held: true, Active: true},
+	}
+	cases := []struct {
+		name   string
+		reason LeaveReason
+		want   []string
+	}{
+		{"transfer: other departments' systems, own IDs, active; not the new department's", Transfer, []string{"gis/u1", "mail/u1"}},
+		{"retirement disables everything: nothing to review", Retirement, nil},
+		{"secondment disables everything: nothing to review", Secondment, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			for _, a := range TransferReviews(c.reason, "taxation", "welfare", accounts) {
+				if a.Action != ActionReview {
+					t.Errorf("action %q, want review", a.Action)
+				}
+				got = append(got, a.SystemID+"/"+a.AccountID)
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
 func TestCanRotate(t *testing.T) {
 	cases := []struct {
 		name string

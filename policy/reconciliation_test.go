@@ -21,6 +21,12 @@ func TestReconcile(t *testing.T) {
 		{"unused for 89 days", ReconciledAccount{HolderKnown: true, HolderEmployed: true, LastUsed: now.AddDate(0, 0, -89)}, ""},
 		{"shared, unused", ReconciledAccount{Shared: true, LastUsed: now.AddDate(-1, 0, 0)}, FindingUnused},
 		{"shared, in use", ReconciledAccount{Shared: true, LastUsed: now}, ""},
+		// §6.2(1)2(イ), §6.1(1): a transferred person's ID on their former department's system.
+		{"transferred out of the system's department", ReconciledAccount{HolderKnown: true, HolderEmployed: true, SystemDepartment: "tax", HolderDepartment: "welfare", HolderLeft: []string{"tax"}}, FindingFormerDepartment},
+		{"transferred, but on a common system", ReconciledAccount{HolderKnown: true, HolderEmployed: true, SystemDepartment: "general", HolderDepartment: "welfare", HolderLeft: []string{"tax"}}, ""},
+		{"transferred back to the system's department", ReconciledAccount{HolderKnown: true, HolderEmployed: true, SystemDepartment: "tax", HolderDepartment: "tax", HolderLeft: []string{"tax"}}, ""},
+		{"transferred and retired: not employed first", ReconciledAccount{HolderKnown: true, SystemDepartment: "tax", HolderDepartment: "welfare", HolderLeft: []string{"tax"}}, FindingNotEmployed},
+		{"shared account of the former department", ReconciledAccount{Shared: true, SystemDepartment: "tax", LastUsed: now}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -28,5 +34,17 @@ func TestReconcile(t *testing.T) {
 				t.Errorf("Reconcile = %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+// §6.2(1)2(ウ): keeping the ID of someone no longer employed (or not in the roster, or moved
+// out of the system's department) needs a written reason; an unused ID does not.
+func TestKeepNeedsReason(t *testing.T) {
+	for kind, want := range map[string]bool{
+		FindingNotEmployed: true, FindingUnknownHolder: true, FindingFormerDepartment: true, FindingUnused: false,
+	} {
+		if got := KeepNeedsReason(kind); got != want {
+			t.Errorf("KeepNeedsReason(%s) = %v, want %v", kind, got, want)
+		}
 	}
 }

@@ -82,8 +82,11 @@ type offboarding struct {
 	date    string
 	waiting bool
 	facts   activities.OffboardingFacts
-	timing  OffboardingTiming
-	giso    string
+	// accounts are the leaver's accounts as last read: at filing, then (since
+	// changeReread) when the effective date has ended.
+	accounts []policy.AccountFacts
+	timing   OffboardingTiming
+	giso     string
 }
 
 // OffboardingWorkflow runs one offboarding from HR's start to the closing report.
@@ -93,12 +96,14 @@ type offboarding struct {
 //  2. It waits until the end of the effective date in the town's zone; HR may move the date
 //     (Update move_date) or cancel (Update cancel) meanwhile. A date already past starts the
 //     work at once and marks the process late.
-//  3. In parallel: each system's manager disables or deletes the leaver's accounts on it
-//     (§6.2(1)2); a staff member of each owning section, never a vendor, changes the
-//     passwords of shared and privileged IDs the leaver knew (§6.2(1)3(エ)); the department
-//     security officer confirms each lent asset returned or missing, a missing one reported
-//     to the GISO at once; the leaver acknowledges the lasting duty of secrecy (§5.1(1)8).
-//     A transfer removes only what the former department owns (§6.1(1)).
+//  3. When the date has ended it reads the accounts again (every ID held that day goes) and,
+//     in parallel: each system's manager disables or deletes the leaver's accounts on it
+//     (§6.2(1)2); on a transfer, the managers of other departments' systems keep (with a
+//     reason) or disable the leaver's IDs there (§6.1(1), §6.2(1)2(イ)); the system's manager
+//     or the GISO, or a designee the CISO approved, never a vendor, changes the passwords of
+//     shared and privileged IDs the leaver knew (§6.2(1)3(イ)(エ)); the department security
+//     officer confirms each lent asset returned or missing, a missing one reported to the
+//     GISO at once; the leaver acknowledges the lasting duty of secrecy (§5.1(1)8).
 //  4. Overdue steps are reminded, escalated to the GISO, and asked again; the process closes
 //     when everything is accounted for (or the rounds run out: incomplete) and sends the
 //     closing report to HR and the GISO.
@@ -158,6 +163,7 @@ func (o *offboarding) proceed(ctx workflow.Context) (Result, error) {
 		return Result{}, err
 	}
 	o.giso = o.facts.GISO
+	o.accounts = o.facts.Accounts
 	// The leaver confirms none of their own offboarding's steps held by a post.
 	p.parties = []string{in.EmployeeID}
 	actions := policy.OffboardingActions(in.Reason, in.FormerDepartment, o.facts.Accounts)
@@ -187,6 +193,13 @@ func (o *offboarding) proceed(ctx workflow.Context) (Result, error) {
 	if err := p.setStage(ctx, status, "offboarding", note); err != nil {
 		return Result{}, err
 	}
+	if actions, err = o.reread(ctx, actions); err != nil {
+		return Result{}, err
+	}
+	reviews, err := o.transferReviews(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 
 	var branches []func(workflow.Context) (bool, error)
 	for _, sys := range o.facts.Systems {
@@ -203,6 +216,17 @@ func (o *offboarding) proceed(ctx workflow.Context) (Result, error) {
 	for _, a := range actions {
 		if a.Action == policy.ActionRotate {
 			branches = append(branches, func(ctx workflow.Context) (bool, error) { return o.rotate(ctx, a) })
+		}
+	}
+	for _, sys := range o.facts.Systems {
+		var accounts []policy.AccountAction
+		for _, a := range reviews {
+			if a.SystemID == sys.ID {
+				accounts = append(accounts, a)
+			}
+		}
+		if len(accounts) > 0 {
+			branches = append(branches, func(ctx workflow.Context) (bool, error) { return o.review(ctx, sys, accounts) })
 		}
 	}
 	if len(o.facts.Assets) > 0 {
@@ -250,6 +274,145 @@ func (o *offboarding) proceed(ctx workflow.Context) (Result, error) {
 		return p.finish(ctx, "completed", "every account and asset is accounted for (started late)")
 	}
 	return p.finish(ctx, "completed", "every account and asset is accounted for")
+}
+
+// changeReread is the workflow.GetVersion change under which an offboarding reads the
+// leaver's accounts again when the effective date has ended. Offboardings that passed that
+// point before it replay as they ran (with the accounts read at filing only).
+const changeReread = "offboarding-reread"
+
+// reread reads the leaver's accounts again once the effective date has ended: every ID the
+// leaver holds on that day is disabled (§6.2(1)2), so an account created (or a password
+// learnt) between HR's filing and the date is dealt with like the others. The accounts added
+// since filing are snapshotted into the register and named on the timeline; what was
+// snapshotted at filing stays to be accounted for. It returns every action, sorted by system
+// and account.
+func (o *offboarding) reread(ctx workflow.Context, filed []policy.AccountAction) ([]policy.AccountAction, error) {
+	if workflow.GetVersion(ctx, changeReread, workflow.DefaultVersion, 1) < 1 {
+		return filed, nil
+	}
+	p, in := o.process, o.in
+	facts, err := lookup[activities.OffboardingFacts](ctx, p, "Read the accounts of "+in.EmployeeID+" again: the effective date has ended",
+		acts.OffboardingFacts, activities.OffboardingFactsRequest{EmployeeID: in.EmployeeID, FormerDepartment: in.FormerDepartment})
+	if err != nil {
+		return nil, err
+	}
+	o.accounts = facts.Accounts
+	// The systems of the leaver's accounts, as the directory gives them now.
+	for _, s := range facts.Systems {
+		if i := slices.IndexFunc(o.facts.Systems, func(x activities.SystemFacts) bool { return x.ID == s.ID }); i >= 0 {
+			o.facts.Systems[i] = s
+		} else {
+			o.facts.Systems = append(o.facts.Systems, s)
+		}
+	}
+	slices.SortFunc(o.facts.Systems, func(x, y activities.SystemFacts) int { return strings.Compare(x.ID, y.ID) })
+	added := policy.AddedSince(filed, policy.OffboardingActions(in.Reason, in.FormerDepartment, facts.Accounts))
+	if len(added) == 0 {
+		return filed, p.note(ctx, p.id+"/reread", "accounts read again at the end of the effective date "+o.date+": none added since filing")
+	}
+	names := make([]string, 0, len(added))
+	for _, a := range added {
+		names = append(names, a.SystemID+"/"+a.AccountID+" ("+a.Action+")")
+	}
+	if err := p.record(ctx, fmt.Sprintf("Snapshot %d accounts added since filing into the register", len(added)),
+		acts.RecordOffboardingSnapshot, activities.OffboardingSnapshot{ProcessID: p.id, Accounts: added}); err != nil {
+		return nil, err
+	}
+	if err := p.note(ctx, p.id+"/reread", "accounts read again at the end of the effective date "+o.date+"; added since filing: "+strings.Join(names, ", ")); err != nil {
+		return nil, err
+	}
+	// The sections of the added accounts, who may hold a password to change.
+	if o.facts.Candidates == nil {
+		o.facts.Candidates = map[string][]policy.Candidate{}
+	}
+	for _, a := range added {
+		if _, ok := o.facts.Candidates[a.SystemDepartment]; !ok {
+			o.facts.Candidates[a.SystemDepartment] = facts.Candidates[a.SystemDepartment]
+		}
+	}
+	all := slices.Concat(filed, added)
+	slices.SortStableFunc(all, func(x, y policy.AccountAction) int {
+		if c := strings.Compare(x.SystemID, y.SystemID); c != 0 {
+			return c
+		}
+		return strings.Compare(x.AccountID, y.AccountID)
+	})
+	return all, nil
+}
+
+// changeTransferReview is the workflow.GetVersion change under which a transfer asks the
+// managers of other departments' systems whether the leaver still needs their IDs there,
+// instead of keeping them silently. Offboardings that passed that point before it replay as
+// they ran.
+const changeTransferReview = "offboarding-transfer-review"
+
+// ValueKept is a transfer review's outcome for an ID the leaver still needs, kept with a
+// reason on the record.
+const ValueKept = "kept"
+
+// transferReviews lists, on a transfer, the leaver's IDs on systems other departments own
+// (policy.TransferReviews, §6.1(1), §6.2(1)2(イ)), as read when the effective date ended, and
+// snapshots them into the register. Nothing for retirement and secondment.
+func (o *offboarding) transferReviews(ctx workflow.Context) ([]policy.AccountAction, error) {
+	if o.in.Reason != policy.Transfer || workflow.GetVersion(ctx, changeTransferReview, workflow.DefaultVersion, 1) < 1 {
+		return nil, nil
+	}
+	reviews := policy.TransferReviews(o.in.Reason, o.in.FormerDepartment, o.in.NewDepartment, o.accounts)
+	if len(reviews) == 0 {
+		return nil, nil
+	}
+	p := o.process
+	return reviews, p.record(ctx, fmt.Sprintf("Snapshot %d accounts on other departments' systems to review into the register", len(reviews)),
+		acts.RecordOffboardingSnapshot, activities.OffboardingSnapshot{ProcessID: p.id, Accounts: reviews})
+}
+
+// review asks the manager of a system another department owns whether the transferred
+// leaver still needs each of their IDs on it (§6.2(1)2(イ) 「業務上必要がなくなった場合」): kept,
+// with a reason the form requires and the register keeps (the decision's values), or
+// disabled. The timeline names each ID kept.
+func (o *offboarding) review(ctx workflow.Context, sys activities.SystemFacts, accounts []policy.AccountAction) (bool, error) {
+	form := make([]activities.Field, 0, 2*len(accounts))
+	for _, a := range accounts {
+		form = append(form, activities.Field{
+			Name: "account:" + a.AccountID, Kind: activities.FieldSelect, Required: true,
+			Label: activities.Text{Ja: "アカウント " + a.AccountID + "（異動後も業務上必要か）", En: "Account " + a.AccountID + " (still needed for the new work?)"},
+			Options: []activities.Option{
+				{Value: ValueKept, Label: activities.Text{Ja: "業務上必要なので維持する（理由を記入）", En: "Keep: still needed (give the reason)"}},
+				{Value: ValueDisabled, Label: activities.Text{Ja: "不要なので無効化した", En: "Disabled: no longer needed"}},
+			},
+		}, activities.Field{
+			Name: "reason:" + a.AccountID, Kind: activities.FieldTextarea,
+			Label:      activities.Text{Ja: "維持する理由（" + a.AccountID + "）", En: "Why it is kept (" + a.AccountID + ")"},
+			RequiredIf: &activities.Condition{Field: "account:" + a.AccountID, Values: []string{ValueKept}},
+		})
+	}
+	s := o.escalating(Step{
+		Name: "review_transfer_access",
+		Title: activities.Text{Ja: "異動者のアカウントの要否確認（" + sys.ID + "）",
+			En: "Review a transferred person's accounts (" + sys.ID + ")"},
+		Assignee: sys.ISM, AssigneeRole: policy.RoleISM, Choices: []string{ChoiceDone}, Form: form,
+		Post: policy.Post{Role: policy.RoleISM, Scope: sys.ID},
+	}, o.timing.Disable, o.timing.DisableGrace)
+	return o.settle(ctx, s, func(ctx workflow.Context, d Decision) error {
+		outs := make([]models.Outcome, 0, len(accounts))
+		var kept []string
+		for _, a := range accounts {
+			v := d.Values["account:"+a.AccountID]
+			outs = append(outs, models.Outcome{Key: activities.AccountKey(a.SystemID, a.AccountID), Outcome: v})
+			if v == ValueKept {
+				kept = append(kept, a.SystemID+"/"+a.AccountID)
+			}
+		}
+		if err := o.record(ctx, fmt.Sprintf("Register: %d accounts on %s reviewed by %s", len(outs), sys.ID, d.DeciderID),
+			acts.RecordOffboardingOutcomes, activities.OutcomeRecord{ProcessID: o.id, TaskID: d.TaskID, By: d.DeciderID, At: d.DecidedAt, Outcomes: outs}); err != nil {
+			return err
+		}
+		if len(kept) == 0 {
+			return nil
+		}
+		return o.note(ctx, d.TaskID+"/kept", fmt.Sprintf("kept after the transfer by %s, with the reason in the register: %s", d.DeciderID, strings.Join(kept, ", ")))
+	})
 }
 
 // officer is the department security officer, or the GISO when the department has none
@@ -392,8 +555,17 @@ func (o *offboarding) disable(ctx workflow.Context, sys activities.SystemFacts, 
 	})
 }
 
-// rotate asks a staff member of the owning section, never a vendor (§6.2(1)3(エ)), to
-// change the password of a shared or privileged ID the leaver knew.
+// changeRotatorPost is the workflow.GetVersion change under which a password the leaver knew
+// is changed by the system's manager, or the GISO when the manager is the leaver, a vendor
+// or missing (policy.Rotator, §6.2(1)3(イ)(エ)), instead of any member of the section the
+// code chose. Offboardings that opened their rotation before it replay as they ran.
+const changeRotatorPost = "offboarding-rotator-post"
+
+// rotate asks the system's manager to change the password of a shared or privileged ID the
+// leaver knew (§6.2(1)3(イ)); the task is for the post "manager of the system", so when the
+// manager is the leaver (a party) the policy's own rule for offboarding.rotate_credential
+// (policy.PolicyDelegation) sends it to the GISO. A vendor's person never gets it
+// (§6.2(1)3(エ)): the section's vendors are parties to the step.
 func (o *offboarding) rotate(ctx workflow.Context, a policy.AccountAction) (bool, error) {
 	var ism string
 	for _, s := range o.facts.Systems {
@@ -402,6 +574,15 @@ func (o *offboarding) rotate(ctx workflow.Context, a policy.AccountAction) (bool
 		}
 	}
 	members := o.facts.Candidates[a.SystemDepartment]
+	if workflow.GetVersion(ctx, changeRotatorPost, workflow.DefaultVersion, 1) >= 1 {
+		vendors := policy.Vendors(members)
+		who, role := ism, policy.Rotator(ism, o.in.EmployeeID, vendors)
+		if role == policy.RoleGISO {
+			who = o.giso
+		}
+		return o.askRotation(ctx, a, Step{Assignee: who, AssigneeRole: role,
+			Post: policy.Post{Role: policy.RoleISM, Scope: a.SystemID}, Parties: vendors}, o.designees(a, ism))
+	}
 	candidates := make([]policy.Candidate, 0, len(members))
 	for _, c := range members { // the system's manager first
 		if c.EmployeeID == ism {
@@ -420,17 +601,113 @@ func (o *offboarding) rotate(ctx workflow.Context, a policy.AccountAction) (bool
 	} else if who == ism {
 		role = policy.RoleISM
 	}
+	return o.askRotation(ctx, a, Step{Assignee: who, AssigneeRole: role, Post: rotatorPost(role, a.SystemID)}, nil)
+}
+
+// ChoiceDesignate is the rotation's choice by which the system's manager (or the GISO) names
+// someone to change the password in their place; the CISO approves the designee first
+// (§6.2(1)3(イ)).
+const ChoiceDesignate = "designate"
+
+// designees are whom the system's manager (or the GISO) may name to change a password in
+// their place (§6.2(1)3(イ)): employed members of the owning section other than the manager,
+// never a vendor (エ) nor the leaver (policy.CanRotate). Only processes whose steps name posts
+// (changeAuthority) offer it, since the CISO's approval is asked of the post.
+func (o *offboarding) designees(a policy.AccountAction, ism string) []activities.Option {
+	if !o.authority {
+		return nil
+	}
+	var out []activities.Option
+	for _, c := range o.facts.Candidates[a.SystemDepartment] {
+		if c.EmployeeID != ism && policy.CanRotate(c, a.SystemDepartment, o.in.EmployeeID) == nil {
+			out = append(out, activities.Option{Value: c.EmployeeID, Label: activities.Text{Ja: c.EmployeeID, En: c.EmployeeID}})
+		}
+	}
+	return out
+}
+
+// askRotation asks for the password change of one ID; who is asked (Assignee, Post, Parties)
+// is in who. With designees, the one asked may instead name one of them (choice designate);
+// the CISO approves the designee (approveDesignee), who is then asked to change it. A
+// designee refused (or not approved in time) sends the step back to the one asked, for at
+// most Rounds rounds in all.
+func (o *offboarding) askRotation(ctx workflow.Context, a policy.AccountAction, who Step, designees []activities.Option) (bool, error) {
 	s := o.escalating(Step{
 		Name: "rotate_credential",
 		Title: activities.Text{Ja: "共有・特権IDのパスワード変更（" + a.SystemID + " / " + a.AccountID + "）",
 			En: "Change the password of a shared or privileged ID (" + a.SystemID + " / " + a.AccountID + ")"},
-		Assignee: who, AssigneeRole: role, Choices: []string{ChoiceDone}, Post: rotatorPost(role, a.SystemID),
+		Assignee: who.Assignee, AssigneeRole: who.AssigneeRole, Post: who.Post, Parties: who.Parties, Choices: []string{ChoiceDone},
 	}, o.timing.Rotate, o.timing.RotateGrace)
-	return o.settle(ctx, s, func(ctx workflow.Context, d Decision) error {
+	rotated := func(ctx workflow.Context, d Decision) error {
 		return o.record(ctx, fmt.Sprintf("Register: the password of %s/%s was changed, confirmed by %s", a.SystemID, a.AccountID, d.DeciderID),
 			acts.RecordOffboardingOutcomes, activities.OutcomeRecord{ProcessID: o.id, TaskID: d.TaskID, By: d.DeciderID, At: d.DecidedAt,
 				Outcomes: []models.Outcome{{Key: activities.AccountKey(a.SystemID, a.AccountID), Outcome: ValueRotated}}})
+	}
+	if len(designees) == 0 {
+		return o.settle(ctx, s, rotated)
+	}
+	s.Choices = []string{ChoiceDone, ChoiceDesignate}
+	s.Form = []activities.Field{{
+		Name: "designee", Kind: activities.FieldSelect, RequiredFor: ChoiceDesignate, Options: designees,
+		Label: activities.Text{Ja: "代行者（指名する場合のみ。CISOの承認後に依頼します）", En: "Designee (only to designate; asked once the CISO approves)"},
+	}}
+	for round := 1; round <= max(o.timing.Rounds, 1); round++ {
+		d, err := o.ask(ctx, s)
+		if err != nil {
+			return false, err
+		}
+		if d.TimedOut {
+			continue
+		}
+		if d.Choice != ChoiceDesignate {
+			return true, rotated(ctx, d)
+		}
+		designee := d.Values["designee"]
+		approved, err := o.approveDesignee(ctx, a, designee, d.DeciderID)
+		if err != nil {
+			return false, err
+		}
+		if !approved {
+			continue
+		}
+		return o.settle(ctx, o.escalating(Step{
+			Name: "rotate_credential",
+			Title: activities.Text{Ja: "共有・特権IDのパスワード変更（" + a.SystemID + " / " + a.AccountID + "、代行）",
+				En: "Change the password of a shared or privileged ID (" + a.SystemID + " / " + a.AccountID + ", as designee)"},
+			Assignee: designee, AssigneeRole: policy.RoleStaff, Choices: []string{ChoiceDone},
+		}, o.timing.Rotate, o.timing.RotateGrace), rotated)
+	}
+	return false, nil
+}
+
+// approveDesignee asks the CISO to approve the person the system's manager (or the GISO)
+// named to change a privileged password in their place: 「…指名し、CISOが認めた者でなければ
+// ならない」 (§6.2(1)3(イ)). Nobody stands in for the CISO here unless the town's rules say so;
+// the deadline tells the GISO. The timeline records the outcome either way.
+func (o *offboarding) approveDesignee(ctx workflow.Context, a policy.AccountAction, designee, by string) (bool, error) {
+	d, err := o.ask(ctx, Step{
+		Name: "approve_rotation_designee",
+		Title: activities.Text{Ja: "特権IDのパスワード変更の代行者の承認（" + a.SystemID + " / " + a.AccountID + " → " + designee + "）",
+			En: "Approve a designee to change a privileged password (" + a.SystemID + " / " + a.AccountID + " → " + designee + ")"},
+		AssigneeRole: policy.RoleCISO, Choices: []string{ChoiceApprove, ChoiceReject},
+		Post:     policy.Post{Role: policy.RoleCISO},
+		Deadline: o.timing.Rotate, Grace: o.timing.RotateGrace, RemindBefore: o.timing.RemindBefore,
+		EscalatePost: policy.Post{Role: policy.RoleGISO},
 	})
+	if err != nil {
+		return false, err
+	}
+	approved := !d.TimedOut && d.Choice == ChoiceApprove
+	what := fmt.Sprintf("%s named %s to change the password of %s/%s; ", by, designee, a.SystemID, a.AccountID)
+	switch {
+	case approved:
+		what += "the CISO (" + d.DeciderID + ") approved (§6.2(1)3(イ))"
+	case d.TimedOut:
+		what += "the CISO did not decide in time: the manager is asked again"
+	default:
+		what += "the CISO (" + d.DeciderID + ") refused: the manager is asked again"
+	}
+	return approved, o.note(ctx, d.TaskID+"/designee", what)
 }
 
 // assets asks the department security officer to confirm each lent asset returned or

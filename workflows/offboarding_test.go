@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -178,11 +179,12 @@ func (r *offboardingRegister) noticesOf(kind string) []mailed {
 
 // Task IDs of the default run: the steps are opened side by side in a fixed order.
 const (
-	disable1 = wfID + "/disable_accounts/1" // mail, I2
-	disable2 = wfID + "/disable_accounts/2" // tax, I1
-	rotate1  = wfID + "/rotate_credential/1"
-	assets1  = wfID + "/confirm_assets/1"
-	secrecy1 = wfID + "/secrecy_acknowledgement/1"
+	disable1        = wfID + "/disable_accounts/1" // mail, I2
+	disable2        = wfID + "/disable_accounts/2" // tax, I1
+	rotate1         = wfID + "/rotate_credential/1"
+	assets1         = wfID + "/confirm_assets/1"
+	secrecy1        = wfID + "/secrecy_acknowledgement/1"
+	transferReview1 = wfID + "/review_transfer_access/1" // on a transfer: mail, I2
 )
 
 // everyoneDecides schedules every step's decision on 1 April 2026, the day after the
@@ -368,34 +370,60 @@ func TestOffboardingMissingAssetIsReportedAtOnce(t *testing.T) {
 	}
 }
 
-func TestOffboardingTransferKeepsCommonSystems(t *testing.T) {
-	r := newOffboarding(t, jst("2026-03-25 09:00"))
-	r.decide(jst("2026-04-01 10:00"), disable1, "done", "I1", map[string]string{"account:l1": "disabled"})
-	r.decide(jst("2026-04-01 10:20"), rotate1, "done", "I1", nil)
-	r.decide(jst("2026-04-01 10:30"), assets1, "done", "D1", map[string]string{"asset:PC-1": "returned", "asset:CARD-1": "returned"})
-	r.decide(jst("2026-04-01 10:40"), secrecy1, "acknowledge", "L1", nil)
-	res := r.start(policy.Transfer, "2026-03-31")
-	equal(t, "status", res.Status, "completed")
-	// Only the former department's tax system: the mail account stays (§6.1(1)).
-	var disables []string
-	for _, o := range r.opened {
-		if o.spec.Step == "disable_accounts" {
-			disables = append(disables, o.spec.Title.En)
-		}
-	}
-	if len(disables) != 1 || !strings.Contains(disables[0], "(tax)") {
-		t.Errorf("disable tasks = %v, want only tax", disables)
-	}
-	for _, a := range r.snapshot.Accounts {
-		if a.SystemID == "mail" {
-			t.Errorf("a transfer snapshotted the common system's account %+v", a)
-		}
+// §6.1(1), §6.2(1)2(イ): a transfer disables only the former department's accounts, and asks
+// the manager of each other department's system whether the person still needs theirs there;
+// the mail account is kept (the reason is the form's, in the register) or disabled.
+func TestOffboardingTransferReviewsOtherDepartmentsSystems(t *testing.T) {
+	for _, c := range []struct{ choice, outcome string }{{"kept", "kept"}, {"disabled", "disabled"}} {
+		t.Run(c.choice, func(t *testing.T) {
+			r := newOffboarding(t, jst("2026-03-25 09:00"))
+			r.decide(jst("2026-04-01 10:00"), disable1, "done", "I1", map[string]string{"account:l1": "disabled"})
+			r.decide(jst("2026-04-01 10:20"), rotate1, "done", "I1", nil)
+			r.decide(jst("2026-04-01 10:30"), assets1, "done", "D1", map[string]string{"asset:PC-1": "returned", "asset:CARD-1": "returned"})
+			r.decide(jst("2026-04-01 10:40"), secrecy1, "acknowledge", "L1", nil)
+			review := r.decide(jst("2026-04-01 10:50"), transferReview1, "done", "I2", map[string]string{"account:l1": c.choice})
+			res := r.start(policy.Transfer, "2026-03-31")
+			equal(t, "status", res.Status, "completed")
+			if review.rejected != nil {
+				t.Fatalf("review refused: %v", review.rejected)
+			}
+			// Only the former department's tax system is disabled outright.
+			var disables []string
+			for _, o := range r.opened {
+				if o.spec.Step == "disable_accounts" {
+					disables = append(disables, o.spec.Title.En)
+				}
+			}
+			if len(disables) != 1 || !strings.Contains(disables[0], "(tax)") {
+				t.Errorf("disable tasks = %v, want only tax", disables)
+			}
+			// The mail system's manager reviews the account, and must give a reason to keep it.
+			spec := r.openedBy()[transferReview1].spec
+			equal(t, "review of", spec.Title.En, "Review a transferred person's accounts (mail)")
+			equal(t, "review to the mail manager", spec.AssigneeID, "I2")
+			equal(t, "review form", len(spec.Form), 2)
+			equal(t, "reason required when kept", fmt.Sprint(*spec.Form[1].RequiredIf), fmt.Sprint(activities.Condition{Field: "account:l1", Values: []string{"kept"}}))
+			var got string
+			for _, o := range r.outcomes {
+				for _, x := range o.Outcomes {
+					if x.Key == activities.AccountKey("mail", "l1") {
+						got = x.Outcome
+					}
+				}
+			}
+			equal(t, "mail account outcome", got, c.outcome)
+			kept := slices.ContainsFunc(r.notes, func(n string) bool { return strings.Contains(n, "kept after the transfer by I2") })
+			equal(t, "timeline names the kept account", kept, c.choice == "kept")
+		})
 	}
 }
 
+// §6.2(1)3(エ): a vendor never changes a privileged password, even as the system's manager;
+// the GISO does (イ), and no member of the section is picked instead.
 func TestOffboardingRotationNeverGoesToAVendor(t *testing.T) {
 	r := newOffboarding(t, jst("2026-03-25 09:00"))
 	// The tax system is run by a vendor's engineer registered as its manager.
+	r.dir.set("ism/tax", "V1")
 	r.facts.Systems[1].ISM = "V1"
 	r.facts.Candidates["taxation"] = append([]policy.Candidate{
 		{EmployeeID: "V1", DepartmentID: "taxation", Employed: true, Roles: []policy.Role{policy.RoleISM, policy.RoleVendor}},
@@ -403,13 +431,43 @@ func TestOffboardingRotationNeverGoesToAVendor(t *testing.T) {
 	r.everyoneDecides("returned")
 	r.decide(jst("2026-04-01 10:10"), disable2, "done", "V1", map[string]string{"account:l1": "disabled"})
 	vendor := r.decide(jst("2026-04-01 10:15"), rotate1, "done", "V1", nil)
-	r.decide(jst("2026-04-01 10:20"), rotate1, "done", "S1", nil)
+	staff := r.decide(jst("2026-04-01 10:16"), rotate1, "done", "S1", nil)
+	r.decide(jst("2026-04-01 10:20"), rotate1, "done", "G1", nil)
 	res := r.start(policy.Retirement, "2026-03-31")
 	equal(t, "status", res.Status, "completed")
-	equal(t, "rotation assignee", r.openedBy()[rotate1].spec.AssigneeID, "S1")
+	equal(t, "rotation assignee", r.openedBy()[rotate1].spec.AssigneeID, "G1")
 	if vendor.rejected == nil {
 		t.Error("the vendor's decision on the rotation was accepted")
 	}
+	if staff.rejected == nil {
+		t.Error("a member of the section the code chose changed the password")
+	}
+}
+
+// §6.2(1)3(イ): when the leaver is the system's manager, the password they knew is changed by
+// the GISO (the policy's own rule for offboarding.rotate_credential), not by whichever member
+// of the section the code found first.
+func TestOffboardingRotationWhenTheLeaverIsTheManagerGoesToTheGISO(t *testing.T) {
+	r := newOffboarding(t, jst("2026-03-25 09:00"))
+	r.dir.set("ism/tax", "L1")
+	r.facts.Systems[1].ISM = "L1"
+	r.decide(jst("2026-04-01 10:00"), disable1, "done", "I2", map[string]string{"account:l1": "disabled"})
+	r.decide(jst("2026-04-01 10:10"), disable2, "done", "G1", map[string]string{"account:l1": "disabled"})
+	member := r.decide(jst("2026-04-01 10:15"), rotate1, "done", "I1", nil)
+	r.decide(jst("2026-04-01 10:20"), rotate1, "done", "G1", nil)
+	r.decide(jst("2026-04-01 10:30"), assets1, "done", "D1", map[string]string{"asset:PC-1": "returned", "asset:CARD-1": "returned"})
+	r.decide(jst("2026-04-01 10:40"), secrecy1, "acknowledge", "L1", nil)
+	res := r.start(policy.Retirement, "2026-03-31")
+	equal(t, "status", res.Status, "completed")
+	equal(t, "rotation assignee", r.openedBy()[rotate1].spec.AssigneeID, "G1")
+	if member.rejected == nil {
+		t.Error("a member of the section decided the rotation")
+	}
+	var rotated bool
+	for _, o := range r.outcomes {
+		rotated = rotated || o.TaskID == rotate1 && o.By == "G1"
+	}
+	equal(t, "rotated by the GISO on the record", rotated, true)
 }
 
 func TestOffboardingPastDateStartsAtOnceAndIsLate(t *testing.T) {
@@ -469,6 +527,7 @@ func TestOffboardingEndsTheLeaversPosts(t *testing.T) {
 				r.decide(jst("2026-04-01 10:20"), rotate1, "done", "I1", nil)
 				r.decide(jst("2026-04-01 10:30"), assets1, "done", "D1", map[string]string{"asset:PC-1": "returned", "asset:CARD-1": "returned"})
 				r.decide(jst("2026-04-01 10:40"), secrecy1, "acknowledge", "L1", nil)
+				r.decide(jst("2026-04-01 10:35"), transferReview1, "done", "I2", map[string]string{"account:l1": "kept"})
 			} else {
 				r.everyoneDecides("returned")
 			}
@@ -513,4 +572,91 @@ func TestOffboardingIncompleteStillEndsThePosts(t *testing.T) {
 	res := r.start(policy.Retirement, "2026-03-31")
 	equal(t, "status", res.Status, "incomplete")
 	equal(t, "posts ended", len(r.posts), 1)
+}
+
+// §6.2(1)2: every ID the leaver holds on the effective date goes. An account created on the
+// web system after HR filed is read when the date has ended, gets its own disable task, and
+// the register names it as added since filing.
+func TestOffboardingAccountAddedAfterFilingIsDisabled(t *testing.T) {
+	r := newOffboarding(t, jst("2026-03-25 09:00"))
+	r.dir.set("ism/web", "I3")
+	r.env.RegisterDelayedCallback(func() {
+		r.lock(func() {
+			f := leaverFacts()
+			f.Accounts = append(f.Accounts, policy.AccountFacts{SystemID: "web", AccountID: "l1", SystemDepartment: "taxation", Held: true, Active: true})
+			f.Systems = append(f.Systems, activities.SystemFacts{ID: "web", Department: "taxation", ISM: "I3"})
+			r.facts = f
+		})
+	}, 72*time.Hour) // 28 March: after filing, before the effective date
+	r.everyoneDecides("returned")
+	web := r.decide(jst("2026-04-01 10:50"), wfID+"/disable_accounts/3", "done", "I3", map[string]string{"account:l1": "disabled"})
+	res := r.start(policy.Retirement, "2026-03-31")
+
+	equal(t, "status", res.Status, "completed")
+	if web.rejected != nil || !web.accepted {
+		t.Fatalf("the web manager's decision: accepted %v, rejected %v", web.accepted, web.rejected)
+	}
+	task := r.taskFor(t, "disable_accounts", "(web)")
+	equal(t, "web task to its manager", r.openedBy()[task].spec.AssigneeID, "I3")
+	equal(t, "web task opened at the end of the date", r.openedBy()[task].at, jst("2026-04-01 00:00"))
+	var recorded bool
+	for _, o := range r.outcomes {
+		for _, x := range o.Outcomes {
+			recorded = recorded || x.Key == activities.AccountKey("web", "l1") && x.Outcome == "disabled"
+		}
+	}
+	equal(t, "web account disabled on the record", recorded, true)
+	equal(t, "added account snapshotted", len(r.snapshot.Accounts), 1)
+	equal(t, "snapshotted account", r.snapshot.Accounts[0].SystemID+"/"+r.snapshot.Accounts[0].AccountID, "web/l1")
+	if !slices.ContainsFunc(r.notes, func(n string) bool { return strings.Contains(n, "added since filing: web/l1 (disable)") }) {
+		t.Errorf("no timeline note naming the added account among %q", r.notes)
+	}
+}
+
+// §6.2(1)3(イ): the system's manager may name someone to change the password in their place,
+// but only a person the CISO approves; a designation without a designee is refused, and a
+// refusal by the CISO sends the step back to the manager.
+func TestOffboardingRotationByADesigneeTheCISOApproves(t *testing.T) {
+	for _, ciso := range []string{"approve", "reject"} {
+		t.Run(ciso, func(t *testing.T) {
+			r := newOffboarding(t, jst("2026-03-25 09:00"))
+			r.decide(jst("2026-04-01 10:00"), disable1, "done", "I2", map[string]string{"account:l1": "disabled"})
+			r.decide(jst("2026-04-01 10:10"), disable2, "done", "I1", map[string]string{"account:l1": "disabled"})
+			r.decide(jst("2026-04-01 10:30"), assets1, "done", "D1", map[string]string{"asset:PC-1": "returned", "asset:CARD-1": "returned"})
+			r.decide(jst("2026-04-01 10:40"), secrecy1, "acknowledge", "L1", nil)
+			empty := r.decide(jst("2026-04-01 10:15"), rotate1, "designate", "I1", nil)
+			leaver := r.decide(jst("2026-04-01 10:16"), rotate1, "designate", "I1", map[string]string{"designee": "L1"})
+			r.decide(jst("2026-04-01 10:20"), rotate1, "designate", "I1", map[string]string{"designee": "S1"})
+			const approval = wfID + "/approve_rotation_designee/1"
+			const second = wfID + "/rotate_credential/2"
+			early := r.decide(jst("2026-04-01 10:25"), second, "done", "S1", nil)
+			r.decide(jst("2026-04-01 11:00"), approval, ciso, "C1", nil)
+			if ciso == "approve" {
+				r.decide(jst("2026-04-01 11:30"), second, "done", "S1", nil)
+			} else {
+				r.decide(jst("2026-04-01 11:30"), second, "done", "I1", nil)
+			}
+			res := r.start(policy.Retirement, "2026-03-31")
+			equal(t, "status", res.Status, "completed")
+			equal(t, "designation without a designee refused", empty.rejected != nil, true)
+			equal(t, "the leaver cannot be designated", leaver.rejected != nil, true)
+			equal(t, "the designee cannot act before the CISO approves", early.rejected != nil, true)
+			by := r.openedBy()
+			equal(t, "approval to the CISO", by[approval].spec.AssigneeID, "C1")
+			equal(t, "approval opened after the designation", by[approval].at, jst("2026-04-01 10:20"))
+			want := map[string]string{"approve": "S1", "reject": "I1"}[ciso]
+			equal(t, "second rotation task to", by[second].spec.AssigneeID, want)
+			var rotatedBy string
+			for _, o := range r.outcomes {
+				if o.TaskID == second {
+					rotatedBy = o.By
+				}
+			}
+			equal(t, "rotated by", rotatedBy, want)
+			noted := slices.ContainsFunc(r.notes, func(n string) bool {
+				return strings.Contains(n, "I1 named S1 to change the password of tax/admin") && strings.Contains(n, map[string]string{"approve": "approved", "reject": "refused"}[ciso])
+			})
+			equal(t, "timeline says what the CISO decided", noted, true)
+		})
+	}
 }

@@ -144,6 +144,9 @@ func (p *process) review(ctx workflow.Context, m activities.ManagerFindings, gis
 			},
 		})
 	}
+	if workflow.GetVersion(ctx, changeKeepReason, workflow.DefaultVersion, 1) >= 1 {
+		form = append(form, keepReasons(m.Findings)...)
+	}
 	form = append(form, activities.Field{Name: "justification", Kind: activities.FieldTextarea,
 		Label: activities.Text{Ja: "継続するIDの理由", En: "Why the IDs kept are still needed"}})
 	assignee, role := m.ISM, policy.RoleISM
@@ -174,7 +177,34 @@ func (p *process) review(ctx workflow.Context, m activities.ManagerFindings, gis
 }
 
 var findingJa = map[string]string{
-	policy.FindingNotEmployed:   "退職・異動済み",
-	policy.FindingUnknownHolder: "名簿にない利用者",
-	policy.FindingUnused:        "長期間未使用",
+	policy.FindingNotEmployed:      "退職・出向済み",
+	policy.FindingUnknownHolder:    "名簿にない利用者",
+	policy.FindingUnused:           "長期間未使用",
+	policy.FindingFormerDepartment: "異動前の所属のシステム",
+}
+
+// changeKeepReason is the workflow.GetVersion change under which the reconciliation's form
+// asks a written reason for each finding that policy.KeepNeedsReason names, required when
+// that account is kept. Runs that opened their tasks before it replay as they ran.
+const changeKeepReason = "reconciliation-keep-reason"
+
+// keepReasons are the form's reason fields: one per finding whose account may be kept only
+// for a written reason (the account of someone no longer employed, not in the roster, or
+// transferred out of the system's department; §6.2(1)2(イ)(ウ)). The API refuses a "keep"
+// without it (activities.CheckValues); the reason is free text, kept in the register with
+// the decision's values, never in history.
+func keepReasons(findings []activities.FindingRef) []activities.Field {
+	var out []activities.Field
+	for _, x := range findings {
+		if !policy.KeepNeedsReason(x.Kind) {
+			continue
+		}
+		key := x.SystemID + "/" + x.AccountID
+		out = append(out, activities.Field{
+			Name: "reason:" + key, Kind: activities.FieldTextarea,
+			Label:      activities.Text{Ja: key + " を継続する理由", En: "Why " + key + " is kept"},
+			RequiredIf: &activities.Condition{Field: "finding:" + key, Values: []string{ValueKeep}},
+		})
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -59,7 +60,19 @@ func TestReconciliationFindingsGoToEachManager(t *testing.T) {
 	by := r.openedBy()
 	equal(t, "system without a manager goes to the GISO", by[task1].spec.AssigneeID, "G1")
 	equal(t, "manager's task", by[task2].spec.AssigneeID, "I1")
-	equal(t, "one select per finding and a justification", len(by[task2].spec.Form), 3)
+	// §6.2(1)2(ウ): keeping the retired holder's ID needs its own written reason; the unused
+	// batch ID does not.
+	form := by[task2].spec.Form
+	equal(t, "one select per finding, a reason for the retired holder's, a justification", len(form), 4)
+	equal(t, "reason field", form[2].Name, "reason:tax/retired1")
+	equal(t, "required when kept", fmt.Sprint(*form[2].RequiredIf), fmt.Sprint(activities.Condition{Field: "finding:tax/retired1", Values: []string{"keep"}}))
+	if bad := activities.CheckValues(form, map[string]string{"finding:tax/retired1": "keep", "finding:tax/batch": "keep"}); bad["reason:tax/retired1"] == "" || len(bad) != 1 {
+		t.Errorf("keeping the retired holder's ID without a reason: %v, want the reason required", bad)
+	}
+	if bad := activities.CheckValues(form, map[string]string{"finding:tax/retired1": "disable", "finding:tax/batch": "keep"}); len(bad) != 0 {
+		t.Errorf("disabling it needs no reason: %v", bad)
+	}
+	equal(t, "the GISO's task asks a reason for the unknown holder's ID", len(by[task1].spec.Form), 3)
 	equal(t, "decisions applied", len(applied), 2)
 	for _, d := range applied {
 		if d.By == "I1" {

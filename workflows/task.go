@@ -197,7 +197,7 @@ func (b *taskBook) register(ctx workflow.Context) error {
 				case decisionVerifier == nil || decisionVerifier.Verify(req) != nil:
 					return temporal.NewApplicationError("the decision does not carry the API's proof", "NotFromAPI")
 				}
-				if bad := activities.CheckValues(steering(t.step.Form), req.Values); len(bad) > 0 {
+				if bad := activities.CheckDecision(steering(t.step.Form), req.Choice, req.Values); len(bad) > 0 {
 					return temporal.NewApplicationError("the form's values are not valid", "InvalidValues")
 				}
 				if bad := activities.CheckChoice(t.step.Form, req.Choice, req.Values); len(bad) > 0 {
