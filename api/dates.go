@@ -21,12 +21,18 @@ type DateBounds struct {
 	// StartDaysAhead bounds how far ahead an exception's start_date and an outsourcing
 	// contract's contract_start may be (POLICYFLOW_START_MAX_DAYS_AHEAD).
 	StartDaysAhead int
+	// EmergencyDaysPast is how long before its report an emergency exception may have been
+	// taken (§7.4(2) 「事後速やかに」 sets no number: POLICYFLOW_EMERGENCY_REPORT_MAX_DAYS, a town
+	// rule). ExceptionMaxDays is the longest an exception may last (the policy sets no
+	// maximum: POLICYFLOW_EXCEPTION_MAX_DAYS, a town rule).
+	EmergencyDaysPast int
+	ExceptionMaxDays  int
 }
 
 // DefaultDateBounds are the bounds when the town sets none: a year and a day ahead (an
 // April 1 reshuffle is announced months before), 90 days back (HR reports a leaver late).
 var DefaultDateBounds = DateBounds{OffboardingDaysAhead: offboarding.DefaultDaysAhead, OffboardingDaysPast: offboarding.DefaultDaysPast,
-	StartDaysAhead: 366}
+	StartDaysAhead: 366, EmergencyDaysPast: 7, ExceptionMaxDays: 366}
 
 // dateBounds are the server's bounds, the defaults when none are set.
 func (s *Server) dateBounds() DateBounds {

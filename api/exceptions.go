@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -28,10 +27,6 @@ type exceptionBody struct {
 	// Renews names the exception this request renews: a renewal is a new request, linked.
 	Renews string `json:"renews,omitempty"`
 }
-
-// MaxExceptionLength is the longest exception the policy allows by default: an exception
-// without an end is not an exception, and a long one should be a change of the rules.
-const MaxExceptionLength = 366 * 24 * time.Hour
 
 // startException validates an exception request and starts its process. Malformed fields
 // are 400; a requester who is not a department security officer or system manager, or an
@@ -67,19 +62,31 @@ func (s *Server) startException(c echo.Context) error {
 	f.check(err2 == nil, "end_date", "is required: an exception must end (YYYY-MM-DD)")
 	if err1 == nil && err2 == nil {
 		f.check(end.After(start), "end_date", "must be after start_date")
-		f.check(b.StartDate >= today, "start_date", "must not be in the past")
-		f.check(!b.Emergency || b.StartDate == today, "start_date", "an emergency exception takes effect today")
+		f.check(b.Emergency || b.StartDate >= today, "start_date", "must not be in the past")
+		// §7.4(2) 「事後速やかに」: an emergency exception is taken first and reported after, so
+		// it started today or on a recent day (how recent is a town rule, checked below).
+		f.check(!b.Emergency || b.StartDate <= today, "start_date", "an emergency exception is taken already: today or a recent past day")
 	}
 	f.check(b.Renews == "" || validID(b.Renews), "renews", "is not a process ID")
 	if err := f.err(); err != nil {
 		return err
 	}
-	if err := s.dateWithin("start_date", b.StartDate, -1, s.dateBounds().StartDaysAhead, "POLICYFLOW_START_MAX_DAYS_AHEAD"); err != nil {
+	bounds := s.dateBounds()
+	if err := s.dateWithin("start_date", b.StartDate, -1, bounds.StartDaysAhead, "POLICYFLOW_START_MAX_DAYS_AHEAD"); err != nil {
 		return err
 	}
-	if end.Sub(start) > MaxExceptionLength {
-		return &Error{Status: 422, Code: "policy_violation", Message: "an exception may last at most one year; ask again to renew it",
-			Fields: map[string]string{"end_date": "more than one year after start_date"}}
+	reportedLate := 0
+	if b.Emergency {
+		if err := s.dateWithin("start_date", b.StartDate, bounds.EmergencyDaysPast, 0, "POLICYFLOW_EMERGENCY_REPORT_MAX_DAYS"); err != nil {
+			return err
+		}
+		reportedLate = int(s.now().In(s.Loc).Sub(start).Hours() / 24)
+	}
+	if days := int(end.Sub(start).Hours() / 24); days > bounds.ExceptionMaxDays {
+		// The policy sets no maximum: this is the town's rule.
+		return &Error{Status: 422, Code: "policy_violation",
+			Message: fmt.Sprintf("an exception may last at most %d days under the town's rule (POLICYFLOW_EXCEPTION_MAX_DAYS); ask again to renew it", bounds.ExceptionMaxDays),
+			Fields:  map[string]string{"end_date": fmt.Sprintf("more than %d days after start_date", bounds.ExceptionMaxDays)}}
 	}
 	ctx := c.Request().Context()
 	requester, err := s.Store.Person(ctx, b.Requester)
@@ -125,6 +132,10 @@ func (s *Server) startException(c echo.Context) error {
 	summary := fmt.Sprintf("Exception to §%s for %s, %s to %s", strings.Join(b.Clauses, ", §"), orNone(b.Systems), b.StartDate, b.EndDate)
 	if b.Emergency {
 		summary = "Emergency " + strings.ToLower(summary[:1]) + summary[1:]
+		if reportedLate > 0 {
+			// How late the report came is on the record (§7.4(2) 「事後速やかに」).
+			summary += fmt.Sprintf(", reported %d days after it was taken", reportedLate)
+		}
 	}
 	details := fmt.Sprintf("**Exception request** (例外措置, §7.4)\n\n- department: `%s`\n- requester: `%s` (%s)\n- clauses: §%s\n- systems: %s\n- classification: level %d\n- from %s to the end of %s\n- emergency (§7.4(2)): %t\n- renews: %s\n\nThe reason and the alternative measure are in the register (GET /api/v1/processes/{id}).",
 		b.Department, b.Requester, role, strings.Join(b.Clauses, ", §"), orNone(b.Systems), b.Classification, b.StartDate, b.EndDate, b.Emergency, orDash(b.Renews))

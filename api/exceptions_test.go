@@ -64,6 +64,8 @@ func TestStartExceptionRefused(t *testing.T) {
 		{"department not an ID", with("department", "総務課"), 400, "validation_failed", "department"},
 		// Well-formed but against the policy: 422 policy_violation.
 		{"more than a year", with("start_date", date(1), "end_date", date(1+367)), 422, "policy_violation", "end_date"},
+		// §7.4(2) 「事後速やかに」 names no number: reporting more than 7 days late is the town's rule.
+		{"emergency taken too long ago", with("emergency", true, "start_date", date(-8), "end_date", date(10)), 422, "policy_violation", "start_date"},
 		{"requester not in the directory", with("requester", unknown), 422, "policy_violation", "requester"},
 		{"requester neither diso nor ism", with("requester", staff.EmployeeID), 422, "policy_violation", "requester"},
 		{"requester retired", with("requester", retired.EmployeeID), 422, "policy_violation", "requester"},
@@ -212,5 +214,41 @@ func TestStartExceptionIdempotencyKeyConcurrent(t *testing.T) {
 	}
 	for id := range ids {
 		s.waitForOpenTask(t, id)
+	}
+}
+
+// §7.4(2): an emergency exception is reported after it was taken. A start a few days back is
+// accepted (the town's bound, POLICYFLOW_EMERGENCY_REPORT_MAX_DAYS) and the register says how
+// late the report came; a longer exception than the town allows names the town's rule.
+func TestEmergencyExceptionReportedLate(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	tok := s.token("officer")
+	requester := s.addPerson(t, uid("dept"), "diso")
+	b := exceptionRequest(requester.EmployeeID)
+	b["emergency"], b["start_date"] = true, date(-3)
+	r := call(t, http.MethodPost, "/api/v1/exceptions", tok, b)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("an emergency exception taken 3 days ago: %s", r)
+	}
+	var started struct {
+		ID string `json:"id"`
+	}
+	r.decode(t, &started)
+	id := started.ID
+	var p struct {
+		Process struct {
+			Summary string `json:"summary"`
+		} `json:"process"`
+	}
+	call(t, http.MethodGet, "/api/v1/processes/"+id, s.token("auditor"), nil).decode(t, &p)
+	if !strings.Contains(p.Process.Summary, "reported 3 days after it was taken") {
+		t.Errorf("summary %q does not say how late the report came", p.Process.Summary)
+	}
+	long := exceptionRequest(requester.EmployeeID)
+	long["start_date"], long["end_date"] = date(1), date(1+367)
+	e := call(t, http.MethodPost, "/api/v1/exceptions", tok, long).wantError(t, 422, "policy_violation")
+	if !strings.Contains(e.Message, "town's rule") || !strings.Contains(e.Message, "POLICYFLOW_EXCEPTION_MAX_DAYS") {
+		t.Errorf("refusal %q does not name the town's rule", e.Message)
 	}
 }

@@ -86,6 +86,12 @@ type Config struct {
 	// StartMaxDaysAhead bounds how far ahead an exception's start_date and an outsourcing
 	// contract's contract_start may be (POLICYFLOW_START_MAX_DAYS_AHEAD, default 366).
 	StartMaxDaysAhead int
+	// EmergencyReportMaxDays is how many days after it was taken an emergency exception may
+	// be reported (§7.4(2) 「事後速やかに」 names no number; POLICYFLOW_EMERGENCY_REPORT_MAX_DAYS,
+	// default 7); ExceptionMaxDays is the longest an exception may last (the policy sets no
+	// maximum; POLICYFLOW_EXCEPTION_MAX_DAYS, default 366). Both are town rules.
+	EmergencyReportMaxDays int
+	ExceptionMaxDays       int
 	// PublicReportsPerMinute is the ceiling of requests the residents' reporting window
 	// takes from all addresses together in a minute, counted across every API process
 	// sharing the database (POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE, default 60).
@@ -134,6 +140,8 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 		OffboardingMaxDaysAhead: 366,
 		OffboardingMaxDaysPast:  90,
 		StartMaxDaysAhead:       366,
+		EmergencyReportMaxDays:  7,
+		ExceptionMaxDays:        366,
 		PublicReportsPerMinute:  60,
 	}
 	c.PublicURL = strings.TrimRight(get("POLICYFLOW_PUBLIC_URL", ""), "/")
@@ -265,6 +273,8 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 		{"POLICYFLOW_OFFBOARDING_MAX_DAYS_AHEAD", 1, &c.OffboardingMaxDaysAhead},
 		{"POLICYFLOW_OFFBOARDING_MAX_DAYS_PAST", 0, &c.OffboardingMaxDaysPast},
 		{"POLICYFLOW_START_MAX_DAYS_AHEAD", 1, &c.StartMaxDaysAhead},
+		{"POLICYFLOW_EMERGENCY_REPORT_MAX_DAYS", 0, &c.EmergencyReportMaxDays},
+		{"POLICYFLOW_EXCEPTION_MAX_DAYS", 1, &c.ExceptionMaxDays},
 	} {
 		if v := get(d.name, ""); v != "" {
 			n, err := strconv.Atoi(v)

@@ -165,7 +165,7 @@ func newAPI(cfg config.Config, store *models.Store, tc client.Client, log *slog.
 	srv := &api.Server{Store: store, Temporal: tc, Loc: cfg.Loc, TimeZone: cfg.TimeZone, Log: log, DevMode: dev,
 		TrustedProxies: cfg.TrustedProxies, UIOrigins: cfg.UIOrigins, Metrics: reg, DecisionKeys: cfg.DecisionKeys,
 		Dates: api.DateBounds{OffboardingDaysAhead: cfg.OffboardingMaxDaysAhead, OffboardingDaysPast: cfg.OffboardingMaxDaysPast,
-			StartDaysAhead: cfg.StartMaxDaysAhead},
+			StartDaysAhead: cfg.StartMaxDaysAhead, EmergencyDaysPast: cfg.EmergencyReportMaxDays, ExceptionMaxDays: cfg.ExceptionMaxDays},
 		PublicReportCeiling: cfg.PublicReportsPerMinute}
 	if dev {
 		srv.DevToken = cfg.DevToken // in memory only, never stored
