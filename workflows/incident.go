@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -93,7 +94,27 @@ type incident struct {
 	r     activities.Roster
 	setup activities.IncidentSetup
 	hops  int
+	// order is the version of changeIncidentOrder this incident runs under (issue 13).
+	order workflow.Version
+	// first is the first-hour path, when one runs beside the rest (§6.4(3)7).
+	first *firstHour
 }
+
+// changeIncidentOrder is the workflow.GetVersion change under which an incident takes its
+// steps in the order and from the people the policy names (issue 13). Each version adds
+// one rule; an incident keeps the version it started under:
+//
+//  1. the first-hour path (§6.4(3)7 「即時」): the disconnection is asked for as soon as
+//     the report is received, side by side with the triage.
+const changeIncidentOrder = "incident-order"
+
+// incidentOrder is the latest version of changeIncidentOrder.
+const incidentOrder workflow.Version = 1
+
+// Versions of changeIncidentOrder.
+const (
+	orderFirstHour workflow.Version = 1
+)
 
 // IncidentWorkflow runs the response to one security incident, from report to closure.
 //
@@ -129,6 +150,10 @@ func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (Result, error) {
 	}
 	res, err := x.respond(ctx)
 	if err != nil {
+		if errors.Is(err, errCancelled) {
+			// The first-hour path closes its own tasks as cancelled before the process ends.
+			_ = x.first.wait(ctx)
+		}
 		return p.end(ctx, err)
 	}
 	return res, nil
@@ -136,6 +161,8 @@ func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (Result, error) {
 
 func (x *incident) respond(ctx workflow.Context) (Result, error) {
 	var err error
+	x.order = workflow.GetVersion(ctx, changeIncidentOrder, workflow.DefaultVersion, incidentOrder)
+	route := policy.RouteFor(x.in.Category)
 	if x.setup, err = lookup[activities.IncidentSetup](ctx, x.process, "Register the incident's report and look up the department's members and the emergency contacts",
 		acts.RegisterIncident, activities.IncidentRef{ProcessID: x.id, Department: x.department, Category: string(x.in.Category)}); err != nil {
 		return Result{}, err
@@ -155,6 +182,13 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 	}
 	if err := x.hopAt(ctx, received, "received", x.in.ReporterID, "report received from "+x.in.Source); err != nil {
 		return Result{}, err
+	}
+
+	// 0. The first hour (§6.4(3)7 「即時」): the disconnection runs beside everything else.
+	if x.order >= orderFirstHour && route.Immediate {
+		if err := x.startFirstHour(ctx); err != nil {
+			return Result{}, err
+		}
 	}
 
 	// 1. Triage, at once, by the department's officer (the GISO's office for residents).
@@ -409,11 +443,15 @@ func (x *incident) recordAndClose(ctx workflow.Context, tri triageResult, triage
 	if err := x.hop(ctx, "closed", "", how); err != nil {
 		return Result{}, err
 	}
-	return x.finish(ctx, IncidentClosed, fmt.Sprintf("severity %s, outside the plan: %s; the GISO is told", tri.severity, how))
+	return x.close(ctx, IncidentClosed, fmt.Sprintf("severity %s, outside the plan: %s; the GISO is told", tri.severity, how))
 }
 
-// tellClosed tells the GISO that the incident closed.
+// tellClosed tells the GISO that the incident closed, once the first-hour path (if one
+// runs) has ended.
 func (x *incident) tellClosed(ctx workflow.Context, sev policy.Severity, how string) error {
+	if err := x.first.wait(ctx); err != nil {
+		return err
+	}
 	return x.run(ctx, fmt.Sprintf("Tell the GISO (%s) that the incident is closed", x.r.GISO), acts.SendNotice, activities.Notice{
 		Key: x.id + "/closed/" + x.r.GISO, ProcessID: x.id, RecipientID: x.r.GISO, Kind: activities.NoticeIncidentClosed,
 		Params: map[string]string{"severity": sev.Title("ja") + " / " + sev.Title("en"), "how": how},
@@ -618,7 +656,7 @@ func (x *incident) rootCause(ctx workflow.Context, tri triageResult) (Result, er
 		}
 	}
 	if !accepted {
-		return x.finish(ctx, IncidentRootCauseMissing, fmt.Sprintf("no accepted root-cause record after %d rounds", x.t.MaxRounds))
+		return x.close(ctx, IncidentRootCauseMissing, fmt.Sprintf("no accepted root-cause record after %d rounds", x.t.MaxRounds))
 	}
 	return x.measures(ctx, tri, owners)
 }
@@ -671,7 +709,7 @@ func (x *incident) measures(ctx workflow.Context, tri triageResult, owners []str
 		open = still
 	}
 	if len(open) > 0 {
-		return x.finish(ctx, IncidentMeasuresIncomplete, fmt.Sprintf("%d measures not done after %d rounds", len(open), x.t.MaxRounds))
+		return x.close(ctx, IncidentMeasuresIncomplete, fmt.Sprintf("%d measures not done after %d rounds", len(open), x.t.MaxRounds))
 	}
 	if err := x.tellClosed(ctx, tri.severity, "plan executed, root cause accepted, measures done"); err != nil {
 		return Result{}, err
@@ -679,5 +717,126 @@ func (x *incident) measures(ctx workflow.Context, tri triageResult, owners []str
 	if err := x.hop(ctx, "closed", "", "measures done"); err != nil {
 		return Result{}, err
 	}
-	return x.finish(ctx, IncidentClosed, fmt.Sprintf("severity %s: plan executed, root cause accepted, %d measures done", tri.severity, len(owners)))
+	return x.close(ctx, IncidentClosed, fmt.Sprintf("severity %s: plan executed, root cause accepted, %d measures done", tri.severity, len(owners)))
+}
+
+// close waits for the first-hour path, if one runs, and ends the incident with a final
+// status: its confirmations belong to the record the incident closes with.
+func (x *incident) close(ctx workflow.Context, status, note string) (Result, error) {
+	if err := x.first.wait(ctx); err != nil {
+		return Result{}, err
+	}
+	return x.finish(ctx, status, note)
+}
+
+// firstHour is the first-hour path of an incident, running beside the triage and all that
+// follows it (§6.4(3)7).
+type firstHour struct {
+	done bool
+	err  error
+}
+
+// wait blocks until the first-hour path has ended, and returns its error; a nil path has
+// nothing to wait for.
+func (f *firstHour) wait(ctx workflow.Context) error {
+	if f == nil {
+		return nil
+	}
+	if err := workflow.Await(ctx, func() bool { return f.done }); err != nil {
+		return err
+	}
+	return f.err
+}
+
+// disconnectionForm is the confirmation of §6.4(3)7: one select per action, each done or
+// not applicable, so that which actions were taken is on the record as values.
+func disconnectionForm() []activities.Field {
+	done := []activities.Option{
+		{Value: "done", Label: activities.Text{Ja: "実施した", En: "Done"}},
+		{Value: "not_applicable", Label: activities.Text{Ja: "該当しない", En: "Not applicable"}},
+	}
+	var form []activities.Field
+	for _, d := range policy.MalwareDisconnection() {
+		form = append(form, activities.Field{Name: "disconnect_" + d.Name, Kind: activities.FieldSelect, Required: true,
+			Label: activities.Text{Ja: d.TitleJa + "（§6.4(3)7）", En: d.TitleEn + " (§6.4(3)7)"}, Options: done})
+	}
+	return append(form, activities.Field{Name: "actions", Kind: activities.FieldTextarea, Label: activities.Text{Ja: "補足", En: "Notes"}})
+}
+
+// startFirstHour opens the first-hour path as soon as the report is received (§6.4(3)7
+// 「即時」): the reporter, who is at the device, and the system's manager (the department's
+// officer when no system is named) each get the disconnection instructions as a
+// confirmation task with a short deadline, escalating to the GISO. It runs side by side
+// with the triage; the incident closes only once it has ended.
+func (x *incident) startFirstHour(ctx workflow.Context) error {
+	if err := x.hop(ctx, "disconnection_requested", x.in.ReporterID, "the disconnection of §6.4(3)7 asked for at once, before triage"); err != nil {
+		return err
+	}
+	var steps []Step
+	if x.in.ReporterID != "" {
+		steps = append(steps, firstHourStep(Step{
+			Name: "disconnection", // policy.StepDisconnection
+			Title: activities.Text{Ja: "【即時】不正プログラム感染の疑い：端末をネットワークから切り離してください（§6.4(3)7）",
+				En: "[At once] Suspected malware: take the device off the network (§6.4(3)7)"},
+			Assignee: x.in.ReporterID, AssigneeRole: policy.RoleStaff,
+		}, x.r.GISO))
+	}
+	checker, role := x.r.DISO, policy.RoleDISO
+	if len(x.r.ISMs) > 0 {
+		checker, role = x.r.ISMs[0], policy.RoleISM
+	}
+	if checker != "" {
+		steps = append(steps, firstHourStep(Step{
+			Name: "disconnection_check", // policy.StepDisconnectionCheck
+			Title: activities.Text{Ja: "【即時】不正プログラム感染の疑い：端末の切り離しを確認してください（§6.4(3)7）",
+				En: "[At once] Suspected malware: confirm the device is off the network (§6.4(3)7)"},
+			Assignee: checker, AssigneeRole: role, Post: x.post(role),
+		}, x.r.GISO))
+	}
+	f := &firstHour{}
+	x.first = f
+	// Each confirmation is recorded as it comes, not when the other one does.
+	wg := workflow.NewWaitGroup(ctx)
+	for _, s := range steps {
+		wg.Add(1)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer wg.Done()
+			if err := x.confirmDisconnection(ctx, s); err != nil && f.err == nil {
+				f.err = err
+			}
+		})
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		wg.Wait(ctx)
+		f.done = true
+	})
+	return nil
+}
+
+// confirmDisconnection asks one confirmation of the first-hour path and records it: who
+// confirmed, when, and which of the actions of §6.4(3)7 were taken.
+func (x *incident) confirmDisconnection(ctx workflow.Context, s Step) error {
+	d, err := x.ask(ctx, s)
+	if err != nil {
+		return err
+	}
+	if d.TimedOut {
+		return x.hop(ctx, s.Name+"_overdue", "", "nobody confirmed the disconnection in time (§6.4(3)7)")
+	}
+	var done []string
+	for _, a := range policy.MalwareDisconnection() {
+		done = append(done, a.Name+"="+d.Values["disconnect_"+a.Name])
+	}
+	return x.hop(ctx, s.Name+"_confirmed", d.DeciderID, "§6.4(3)7: "+strings.Join(done, ", "))
+}
+
+// firstHourStep completes a task of the first-hour path: the checklist of §6.4(3)7, a
+// deadline of a quarter of an hour, a reminder five minutes before, and the GISO told at
+// the deadline.
+func firstHourStep(s Step, giso string) Step {
+	s.Choices, s.Form = []string{ChoiceDone}, disconnectionForm()
+	s.Deadline, s.RemindBefore = Deadline{Clock: policy.DisconnectionDeadline}, []time.Duration{5 * time.Minute}
+	s.EscalateTo, s.EscalateToRole, s.EscalatePost = giso, policy.RoleGISO, policy.Post{Role: policy.RoleGISO}
+	s.Grace = Deadline{Clock: policy.DisconnectionGrace}
+	return s
 }

@@ -429,3 +429,76 @@ func TestIncidentUntriagedIsHandledAsHigh(t *testing.T) {
 	c, _ := r.openedTask(incTask("ciso_instruction", 1))
 	equal(t, "CISO asked at the end of the escalation", c.at, monday.Add(2*time.Hour))
 }
+
+var disconnected = map[string]string{"disconnect_lan_cable": "done", "disconnect_wireless": "not_applicable",
+	"disconnect_power": "not_applicable", "disconnect_mobile": "not_applicable"}
+
+// §6.4(3)7 「即時」: a malware report opens the disconnection tasks for the reporter and the
+// system's manager at the moment it is received, before the triage is decided, and their
+// confirmations (who, when, which actions) are on the record before the triage.
+func TestIncidentMalwareDisconnectionAtOnce(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(5*time.Minute), incTask(policy.StepDisconnection, 1), "done", "S1", disconnected)
+	r.decide(monday.Add(8*time.Minute), incTask(policy.StepDisconnectionCheck, 1), "done", "I1", disconnected)
+	r.decide(monday.Add(40*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(50*time.Minute), incTask("record", 1), "record", "D1", nil)
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryMalware, SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	for step, who := range map[string]string{policy.StepDisconnection: "S1", policy.StepDisconnectionCheck: "I1"} {
+		o, ok := r.openedTask(incTask(step, 1))
+		if !ok {
+			t.Fatalf("%s was not opened", step)
+		}
+		equal(t, step+" opened at the report", o.at, monday)
+		equal(t, step+" assignee", o.spec.AssigneeID, who)
+		equal(t, step+" due in 15 min", o.spec.DueAt.Sub(o.at), policy.DisconnectionDeadline)
+		h, ok := r.hop(step + "_confirmed")
+		if !ok {
+			t.Fatalf("%s confirmation not recorded: %v", step, r.hopNames())
+		}
+		equal(t, step+" confirmed by", h.ActorID, who)
+		if !strings.Contains(h.Note, "lan_cable=done") || !strings.Contains(h.Note, "mobile=not_applicable") {
+			t.Errorf("%s note does not say which actions: %q", step, h.Note)
+		}
+	}
+	tri, _ := r.openedTask(incTask("triage", 1))
+	equal(t, "triage opened at the report too", tri.at, monday)
+	names := r.hopNames()
+	if c, tr := slices.Index(names, "disconnection_confirmed"), slices.Index(names, "triaged"); c < 0 || tr < 0 || c > tr {
+		t.Errorf("the disconnection was not confirmed before the triage: %v", names)
+	}
+	d, _ := r.hop("disconnection_confirmed")
+	equal(t, "confirmed at", d.At.In(tokyo), monday.Add(5*time.Minute))
+}
+
+// Nobody confirms the disconnection: it escalates to the GISO at the deadline, and after the
+// grace the record says it is overdue; the incident still closes, after it.
+func TestIncidentDisconnectionOverdue(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(12*time.Minute), incTask("record", 1), "record", "D1", nil)
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryMalware, SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	for _, h := range []string{"disconnection_overdue", "disconnection_check_overdue"} {
+		if _, ok := r.hop(h); !ok {
+			t.Errorf("hop %q not recorded: %v", h, r.hopNames())
+		}
+	}
+	o, _ := r.openedTask(incTask(policy.StepDisconnection, 1))
+	equal(t, "escalation to the GISO for 15 min", o.spec.ExpiresAt.Sub(o.spec.DueAt), policy.DisconnectionGrace)
+	names := r.hopNames()
+	if slices.Index(names, "disconnection_overdue") > slices.Index(names, "closed") {
+		t.Errorf("the incident closed before the first-hour path ended: %v", names)
+	}
+}
+
+// A leak has no first-hour path.
+func TestIncidentLeakHasNoDisconnection(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(12*time.Minute), incTask("record", 1), "record", "D1", nil)
+	r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}})
+	if _, ok := r.openedTask(incTask(policy.StepDisconnection, 1)); ok {
+		t.Error("a leak opened a disconnection task")
+	}
+}
