@@ -17,6 +17,10 @@ const (
 	NoticeIncidentReported = "incident_reported"
 	// NoticeIncidentClosed tells the GISO that an incident was closed, and how.
 	NoticeIncidentClosed = "incident_closed"
+	// NoticeIncidentTriaged tells the CISO, at triage, of an incident the emergency response
+	// plan applies to, with its severity (§2(3)5, §2(2)8): the CISO hears of it at once, not
+	// only at the root-cause review.
+	NoticeIncidentTriaged = "incident_triaged"
 )
 
 // IncidentReport is an incident as the API keeps it in the process's register entry (its

@@ -105,15 +105,18 @@ type incident struct {
 // one rule; an incident keeps the version it started under:
 //
 //  1. the first-hour path (§6.4(3)7 「即時」): the disconnection is asked for as soon as
-//     the report is received, side by side with the triage.
+//     the report is received, side by side with the triage;
+//  2. the CISO is told at triage of every incident the plan applies to, with its severity
+//     (§2(3)5, §2(2)8).
 const changeIncidentOrder = "incident-order"
 
 // incidentOrder is the latest version of changeIncidentOrder.
-const incidentOrder workflow.Version = 1
+const incidentOrder workflow.Version = 2
 
 // Versions of changeIncidentOrder.
 const (
 	orderFirstHour workflow.Version = 1
+	orderCISOTold  workflow.Version = 2
 )
 
 // IncidentWorkflow runs the response to one security incident, from report to closure.
@@ -205,6 +208,11 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 	tri, err := x.triage(ctx, triager, triagerRole)
 	if err != nil {
 		return Result{}, err
+	}
+	if x.order >= orderCISOTold && policy.RunsPlan(tri.severity, tri.plan) {
+		if err := x.tellCISO(ctx, tri); err != nil {
+			return Result{}, err
+		}
 	}
 
 	// 2. The CISO's instructions when needed, or the GISO's own judgement (§2(2)5).
@@ -839,4 +847,31 @@ func firstHourStep(s Step, giso string) Step {
 	s.EscalateTo, s.EscalateToRole, s.EscalatePost = giso, policy.RoleGISO, policy.Post{Role: policy.RoleGISO}
 	s.Grace = Deadline{Clock: policy.DisconnectionGrace}
 	return s
+}
+
+// tellCISO tells the CISO at triage of an incident the plan applies to, with its severity:
+// a breach in a department is reported to the GISO and the CISO promptly (§2(3)5), and in
+// an emergency the GISO reports to the CISO without delay (§2(2)8). The notice says whether
+// the CISO's instructions are also asked for.
+func (x *incident) tellCISO(ctx workflow.Context, tri triageResult) error {
+	if x.r.CISO == "" {
+		return nil
+	}
+	by := tri.decider
+	if by == "" {
+		by = "nobody in time: handled as high / 期限内の判定なし（高として対応）"
+	}
+	instruction := "not asked / 求めない"
+	if policy.NeedsCISO(tri.severity, tri.askCISO) {
+		instruction = "asked: a task follows / 求める（別途依頼）"
+	}
+	if err := x.run(ctx, fmt.Sprintf("Tell the CISO (%s) of the %s incident under the plan (§2(3)5, §2(2)8)", x.r.CISO, tri.severity), acts.SendNotice, activities.Notice{
+		Key: x.id + "/triaged/" + x.r.CISO, ProcessID: x.id, RecipientID: x.r.CISO, Kind: activities.NoticeIncidentTriaged,
+		Params: map[string]string{"category": x.in.Category.Title("ja") + " / " + x.in.Category.Title("en"),
+			"severity": tri.severity.Title("ja") + " / " + tri.severity.Title("en"), "triaged_by": by,
+			"triaged_at": x.stamp(x.now(ctx)), "instruction": instruction},
+	}); err != nil {
+		return err
+	}
+	return x.hop(ctx, "ciso_notified", x.r.CISO, fmt.Sprintf("told of the %s incident under the plan (§2(3)5, §2(2)8)", tri.severity))
 }

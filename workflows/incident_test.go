@@ -502,3 +502,48 @@ func TestIncidentLeakHasNoDisconnection(t *testing.T) {
 		t.Error("a leak opened a disconnection task")
 	}
 }
+
+// §2(3)5, §2(2)8: the CISO is told at triage of every incident the plan applies to, with its
+// severity, even when the CISO's instructions are not asked for.
+func TestIncidentCISOToldAtTriage(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("medium", "yes", "no"))
+	r.planToClosure(monday.Add(10*time.Minute), "C1")
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	var told []mailed
+	for _, n := range r.notices {
+		if n.kind == activities.NoticeIncidentTriaged {
+			told = append(told, n)
+		}
+	}
+	if len(told) != 1 || told[0].to != "C1" {
+		t.Fatalf("the CISO was not told at triage: %v", r.notices)
+	}
+	equal(t, "told at the triage", told[0].at, monday.Add(10*time.Minute))
+	p := r.params[told[0].task]
+	if !strings.Contains(p["severity"], "Medium") || !strings.Contains(p["instruction"], "not asked") {
+		t.Errorf("the notice does not give the severity: %v", p)
+	}
+	h, ok := r.hop("ciso_notified")
+	if !ok {
+		t.Fatalf("hop ciso_notified not recorded: %v", r.hopNames())
+	}
+	equal(t, "notified at", h.At.In(tokyo), monday.Add(10*time.Minute))
+	if _, ok := r.openedTask(incTask("ciso_instruction", 1)); ok {
+		t.Error("the CISO's instructions were asked though nobody asked for them")
+	}
+}
+
+// Outside the plan the CISO is not troubled at triage.
+func TestIncidentCISONotToldOutsideThePlan(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("medium", "no", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("record", 1), "record", "D1", nil)
+	r.start(workflows.IncidentInput{ReporterID: "S1"})
+	for _, n := range r.notices {
+		if n.kind == activities.NoticeIncidentTriaged {
+			t.Errorf("the CISO was told of an incident outside the plan: %v", n)
+		}
+	}
+}
