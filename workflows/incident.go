@@ -107,16 +107,21 @@ type incident struct {
 //  1. the first-hour path (§6.4(3)7 「即時」): the disconnection is asked for as soon as
 //     the report is received, side by side with the triage;
 //  2. the CISO is told at triage of every incident the plan applies to, with its severity
-//     (§2(3)5, §2(2)8).
+//     (§2(3)5, §2(2)8);
+//  3. each category is routed as its clause says (policy.RouteFor): a policy violation is
+//     triaged by the GISO with the department's officer told (§7.2(2)); an attack notice
+//     is triaged by the GISO, told to the CISO at once, never low, and always goes to the
+//     CISO, who decides whether to stop systems (§6.5(2)).
 const changeIncidentOrder = "incident-order"
 
 // incidentOrder is the latest version of changeIncidentOrder.
-const incidentOrder workflow.Version = 2
+const incidentOrder workflow.Version = 3
 
 // Versions of changeIncidentOrder.
 const (
 	orderFirstHour workflow.Version = 1
 	orderCISOTold  workflow.Version = 2
+	orderRouted    workflow.Version = 3
 )
 
 // IncidentWorkflow runs the response to one security incident, from report to closure.
@@ -195,19 +200,25 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 	}
 
 	// 1. Triage, at once, by the department's officer (the GISO's office for residents).
+	if x.order < orderRouted {
+		route = policy.CategoryRoute{Triager: policy.RoleDISO, Told: []policy.Role{policy.RoleGISO, policy.RoleISM}, Clause: "5.3(1)2"}
+	}
 	triager, triagerRole := x.r.DISO, policy.RoleDISO
-	if x.in.Source == models.IncidentFromResident || triager == "" {
+	if route.Triager == policy.RoleGISO || x.in.Source == models.IncidentFromResident || triager == "" {
 		triager, triagerRole = x.r.GISO, policy.RoleGISO
 	}
-	if err := x.setStage(ctx, "triage", "triage", fmt.Sprintf("reported (%s); waiting for the %s's triage (§5.3(1)2)", x.in.Category, triagerRole)); err != nil {
+	if err := x.setStage(ctx, "triage", "triage", fmt.Sprintf("reported (%s); waiting for the %s's triage (§%s)", x.in.Category, triagerRole, route.Clause)); err != nil {
 		return Result{}, err
 	}
-	if err := x.tellReported(ctx, triager, received); err != nil {
+	if err := x.tellReported(ctx, triager, received, route); err != nil {
 		return Result{}, err
 	}
-	tri, err := x.triage(ctx, triager, triagerRole)
+	tri, err := x.triage(ctx, triager, triagerRole, route)
 	if err != nil {
 		return Result{}, err
+	}
+	if route.CISO {
+		tri.askCISO = true // §6.5(2): the CISO and the GISO decide on an attack notice
 	}
 	if x.order >= orderCISOTold && policy.RunsPlan(tri.severity, tri.plan) {
 		if err := x.tellCISO(ctx, tri); err != nil {
@@ -217,7 +228,7 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 
 	// 2. The CISO's instructions when needed, or the GISO's own judgement (§2(2)5).
 	if policy.NeedsCISO(tri.severity, tri.askCISO) {
-		if err := x.cisoInstruction(ctx); err != nil {
+		if err := x.cisoInstruction(ctx, route); err != nil {
 			return Result{}, err
 		}
 	}
@@ -260,22 +271,33 @@ func (x *incident) hop(ctx workflow.Context, hop, actor, note string) error {
 	return x.hopAt(ctx, x.now(ctx), hop, actor, note)
 }
 
-// tellReported tells the GISO and the systems' managers of the report (§5.3(1)2).
-func (x *incident) tellReported(ctx workflow.Context, triager string, received time.Time) error {
+// tellReported tells those the route names of the report, besides the triager: the GISO
+// and the systems' managers (§5.3(1)2); the department's officer too for a policy violation
+// (§7.2(2)1), and the CISO for an attack notice (§6.5(2)).
+func (x *incident) tellReported(ctx workflow.Context, triager string, received time.Time, route policy.CategoryRoute) error {
 	var to []string
-	for _, id := range append([]string{x.r.GISO}, x.r.ISMs...) {
-		if id != "" && id != triager && !slices.Contains(to, id) {
-			to = append(to, id)
+	var roles []policy.Role
+	for _, role := range route.Told {
+		var ids []string
+		switch role {
+		case policy.RoleCISO:
+			ids = []string{x.r.CISO}
+		case policy.RoleGISO:
+			ids = []string{x.r.GISO}
+		case policy.RoleDISO:
+			ids = []string{x.r.DISO}
+		case policy.RoleISM:
+			ids = x.r.ISMs
+		}
+		for _, id := range ids {
+			if id != "" && id != triager && !slices.Contains(to, id) {
+				to, roles = append(to, id), append(roles, role)
+			}
 		}
 	}
-	roles := make([]policy.Role, len(to))
 	calls := make([]call, len(to))
 	for i, id := range to {
-		roles[i] = policy.RoleISM
-		if id == x.r.GISO {
-			roles[i] = policy.RoleGISO
-		}
-		calls[i] = call{fmt.Sprintf("Tell the %s (%s) of the report (§5.3(1)2)", roles[i], id), acts.SendNotice, activities.Notice{
+		calls[i] = call{fmt.Sprintf("Tell the %s (%s) of the report (§%s)", roles[i], id, route.Clause), acts.SendNotice, activities.Notice{
 			Key: x.id + "/reported/" + id, ProcessID: x.id, RecipientID: id, Kind: activities.NoticeIncidentReported,
 			Params: map[string]string{"category": x.in.Category.Title("ja") + " / " + x.in.Category.Title("en"),
 				"received_at": x.stamp(received), "triage_by": triager},
@@ -310,9 +332,9 @@ func (x *incident) handlerOptions() []activities.Option {
 
 // triage asks the officer for severity, whether the plan applies, whether to tell the CISO
 // and who handles each step. Nobody triaging in time is taken as high severity.
-func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role) (triageResult, error) {
+func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role, route policy.CategoryRoute) (triageResult, error) {
 	sev := make([]activities.Option, 0, 4)
-	for _, s := range policy.Severities() {
+	for _, s := range route.SeveritiesFrom() {
 		sev = append(sev, activities.Option{Value: string(s), Label: activities.Text{Ja: s.Title("ja"), En: s.Title("en")}})
 	}
 	form := []activities.Field{
@@ -369,7 +391,7 @@ func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role
 // cisoInstruction asks the CISO for instructions. When the CISO does not answer by the
 // deadline the task escalates to the GISO, who may decide on own judgement (§2(2)5); the
 // register's timeline and hops say which of them decided.
-func (x *incident) cisoInstruction(ctx workflow.Context) error {
+func (x *incident) cisoInstruction(ctx workflow.Context, route policy.CategoryRoute) error {
 	if err := x.setStage(ctx, "ciso_instruction", "ciso_instruction", "reported to the CISO for instructions (§5.3(1)3)"); err != nil {
 		return err
 	}
@@ -380,11 +402,15 @@ func (x *incident) cisoInstruction(ctx workflow.Context) error {
 		Name:     "ciso_instruction",
 		Title:    activities.Text{Ja: "情報セキュリティインシデントへの対応の指示", En: "Give instructions on a security incident"},
 		Assignee: x.r.CISO, AssigneeRole: policy.RoleCISO, Choices: []string{ChoiceInstruct},
-		Form: []activities.Field{{Name: "instructions", Kind: activities.FieldTextarea, Required: true,
-			Label: activities.Text{Ja: "指示内容", En: "Instructions"}}},
+		Form:     x.instructionForm(route),
 		Deadline: x.t.CISO, RemindBefore: x.t.CISORemind, EscalateTo: x.r.GISO, EscalateToRole: policy.RoleGISO, Grace: x.t.CISOGrace,
 		Post: policy.Post{Role: policy.RoleCISO}, EscalatePost: policy.Post{Role: policy.RoleGISO},
 	})
+	if err == nil && !d.TimedOut && route.CISO {
+		if err := x.hop(ctx, "stop_systems_decided", d.DeciderID, "§6.5(2): stop the systems: "+d.Values["stop_systems"]); err != nil {
+			return err
+		}
+	}
 	switch {
 	case err != nil:
 		return err
@@ -413,6 +439,18 @@ func (x *incident) cisoInstruction(ctx workflow.Context) error {
 		return err
 	}
 	return x.setStage(ctx, "responding", "ciso_instructed", "the CISO gave instructions")
+}
+
+// instructionForm is the CISO's form: the instructions, and for an attack notice whether
+// systems are stopped, which the CISO (or the GISO in the CISO's place) decides (§6.5(2)).
+func (x *incident) instructionForm(route policy.CategoryRoute) []activities.Field {
+	var form []activities.Field
+	if route.CISO {
+		form = append(form, activities.Field{Name: "stop_systems", Kind: activities.FieldSelect, Required: true, Options: yesNo,
+			Label: activities.Text{Ja: "システムを停止する（§6.5(2)）", En: "Stop the systems (§6.5(2))"}})
+	}
+	return append(form, activities.Field{Name: "instructions", Kind: activities.FieldTextarea, Required: true,
+		Label: activities.Text{Ja: "指示内容", En: "Instructions"}})
 }
 
 // recordAndClose is the path outside the plan: the officer records what was done, the

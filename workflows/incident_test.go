@@ -547,3 +547,64 @@ func TestIncidentCISONotToldOutsideThePlan(t *testing.T) {
 		}
 	}
 }
+
+// §7.2(2): a policy violation found by staff is reported to both the GISO and the
+// department's officer, and the GISO judges (triages) whether the plan applies.
+func TestIncidentPolicyViolationTriagedByGISO(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	wrong := r.decide(monday.Add(5*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "G1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("record", 1), "record", "G1", nil)
+	r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryPolicyViolation, SystemIDs: []string{"SYS1"}})
+	tri, _ := r.openedTask(incTask("triage", 1))
+	equal(t, "triaged by the GISO (§7.2(2)2)", tri.spec.AssigneeID, "G1")
+	equal(t, "the GISO's post", tri.spec.PostRole, string(policy.RoleGISO))
+	if wrong.rejected == nil {
+		t.Error("the department's officer triaged a policy violation")
+	}
+	h, ok := r.hop("diso_notified")
+	if !ok {
+		t.Fatalf("the department's officer was not told (§7.2(2)1): %v", r.hopNames())
+	}
+	equal(t, "officer told", h.ActorID, "D1")
+	equal(t, "told at the report", h.At.In(tokyo), monday)
+	tr, _ := r.hop("triaged")
+	equal(t, "triaged by", tr.ActorID, "G1")
+}
+
+// §6.5(2): an attack notice goes to the CISO and the GISO. The GISO triages it and cannot
+// call it low; the CISO is told at once and always instructs, deciding whether systems stop.
+func TestIncidentAttackNoticeGoesToCISOAndGISO(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	low := r.decide(monday.Add(5*time.Minute), incTask("triage", 1), "record", "G1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "G1", triageValues("medium", "no", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("ciso_instruction", 1), "instruct", "C1", map[string]string{"stop_systems": "yes"})
+	r.decide(monday.Add(30*time.Minute), incTask("record", 1), "record", "G1", nil)
+	r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryAttackNotice, SystemIDs: []string{"SYS1"}})
+	tri, _ := r.openedTask(incTask("triage", 1))
+	equal(t, "triaged by the GISO", tri.spec.AssigneeID, "G1")
+	for _, f := range tri.spec.Form {
+		if f.Name == "severity" && slices.ContainsFunc(f.Options, func(o activities.Option) bool { return o.Value == "low" }) {
+			t.Error("an attack notice may be triaged as low")
+		}
+	}
+	if low.rejected == nil {
+		t.Error("an attack notice was closed as low")
+	}
+	c, ok := r.hop("ciso_notified")
+	if !ok {
+		t.Fatalf("the CISO was not told of the attack notice: %v", r.hopNames())
+	}
+	equal(t, "CISO told at the report", c.At.In(tokyo), monday)
+	ci, ok := r.openedTask(incTask("ciso_instruction", 1))
+	if !ok {
+		t.Fatal("the CISO was not asked for instructions on an attack notice")
+	}
+	if !slices.ContainsFunc(ci.spec.Form, func(f activities.Field) bool { return f.Name == "stop_systems" && f.Required }) {
+		t.Errorf("the CISO's form has no decision on stopping systems: %v", ci.spec.Form)
+	}
+	s, ok := r.hop("stop_systems_decided")
+	if !ok || s.ActorID != "C1" || !strings.Contains(s.Note, "yes") {
+		t.Errorf("the decision to stop systems is not on the record: %+v %v", s, r.hopNames())
+	}
+}
