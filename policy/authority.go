@@ -207,7 +207,7 @@ func (d Delegation) DeputyFor(kind, step string) Deputy {
 // measures are named by the plan (contact, evidence, containment, recovery) and by number.
 var Steps = map[string][]string{
 	"exception":          {"ciso_review", "ciso_ratification", "requester_revision", "restore_compliance"},
-	"incident":           {"disconnection", "disconnection_check", "triage", "ciso_instruction", "record", "contact", "evidence", "containment", "recovery", "root_cause", "root_cause_review", "measure"},
+	"incident":           {"disconnection", "disconnection_check", "triage", "ciso_instruction", "record", "contact", "evidence", "containment", "recovery", "cause_department", "cause_system", "root_cause", "root_cause_review", "measure"},
 	"outsourcing_review": {"selection_review", "clause_review", "giso_decision", "requester_revision", "approval", "briefing_acknowledgement", "periodic_report", "certificate_renewal", "disposal_record"},
 	"cloud_assessment":   {"diso_assessment", "ciso_approval", "certificate_renewal", "exit_confirmation"},
 	"offboarding":        {"disable_accounts", "rotate_credential", "confirm_assets", "secrecy_acknowledgement"},

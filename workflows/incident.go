@@ -111,17 +111,21 @@ type incident struct {
 //  3. each category is routed as its clause says (policy.RouteFor): a policy violation is
 //     triaged by the GISO with the department's officer told (§7.2(2)); an attack notice
 //     is triaged by the GISO, told to the CISO at once, never low, and always goes to the
-//     CISO, who decides whether to stop systems (§6.5(2)).
+//     CISO, who decides whether to stop systems (§6.5(2));
+//  4. every incident ends with a root-cause record, a short one outside the plan: the
+//     department's officer and the system's manager give their part, the GISO reports,
+//     the CISO accepts (§5.3(3)).
 const changeIncidentOrder = "incident-order"
 
 // incidentOrder is the latest version of changeIncidentOrder.
-const incidentOrder workflow.Version = 3
+const incidentOrder workflow.Version = 4
 
 // Versions of changeIncidentOrder.
 const (
 	orderFirstHour workflow.Version = 1
 	orderCISOTold  workflow.Version = 2
 	orderRouted    workflow.Version = 3
+	orderRootCause workflow.Version = 4
 )
 
 // IncidentWorkflow runs the response to one security incident, from report to closure.
@@ -483,6 +487,10 @@ func (x *incident) recordAndClose(ctx workflow.Context, tri triageResult, triage
 	} else if err := x.hop(ctx, "recorded", d.DeciderID, "what was done is recorded"); err != nil {
 		return Result{}, err
 	}
+	if x.order >= orderRootCause {
+		// §5.3(3): outside the plan too, the cause is found and reported to the CISO.
+		return x.rootCause(ctx, tri)
+	}
 	if err := x.tellClosed(ctx, tri.severity, how); err != nil {
 		return Result{}, err
 	}
@@ -626,6 +634,14 @@ func (x *incident) runPlan(ctx workflow.Context, tri triageResult) error {
 func (x *incident) rootCause(ctx workflow.Context, tri triageResult) (Result, error) {
 	var owners []string
 	accepted := false
+	// short is the record of an incident outside the plan: the cause, and measures only
+	// where the GISO names some.
+	short := x.order >= orderRootCause && !policy.RunsPlan(tri.severity, tri.plan)
+	if x.order >= orderRootCause {
+		if err := x.causeFromDepartment(ctx); err != nil {
+			return Result{}, err
+		}
+	}
 	for round := 1; round <= x.t.MaxRounds && !accepted; round++ {
 		if err := x.setStage(ctx, "root_cause", "root_cause", fmt.Sprintf("round %d: the GISO investigates the cause with the department and proposes measures (§5.3(3)1)", round)); err != nil {
 			return Result{}, err
@@ -634,9 +650,9 @@ func (x *incident) rootCause(ctx workflow.Context, tri triageResult) (Result, er
 		opts := x.handlerOptions()[1:]
 		for i := 1; i <= MaxMeasures; i++ {
 			form = append(form,
-				activities.Field{Name: fmt.Sprintf("measure_%d", i), Kind: activities.FieldTextarea, Required: i == 1,
+				activities.Field{Name: fmt.Sprintf("measure_%d", i), Kind: activities.FieldTextarea, Required: i == 1 && !short,
 					Label: activities.Text{Ja: fmt.Sprintf("再発防止策 %d", i), En: fmt.Sprintf("Measure %d", i)}},
-				activities.Field{Name: fmt.Sprintf("owner_%d", i), Kind: activities.FieldSelect, Required: i == 1, Options: opts,
+				activities.Field{Name: fmt.Sprintf("owner_%d", i), Kind: activities.FieldSelect, Required: i == 1 && !short, Options: opts,
 					Label: activities.Text{Ja: fmt.Sprintf("再発防止策 %d の担当者", i), En: fmt.Sprintf("Owner of measure %d", i)}})
 		}
 		d, err := x.ask(ctx, Step{
@@ -912,4 +928,56 @@ func (x *incident) tellCISO(ctx workflow.Context, tri triageResult) error {
 		return err
 	}
 	return x.hop(ctx, "ciso_notified", x.r.CISO, fmt.Sprintf("told of the %s incident under the plan (§2(3)5, §2(2)8)", tri.severity))
+}
+
+// causeFromDepartment asks the department's security officer and the system's manager, side
+// by side, for their part of the cause: the GISO finds the cause together with them
+// (§5.3(3)1). Their answers are on the record before the GISO's report; one not given in
+// time is recorded as overdue and the GISO reports without it.
+func (x *incident) causeFromDepartment(ctx workflow.Context) error {
+	form := []activities.Field{{Name: "cause", Kind: activities.FieldTextarea, Required: true,
+		Label: activities.Text{Ja: "原因についての所見", En: "What you found about the cause"}}}
+	common := func(s Step) Step {
+		s.Choices, s.Form = []string{ChoiceSubmit}, form
+		s.Deadline, s.RemindBefore = x.t.RootCause, x.t.RemindBefore
+		s.EscalateTo, s.EscalateToRole, s.EscalatePost, s.Grace = x.r.GISO, policy.RoleGISO, policy.Post{Role: policy.RoleGISO}, x.t.RootCauseGrace
+		return s
+	}
+	var steps []Step
+	if x.r.DISO != "" {
+		steps = append(steps, common(Step{
+			Name:     "cause_department",
+			Title:    activities.Text{Ja: "インシデントの原因究明への協力（所管部局）", En: "The department's part of an incident's root cause"},
+			Assignee: x.r.DISO, AssigneeRole: policy.RoleDISO, Post: x.post(policy.RoleDISO),
+		}))
+	}
+	if len(x.r.ISMs) > 0 && x.r.ISMs[0] != x.r.DISO {
+		steps = append(steps, common(Step{
+			Name:     "cause_system",
+			Title:    activities.Text{Ja: "インシデントの原因究明への協力（情報システム管理者）", En: "The system's part of an incident's root cause"},
+			Assignee: x.r.ISMs[0], AssigneeRole: policy.RoleISM, Post: x.post(policy.RoleISM),
+		}))
+	}
+	if len(steps) == 0 {
+		return nil
+	}
+	if err := x.setStage(ctx, "root_cause", "cause_department", "the department's officer and the system's manager give their part of the cause (§5.3(3)1)"); err != nil {
+		return err
+	}
+	ds, err := x.askAll(ctx, steps...)
+	if err != nil {
+		return err
+	}
+	for i, d := range ds {
+		if d.TimedOut {
+			if err := x.hop(ctx, steps[i].Name+"_overdue", "", "no part of the cause given in time; the GISO reports without it"); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := x.hop(ctx, steps[i].Name+"_given", d.DeciderID, "part of the cause given to the GISO (§5.3(3)1)"); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -112,6 +112,22 @@ func triageValues(sev, plan, ciso string) map[string]string {
 
 var contacted = map[string]string{"contact_police": "contacted", "contact_vendor": "not_needed"}
 
+// shortRootCause is the end of an incident outside the plan (§5.3(3)): from from, the
+// department's officer and the system's manager give their part, the GISO reports the
+// cause with no measure, and the CISO accepts, ten minutes apart.
+func (r *incidentRegister) shortRootCause(from time.Time) {
+	r.causes(from)
+	r.decide(from.Add(10*time.Minute), incTask("root_cause", 1), "submit", "G1", nil)
+	r.decide(from.Add(20*time.Minute), incTask("root_cause_review", 1), "accept", "C1", nil)
+}
+
+// causes has the department's officer and the system's manager give their part of the
+// root cause (§5.3(3)1) at a workflow time.
+func (r *incidentRegister) causes(at time.Time) {
+	r.decide(at, incTask("cause_department", 1), "submit", "D1", nil)
+	r.decide(at, incTask("cause_system", 1), "submit", "I1", nil)
+}
+
 // afterTriage decides the plan's steps, the root cause, its acceptance and one measure,
 // each ten minutes after the one before, from from.
 func (r *incidentRegister) planToClosure(from time.Time, ciso string) {
@@ -120,6 +136,7 @@ func (r *incidentRegister) planToClosure(from time.Time, ciso string) {
 	r.decide(at(1), incTask("evidence", 1), "done", "I1", nil)
 	r.decide(at(2), incTask("containment", 1), "done", "I1", nil)
 	r.decide(at(3), incTask("recovery", 1), "done", "I1", nil)
+	r.causes(at(3).Add(5 * time.Minute))
 	r.decide(at(4), incTask("root_cause", 1), "submit", "G1", map[string]string{"owner_1": "D1"})
 	r.decide(at(5), incTask("root_cause_review", 1), "accept", ciso, nil)
 	r.decide(at(6), incTask("measure_1", 1), "done", "D1", nil)
@@ -135,7 +152,7 @@ func TestIncidentHighRunsPlanToClosure(t *testing.T) {
 	equal(t, "status", res.Status, "closed")
 	want := []string{"triage/triage", "ciso_instruction/ciso_instruction", "responding/ciso_instructed",
 		"responding/contact+evidence", "responding/containment", "responding/recovery",
-		"root_cause/root_cause", "root_cause/root_cause_review", "measures/measures", "closed/closed"}
+		"root_cause/cause_department", "root_cause/root_cause", "root_cause/root_cause_review", "measures/measures", "closed/closed"}
 	if !slices.Equal(r.stageNames(), want) {
 		t.Errorf("stages = %v\nwant %v", r.stageNames(), want)
 	}
@@ -194,6 +211,7 @@ func TestIncidentCriticalMalwareListsDisconnection(t *testing.T) {
 	r.decide(monday.Add(30*time.Minute), incTask("evidence", 1), "done", "I1", nil)
 	r.decide(monday.Add(40*time.Minute), incTask("containment", 1), "done", "I1", checks)
 	r.decide(monday.Add(50*time.Minute), incTask("recovery", 1), "done", "I1", nil)
+	r.causes(monday.Add(55 * time.Minute))
 	r.decide(monday.Add(60*time.Minute), incTask("root_cause", 1), "submit", "G1", map[string]string{"owner_1": "I1", "owner_2": "D1"})
 	r.decide(monday.Add(70*time.Minute), incTask("root_cause_review", 1), "accept", "C1", nil)
 	r.decide(monday.Add(80*time.Minute), incTask("measure_1", 1), "done", "I1", nil)
@@ -239,17 +257,43 @@ func TestIncidentMediumWithoutCISO(t *testing.T) {
 	equal(t, "recovery handler named by the officer", rec.spec.AssigneeID, "S1")
 }
 
-func TestIncidentLowRecordedAndClosed(t *testing.T) {
+func TestIncidentLowRecordedThenShortRootCause(t *testing.T) {
 	r := newIncidentRegister(t, monday)
 	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
 	r.decide(monday.Add(40*time.Minute), incTask("record", 1), "record", "D1", nil)
+	r.shortRootCause(monday.Add(50 * time.Minute))
 	res := r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryMisdeliveredMail})
 	equal(t, "status", res.Status, "closed")
-	want := []string{"triage/triage", "recording/record", "closed/closed"}
+	want := []string{"triage/triage", "recording/record", "root_cause/cause_department", "root_cause/root_cause",
+		"root_cause/root_cause_review", "closed/closed"}
 	if !slices.Equal(r.stageNames(), want) {
 		t.Errorf("stages = %v, want %v", r.stageNames(), want)
 	}
-	equal(t, "tasks", len(r.opened), 2)
+	// triage, record, the department's and the system's part, the root cause, its review.
+	equal(t, "tasks", len(r.opened), 6)
+	// §5.3(3)1: the department's officer and the system's manager give their part.
+	for step, who := range map[string]string{"cause_department": "D1", "cause_system": "I1"} {
+		o, ok := r.openedTask(incTask(step, 1))
+		if !ok {
+			t.Fatalf("%s not asked", step)
+		}
+		equal(t, step+" asked of", o.spec.AssigneeID, who)
+		if h, ok := r.hop(step + "_given"); !ok || h.ActorID != who {
+			t.Errorf("%s not on the record: %v", step, r.hopNames())
+		}
+	}
+	// A short record: no measure is required outside the plan.
+	rc, _ := r.openedTask(incTask("root_cause", 1))
+	for _, f := range rc.spec.Form {
+		if strings.HasPrefix(f.Name, "measure_") && f.Required {
+			t.Errorf("a low incident's root cause requires %s", f.Name)
+		}
+	}
+	// §5.3(3)2: the CISO accepts it.
+	acc, ok := r.hop("root_cause_accepted")
+	if !ok || acc.ActorID != "C1" {
+		t.Errorf("the root cause was not accepted by the CISO: %+v", acc)
+	}
 	var closedTo []string
 	for _, n := range r.notices {
 		if n.kind == activities.NoticeIncidentClosed {
@@ -360,6 +404,7 @@ func TestIncidentRootCauseReturnedOnce(t *testing.T) {
 	r.decide(at(1), incTask("evidence", 1), "done", "I1", nil)
 	r.decide(at(2), incTask("containment", 1), "done", "I1", nil)
 	r.decide(at(3), incTask("recovery", 1), "done", "I1", nil)
+	r.causes(at(3).Add(5 * time.Minute))
 	r.decide(at(4), incTask("root_cause", 1), "submit", "G1", map[string]string{"owner_1": "D1"})
 	r.decide(at(5), incTask("root_cause_review", 1), "return", "C1", nil)
 	// The measure of the first record is never opened.
@@ -398,6 +443,7 @@ func TestIncidentResidentReport(t *testing.T) {
 	r := newIncidentRegister(t, monday)
 	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "G1", triageValues("low", "no", "no"))
 	r.decide(monday.Add(20*time.Minute), incTask("record", 1), "record", "G1", nil)
+	r.shortRootCause(monday.Add(30 * time.Minute))
 	res := r.start(workflows.IncidentInput{Source: "resident", Category: policy.CategoryOther})
 	equal(t, "status", res.Status, "closed")
 	tri, _ := r.openedTask(incTask("triage", 1))
@@ -442,6 +488,7 @@ func TestIncidentMalwareDisconnectionAtOnce(t *testing.T) {
 	r.decide(monday.Add(8*time.Minute), incTask(policy.StepDisconnectionCheck, 1), "done", "I1", disconnected)
 	r.decide(monday.Add(40*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
 	r.decide(monday.Add(50*time.Minute), incTask("record", 1), "record", "D1", nil)
+	r.shortRootCause(monday.Add(60 * time.Minute))
 	res := r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryMalware, SystemIDs: []string{"SYS1"}})
 	equal(t, "status", res.Status, "closed")
 	for step, who := range map[string]string{policy.StepDisconnection: "S1", policy.StepDisconnectionCheck: "I1"} {
@@ -477,6 +524,7 @@ func TestIncidentDisconnectionOverdue(t *testing.T) {
 	r := newIncidentRegister(t, monday)
 	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
 	r.decide(monday.Add(12*time.Minute), incTask("record", 1), "record", "D1", nil)
+	r.shortRootCause(monday.Add(20 * time.Minute))
 	res := r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryMalware, SystemIDs: []string{"SYS1"}})
 	equal(t, "status", res.Status, "closed")
 	for _, h := range []string{"disconnection_overdue", "disconnection_check_overdue"} {
@@ -497,6 +545,7 @@ func TestIncidentLeakHasNoDisconnection(t *testing.T) {
 	r := newIncidentRegister(t, monday)
 	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
 	r.decide(monday.Add(12*time.Minute), incTask("record", 1), "record", "D1", nil)
+	r.shortRootCause(monday.Add(20 * time.Minute))
 	r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}})
 	if _, ok := r.openedTask(incTask(policy.StepDisconnection, 1)); ok {
 		t.Error("a leak opened a disconnection task")
@@ -607,4 +656,23 @@ func TestIncidentAttackNoticeGoesToCISOAndGISO(t *testing.T) {
 	if !ok || s.ActorID != "C1" || !strings.Contains(s.Note, "yes") {
 		t.Errorf("the decision to stop systems is not on the record: %+v %v", s, r.hopNames())
 	}
+}
+
+// The GISO, who wrote the root-cause record of a low incident, cannot accept it in the
+// CISO's place: the engine refuses the author, a party to the review (§5.3(3)2).
+func TestIncidentShortRootCauseNotAcceptedByAuthor(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("record", 1), "record", "D1", nil)
+	r.causes(monday.Add(30 * time.Minute))
+	r.decide(monday.Add(40*time.Minute), incTask("root_cause", 1), "submit", "G1", nil)
+	self := r.decide(monday.Add(50*time.Minute), incTask("root_cause_review", 1), "accept", "G1", nil)
+	r.decide(monday.Add(60*time.Minute), incTask("root_cause_review", 1), "accept", "C1", nil)
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	if self.rejected == nil {
+		t.Error("the author of the root-cause record accepted it")
+	}
+	acc, _ := r.hop("root_cause_accepted")
+	equal(t, "accepted by", acc.ActorID, "C1")
 }
