@@ -130,19 +130,31 @@ const (
 
 // IncidentWorkflow runs the response to one security incident, from report to closure.
 //
-//  1. The department security officer (the GISO's office for a resident's report, or when
-//     the department has none) triages at once: severity, whether the emergency response
-//     plan applies, whether the CISO is to be told, who handles each step. The GISO and
-//     the system's manager are told of the report (§5.3(1)2).
-//  2. High and critical incidents, and any the officer chooses, go to the CISO for
-//     instructions (§5.3(1)3). When the CISO does not answer in time the task escalates to
+//  0. For malware (a category whose route is Immediate), at the moment the report is
+//     received: the reporter and the system's manager get the disconnection instructions
+//     of §6.4(3)7 as confirmation tasks with a 15-minute deadline, escalating to the GISO.
+//     This first-hour path runs beside everything that follows; the incident closes only
+//     after it.
+//  1. The triager the category's route names (policy.RouteFor: the department security
+//     officer; the GISO for a policy violation (§7.2(2)), an attack notice (§6.5(2)), a
+//     resident's report, or a department without an officer) triages at once: severity,
+//     whether the emergency response plan applies, whether the CISO is to be told, who
+//     handles each step. Those the route names are told of the report (§5.3(1)2).
+//     When the plan applies, the CISO is told with the severity (§2(3)5, §2(2)8).
+//  2. High and critical incidents, attack notices, and any the officer chooses, go to the
+//     CISO for instructions (§5.3(1)3); for an attack notice the CISO decides whether to
+//     stop systems (§6.5(2)). When the CISO does not answer in time the task escalates to
 //     the GISO, who decides on own judgement (§2(2)5); the record says so.
-//  3. Outside the plan (low severity, or medium without it) the officer records what was
-//     done and the incident closes; the GISO is told.
+//  3. Outside the plan (low severity, or medium without it) the triager records what was
+//     done; then a short root cause (5).
 //  4. Under the plan (§7.3): contact and evidence preservation side by side, then
 //     containment (for malware with the disconnection steps of §6.4(3)7), then recovery.
-//  5. Root cause (§5.3(3)): the GISO submits the cause and the measures, the CISO accepts
-//     or returns the record, and each measure is a task to completion. Then it closes.
+//  5. Root cause (§5.3(3)): the department's officer and the system's manager give their
+//     part, the GISO submits the cause and the measures, the CISO accepts or returns the
+//     record (never its author), and each measure is a task to completion. Then it closes.
+//
+// Incidents started before changeIncidentOrder (or under an earlier version of it) run
+// as they did: see changeIncidentOrder for what each version adds.
 //
 // Every hop of the reporting chain is recorded with its time (RecordIncidentHop).
 func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (Result, error) {
@@ -773,13 +785,17 @@ func (x *incident) measures(ctx workflow.Context, tri triageResult, owners []str
 	if len(open) > 0 {
 		return x.close(ctx, IncidentMeasuresIncomplete, fmt.Sprintf("%d measures not done after %d rounds", len(open), x.t.MaxRounds))
 	}
-	if err := x.tellClosed(ctx, tri.severity, "plan executed, root cause accepted, measures done"); err != nil {
+	how := "plan executed"
+	if !policy.RunsPlan(tri.severity, tri.plan) {
+		how = "outside the plan: recorded" // only since orderRootCause
+	}
+	if err := x.tellClosed(ctx, tri.severity, how+", root cause accepted, measures done"); err != nil {
 		return Result{}, err
 	}
 	if err := x.hop(ctx, "closed", "", "measures done"); err != nil {
 		return Result{}, err
 	}
-	return x.close(ctx, IncidentClosed, fmt.Sprintf("severity %s: plan executed, root cause accepted, %d measures done", tri.severity, len(owners)))
+	return x.close(ctx, IncidentClosed, fmt.Sprintf("severity %s: %s, root cause accepted, %d measures done", tri.severity, how, len(owners)))
 }
 
 // close waits for the first-hour path, if one runs, and ends the incident with a final
