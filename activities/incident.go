@@ -47,6 +47,8 @@ type IncidentRef struct {
 	ProcessID  string
 	Department string
 	Category   string
+	// Resident asks for the departments a resident's report may be passed on to.
+	Resident bool
 }
 
 // IncidentSetup is what an incident's workflow needs from the directory: who may be named
@@ -56,6 +58,9 @@ type IncidentSetup struct {
 	Members []string
 	// Contacts are the IDs of the emergency contact list's entries that apply.
 	Contacts []string
+	// Departments are those with a security officer, for a resident's report that the
+	// GISO's office passes on to the department concerned (§5.3(2)1–2).
+	Departments []string
 }
 
 // RegisterIncident copies the report kept with the process into the incident's record,
@@ -84,6 +89,11 @@ func (a *Activities) RegisterIncident(ctx context.Context, ref IncidentRef) (Inc
 	}
 	if out.Members, err = a.Store.DepartmentMembers(ctx, ref.Department); err != nil {
 		return out, fmt.Errorf("members of %s: %w", ref.Department, err)
+	}
+	if ref.Resident {
+		if out.Departments, err = a.Store.OfficerDepartments(ctx); err != nil {
+			return out, fmt.Errorf("departments with a security officer: %w", err)
+		}
 	}
 	contacts, err := a.Store.EmergencyContacts(ctx, ref.Category)
 	if err != nil {

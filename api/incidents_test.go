@@ -256,6 +256,9 @@ func residentReport() map[string]any {
 func TestPublicIncidentReport(t *testing.T) {
 	t.Parallel()
 	s := sys(t)
+	// At least one department has a security officer (the shared database may hold more
+	// than the 200 a form lists, so this one is not looked for by name).
+	s.addPerson(t, uid("dept"), "diso")
 	url := publicWindow(t)
 	r := call(t, http.MethodPost, url, "", residentReport(), "X-Forwarded-For", address())
 	if r.Status != http.StatusAccepted {
@@ -279,6 +282,12 @@ func TestPublicIncidentReport(t *testing.T) {
 	o := s.waitForOpenTask(t, in.ProcessID)
 	if o.Task.Step != "triage" || o.Task.AssigneeID != sharedGISO {
 		t.Errorf("first task %s for %s, want triage by the GISO", o.Task.Step, o.Task.AssigneeID)
+	}
+	// §5.3(2)1–2: the GISO's office names the department concerned, from those with a
+	// security officer.
+	page := call(t, http.MethodGet, o.Link, "", nil, "Accept", "application/json").object(t)
+	if form := fmt.Sprint(page["form"]); !strings.Contains(form, "Name:department") || !strings.Contains(form, "Value:unknown") {
+		t.Errorf("the triage of a resident's report does not ask for the department concerned: %s", form)
 	}
 }
 

@@ -114,11 +114,14 @@ type incident struct {
 //     CISO, who decides whether to stop systems (§6.5(2));
 //  4. every incident ends with a root-cause record, a short one outside the plan: the
 //     department's officer and the system's manager give their part, the GISO reports,
-//     the CISO accepts (§5.3(3)).
+//     the CISO accepts (§5.3(3));
+//  5. a resident's report is passed on to the department concerned once the GISO's
+//     office names it at triage: its security officer is told and takes the department's
+//     part from then on (§5.3(2)1–2).
 const changeIncidentOrder = "incident-order"
 
 // incidentOrder is the latest version of changeIncidentOrder.
-const incidentOrder workflow.Version = 4
+const incidentOrder workflow.Version = 5
 
 // Versions of changeIncidentOrder.
 const (
@@ -126,6 +129,7 @@ const (
 	orderCISOTold  workflow.Version = 2
 	orderRouted    workflow.Version = 3
 	orderRootCause workflow.Version = 4
+	orderPassOn    workflow.Version = 5
 )
 
 // IncidentWorkflow runs the response to one security incident, from report to closure.
@@ -188,7 +192,8 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 	x.order = workflow.GetVersion(ctx, changeIncidentOrder, workflow.DefaultVersion, incidentOrder)
 	route := policy.RouteFor(x.in.Category)
 	if x.setup, err = lookup[activities.IncidentSetup](ctx, x.process, "Register the incident's report and look up the department's members and the emergency contacts",
-		acts.RegisterIncident, activities.IncidentRef{ProcessID: x.id, Department: x.department, Category: string(x.in.Category)}); err != nil {
+		acts.RegisterIncident, activities.IncidentRef{ProcessID: x.id, Department: x.department, Category: string(x.in.Category),
+			Resident: x.order >= orderPassOn && x.in.Source == models.IncidentFromResident}); err != nil {
 		return Result{}, err
 	}
 	if x.r, err = lookup[activities.Roster](ctx, x.process, "Look up the CISO, GISO, department officer and system managers",
@@ -236,6 +241,11 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 	if route.CISO {
 		tri.askCISO = true // §6.5(2): the CISO and the GISO decide on an attack notice
 	}
+	if tri.department != "" {
+		if err := x.passOn(ctx, tri); err != nil {
+			return Result{}, err
+		}
+	}
 	if x.order >= orderCISOTold && policy.RunsPlan(tri.severity, tri.plan) {
 		if err := x.tellCISO(ctx, tri); err != nil {
 			return Result{}, err
@@ -269,6 +279,9 @@ type triageResult struct {
 	plan, askCISO bool
 	handlers      map[string]string
 	decider       string
+	// department is the department concerned by a resident's report, when the GISO's
+	// office names it (§5.3(2)1–2).
+	department string
 }
 
 // hopAt records a hop of the reporting chain at a given time.
@@ -366,6 +379,14 @@ func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role
 		form = append(form, activities.Field{Name: "handler_" + s.Name, Kind: activities.FieldSelect, Options: opts,
 			Label: activities.Text{Ja: "担当者：" + s.TitleJa, En: "Handler: " + s.TitleEn}})
 	}
+	if x.order >= orderPassOn && len(x.setup.Departments) > 0 {
+		opts := []activities.Option{{Value: "unknown", Label: activities.Text{Ja: "未特定（統括情報セキュリティ責任者の下で対応）", En: "Not known (handled by the GISO's office)"}}}
+		for _, d := range x.setup.Departments {
+			opts = append(opts, activities.Option{Value: d, Label: activities.Text{Ja: d, En: d}})
+		}
+		form = append(form, activities.Field{Name: "department", Kind: activities.FieldSelect, Required: true, Options: opts,
+			Label: activities.Text{Ja: "所管部局（§5.3(2)1–2：情報セキュリティ責任者へ引き継ぐ）", En: "Department concerned (§5.3(2)1–2: passed on to its security officer)"}})
+	}
 	form = append(form, activities.Field{Name: "notes", Kind: activities.FieldTextarea, Label: activities.Text{Ja: "所見", En: "Notes"}})
 	escalate, escRole := x.r.GISO, policy.RoleGISO
 	if triager == x.r.GISO {
@@ -396,6 +417,9 @@ func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role
 		s = policy.SeverityHigh
 	}
 	res := triageResult{severity: s, plan: d.Values["plan"] == "yes", askCISO: d.Values["ciso"] == "yes", handlers: map[string]string{}, decider: d.DeciderID}
+	if v := d.Values["department"]; v != "" && v != "unknown" && slices.Contains(x.setup.Departments, v) {
+		res.department = v
+	}
 	for _, st := range x.t.Plan {
 		if v := d.Values["handler_"+st.Name]; v != "" && v != "default" {
 			res.handlers[st.Name] = v
@@ -996,4 +1020,29 @@ func (x *incident) causeFromDepartment(ctx workflow.Context) error {
 		}
 	}
 	return nil
+}
+
+// passOn passes a resident's report on to the department concerned, once the GISO's office
+// has named it at triage: the report goes to that department's security officer (§5.3(2)1),
+// who reports to the GISO and the system's manager (§5.3(2)2) — the GISO already has it.
+// From then on the department's steps (the department's part of the root cause, a step
+// handled by the department's officer) are that department's.
+func (x *incident) passOn(ctx workflow.Context, tri triageResult) error {
+	r, err := lookup[activities.Roster](ctx, x.process, "Look up the security officer of the department concerned ("+tri.department+")",
+		acts.ResolveRoster, activities.RosterRequest{DepartmentID: tri.department, SystemIDs: x.in.SystemIDs})
+	if err != nil {
+		return err
+	}
+	x.department, x.r.DISO = tri.department, r.DISO
+	if r.DISO == "" || r.DISO == x.r.GISO {
+		return x.hop(ctx, "passed_on", r.DISO, fmt.Sprintf("§5.3(2)1–2: the department concerned is %s; it has no other security officer to tell", tri.department))
+	}
+	if err := x.run(ctx, fmt.Sprintf("Pass the resident's report on to the security officer of %s (%s) (§5.3(2)1–2)", tri.department, r.DISO), acts.SendNotice, activities.Notice{
+		Key: x.id + "/passed_on/" + r.DISO, ProcessID: x.id, RecipientID: r.DISO, Kind: activities.NoticeIncidentReported,
+		Params: map[string]string{"category": x.in.Category.Title("ja") + " / " + x.in.Category.Title("en"),
+			"received_at": x.stamp(x.in.ReceivedAt), "triage_by": tri.decider},
+	}); err != nil {
+		return err
+	}
+	return x.hop(ctx, "passed_on", r.DISO, fmt.Sprintf("§5.3(2)1–2: passed on to the department concerned (%s)", tri.department))
 }

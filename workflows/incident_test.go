@@ -32,8 +32,12 @@ type incidentRegister struct {
 func newIncidentRegister(t *testing.T, start time.Time) *incidentRegister {
 	r := &incidentRegister{register: newRegister(t, start)}
 	r.env.RegisterWorkflow(workflows.IncidentWorkflow)
-	r.env.RegisterActivityWithOptions(func(context.Context, activities.IncidentRef) (activities.IncidentSetup, error) {
-		return activities.IncidentSetup{Members: []string{"D1", "S1"}, Contacts: []string{"police", "vendor"}}, nil
+	r.env.RegisterActivityWithOptions(func(_ context.Context, ref activities.IncidentRef) (activities.IncidentSetup, error) {
+		setup := activities.IncidentSetup{Members: []string{"D1", "S1"}, Contacts: []string{"police", "vendor"}}
+		if ref.Resident {
+			setup.Departments = []string{"residents", "welfare"}
+		}
+		return setup, nil
 	}, activity.RegisterOptions{Name: "RegisterIncident"})
 	r.env.RegisterActivityWithOptions(func(_ context.Context, h activities.IncidentHop) error {
 		r.lock(func() { r.hops = append(r.hops, h) })
@@ -441,10 +445,14 @@ func TestIncidentRootCauseReturnedOnce(t *testing.T) {
 // CISO; the GISO is not told twice.
 func TestIncidentResidentReport(t *testing.T) {
 	r := newIncidentRegister(t, monday)
-	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "G1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "G1", map[string]string{
+		"severity": "low", "plan": "no", "ciso": "no", "department": "unknown"})
 	r.decide(monday.Add(20*time.Minute), incTask("record", 1), "record", "G1", nil)
 	r.shortRootCause(monday.Add(30 * time.Minute))
 	res := r.start(workflows.IncidentInput{Source: "resident", Category: policy.CategoryOther})
+	if _, ok := r.hop("passed_on"); ok {
+		t.Error("a report whose department is not known was passed on")
+	}
 	equal(t, "status", res.Status, "closed")
 	tri, _ := r.openedTask(incTask("triage", 1))
 	equal(t, "triage by the GISO", tri.spec.AssigneeID, "G1")
@@ -675,4 +683,38 @@ func TestIncidentShortRootCauseNotAcceptedByAuthor(t *testing.T) {
 	}
 	acc, _ := r.hop("root_cause_accepted")
 	equal(t, "accepted by", acc.ActorID, "C1")
+}
+
+// §5.3(2)1–2: the GISO's office names the department concerned at triage; the report is
+// passed on to its security officer, who then gives the department's part of the cause.
+func TestIncidentResidentReportPassedOnToTheDepartment(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	missing := r.decide(monday.Add(5*time.Minute), incTask("triage", 1), "record", "G1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "G1", map[string]string{
+		"severity": "low", "plan": "no", "ciso": "no", "department": "welfare"})
+	r.decide(monday.Add(20*time.Minute), incTask("record", 1), "record", "G1", nil)
+	r.shortRootCause(monday.Add(30 * time.Minute))
+	res := r.start(workflows.IncidentInput{Source: "resident", Category: policy.CategoryOther})
+	equal(t, "status", res.Status, "closed")
+	if missing.rejected == nil {
+		t.Error("a resident's report was triaged without saying whether the department is known")
+	}
+	h, ok := r.hop("passed_on")
+	if !ok {
+		t.Fatalf("the report was not passed on: %v", r.hopNames())
+	}
+	equal(t, "passed on to", h.ActorID, "D1")
+	equal(t, "passed on at the triage", h.At.In(tokyo), monday.Add(10*time.Minute))
+	if !strings.Contains(h.Note, "welfare") {
+		t.Errorf("the record does not name the department: %q", h.Note)
+	}
+	told := false
+	for _, n := range r.notices {
+		told = told || n.kind == activities.NoticeIncidentReported && n.to == "D1" && strings.Contains(n.task, "/passed_on/")
+	}
+	if !told {
+		t.Errorf("the department's officer was not told: %v", r.notices)
+	}
+	c, _ := r.openedTask(incTask("cause_department", 1))
+	equal(t, "the department concerned's part of the cause", c.spec.PostScope, "welfare")
 }
