@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/policy"
 )
 
 // Notice kinds of the incident process.
@@ -156,4 +157,14 @@ func (a *Activities) FileIncident(ctx context.Context, f IncidentFiling) error {
 		return fmt.Errorf("file incident %s: %w", f.ProcessID, err)
 	}
 	return nil
+}
+
+// CurrentIncidentPlan returns the town's emergency response plan (§7.3). An incident copies it
+// when it starts, so the plan it runs under is in its history, and a revised plan applies
+// to incidents started after it. processID names the incident asking, for the logs.
+func (a *Activities) CurrentIncidentPlan(_ context.Context, processID string) (policy.IncidentPlan, error) {
+	if a.IncidentPlan != nil {
+		return *a.IncidentPlan, nil
+	}
+	return policy.DefaultIncidentPlan(), nil
 }

@@ -98,6 +98,8 @@ type incident struct {
 	order workflow.Version
 	// first is the first-hour path, when one runs beside the rest (§6.4(3)7).
 	first *firstHour
+	// disconnect and disconnectGrace are the first-hour path's deadlines.
+	disconnect, disconnectGrace time.Duration
 }
 
 // changeIncidentOrder is the workflow.GetVersion change under which an incident takes its
@@ -117,11 +119,14 @@ type incident struct {
 //     the CISO accepts (§5.3(3));
 //  5. a resident's report is passed on to the department concerned once the GISO's
 //     office names it at triage: its security officer is told and takes the department's
-//     part from then on (§5.3(2)1–2).
+//     part from then on (§5.3(2)1–2);
+//  6. the plan is the town's data (§7.3): the incident copies the town's plan when it
+//     starts (POLICYFLOW_INCIDENT_PLAN, or the embedded default) and runs its steps,
+//     routes and first-hour deadlines; its timeline names the plan's version.
 const changeIncidentOrder = "incident-order"
 
 // incidentOrder is the latest version of changeIncidentOrder.
-const incidentOrder workflow.Version = 5
+const incidentOrder workflow.Version = 6
 
 // Versions of changeIncidentOrder.
 const (
@@ -130,6 +135,7 @@ const (
 	orderRouted    workflow.Version = 3
 	orderRootCause workflow.Version = 4
 	orderPassOn    workflow.Version = 5
+	orderPlanData  workflow.Version = 6
 )
 
 // IncidentWorkflow runs the response to one security incident, from report to closure.
@@ -191,6 +197,23 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 	var err error
 	x.order = workflow.GetVersion(ctx, changeIncidentOrder, workflow.DefaultVersion, incidentOrder)
 	route := policy.RouteFor(x.in.Category)
+	x.disconnect, x.disconnectGrace = policy.DisconnectionDeadline, policy.DisconnectionGrace
+	if x.order >= orderPlanData {
+		// §7.3: the plan is the town's; this incident runs under the version it copies now.
+		plan, err := lookup[policy.IncidentPlan](ctx, x.process, "Copy the town's emergency response plan (緊急時対応計画, §7.3)",
+			acts.CurrentIncidentPlan, x.id)
+		if err != nil {
+			return Result{}, err
+		}
+		if x.in.Timing.Plan == nil {
+			x.t.Plan = plan.PlanSteps()
+		}
+		route = plan.Route(x.in.Category)
+		x.disconnect, x.disconnectGrace = time.Duration(plan.Disconnection.Deadline), time.Duration(plan.Disconnection.Grace)
+		if err := x.note(ctx, x.id+"/plan", fmt.Sprintf("runs under the emergency response plan version %q (§7.3)", plan.Version)); err != nil {
+			return Result{}, err
+		}
+	}
 	if x.setup, err = lookup[activities.IncidentSetup](ctx, x.process, "Register the incident's report and look up the department's members and the emergency contacts",
 		acts.RegisterIncident, activities.IncidentRef{ProcessID: x.id, Department: x.department, Category: string(x.in.Category),
 			Resident: x.order >= orderPassOn && x.in.Source == models.IncidentFromResident}); err != nil {
@@ -881,7 +904,7 @@ func (x *incident) startFirstHour(ctx workflow.Context) error {
 			Title: activities.Text{Ja: "【即時】不正プログラム感染の疑い：端末をネットワークから切り離してください（§6.4(3)7）",
 				En: "[At once] Suspected malware: take the device off the network (§6.4(3)7)"},
 			Assignee: x.in.ReporterID, AssigneeRole: policy.RoleStaff,
-		}, x.r.GISO))
+		}, x))
 	}
 	checker, role := x.r.DISO, policy.RoleDISO
 	if len(x.r.ISMs) > 0 {
@@ -893,7 +916,7 @@ func (x *incident) startFirstHour(ctx workflow.Context) error {
 			Title: activities.Text{Ja: "【即時】不正プログラム感染の疑い：端末の切り離しを確認してください（§6.4(3)7）",
 				En: "[At once] Suspected malware: confirm the device is off the network (§6.4(3)7)"},
 			Assignee: checker, AssigneeRole: role, Post: x.post(role),
-		}, x.r.GISO))
+		}, x))
 	}
 	f := &firstHour{}
 	x.first = f
@@ -932,14 +955,17 @@ func (x *incident) confirmDisconnection(ctx workflow.Context, s Step) error {
 	return x.hop(ctx, s.Name+"_confirmed", d.DeciderID, "§6.4(3)7: "+strings.Join(done, ", "))
 }
 
-// firstHourStep completes a task of the first-hour path: the checklist of §6.4(3)7, a
-// deadline of a quarter of an hour, a reminder five minutes before, and the GISO told at
-// the deadline.
-func firstHourStep(s Step, giso string) Step {
+// firstHourStep completes a task of the first-hour path: the checklist of §6.4(3)7, the
+// plan's short deadline (a quarter of an hour by default), a reminder five minutes before,
+// and the GISO told at the deadline.
+func firstHourStep(s Step, x *incident) Step {
 	s.Choices, s.Form = []string{ChoiceDone}, disconnectionForm()
-	s.Deadline, s.RemindBefore = Deadline{Clock: policy.DisconnectionDeadline}, []time.Duration{5 * time.Minute}
-	s.EscalateTo, s.EscalateToRole, s.EscalatePost = giso, policy.RoleGISO, policy.Post{Role: policy.RoleGISO}
-	s.Grace = Deadline{Clock: policy.DisconnectionGrace}
+	s.Deadline = Deadline{Clock: x.disconnect}
+	if x.disconnect > 5*time.Minute {
+		s.RemindBefore = []time.Duration{5 * time.Minute}
+	}
+	s.EscalateTo, s.EscalateToRole, s.EscalatePost = x.r.GISO, policy.RoleGISO, policy.Post{Role: policy.RoleGISO}
+	s.Grace = Deadline{Clock: x.disconnectGrace}
 	return s
 }
 

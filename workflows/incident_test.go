@@ -27,6 +27,8 @@ func incTask(step string, n int) string {
 type incidentRegister struct {
 	*register
 	hops []activities.IncidentHop
+	// plan is the town's emergency response plan; nil means the default.
+	plan *policy.IncidentPlan
 }
 
 func newIncidentRegister(t *testing.T, start time.Time) *incidentRegister {
@@ -39,6 +41,12 @@ func newIncidentRegister(t *testing.T, start time.Time) *incidentRegister {
 		}
 		return setup, nil
 	}, activity.RegisterOptions{Name: "RegisterIncident"})
+	r.env.RegisterActivityWithOptions(func(context.Context, string) (policy.IncidentPlan, error) {
+		if r.plan != nil {
+			return *r.plan, nil
+		}
+		return policy.DefaultIncidentPlan(), nil
+	}, activity.RegisterOptions{Name: "CurrentIncidentPlan"})
 	r.env.RegisterActivityWithOptions(func(_ context.Context, h activities.IncidentHop) error {
 		r.lock(func() { r.hops = append(r.hops, h) })
 		return nil
@@ -717,4 +725,34 @@ func TestIncidentResidentReportPassedOnToTheDepartment(t *testing.T) {
 	}
 	c, _ := r.openedTask(incTask("cause_department", 1))
 	equal(t, "the department concerned's part of the cause", c.spec.PostScope, "welfare")
+}
+
+// §7.3: the plan is the town's data. An incident copies the town's plan when it starts,
+// runs its steps and first-hour deadlines, and its timeline names the version.
+func TestIncidentRunsTheTownsPlan(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	plan := policy.DefaultIncidentPlan()
+	plan.Version = "town-2027-04"
+	plan.Disconnection.Deadline = policy.Duration(10 * time.Minute)
+	plan.Steps[0].Deadline = policy.Duration(time.Hour) // contact within an hour
+	route := plan.Categories[policy.CategoryLeak]
+	route.Immediate = true // the town marks leaks for the first hour too
+	plan.Categories[policy.CategoryLeak] = route
+	r.plan = &plan
+	r.decide(monday.Add(5*time.Minute), incTask(policy.StepDisconnection, 1), "done", "S1", disconnected)
+	r.decide(monday.Add(6*time.Minute), incTask(policy.StepDisconnectionCheck, 1), "done", "I1", disconnected)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("medium", "yes", "no"))
+	r.planToClosure(monday.Add(10*time.Minute), "C1")
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryLeak, SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	d, ok := r.openedTask(incTask(policy.StepDisconnection, 1))
+	if !ok {
+		t.Fatal("the town's plan marks leaks for the first hour, but no disconnection task opened")
+	}
+	equal(t, "the plan's first-hour deadline", d.spec.DueAt.Sub(d.at), 10*time.Minute)
+	c, _ := r.openedTask(incTask("contact", 1))
+	equal(t, "the plan's contact deadline", c.spec.DueAt.Sub(c.at), time.Hour)
+	if !slices.ContainsFunc(r.notes, func(n string) bool { return strings.Contains(n, "town-2027-04") }) {
+		t.Errorf("the timeline does not name the plan's version: %v", r.notes)
+	}
 }
