@@ -98,6 +98,8 @@ type incident struct {
 	order workflow.Version
 	// first is the first-hour path, when one runs beside the rest (§6.4(3)7).
 	first *firstHour
+	// received is when the report was received.
+	received time.Time
 	// disconnect and disconnectGrace are the first-hour path's deadlines.
 	disconnect, disconnectGrace time.Duration
 }
@@ -232,6 +234,7 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 	if received.IsZero() {
 		received = x.now(ctx)
 	}
+	x.received = received
 	if err := x.hopAt(ctx, received, "received", x.in.ReporterID, "report received from "+x.in.Source); err != nil {
 		return Result{}, err
 	}
@@ -910,7 +913,7 @@ func (x *incident) startFirstHour(ctx workflow.Context) error {
 	if len(x.r.ISMs) > 0 {
 		checker, role = x.r.ISMs[0], policy.RoleISM
 	}
-	if checker != "" {
+	if checker != "" && checker != x.in.ReporterID { // a manager who reported has one task
 		steps = append(steps, firstHourStep(Step{
 			Name: "disconnection_check", // policy.StepDisconnectionCheck
 			Title: activities.Text{Ja: "【即時】不正プログラム感染の疑い：端末の切り離しを確認してください（§6.4(3)7）",
@@ -1066,7 +1069,7 @@ func (x *incident) passOn(ctx workflow.Context, tri triageResult) error {
 	if err := x.run(ctx, fmt.Sprintf("Pass the resident's report on to the security officer of %s (%s) (§5.3(2)1–2)", tri.department, r.DISO), acts.SendNotice, activities.Notice{
 		Key: x.id + "/passed_on/" + r.DISO, ProcessID: x.id, RecipientID: r.DISO, Kind: activities.NoticeIncidentReported,
 		Params: map[string]string{"category": x.in.Category.Title("ja") + " / " + x.in.Category.Title("en"),
-			"received_at": x.stamp(x.in.ReceivedAt), "triage_by": tri.decider},
+			"received_at": x.stamp(x.received), "triage_by": tri.decider},
 	}); err != nil {
 		return err
 	}

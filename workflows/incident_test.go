@@ -756,3 +756,17 @@ func TestIncidentRunsTheTownsPlan(t *testing.T) {
 		t.Errorf("the timeline does not name the plan's version: %v", r.notes)
 	}
 }
+
+// A system's manager who reports malware on their own system gets one disconnection task.
+func TestIncidentManagerReportingGetsOneDisconnectionTask(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(5*time.Minute), incTask(policy.StepDisconnection, 1), "done", "I1", disconnected)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("record", 1), "record", "D1", nil)
+	r.shortRootCause(monday.Add(30 * time.Minute))
+	res := r.start(workflows.IncidentInput{ReporterID: "I1", Category: policy.CategoryMalware, SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	if _, ok := r.openedTask(incTask(policy.StepDisconnectionCheck, 1)); ok {
+		t.Error("the reporting manager got a second task")
+	}
+}
