@@ -35,6 +35,9 @@ type Activities struct {
 	// Delegation is the town's delegation rules (POLICYFLOW_DELEGATION_RULES); nil means
 	// policy.DefaultDelegation.
 	Delegation *policy.Delegation
+	// IncidentPlan is the town's emergency response plan (POLICYFLOW_INCIDENT_PLAN); nil
+	// means policy.DefaultIncidentPlan.
+	IncidentPlan *policy.IncidentPlan
 	// Dir is the directory AssignTask reads; nil means Store.
 	Dir Directory
 	// Batches starts the items of a bulk batch of offboardings (RunBatchPage).

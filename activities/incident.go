@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/policy"
 )
 
 // Notice kinds of the incident process.
@@ -17,6 +18,10 @@ const (
 	NoticeIncidentReported = "incident_reported"
 	// NoticeIncidentClosed tells the GISO that an incident was closed, and how.
 	NoticeIncidentClosed = "incident_closed"
+	// NoticeIncidentTriaged tells the CISO, at triage, of an incident the emergency response
+	// plan applies to, with its severity (§2(3)5, §2(2)8): the CISO hears of it at once, not
+	// only at the root-cause review.
+	NoticeIncidentTriaged = "incident_triaged"
 )
 
 // IncidentReport is an incident as the API keeps it in the process's register entry (its
@@ -43,6 +48,8 @@ type IncidentRef struct {
 	ProcessID  string
 	Department string
 	Category   string
+	// Resident asks for the departments a resident's report may be passed on to.
+	Resident bool
 }
 
 // IncidentSetup is what an incident's workflow needs from the directory: who may be named
@@ -52,6 +59,9 @@ type IncidentSetup struct {
 	Members []string
 	// Contacts are the IDs of the emergency contact list's entries that apply.
 	Contacts []string
+	// Departments are those with a security officer, for a resident's report that the
+	// GISO's office passes on to the department concerned (§5.3(2)1–2).
+	Departments []string
 }
 
 // RegisterIncident copies the report kept with the process into the incident's record,
@@ -80,6 +90,11 @@ func (a *Activities) RegisterIncident(ctx context.Context, ref IncidentRef) (Inc
 	}
 	if out.Members, err = a.Store.DepartmentMembers(ctx, ref.Department); err != nil {
 		return out, fmt.Errorf("members of %s: %w", ref.Department, err)
+	}
+	if ref.Resident {
+		if out.Departments, err = a.Store.OfficerDepartments(ctx); err != nil {
+			return out, fmt.Errorf("departments with a security officer: %w", err)
+		}
 	}
 	contacts, err := a.Store.EmergencyContacts(ctx, ref.Category)
 	if err != nil {
@@ -154,4 +169,14 @@ func (a *Activities) FileIncident(ctx context.Context, f IncidentFiling) error {
 		return fmt.Errorf("file incident %s: %w", f.ProcessID, err)
 	}
 	return nil
+}
+
+// CurrentIncidentPlan returns the town's emergency response plan (§7.3). An incident copies it
+// when it starts, so the plan it runs under is in its history, and a revised plan applies
+// to incidents started after it. processID names the incident asking, for the logs.
+func (a *Activities) CurrentIncidentPlan(_ context.Context, processID string) (policy.IncidentPlan, error) {
+	if a.IncidentPlan != nil {
+		return *a.IncidentPlan, nil
+	}
+	return policy.DefaultIncidentPlan(), nil
 }

@@ -180,6 +180,13 @@ var notices = map[string]noticeText{
 			En: "Dear {{.name}},\n\nA security incident ({{.process_id}}: {{.summary}}) was reported (§5.3(1)2).\nCategory: {{.category}}\nReceived: {{.received_at}}\nTriage by: {{.triage_by}}\n\nThe details are in the register (GET /api/v1/processes/{{.process_id}}).\n\n--\npolicyflow\n",
 		},
 	},
+	NoticeIncidentTriaged: {
+		Subject: Text{Ja: "【報告】緊急時対応計画を適用する情報セキュリティインシデント", En: "[Report] A security incident under the emergency response plan"},
+		Body: Text{
+			Ja: "{{.name}} 様\n\n情報セキュリティインシデント（{{.process_id}}：{{.summary}}）は判定の結果、緊急時対応計画を適用します（§2(3)5、§2(2)8）。\n分類：{{.category}}\n重大度：{{.severity}}\n判定：{{.triaged_by}}（{{.triaged_at}}）\nCISOの指示：{{.instruction}}\n\n詳細は登録簿（GET /api/v1/processes/{{.process_id}}）でご確認ください。\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nThe security incident ({{.process_id}}: {{.summary}}) was triaged: the emergency response plan applies (§2(3)5, §2(2)8).\nCategory: {{.category}}\nSeverity: {{.severity}}\nTriaged by: {{.triaged_by}} ({{.triaged_at}})\nThe CISO's instructions: {{.instruction}}\n\nThe details are in the register (GET /api/v1/processes/{{.process_id}}).\n\n--\npolicyflow\n",
+		},
+	},
 	NoticeIncidentClosed: {
 		Subject: Text{Ja: "【お知らせ】情報セキュリティインシデントが終結しました", En: "[Notice] A security incident was closed"},
 		Body: Text{

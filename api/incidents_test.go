@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -115,7 +116,21 @@ func TestStartIncidentOpensTriage(t *testing.T) {
 	if started.Kind != "incident" || !strings.HasPrefix(started.ID, "INC-") {
 		t.Errorf("answer %+v", started)
 	}
-	o := s.waitForOpenTask(t, started.ID)
+	// §6.4(3)7 「即時」: the reporter's disconnection task opens at the report, beside the
+	// triage, and is confirmed on the real services before anyone has triaged.
+	dc := s.waitForStep(t, started.ID, "disconnection")
+	if dc.Task.AssigneeID != reporter.EmployeeID {
+		t.Errorf("disconnection for %s, want the reporter %s", dc.Task.AssigneeID, reporter.EmployeeID)
+	}
+	if due := dc.Task.DueAt.Sub(dc.Task.CreatedAt); due < 14*time.Minute || due > 16*time.Minute {
+		t.Errorf("disconnection due %s after it opened, want 15 min", due)
+	}
+	if r := post(t, dc.Link, url.Values{"decision": {"done"}, "disconnect_lan_cable": {"done"}, "disconnect_wireless": {"not_applicable"},
+		"disconnect_power": {"not_applicable"}, "disconnect_mobile": {"not_applicable"}}, true); r.Status != http.StatusOK {
+		t.Errorf("confirm the disconnection: %s", r)
+	}
+	s.waitIdle(t, started.ID)
+	o := s.waitForStep(t, started.ID, "triage")
 	if o.Task.Step != "triage" || o.Task.AssigneeID != diso.EmployeeID {
 		t.Errorf("first task %s for %s, want triage for the officer %s", o.Task.Step, o.Task.AssigneeID, diso.EmployeeID)
 	}
@@ -150,7 +165,7 @@ func TestStartIncidentOpensTriage(t *testing.T) {
 	for _, h := range rec.Hops {
 		hops = append(hops, h.Hop)
 	}
-	if strings.Join(hops, ",") != "discovered,received,giso_notified,ism_notified,triage_requested" {
+	if strings.Join(hops, ",") != "discovered,received,disconnection_requested,giso_notified,ism_notified,triage_requested,disconnection_confirmed" {
 		t.Errorf("hops = %v", hops)
 	}
 	if len(rec.Hops) > 1 && (rec.Hops[1].Since < 19 || rec.Hops[1].Since > 22) {
@@ -241,6 +256,9 @@ func residentReport() map[string]any {
 func TestPublicIncidentReport(t *testing.T) {
 	t.Parallel()
 	s := sys(t)
+	// At least one department has a security officer (the shared database may hold more
+	// than the 200 a form lists, so this one is not looked for by name).
+	s.addPerson(t, uid("dept"), "diso")
 	url := publicWindow(t)
 	r := call(t, http.MethodPost, url, "", residentReport(), "X-Forwarded-For", address())
 	if r.Status != http.StatusAccepted {
@@ -264,6 +282,12 @@ func TestPublicIncidentReport(t *testing.T) {
 	o := s.waitForOpenTask(t, in.ProcessID)
 	if o.Task.Step != "triage" || o.Task.AssigneeID != sharedGISO {
 		t.Errorf("first task %s for %s, want triage by the GISO", o.Task.Step, o.Task.AssigneeID)
+	}
+	// §5.3(2)1–2: the GISO's office names the department concerned, from those with a
+	// security officer.
+	page := call(t, http.MethodGet, o.Link, "", nil, "Accept", "application/json").object(t)
+	if form := fmt.Sprint(page["form"]); !strings.Contains(form, "Name:department") || !strings.Contains(form, "Value:unknown") {
+		t.Errorf("the triage of a resident's report does not ask for the department concerned: %s", form)
 	}
 }
 
@@ -350,4 +374,32 @@ func TestPublicIncidentReportRateLimit(t *testing.T) {
 		call(t, http.MethodPost, url, "", invalid, "X-Forwarded-For", address()).wantError(t, http.StatusBadRequest, "validation_failed")
 	}
 	call(t, http.MethodPost, url, "", invalid, "X-Forwarded-For", flood).wantError(t, http.StatusTooManyRequests, "rate_limited")
+}
+
+// §7.2(2): a policy violation is triaged by the GISO on the real services, and the
+// department's officer is told of it.
+func TestStartPolicyViolationTriagedByGISO(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	dept := uid("dept")
+	diso := s.addPerson(t, dept, "diso")
+	reporter := s.addPerson(t, dept, "staff")
+	body := incidentRequest(reporter.EmployeeID)
+	body["category"] = "policy_violation"
+	r := call(t, http.MethodPost, "/api/v1/incidents", s.token("officer"), body)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("start incident: %s", r)
+	}
+	var started startedBody
+	r.decode(t, &started)
+	o := s.waitForStep(t, started.ID, "triage")
+	if o.Task.AssigneeID != sharedGISO {
+		t.Errorf("triage for %s, want the GISO %s (§7.2(2)2)", o.Task.AssigneeID, sharedGISO)
+	}
+	if n := s.countRows(t, &models.Notification{}, "process_id = ? AND kind = ? AND recipient_id = ?", started.ID, "incident_reported", diso.EmployeeID); n != 1 {
+		t.Errorf("%d report notices to the department's officer, want 1 (§7.2(2)1)", n)
+	}
+	if n := s.countRows(t, &models.Task{}, "process_id = ? AND step = ?", started.ID, "disconnection"); n != 0 {
+		t.Errorf("a policy violation opened %d disconnection tasks", n)
+	}
 }

@@ -70,6 +70,11 @@ type Config struct {
 	// loaded and checked once; each process copies its part when it starts.
 	DelegationPath string
 	Delegation     policy.Delegation
+	// IncidentPlanPath names the town's own emergency response plan (§7.3,
+	// POLICYFLOW_INCIDENT_PLAN); empty means the embedded default. IncidentPlan is the plan,
+	// loaded and checked once; each incident copies it when it starts.
+	IncidentPlanPath string
+	IncidentPlan     policy.IncidentPlan
 	// ReconciliationCron is when the reconciliation of accounts against HR's roster runs
 	// (§6.2(1)2(ウ)), a cron expression in TimeZone (POLICYFLOW_RECONCILIATION_CRON; "off"
 	// removes the schedule). Monthly by default: 09:00 on the 1st.
@@ -317,6 +322,12 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("POLICYFLOW_DELEGATION_RULES: %w", err))
 	} else {
 		c.Delegation = d
+	}
+	c.IncidentPlanPath = get("POLICYFLOW_INCIDENT_PLAN", "")
+	if p, err := policy.LoadIncidentPlan(c.IncidentPlanPath); err != nil {
+		errs = append(errs, fmt.Errorf("POLICYFLOW_INCIDENT_PLAN: %w", err))
+	} else {
+		c.IncidentPlan = p
 	}
 	return c, errors.Join(errs...)
 }

@@ -95,6 +95,28 @@ func TestCloudRulesSetting(t *testing.T) {
 	}
 }
 
+// The town's emergency response plan (§7.3) is checked at start-up: a plan with a mistake,
+// or a file that is not there, stops the start and names the setting and the mistake.
+func TestIncidentPlanSetting(t *testing.T) {
+	plan := func(path string) func(string) string { return env(map[string]string{"POLICYFLOW_INCIDENT_PLAN": path}) }
+	c, err := Load(Dev, plan(""))
+	if err != nil || c.IncidentPlan.Version == "" {
+		t.Fatalf("default plan: %v %+v", err, c.IncidentPlan.Version)
+	}
+	bad := filepath.Join(t.TempDir(), "plan.json")
+	if err := os.WriteFile(bad, []byte(`{"version": "x"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{bad, filepath.Join(t.TempDir(), "missing.json")} {
+		if _, err := Load(Dev, plan(path)); err == nil || !strings.Contains(err.Error(), "POLICYFLOW_INCIDENT_PLAN") {
+			t.Errorf("%s: %v", path, err)
+		}
+	}
+	if _, err := Load(Dev, plan(bad)); err == nil || !strings.Contains(err.Error(), "malware has no route") {
+		t.Errorf("the error does not name the mistake: %v", err)
+	}
+}
+
 // decisionKey is a placeholder POLICYFLOW_DECISION_KEYS value, not a secret.
 const decisionKey = "2026a:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 

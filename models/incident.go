@@ -149,6 +149,17 @@ func (s *Store) EmergencyContacts(ctx context.Context, category string) ([]Emerg
 	return out, nil
 }
 
+// OfficerDepartments returns the departments that have an employed security officer
+// (diso), sorted: those a resident's report may be passed on to (§5.3(2)1–2).
+func (s *Store) OfficerDepartments(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := s.DB.WithContext(ctx).Model(&Person{}).
+		Joins("JOIN person_roles ON person_roles.employee_id = people.employee_id").
+		Where("person_roles.role = ? AND people.status = ? AND people.department_id <> ''", "diso", StatusEmployed).
+		Distinct().Order("people.department_id").Limit(200).Pluck("people.department_id", &ids).Error
+	return ids, err
+}
+
 // DepartmentMembers returns the employee IDs of the employed people of a department,
 // sorted: the people an officer may name as handlers of an incident's steps.
 func (s *Store) DepartmentMembers(ctx context.Context, department string) ([]string, error) {

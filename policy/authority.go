@@ -207,7 +207,7 @@ func (d Delegation) DeputyFor(kind, step string) Deputy {
 // measures are named by the plan (contact, evidence, containment, recovery) and by number.
 var Steps = map[string][]string{
 	"exception":          {"ciso_review", "ciso_ratification", "requester_revision", "restore_compliance"},
-	"incident":           {"triage", "ciso_instruction", "record", "contact", "evidence", "containment", "recovery", "root_cause", "root_cause_review", "measure"},
+	"incident":           {"disconnection", "disconnection_check", "triage", "ciso_instruction", "record", "contact", "evidence", "containment", "recovery", "cause_department", "cause_system", "root_cause", "root_cause_review", "measure"},
 	"outsourcing_review": {"selection_review", "clause_review", "giso_decision", "requester_revision", "selection_revision", "approval", "briefing_acknowledgement", "periodic_report", "subcontracting_approval", "subcontractor_briefing_acknowledgement", "briefing_followup", "certificate_renewal", "disposal_permission", "disposal_record"},
 	"cloud_assessment":   {"diso_assessment", "ciso_approval", "certificate_renewal", "exit_confirmation"},
 	"offboarding":        {"disable_accounts", "rotate_credential", "approve_rotation_designee", "confirm_assets", "secrecy_acknowledgement", "review_transfer_access"},

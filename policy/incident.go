@@ -217,3 +217,74 @@ func ContainmentChecklist(c Category) []DisconnectionStep {
 	}
 	return nil
 }
+
+// A CategoryRoute is how the policy routes one category of incident: who judges (triages)
+// it, who is told of the report at once, and what follows without waiting for the triage.
+// It is the plan's data, per category; RouteFor gives the town's default.
+type CategoryRoute struct {
+	// Triager is the post that triages the report: the department's security officer
+	// (§5.3(1)2), or the GISO where the policy says so.
+	Triager Role
+	// Told are the posts told of the report at once, besides the triager (§5.3(1)2).
+	Told []Role
+	// Immediate marks the first-hour path: the reporter and the system's manager get the
+	// disconnection instructions of §6.4(3)7 and a confirmation task as soon as the report
+	// is received, side by side with the triage (「即時」).
+	Immediate bool
+	// MinSeverity is the lowest severity the triage may give ("" is low).
+	MinSeverity Severity
+	// CISO marks a category that always goes to the CISO for instructions, whatever the
+	// severity, with the decision whether to stop systems on the CISO's form (§6.5(2)).
+	CISO bool
+	// Clause is where the policy routes the category so.
+	Clause string
+}
+
+// RouteFor returns how category c is routed:
+//
+//   - malware: the department's officer triages; the device is taken off the network at
+//     once, before any triage (§6.4(3)7 「即時」);
+//   - a policy violation: staff report it to both the GISO and their department's officer,
+//     and it is the GISO who judges whether it is serious enough for the plan (§7.2(2)1–2);
+//   - a notice of an attack: to the CISO and the GISO, who may decide to stop systems
+//     (§6.5(2)); the GISO triages, the CISO is told at once and always instructs, and it
+//     is never closed as low;
+//   - anything else: the department's officer triages, the GISO and the system's manager
+//     are told (§5.3(1)2).
+func RouteFor(c Category) CategoryRoute {
+	switch c {
+	case CategoryMalware:
+		return CategoryRoute{Triager: RoleDISO, Told: []Role{RoleGISO, RoleISM}, Immediate: true, Clause: "6.4(3)7"}
+	case CategoryPolicyViolation:
+		return CategoryRoute{Triager: RoleGISO, Told: []Role{RoleDISO, RoleISM}, Clause: "7.2(2)"}
+	case CategoryAttackNotice:
+		return CategoryRoute{Triager: RoleGISO, Told: []Role{RoleCISO, RoleDISO, RoleISM}, MinSeverity: SeverityMedium, CISO: true, Clause: "6.5(2)"}
+	}
+	return CategoryRoute{Triager: RoleDISO, Told: []Role{RoleGISO, RoleISM}, Clause: "5.3(1)2"}
+}
+
+// SeveritiesFrom lists the severities a triage may give under the route: from its
+// MinSeverity up.
+func (r CategoryRoute) SeveritiesFrom() []Severity {
+	all := Severities()
+	if r.MinSeverity == "" {
+		return all
+	}
+	return all[slices.Index(all, r.MinSeverity):]
+}
+
+// Deadlines of the first-hour path (§6.4(3)7 「即時」): the reporter and the system's
+// manager confirm the disconnection within a quarter of an hour; the GISO, who is told at
+// the deadline, has as long again.
+const (
+	DisconnectionDeadline = 15 * time.Minute
+	DisconnectionGrace    = 15 * time.Minute
+)
+
+// StepDisconnection and StepDisconnectionCheck are the first-hour path's tasks: the
+// reporter confirms what was done at the device, and the system's manager that it is off
+// the network (§6.4(3)7).
+const (
+	StepDisconnection      = "disconnection"
+	StepDisconnectionCheck = "disconnection_check"
+)

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -101,6 +102,37 @@ func TestContainmentChecklist(t *testing.T) {
 			if s.Name != tt.want[i] || s.TitleJa == "" || s.TitleEn == "" {
 				t.Errorf("%s step %d = %+v", tt.c, i, s)
 			}
+		}
+	}
+}
+
+// Each category is routed as its clause says; removing a rule fails its row.
+func TestRouteFor(t *testing.T) {
+	for _, tc := range []struct {
+		c         Category
+		triager   Role
+		told      []Role
+		immediate bool
+		ciso      bool
+		min       Severity
+		clause    string
+	}{
+		// §6.4(3)7: the device is taken off the network at once.
+		{CategoryMalware, RoleDISO, []Role{RoleGISO, RoleISM}, true, false, SeverityLow, "6.4(3)7"},
+		// §7.2(2)1: reported to both the GISO and the department's officer; §7.2(2)2: the
+		// GISO judges whether the plan applies.
+		{CategoryPolicyViolation, RoleGISO, []Role{RoleDISO, RoleISM}, false, false, SeverityLow, "7.2(2)"},
+		// §6.5(2): the CISO and the GISO, who may stop systems; never closed as low.
+		{CategoryAttackNotice, RoleGISO, []Role{RoleCISO, RoleDISO, RoleISM}, false, true, SeverityMedium, "6.5(2)"},
+		// §5.3(1)2: the department's officer, with the GISO and the system's manager told.
+		{CategoryLeak, RoleDISO, []Role{RoleGISO, RoleISM}, false, false, SeverityLow, "5.3(1)2"},
+	} {
+		r := RouteFor(tc.c)
+		if r.Triager != tc.triager || !slices.Equal(r.Told, tc.told) || r.Immediate != tc.immediate || r.CISO != tc.ciso || r.Clause != tc.clause {
+			t.Errorf("%s: route %+v", tc.c, r)
+		}
+		if got := r.SeveritiesFrom()[0]; got != tc.min {
+			t.Errorf("%s: lowest severity %s, want %s", tc.c, got, tc.min)
 		}
 	}
 }

@@ -128,6 +128,7 @@ func TestAuthorityRootCauseAuthorNeverReviewsIt(t *testing.T) {
 	r.decide(at(3), incTask("evidence", 1), "done", "I1", nil)
 	r.decide(at(4), incTask("containment", 1), "done", "I1", nil)
 	r.decide(at(5), incTask("recovery", 1), "done", "I1", nil)
+	r.causes(at(6))
 	// The GISO's record was due on 8 May; on 11 May the CISO writes it in the GISO's place.
 	wrote := r.decide(jst("2026-05-11 10:00"), incTask("root_cause", 1), "submit", "C1", map[string]string{"owner_1": "D1"})
 	review := r.decide(jst("2026-05-11 11:00"), incTask("root_cause_review", 1), "accept", "C1", nil)

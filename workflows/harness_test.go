@@ -67,6 +67,8 @@ type register struct {
 	decisions []activities.DecisionRecord
 	stages    []activities.StageChange
 	notices   []mailed
+	// params are the notices' parameters by their key.
+	params map[string]map[string]string
 	// dir is the directory the real AssignTask reads (posts and absences); handovers and
 	// notes are what the authority rules wrote to the register.
 	dir       *fakeDirectory
@@ -99,7 +101,7 @@ func newRegister(t *testing.T, start time.Time) *register {
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(start)
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: wfID})
-	r := &register{t: t, env: env, closed: map[string]string{}, refused: map[string]bool{},
+	r := &register{t: t, env: env, closed: map[string]string{}, params: map[string]map[string]string{}, refused: map[string]bool{},
 		roster: activities.Roster{CISO: "C1", GISO: "G1", DISO: "D1", ISMs: []string{"I1", "I2"},
 			Managers: map[string]string{"S1": "I1", "S2": "I2", "SYS1": "I1"}},
 		dir: newFakeDirectory()}
@@ -165,7 +167,10 @@ func newRegister(t *testing.T, start time.Time) *register {
 		return nil
 	})
 	reg("SendNotice", func(_ context.Context, n activities.Notice) error {
-		r.lock(func() { r.notices = append(r.notices, mailed{n.Kind, n.Key, n.RecipientID, env.Now().In(tokyo)}) })
+		r.lock(func() {
+			r.notices = append(r.notices, mailed{n.Kind, n.Key, n.RecipientID, env.Now().In(tokyo)})
+			r.params[n.Key] = n.Params
+		})
 		return nil
 	})
 	return r

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -93,23 +94,79 @@ type incident struct {
 	r     activities.Roster
 	setup activities.IncidentSetup
 	hops  int
+	// order is the version of changeIncidentOrder this incident runs under (issue 13).
+	order workflow.Version
+	// first is the first-hour path, when one runs beside the rest (§6.4(3)7).
+	first *firstHour
+	// received is when the report was received.
+	received time.Time
+	// disconnect and disconnectGrace are the first-hour path's deadlines.
+	disconnect, disconnectGrace time.Duration
 }
+
+// changeIncidentOrder is the workflow.GetVersion change under which an incident takes its
+// steps in the order and from the people the policy names (issue 13). Each version adds
+// one rule; an incident keeps the version it started under:
+//
+//  1. the first-hour path (§6.4(3)7 「即時」): the disconnection is asked for as soon as
+//     the report is received, side by side with the triage;
+//  2. the CISO is told at triage of every incident the plan applies to, with its severity
+//     (§2(3)5, §2(2)8);
+//  3. each category is routed as its clause says (policy.RouteFor): a policy violation is
+//     triaged by the GISO with the department's officer told (§7.2(2)); an attack notice
+//     is triaged by the GISO, told to the CISO at once, never low, and always goes to the
+//     CISO, who decides whether to stop systems (§6.5(2));
+//  4. every incident ends with a root-cause record, a short one outside the plan: the
+//     department's officer and the system's manager give their part, the GISO reports,
+//     the CISO accepts (§5.3(3));
+//  5. a resident's report is passed on to the department concerned once the GISO's
+//     office names it at triage: its security officer is told and takes the department's
+//     part from then on (§5.3(2)1–2);
+//  6. the plan is the town's data (§7.3): the incident copies the town's plan when it
+//     starts (POLICYFLOW_INCIDENT_PLAN, or the embedded default) and runs its steps,
+//     routes and first-hour deadlines; its timeline names the plan's version.
+const changeIncidentOrder = "incident-order"
+
+// incidentOrder is the latest version of changeIncidentOrder.
+const incidentOrder workflow.Version = 6
+
+// Versions of changeIncidentOrder.
+const (
+	orderFirstHour workflow.Version = 1
+	orderCISOTold  workflow.Version = 2
+	orderRouted    workflow.Version = 3
+	orderRootCause workflow.Version = 4
+	orderPassOn    workflow.Version = 5
+	orderPlanData  workflow.Version = 6
+)
 
 // IncidentWorkflow runs the response to one security incident, from report to closure.
 //
-//  1. The department security officer (the GISO's office for a resident's report, or when
-//     the department has none) triages at once: severity, whether the emergency response
-//     plan applies, whether the CISO is to be told, who handles each step. The GISO and
-//     the system's manager are told of the report (§5.3(1)2).
-//  2. High and critical incidents, and any the officer chooses, go to the CISO for
-//     instructions (§5.3(1)3). When the CISO does not answer in time the task escalates to
+//  0. For malware (a category whose route is Immediate), at the moment the report is
+//     received: the reporter and the system's manager get the disconnection instructions
+//     of §6.4(3)7 as confirmation tasks with a 15-minute deadline, escalating to the GISO.
+//     This first-hour path runs beside everything that follows; the incident closes only
+//     after it.
+//  1. The triager the category's route names (policy.RouteFor: the department security
+//     officer; the GISO for a policy violation (§7.2(2)), an attack notice (§6.5(2)), a
+//     resident's report, or a department without an officer) triages at once: severity,
+//     whether the emergency response plan applies, whether the CISO is to be told, who
+//     handles each step. Those the route names are told of the report (§5.3(1)2).
+//     When the plan applies, the CISO is told with the severity (§2(3)5, §2(2)8).
+//  2. High and critical incidents, attack notices, and any the officer chooses, go to the
+//     CISO for instructions (§5.3(1)3); for an attack notice the CISO decides whether to
+//     stop systems (§6.5(2)). When the CISO does not answer in time the task escalates to
 //     the GISO, who decides on own judgement (§2(2)5); the record says so.
-//  3. Outside the plan (low severity, or medium without it) the officer records what was
-//     done and the incident closes; the GISO is told.
+//  3. Outside the plan (low severity, or medium without it) the triager records what was
+//     done; then a short root cause (5).
 //  4. Under the plan (§7.3): contact and evidence preservation side by side, then
 //     containment (for malware with the disconnection steps of §6.4(3)7), then recovery.
-//  5. Root cause (§5.3(3)): the GISO submits the cause and the measures, the CISO accepts
-//     or returns the record, and each measure is a task to completion. Then it closes.
+//  5. Root cause (§5.3(3)): the department's officer and the system's manager give their
+//     part, the GISO submits the cause and the measures, the CISO accepts or returns the
+//     record (never its author), and each measure is a task to completion. Then it closes.
+//
+// Incidents started before changeIncidentOrder (or under an earlier version of it) run
+// as they did: see changeIncidentOrder for what each version adds.
 //
 // Every hop of the reporting chain is recorded with its time (RecordIncidentHop).
 func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (Result, error) {
@@ -129,6 +186,10 @@ func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (Result, error) {
 	}
 	res, err := x.respond(ctx)
 	if err != nil {
+		if errors.Is(err, errCancelled) {
+			// The first-hour path closes its own tasks as cancelled before the process ends.
+			_ = x.first.wait(ctx)
+		}
 		return p.end(ctx, err)
 	}
 	return res, nil
@@ -136,8 +197,28 @@ func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (Result, error) {
 
 func (x *incident) respond(ctx workflow.Context) (Result, error) {
 	var err error
+	x.order = workflow.GetVersion(ctx, changeIncidentOrder, workflow.DefaultVersion, incidentOrder)
+	route := policy.RouteFor(x.in.Category)
+	x.disconnect, x.disconnectGrace = policy.DisconnectionDeadline, policy.DisconnectionGrace
+	if x.order >= orderPlanData {
+		// §7.3: the plan is the town's; this incident runs under the version it copies now.
+		plan, err := lookup[policy.IncidentPlan](ctx, x.process, "Copy the town's emergency response plan (緊急時対応計画, §7.3)",
+			acts.CurrentIncidentPlan, x.id)
+		if err != nil {
+			return Result{}, err
+		}
+		if x.in.Timing.Plan == nil {
+			x.t.Plan = plan.PlanSteps()
+		}
+		route = plan.Route(x.in.Category)
+		x.disconnect, x.disconnectGrace = time.Duration(plan.Disconnection.Deadline), time.Duration(plan.Disconnection.Grace)
+		if err := x.note(ctx, x.id+"/plan", fmt.Sprintf("runs under the emergency response plan version %q (§7.3)", plan.Version)); err != nil {
+			return Result{}, err
+		}
+	}
 	if x.setup, err = lookup[activities.IncidentSetup](ctx, x.process, "Register the incident's report and look up the department's members and the emergency contacts",
-		acts.RegisterIncident, activities.IncidentRef{ProcessID: x.id, Department: x.department, Category: string(x.in.Category)}); err != nil {
+		acts.RegisterIncident, activities.IncidentRef{ProcessID: x.id, Department: x.department, Category: string(x.in.Category),
+			Resident: x.order >= orderPassOn && x.in.Source == models.IncidentFromResident}); err != nil {
 		return Result{}, err
 	}
 	if x.r, err = lookup[activities.Roster](ctx, x.process, "Look up the CISO, GISO, department officer and system managers",
@@ -153,29 +234,53 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 	if received.IsZero() {
 		received = x.now(ctx)
 	}
+	x.received = received
 	if err := x.hopAt(ctx, received, "received", x.in.ReporterID, "report received from "+x.in.Source); err != nil {
 		return Result{}, err
 	}
 
+	// 0. The first hour (§6.4(3)7 「即時」): the disconnection runs beside everything else.
+	if x.order >= orderFirstHour && route.Immediate {
+		if err := x.startFirstHour(ctx); err != nil {
+			return Result{}, err
+		}
+	}
+
 	// 1. Triage, at once, by the department's officer (the GISO's office for residents).
+	if x.order < orderRouted {
+		route = policy.CategoryRoute{Triager: policy.RoleDISO, Told: []policy.Role{policy.RoleGISO, policy.RoleISM}, Clause: "5.3(1)2"}
+	}
 	triager, triagerRole := x.r.DISO, policy.RoleDISO
-	if x.in.Source == models.IncidentFromResident || triager == "" {
+	if route.Triager == policy.RoleGISO || x.in.Source == models.IncidentFromResident || triager == "" {
 		triager, triagerRole = x.r.GISO, policy.RoleGISO
 	}
-	if err := x.setStage(ctx, "triage", "triage", fmt.Sprintf("reported (%s); waiting for the %s's triage (§5.3(1)2)", x.in.Category, triagerRole)); err != nil {
+	if err := x.setStage(ctx, "triage", "triage", fmt.Sprintf("reported (%s); waiting for the %s's triage (§%s)", x.in.Category, triagerRole, route.Clause)); err != nil {
 		return Result{}, err
 	}
-	if err := x.tellReported(ctx, triager, received); err != nil {
+	if err := x.tellReported(ctx, triager, received, route); err != nil {
 		return Result{}, err
 	}
-	tri, err := x.triage(ctx, triager, triagerRole)
+	tri, err := x.triage(ctx, triager, triagerRole, route)
 	if err != nil {
 		return Result{}, err
+	}
+	if route.CISO {
+		tri.askCISO = true // §6.5(2): the CISO and the GISO decide on an attack notice
+	}
+	if tri.department != "" {
+		if err := x.passOn(ctx, tri); err != nil {
+			return Result{}, err
+		}
+	}
+	if x.order >= orderCISOTold && policy.RunsPlan(tri.severity, tri.plan) {
+		if err := x.tellCISO(ctx, tri); err != nil {
+			return Result{}, err
+		}
 	}
 
 	// 2. The CISO's instructions when needed, or the GISO's own judgement (§2(2)5).
 	if policy.NeedsCISO(tri.severity, tri.askCISO) {
-		if err := x.cisoInstruction(ctx); err != nil {
+		if err := x.cisoInstruction(ctx, route); err != nil {
 			return Result{}, err
 		}
 	}
@@ -200,6 +305,9 @@ type triageResult struct {
 	plan, askCISO bool
 	handlers      map[string]string
 	decider       string
+	// department is the department concerned by a resident's report, when the GISO's
+	// office names it (§5.3(2)1–2).
+	department string
 }
 
 // hopAt records a hop of the reporting chain at a given time.
@@ -218,22 +326,33 @@ func (x *incident) hop(ctx workflow.Context, hop, actor, note string) error {
 	return x.hopAt(ctx, x.now(ctx), hop, actor, note)
 }
 
-// tellReported tells the GISO and the systems' managers of the report (§5.3(1)2).
-func (x *incident) tellReported(ctx workflow.Context, triager string, received time.Time) error {
+// tellReported tells those the route names of the report, besides the triager: the GISO
+// and the systems' managers (§5.3(1)2); the department's officer too for a policy violation
+// (§7.2(2)1), and the CISO for an attack notice (§6.5(2)).
+func (x *incident) tellReported(ctx workflow.Context, triager string, received time.Time, route policy.CategoryRoute) error {
 	var to []string
-	for _, id := range append([]string{x.r.GISO}, x.r.ISMs...) {
-		if id != "" && id != triager && !slices.Contains(to, id) {
-			to = append(to, id)
+	var roles []policy.Role
+	for _, role := range route.Told {
+		var ids []string
+		switch role {
+		case policy.RoleCISO:
+			ids = []string{x.r.CISO}
+		case policy.RoleGISO:
+			ids = []string{x.r.GISO}
+		case policy.RoleDISO:
+			ids = []string{x.r.DISO}
+		case policy.RoleISM:
+			ids = x.r.ISMs
+		}
+		for _, id := range ids {
+			if id != "" && id != triager && !slices.Contains(to, id) {
+				to, roles = append(to, id), append(roles, role)
+			}
 		}
 	}
-	roles := make([]policy.Role, len(to))
 	calls := make([]call, len(to))
 	for i, id := range to {
-		roles[i] = policy.RoleISM
-		if id == x.r.GISO {
-			roles[i] = policy.RoleGISO
-		}
-		calls[i] = call{fmt.Sprintf("Tell the %s (%s) of the report (§5.3(1)2)", roles[i], id), acts.SendNotice, activities.Notice{
+		calls[i] = call{fmt.Sprintf("Tell the %s (%s) of the report (§%s)", roles[i], id, route.Clause), acts.SendNotice, activities.Notice{
 			Key: x.id + "/reported/" + id, ProcessID: x.id, RecipientID: id, Kind: activities.NoticeIncidentReported,
 			Params: map[string]string{"category": x.in.Category.Title("ja") + " / " + x.in.Category.Title("en"),
 				"received_at": x.stamp(received), "triage_by": triager},
@@ -268,9 +387,9 @@ func (x *incident) handlerOptions() []activities.Option {
 
 // triage asks the officer for severity, whether the plan applies, whether to tell the CISO
 // and who handles each step. Nobody triaging in time is taken as high severity.
-func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role) (triageResult, error) {
+func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role, route policy.CategoryRoute) (triageResult, error) {
 	sev := make([]activities.Option, 0, 4)
-	for _, s := range policy.Severities() {
+	for _, s := range route.SeveritiesFrom() {
 		sev = append(sev, activities.Option{Value: string(s), Label: activities.Text{Ja: s.Title("ja"), En: s.Title("en")}})
 	}
 	form := []activities.Field{
@@ -285,6 +404,14 @@ func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role
 	for _, s := range x.t.Plan {
 		form = append(form, activities.Field{Name: "handler_" + s.Name, Kind: activities.FieldSelect, Options: opts,
 			Label: activities.Text{Ja: "担当者：" + s.TitleJa, En: "Handler: " + s.TitleEn}})
+	}
+	if x.order >= orderPassOn && len(x.setup.Departments) > 0 {
+		opts := []activities.Option{{Value: "unknown", Label: activities.Text{Ja: "未特定（統括情報セキュリティ責任者の下で対応）", En: "Not known (handled by the GISO's office)"}}}
+		for _, d := range x.setup.Departments {
+			opts = append(opts, activities.Option{Value: d, Label: activities.Text{Ja: d, En: d}})
+		}
+		form = append(form, activities.Field{Name: "department", Kind: activities.FieldSelect, Required: true, Options: opts,
+			Label: activities.Text{Ja: "所管部局（§5.3(2)1–2：情報セキュリティ責任者へ引き継ぐ）", En: "Department concerned (§5.3(2)1–2: passed on to its security officer)"}})
 	}
 	form = append(form, activities.Field{Name: "notes", Kind: activities.FieldTextarea, Label: activities.Text{Ja: "所見", En: "Notes"}})
 	escalate, escRole := x.r.GISO, policy.RoleGISO
@@ -316,6 +443,9 @@ func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role
 		s = policy.SeverityHigh
 	}
 	res := triageResult{severity: s, plan: d.Values["plan"] == "yes", askCISO: d.Values["ciso"] == "yes", handlers: map[string]string{}, decider: d.DeciderID}
+	if v := d.Values["department"]; v != "" && v != "unknown" && slices.Contains(x.setup.Departments, v) {
+		res.department = v
+	}
 	for _, st := range x.t.Plan {
 		if v := d.Values["handler_"+st.Name]; v != "" && v != "default" {
 			res.handlers[st.Name] = v
@@ -327,7 +457,7 @@ func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role
 // cisoInstruction asks the CISO for instructions. When the CISO does not answer by the
 // deadline the task escalates to the GISO, who may decide on own judgement (§2(2)5); the
 // register's timeline and hops say which of them decided.
-func (x *incident) cisoInstruction(ctx workflow.Context) error {
+func (x *incident) cisoInstruction(ctx workflow.Context, route policy.CategoryRoute) error {
 	if err := x.setStage(ctx, "ciso_instruction", "ciso_instruction", "reported to the CISO for instructions (§5.3(1)3)"); err != nil {
 		return err
 	}
@@ -338,11 +468,15 @@ func (x *incident) cisoInstruction(ctx workflow.Context) error {
 		Name:     "ciso_instruction",
 		Title:    activities.Text{Ja: "情報セキュリティインシデントへの対応の指示", En: "Give instructions on a security incident"},
 		Assignee: x.r.CISO, AssigneeRole: policy.RoleCISO, Choices: []string{ChoiceInstruct},
-		Form: []activities.Field{{Name: "instructions", Kind: activities.FieldTextarea, Required: true,
-			Label: activities.Text{Ja: "指示内容", En: "Instructions"}}},
+		Form:     x.instructionForm(route),
 		Deadline: x.t.CISO, RemindBefore: x.t.CISORemind, EscalateTo: x.r.GISO, EscalateToRole: policy.RoleGISO, Grace: x.t.CISOGrace,
 		Post: policy.Post{Role: policy.RoleCISO}, EscalatePost: policy.Post{Role: policy.RoleGISO},
 	})
+	if err == nil && !d.TimedOut && route.CISO {
+		if err := x.hop(ctx, "stop_systems_decided", d.DeciderID, "§6.5(2): stop the systems: "+d.Values["stop_systems"]); err != nil {
+			return err
+		}
+	}
 	switch {
 	case err != nil:
 		return err
@@ -371,6 +505,18 @@ func (x *incident) cisoInstruction(ctx workflow.Context) error {
 		return err
 	}
 	return x.setStage(ctx, "responding", "ciso_instructed", "the CISO gave instructions")
+}
+
+// instructionForm is the CISO's form: the instructions, and for an attack notice whether
+// systems are stopped, which the CISO (or the GISO in the CISO's place) decides (§6.5(2)).
+func (x *incident) instructionForm(route policy.CategoryRoute) []activities.Field {
+	var form []activities.Field
+	if route.CISO {
+		form = append(form, activities.Field{Name: "stop_systems", Kind: activities.FieldSelect, Required: true, Options: yesNo,
+			Label: activities.Text{Ja: "システムを停止する（§6.5(2)）", En: "Stop the systems (§6.5(2))"}})
+	}
+	return append(form, activities.Field{Name: "instructions", Kind: activities.FieldTextarea, Required: true,
+		Label: activities.Text{Ja: "指示内容", En: "Instructions"}})
 }
 
 // recordAndClose is the path outside the plan: the officer records what was done, the
@@ -403,17 +549,25 @@ func (x *incident) recordAndClose(ctx workflow.Context, tri triageResult, triage
 	} else if err := x.hop(ctx, "recorded", d.DeciderID, "what was done is recorded"); err != nil {
 		return Result{}, err
 	}
+	if x.order >= orderRootCause {
+		// §5.3(3): outside the plan too, the cause is found and reported to the CISO.
+		return x.rootCause(ctx, tri)
+	}
 	if err := x.tellClosed(ctx, tri.severity, how); err != nil {
 		return Result{}, err
 	}
 	if err := x.hop(ctx, "closed", "", how); err != nil {
 		return Result{}, err
 	}
-	return x.finish(ctx, IncidentClosed, fmt.Sprintf("severity %s, outside the plan: %s; the GISO is told", tri.severity, how))
+	return x.close(ctx, IncidentClosed, fmt.Sprintf("severity %s, outside the plan: %s; the GISO is told", tri.severity, how))
 }
 
-// tellClosed tells the GISO that the incident closed.
+// tellClosed tells the GISO that the incident closed, once the first-hour path (if one
+// runs) has ended.
 func (x *incident) tellClosed(ctx workflow.Context, sev policy.Severity, how string) error {
+	if err := x.first.wait(ctx); err != nil {
+		return err
+	}
 	return x.run(ctx, fmt.Sprintf("Tell the GISO (%s) that the incident is closed", x.r.GISO), acts.SendNotice, activities.Notice{
 		Key: x.id + "/closed/" + x.r.GISO, ProcessID: x.id, RecipientID: x.r.GISO, Kind: activities.NoticeIncidentClosed,
 		Params: map[string]string{"severity": sev.Title("ja") + " / " + sev.Title("en"), "how": how},
@@ -542,6 +696,14 @@ func (x *incident) runPlan(ctx workflow.Context, tri triageResult) error {
 func (x *incident) rootCause(ctx workflow.Context, tri triageResult) (Result, error) {
 	var owners []string
 	accepted := false
+	// short is the record of an incident outside the plan: the cause, and measures only
+	// where the GISO names some.
+	short := x.order >= orderRootCause && !policy.RunsPlan(tri.severity, tri.plan)
+	if x.order >= orderRootCause {
+		if err := x.causeFromDepartment(ctx); err != nil {
+			return Result{}, err
+		}
+	}
 	for round := 1; round <= x.t.MaxRounds && !accepted; round++ {
 		if err := x.setStage(ctx, "root_cause", "root_cause", fmt.Sprintf("round %d: the GISO investigates the cause with the department and proposes measures (§5.3(3)1)", round)); err != nil {
 			return Result{}, err
@@ -550,9 +712,9 @@ func (x *incident) rootCause(ctx workflow.Context, tri triageResult) (Result, er
 		opts := x.handlerOptions()[1:]
 		for i := 1; i <= MaxMeasures; i++ {
 			form = append(form,
-				activities.Field{Name: fmt.Sprintf("measure_%d", i), Kind: activities.FieldTextarea, Required: i == 1,
+				activities.Field{Name: fmt.Sprintf("measure_%d", i), Kind: activities.FieldTextarea, Required: i == 1 && !short,
 					Label: activities.Text{Ja: fmt.Sprintf("再発防止策 %d", i), En: fmt.Sprintf("Measure %d", i)}},
-				activities.Field{Name: fmt.Sprintf("owner_%d", i), Kind: activities.FieldSelect, Required: i == 1, Options: opts,
+				activities.Field{Name: fmt.Sprintf("owner_%d", i), Kind: activities.FieldSelect, Required: i == 1 && !short, Options: opts,
 					Label: activities.Text{Ja: fmt.Sprintf("再発防止策 %d の担当者", i), En: fmt.Sprintf("Owner of measure %d", i)}})
 		}
 		d, err := x.ask(ctx, Step{
@@ -618,7 +780,7 @@ func (x *incident) rootCause(ctx workflow.Context, tri triageResult) (Result, er
 		}
 	}
 	if !accepted {
-		return x.finish(ctx, IncidentRootCauseMissing, fmt.Sprintf("no accepted root-cause record after %d rounds", x.t.MaxRounds))
+		return x.close(ctx, IncidentRootCauseMissing, fmt.Sprintf("no accepted root-cause record after %d rounds", x.t.MaxRounds))
 	}
 	return x.measures(ctx, tri, owners)
 }
@@ -671,13 +833,245 @@ func (x *incident) measures(ctx workflow.Context, tri triageResult, owners []str
 		open = still
 	}
 	if len(open) > 0 {
-		return x.finish(ctx, IncidentMeasuresIncomplete, fmt.Sprintf("%d measures not done after %d rounds", len(open), x.t.MaxRounds))
+		return x.close(ctx, IncidentMeasuresIncomplete, fmt.Sprintf("%d measures not done after %d rounds", len(open), x.t.MaxRounds))
 	}
-	if err := x.tellClosed(ctx, tri.severity, "plan executed, root cause accepted, measures done"); err != nil {
+	how := "plan executed"
+	if !policy.RunsPlan(tri.severity, tri.plan) {
+		how = "outside the plan: recorded" // only since orderRootCause
+	}
+	if err := x.tellClosed(ctx, tri.severity, how+", root cause accepted, measures done"); err != nil {
 		return Result{}, err
 	}
 	if err := x.hop(ctx, "closed", "", "measures done"); err != nil {
 		return Result{}, err
 	}
-	return x.finish(ctx, IncidentClosed, fmt.Sprintf("severity %s: plan executed, root cause accepted, %d measures done", tri.severity, len(owners)))
+	return x.close(ctx, IncidentClosed, fmt.Sprintf("severity %s: %s, root cause accepted, %d measures done", tri.severity, how, len(owners)))
+}
+
+// close waits for the first-hour path, if one runs, and ends the incident with a final
+// status: its confirmations belong to the record the incident closes with.
+func (x *incident) close(ctx workflow.Context, status, note string) (Result, error) {
+	if err := x.first.wait(ctx); err != nil {
+		return Result{}, err
+	}
+	return x.finish(ctx, status, note)
+}
+
+// firstHour is the first-hour path of an incident, running beside the triage and all that
+// follows it (§6.4(3)7).
+type firstHour struct {
+	done bool
+	err  error
+}
+
+// wait blocks until the first-hour path has ended, and returns its error; a nil path has
+// nothing to wait for.
+func (f *firstHour) wait(ctx workflow.Context) error {
+	if f == nil {
+		return nil
+	}
+	if err := workflow.Await(ctx, func() bool { return f.done }); err != nil {
+		return err
+	}
+	return f.err
+}
+
+// disconnectionForm is the confirmation of §6.4(3)7: one select per action, each done or
+// not applicable, so that which actions were taken is on the record as values.
+func disconnectionForm() []activities.Field {
+	done := []activities.Option{
+		{Value: "done", Label: activities.Text{Ja: "実施した", En: "Done"}},
+		{Value: "not_applicable", Label: activities.Text{Ja: "該当しない", En: "Not applicable"}},
+	}
+	var form []activities.Field
+	for _, d := range policy.MalwareDisconnection() {
+		form = append(form, activities.Field{Name: "disconnect_" + d.Name, Kind: activities.FieldSelect, Required: true,
+			Label: activities.Text{Ja: d.TitleJa + "（§6.4(3)7）", En: d.TitleEn + " (§6.4(3)7)"}, Options: done})
+	}
+	return append(form, activities.Field{Name: "actions", Kind: activities.FieldTextarea, Label: activities.Text{Ja: "補足", En: "Notes"}})
+}
+
+// startFirstHour opens the first-hour path as soon as the report is received (§6.4(3)7
+// 「即時」): the reporter, who is at the device, and the system's manager (the department's
+// officer when no system is named) each get the disconnection instructions as a
+// confirmation task with a short deadline, escalating to the GISO. It runs side by side
+// with the triage; the incident closes only once it has ended.
+func (x *incident) startFirstHour(ctx workflow.Context) error {
+	if err := x.hop(ctx, "disconnection_requested", x.in.ReporterID, "the disconnection of §6.4(3)7 asked for at once, before triage"); err != nil {
+		return err
+	}
+	var steps []Step
+	if x.in.ReporterID != "" {
+		steps = append(steps, firstHourStep(Step{
+			Name: "disconnection", // policy.StepDisconnection
+			Title: activities.Text{Ja: "【即時】不正プログラム感染の疑い：端末をネットワークから切り離してください（§6.4(3)7）",
+				En: "[At once] Suspected malware: take the device off the network (§6.4(3)7)"},
+			Assignee: x.in.ReporterID, AssigneeRole: policy.RoleStaff,
+		}, x))
+	}
+	checker, role := x.r.DISO, policy.RoleDISO
+	if len(x.r.ISMs) > 0 {
+		checker, role = x.r.ISMs[0], policy.RoleISM
+	}
+	if checker != "" && checker != x.in.ReporterID { // a manager who reported has one task
+		steps = append(steps, firstHourStep(Step{
+			Name: "disconnection_check", // policy.StepDisconnectionCheck
+			Title: activities.Text{Ja: "【即時】不正プログラム感染の疑い：端末の切り離しを確認してください（§6.4(3)7）",
+				En: "[At once] Suspected malware: confirm the device is off the network (§6.4(3)7)"},
+			Assignee: checker, AssigneeRole: role, Post: x.post(role),
+		}, x))
+	}
+	f := &firstHour{}
+	x.first = f
+	// Each confirmation is recorded as it comes, not when the other one does.
+	wg := workflow.NewWaitGroup(ctx)
+	for _, s := range steps {
+		wg.Add(1)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer wg.Done()
+			if err := x.confirmDisconnection(ctx, s); err != nil && f.err == nil {
+				f.err = err
+			}
+		})
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		wg.Wait(ctx)
+		f.done = true
+	})
+	return nil
+}
+
+// confirmDisconnection asks one confirmation of the first-hour path and records it: who
+// confirmed, when, and which of the actions of §6.4(3)7 were taken.
+func (x *incident) confirmDisconnection(ctx workflow.Context, s Step) error {
+	d, err := x.ask(ctx, s)
+	if err != nil {
+		return err
+	}
+	if d.TimedOut {
+		return x.hop(ctx, s.Name+"_overdue", "", "nobody confirmed the disconnection in time (§6.4(3)7)")
+	}
+	var done []string
+	for _, a := range policy.MalwareDisconnection() {
+		done = append(done, a.Name+"="+d.Values["disconnect_"+a.Name])
+	}
+	return x.hop(ctx, s.Name+"_confirmed", d.DeciderID, "§6.4(3)7: "+strings.Join(done, ", "))
+}
+
+// firstHourStep completes a task of the first-hour path: the checklist of §6.4(3)7, the
+// plan's short deadline (a quarter of an hour by default), a reminder five minutes before,
+// and the GISO told at the deadline.
+func firstHourStep(s Step, x *incident) Step {
+	s.Choices, s.Form = []string{ChoiceDone}, disconnectionForm()
+	s.Deadline = Deadline{Clock: x.disconnect}
+	if x.disconnect > 5*time.Minute {
+		s.RemindBefore = []time.Duration{5 * time.Minute}
+	}
+	s.EscalateTo, s.EscalateToRole, s.EscalatePost = x.r.GISO, policy.RoleGISO, policy.Post{Role: policy.RoleGISO}
+	s.Grace = Deadline{Clock: x.disconnectGrace}
+	return s
+}
+
+// tellCISO tells the CISO at triage of an incident the plan applies to, with its severity:
+// a breach in a department is reported to the GISO and the CISO promptly (§2(3)5), and in
+// an emergency the GISO reports to the CISO without delay (§2(2)8). The notice says whether
+// the CISO's instructions are also asked for.
+func (x *incident) tellCISO(ctx workflow.Context, tri triageResult) error {
+	if x.r.CISO == "" {
+		return nil
+	}
+	by := tri.decider
+	if by == "" {
+		by = "nobody in time: handled as high / 期限内の判定なし（高として対応）"
+	}
+	instruction := "not asked / 求めない"
+	if policy.NeedsCISO(tri.severity, tri.askCISO) {
+		instruction = "asked: a task follows / 求める（別途依頼）"
+	}
+	if err := x.run(ctx, fmt.Sprintf("Tell the CISO (%s) of the %s incident under the plan (§2(3)5, §2(2)8)", x.r.CISO, tri.severity), acts.SendNotice, activities.Notice{
+		Key: x.id + "/triaged/" + x.r.CISO, ProcessID: x.id, RecipientID: x.r.CISO, Kind: activities.NoticeIncidentTriaged,
+		Params: map[string]string{"category": x.in.Category.Title("ja") + " / " + x.in.Category.Title("en"),
+			"severity": tri.severity.Title("ja") + " / " + tri.severity.Title("en"), "triaged_by": by,
+			"triaged_at": x.stamp(x.now(ctx)), "instruction": instruction},
+	}); err != nil {
+		return err
+	}
+	return x.hop(ctx, "ciso_notified", x.r.CISO, fmt.Sprintf("told of the %s incident under the plan (§2(3)5, §2(2)8)", tri.severity))
+}
+
+// causeFromDepartment asks the department's security officer and the system's manager, side
+// by side, for their part of the cause: the GISO finds the cause together with them
+// (§5.3(3)1). Their answers are on the record before the GISO's report; one not given in
+// time is recorded as overdue and the GISO reports without it.
+func (x *incident) causeFromDepartment(ctx workflow.Context) error {
+	form := []activities.Field{{Name: "cause", Kind: activities.FieldTextarea, Required: true,
+		Label: activities.Text{Ja: "原因についての所見", En: "What you found about the cause"}}}
+	common := func(s Step) Step {
+		s.Choices, s.Form = []string{ChoiceSubmit}, form
+		s.Deadline, s.RemindBefore = x.t.RootCause, x.t.RemindBefore
+		s.EscalateTo, s.EscalateToRole, s.EscalatePost, s.Grace = x.r.GISO, policy.RoleGISO, policy.Post{Role: policy.RoleGISO}, x.t.RootCauseGrace
+		return s
+	}
+	var steps []Step
+	if x.r.DISO != "" {
+		steps = append(steps, common(Step{
+			Name:     "cause_department",
+			Title:    activities.Text{Ja: "インシデントの原因究明への協力（所管部局）", En: "The department's part of an incident's root cause"},
+			Assignee: x.r.DISO, AssigneeRole: policy.RoleDISO, Post: x.post(policy.RoleDISO),
+		}))
+	}
+	if len(x.r.ISMs) > 0 && x.r.ISMs[0] != x.r.DISO {
+		steps = append(steps, common(Step{
+			Name:     "cause_system",
+			Title:    activities.Text{Ja: "インシデントの原因究明への協力（情報システム管理者）", En: "The system's part of an incident's root cause"},
+			Assignee: x.r.ISMs[0], AssigneeRole: policy.RoleISM, Post: x.post(policy.RoleISM),
+		}))
+	}
+	if len(steps) == 0 {
+		return nil
+	}
+	if err := x.setStage(ctx, "root_cause", "cause_department", "the department's officer and the system's manager give their part of the cause (§5.3(3)1)"); err != nil {
+		return err
+	}
+	ds, err := x.askAll(ctx, steps...)
+	if err != nil {
+		return err
+	}
+	for i, d := range ds {
+		if d.TimedOut {
+			if err := x.hop(ctx, steps[i].Name+"_overdue", "", "no part of the cause given in time; the GISO reports without it"); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := x.hop(ctx, steps[i].Name+"_given", d.DeciderID, "part of the cause given to the GISO (§5.3(3)1)"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// passOn passes a resident's report on to the department concerned, once the GISO's office
+// has named it at triage: the report goes to that department's security officer (§5.3(2)1),
+// who reports to the GISO and the system's manager (§5.3(2)2) — the GISO already has it.
+// From then on the department's steps (the department's part of the root cause, a step
+// handled by the department's officer) are that department's.
+func (x *incident) passOn(ctx workflow.Context, tri triageResult) error {
+	r, err := lookup[activities.Roster](ctx, x.process, "Look up the security officer of the department concerned ("+tri.department+")",
+		acts.ResolveRoster, activities.RosterRequest{DepartmentID: tri.department, SystemIDs: x.in.SystemIDs})
+	if err != nil {
+		return err
+	}
+	x.department, x.r.DISO = tri.department, r.DISO
+	if r.DISO == "" || r.DISO == x.r.GISO {
+		return x.hop(ctx, "passed_on", r.DISO, fmt.Sprintf("§5.3(2)1–2: the department concerned is %s; it has no other security officer to tell", tri.department))
+	}
+	if err := x.run(ctx, fmt.Sprintf("Pass the resident's report on to the security officer of %s (%s) (§5.3(2)1–2)", tri.department, r.DISO), acts.SendNotice, activities.Notice{
+		Key: x.id + "/passed_on/" + r.DISO, ProcessID: x.id, RecipientID: r.DISO, Kind: activities.NoticeIncidentReported,
+		Params: map[string]string{"category": x.in.Category.Title("ja") + " / " + x.in.Category.Title("en"),
+			"received_at": x.stamp(x.received), "triage_by": tri.decider},
+	}); err != nil {
+		return err
+	}
+	return x.hop(ctx, "passed_on", r.DISO, fmt.Sprintf("§5.3(2)1–2: passed on to the department concerned (%s)", tri.department))
 }

@@ -27,14 +27,26 @@ func incTask(step string, n int) string {
 type incidentRegister struct {
 	*register
 	hops []activities.IncidentHop
+	// plan is the town's emergency response plan; nil means the default.
+	plan *policy.IncidentPlan
 }
 
 func newIncidentRegister(t *testing.T, start time.Time) *incidentRegister {
 	r := &incidentRegister{register: newRegister(t, start)}
 	r.env.RegisterWorkflow(workflows.IncidentWorkflow)
-	r.env.RegisterActivityWithOptions(func(context.Context, activities.IncidentRef) (activities.IncidentSetup, error) {
-		return activities.IncidentSetup{Members: []string{"D1", "S1"}, Contacts: []string{"police", "vendor"}}, nil
+	r.env.RegisterActivityWithOptions(func(_ context.Context, ref activities.IncidentRef) (activities.IncidentSetup, error) {
+		setup := activities.IncidentSetup{Members: []string{"D1", "S1"}, Contacts: []string{"police", "vendor"}}
+		if ref.Resident {
+			setup.Departments = []string{"residents", "welfare"}
+		}
+		return setup, nil
 	}, activity.RegisterOptions{Name: "RegisterIncident"})
+	r.env.RegisterActivityWithOptions(func(context.Context, string) (policy.IncidentPlan, error) {
+		if r.plan != nil {
+			return *r.plan, nil
+		}
+		return policy.DefaultIncidentPlan(), nil
+	}, activity.RegisterOptions{Name: "CurrentIncidentPlan"})
 	r.env.RegisterActivityWithOptions(func(_ context.Context, h activities.IncidentHop) error {
 		r.lock(func() { r.hops = append(r.hops, h) })
 		return nil
@@ -112,6 +124,22 @@ func triageValues(sev, plan, ciso string) map[string]string {
 
 var contacted = map[string]string{"contact_police": "contacted", "contact_vendor": "not_needed"}
 
+// shortRootCause is the end of an incident outside the plan (§5.3(3)): from from, the
+// department's officer and the system's manager give their part, the GISO reports the
+// cause with no measure, and the CISO accepts, ten minutes apart.
+func (r *incidentRegister) shortRootCause(from time.Time) {
+	r.causes(from)
+	r.decide(from.Add(10*time.Minute), incTask("root_cause", 1), "submit", "G1", nil)
+	r.decide(from.Add(20*time.Minute), incTask("root_cause_review", 1), "accept", "C1", nil)
+}
+
+// causes has the department's officer and the system's manager give their part of the
+// root cause (§5.3(3)1) at a workflow time.
+func (r *incidentRegister) causes(at time.Time) {
+	r.decide(at, incTask("cause_department", 1), "submit", "D1", nil)
+	r.decide(at, incTask("cause_system", 1), "submit", "I1", nil)
+}
+
 // afterTriage decides the plan's steps, the root cause, its acceptance and one measure,
 // each ten minutes after the one before, from from.
 func (r *incidentRegister) planToClosure(from time.Time, ciso string) {
@@ -120,6 +148,7 @@ func (r *incidentRegister) planToClosure(from time.Time, ciso string) {
 	r.decide(at(1), incTask("evidence", 1), "done", "I1", nil)
 	r.decide(at(2), incTask("containment", 1), "done", "I1", nil)
 	r.decide(at(3), incTask("recovery", 1), "done", "I1", nil)
+	r.causes(at(3).Add(5 * time.Minute))
 	r.decide(at(4), incTask("root_cause", 1), "submit", "G1", map[string]string{"owner_1": "D1"})
 	r.decide(at(5), incTask("root_cause_review", 1), "accept", ciso, nil)
 	r.decide(at(6), incTask("measure_1", 1), "done", "D1", nil)
@@ -135,7 +164,7 @@ func TestIncidentHighRunsPlanToClosure(t *testing.T) {
 	equal(t, "status", res.Status, "closed")
 	want := []string{"triage/triage", "ciso_instruction/ciso_instruction", "responding/ciso_instructed",
 		"responding/contact+evidence", "responding/containment", "responding/recovery",
-		"root_cause/root_cause", "root_cause/root_cause_review", "measures/measures", "closed/closed"}
+		"root_cause/cause_department", "root_cause/root_cause", "root_cause/root_cause_review", "measures/measures", "closed/closed"}
 	if !slices.Equal(r.stageNames(), want) {
 		t.Errorf("stages = %v\nwant %v", r.stageNames(), want)
 	}
@@ -194,6 +223,7 @@ func TestIncidentCriticalMalwareListsDisconnection(t *testing.T) {
 	r.decide(monday.Add(30*time.Minute), incTask("evidence", 1), "done", "I1", nil)
 	r.decide(monday.Add(40*time.Minute), incTask("containment", 1), "done", "I1", checks)
 	r.decide(monday.Add(50*time.Minute), incTask("recovery", 1), "done", "I1", nil)
+	r.causes(monday.Add(55 * time.Minute))
 	r.decide(monday.Add(60*time.Minute), incTask("root_cause", 1), "submit", "G1", map[string]string{"owner_1": "I1", "owner_2": "D1"})
 	r.decide(monday.Add(70*time.Minute), incTask("root_cause_review", 1), "accept", "C1", nil)
 	r.decide(monday.Add(80*time.Minute), incTask("measure_1", 1), "done", "I1", nil)
@@ -239,17 +269,43 @@ func TestIncidentMediumWithoutCISO(t *testing.T) {
 	equal(t, "recovery handler named by the officer", rec.spec.AssigneeID, "S1")
 }
 
-func TestIncidentLowRecordedAndClosed(t *testing.T) {
+func TestIncidentLowRecordedThenShortRootCause(t *testing.T) {
 	r := newIncidentRegister(t, monday)
 	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
 	r.decide(monday.Add(40*time.Minute), incTask("record", 1), "record", "D1", nil)
+	r.shortRootCause(monday.Add(50 * time.Minute))
 	res := r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryMisdeliveredMail})
 	equal(t, "status", res.Status, "closed")
-	want := []string{"triage/triage", "recording/record", "closed/closed"}
+	want := []string{"triage/triage", "recording/record", "root_cause/cause_department", "root_cause/root_cause",
+		"root_cause/root_cause_review", "closed/closed"}
 	if !slices.Equal(r.stageNames(), want) {
 		t.Errorf("stages = %v, want %v", r.stageNames(), want)
 	}
-	equal(t, "tasks", len(r.opened), 2)
+	// triage, record, the department's and the system's part, the root cause, its review.
+	equal(t, "tasks", len(r.opened), 6)
+	// §5.3(3)1: the department's officer and the system's manager give their part.
+	for step, who := range map[string]string{"cause_department": "D1", "cause_system": "I1"} {
+		o, ok := r.openedTask(incTask(step, 1))
+		if !ok {
+			t.Fatalf("%s not asked", step)
+		}
+		equal(t, step+" asked of", o.spec.AssigneeID, who)
+		if h, ok := r.hop(step + "_given"); !ok || h.ActorID != who {
+			t.Errorf("%s not on the record: %v", step, r.hopNames())
+		}
+	}
+	// A short record: no measure is required outside the plan.
+	rc, _ := r.openedTask(incTask("root_cause", 1))
+	for _, f := range rc.spec.Form {
+		if strings.HasPrefix(f.Name, "measure_") && f.Required {
+			t.Errorf("a low incident's root cause requires %s", f.Name)
+		}
+	}
+	// §5.3(3)2: the CISO accepts it.
+	acc, ok := r.hop("root_cause_accepted")
+	if !ok || acc.ActorID != "C1" {
+		t.Errorf("the root cause was not accepted by the CISO: %+v", acc)
+	}
 	var closedTo []string
 	for _, n := range r.notices {
 		if n.kind == activities.NoticeIncidentClosed {
@@ -360,6 +416,7 @@ func TestIncidentRootCauseReturnedOnce(t *testing.T) {
 	r.decide(at(1), incTask("evidence", 1), "done", "I1", nil)
 	r.decide(at(2), incTask("containment", 1), "done", "I1", nil)
 	r.decide(at(3), incTask("recovery", 1), "done", "I1", nil)
+	r.causes(at(3).Add(5 * time.Minute))
 	r.decide(at(4), incTask("root_cause", 1), "submit", "G1", map[string]string{"owner_1": "D1"})
 	r.decide(at(5), incTask("root_cause_review", 1), "return", "C1", nil)
 	// The measure of the first record is never opened.
@@ -396,9 +453,14 @@ func TestIncidentRootCauseReturnedOnce(t *testing.T) {
 // CISO; the GISO is not told twice.
 func TestIncidentResidentReport(t *testing.T) {
 	r := newIncidentRegister(t, monday)
-	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "G1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "G1", map[string]string{
+		"severity": "low", "plan": "no", "ciso": "no", "department": "unknown"})
 	r.decide(monday.Add(20*time.Minute), incTask("record", 1), "record", "G1", nil)
+	r.shortRootCause(monday.Add(30 * time.Minute))
 	res := r.start(workflows.IncidentInput{Source: "resident", Category: policy.CategoryOther})
+	if _, ok := r.hop("passed_on"); ok {
+		t.Error("a report whose department is not known was passed on")
+	}
 	equal(t, "status", res.Status, "closed")
 	tri, _ := r.openedTask(incTask("triage", 1))
 	equal(t, "triage by the GISO", tri.spec.AssigneeID, "G1")
@@ -428,4 +490,283 @@ func TestIncidentUntriagedIsHandledAsHigh(t *testing.T) {
 	}
 	c, _ := r.openedTask(incTask("ciso_instruction", 1))
 	equal(t, "CISO asked at the end of the escalation", c.at, monday.Add(2*time.Hour))
+}
+
+var disconnected = map[string]string{"disconnect_lan_cable": "done", "disconnect_wireless": "not_applicable",
+	"disconnect_power": "not_applicable", "disconnect_mobile": "not_applicable"}
+
+// §6.4(3)7 「即時」: a malware report opens the disconnection tasks for the reporter and the
+// system's manager at the moment it is received, before the triage is decided, and their
+// confirmations (who, when, which actions) are on the record before the triage.
+func TestIncidentMalwareDisconnectionAtOnce(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(5*time.Minute), incTask(policy.StepDisconnection, 1), "done", "S1", disconnected)
+	r.decide(monday.Add(8*time.Minute), incTask(policy.StepDisconnectionCheck, 1), "done", "I1", disconnected)
+	r.decide(monday.Add(40*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(50*time.Minute), incTask("record", 1), "record", "D1", nil)
+	r.shortRootCause(monday.Add(60 * time.Minute))
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryMalware, SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	for step, who := range map[string]string{policy.StepDisconnection: "S1", policy.StepDisconnectionCheck: "I1"} {
+		o, ok := r.openedTask(incTask(step, 1))
+		if !ok {
+			t.Fatalf("%s was not opened", step)
+		}
+		equal(t, step+" opened at the report", o.at, monday)
+		equal(t, step+" assignee", o.spec.AssigneeID, who)
+		equal(t, step+" due in 15 min", o.spec.DueAt.Sub(o.at), policy.DisconnectionDeadline)
+		h, ok := r.hop(step + "_confirmed")
+		if !ok {
+			t.Fatalf("%s confirmation not recorded: %v", step, r.hopNames())
+		}
+		equal(t, step+" confirmed by", h.ActorID, who)
+		if !strings.Contains(h.Note, "lan_cable=done") || !strings.Contains(h.Note, "mobile=not_applicable") {
+			t.Errorf("%s note does not say which actions: %q", step, h.Note)
+		}
+	}
+	tri, _ := r.openedTask(incTask("triage", 1))
+	equal(t, "triage opened at the report too", tri.at, monday)
+	names := r.hopNames()
+	if c, tr := slices.Index(names, "disconnection_confirmed"), slices.Index(names, "triaged"); c < 0 || tr < 0 || c > tr {
+		t.Errorf("the disconnection was not confirmed before the triage: %v", names)
+	}
+	d, _ := r.hop("disconnection_confirmed")
+	equal(t, "confirmed at", d.At.In(tokyo), monday.Add(5*time.Minute))
+}
+
+// Nobody confirms the disconnection: it escalates to the GISO at the deadline, and after the
+// grace the record says it is overdue; the incident still closes, after it.
+func TestIncidentDisconnectionOverdue(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(12*time.Minute), incTask("record", 1), "record", "D1", nil)
+	r.shortRootCause(monday.Add(20 * time.Minute))
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryMalware, SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	for _, h := range []string{"disconnection_overdue", "disconnection_check_overdue"} {
+		if _, ok := r.hop(h); !ok {
+			t.Errorf("hop %q not recorded: %v", h, r.hopNames())
+		}
+	}
+	o, _ := r.openedTask(incTask(policy.StepDisconnection, 1))
+	equal(t, "escalation to the GISO for 15 min", o.spec.ExpiresAt.Sub(o.spec.DueAt), policy.DisconnectionGrace)
+	names := r.hopNames()
+	if slices.Index(names, "disconnection_overdue") > slices.Index(names, "closed") {
+		t.Errorf("the incident closed before the first-hour path ended: %v", names)
+	}
+}
+
+// A leak has no first-hour path.
+func TestIncidentLeakHasNoDisconnection(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(12*time.Minute), incTask("record", 1), "record", "D1", nil)
+	r.shortRootCause(monday.Add(20 * time.Minute))
+	r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}})
+	if _, ok := r.openedTask(incTask(policy.StepDisconnection, 1)); ok {
+		t.Error("a leak opened a disconnection task")
+	}
+}
+
+// §2(3)5, §2(2)8: the CISO is told at triage of every incident the plan applies to, with its
+// severity, even when the CISO's instructions are not asked for.
+func TestIncidentCISOToldAtTriage(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("medium", "yes", "no"))
+	r.planToClosure(monday.Add(10*time.Minute), "C1")
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	var told []mailed
+	for _, n := range r.notices {
+		if n.kind == activities.NoticeIncidentTriaged {
+			told = append(told, n)
+		}
+	}
+	if len(told) != 1 || told[0].to != "C1" {
+		t.Fatalf("the CISO was not told at triage: %v", r.notices)
+	}
+	equal(t, "told at the triage", told[0].at, monday.Add(10*time.Minute))
+	p := r.params[told[0].task]
+	if !strings.Contains(p["severity"], "Medium") || !strings.Contains(p["instruction"], "not asked") {
+		t.Errorf("the notice does not give the severity: %v", p)
+	}
+	h, ok := r.hop("ciso_notified")
+	if !ok {
+		t.Fatalf("hop ciso_notified not recorded: %v", r.hopNames())
+	}
+	equal(t, "notified at", h.At.In(tokyo), monday.Add(10*time.Minute))
+	if _, ok := r.openedTask(incTask("ciso_instruction", 1)); ok {
+		t.Error("the CISO's instructions were asked though nobody asked for them")
+	}
+}
+
+// Outside the plan the CISO is not troubled at triage.
+func TestIncidentCISONotToldOutsideThePlan(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("medium", "no", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("record", 1), "record", "D1", nil)
+	r.start(workflows.IncidentInput{ReporterID: "S1"})
+	for _, n := range r.notices {
+		if n.kind == activities.NoticeIncidentTriaged {
+			t.Errorf("the CISO was told of an incident outside the plan: %v", n)
+		}
+	}
+}
+
+// §7.2(2): a policy violation found by staff is reported to both the GISO and the
+// department's officer, and the GISO judges (triages) whether the plan applies.
+func TestIncidentPolicyViolationTriagedByGISO(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	wrong := r.decide(monday.Add(5*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "G1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("record", 1), "record", "G1", nil)
+	r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryPolicyViolation, SystemIDs: []string{"SYS1"}})
+	tri, _ := r.openedTask(incTask("triage", 1))
+	equal(t, "triaged by the GISO (§7.2(2)2)", tri.spec.AssigneeID, "G1")
+	equal(t, "the GISO's post", tri.spec.PostRole, string(policy.RoleGISO))
+	if wrong.rejected == nil {
+		t.Error("the department's officer triaged a policy violation")
+	}
+	h, ok := r.hop("diso_notified")
+	if !ok {
+		t.Fatalf("the department's officer was not told (§7.2(2)1): %v", r.hopNames())
+	}
+	equal(t, "officer told", h.ActorID, "D1")
+	equal(t, "told at the report", h.At.In(tokyo), monday)
+	tr, _ := r.hop("triaged")
+	equal(t, "triaged by", tr.ActorID, "G1")
+}
+
+// §6.5(2): an attack notice goes to the CISO and the GISO. The GISO triages it and cannot
+// call it low; the CISO is told at once and always instructs, deciding whether systems stop.
+func TestIncidentAttackNoticeGoesToCISOAndGISO(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	low := r.decide(monday.Add(5*time.Minute), incTask("triage", 1), "record", "G1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "G1", triageValues("medium", "no", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("ciso_instruction", 1), "instruct", "C1", map[string]string{"stop_systems": "yes"})
+	r.decide(monday.Add(30*time.Minute), incTask("record", 1), "record", "G1", nil)
+	r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryAttackNotice, SystemIDs: []string{"SYS1"}})
+	tri, _ := r.openedTask(incTask("triage", 1))
+	equal(t, "triaged by the GISO", tri.spec.AssigneeID, "G1")
+	for _, f := range tri.spec.Form {
+		if f.Name == "severity" && slices.ContainsFunc(f.Options, func(o activities.Option) bool { return o.Value == "low" }) {
+			t.Error("an attack notice may be triaged as low")
+		}
+	}
+	if low.rejected == nil {
+		t.Error("an attack notice was closed as low")
+	}
+	c, ok := r.hop("ciso_notified")
+	if !ok {
+		t.Fatalf("the CISO was not told of the attack notice: %v", r.hopNames())
+	}
+	equal(t, "CISO told at the report", c.At.In(tokyo), monday)
+	ci, ok := r.openedTask(incTask("ciso_instruction", 1))
+	if !ok {
+		t.Fatal("the CISO was not asked for instructions on an attack notice")
+	}
+	if !slices.ContainsFunc(ci.spec.Form, func(f activities.Field) bool { return f.Name == "stop_systems" && f.Required }) {
+		t.Errorf("the CISO's form has no decision on stopping systems: %v", ci.spec.Form)
+	}
+	s, ok := r.hop("stop_systems_decided")
+	if !ok || s.ActorID != "C1" || !strings.Contains(s.Note, "yes") {
+		t.Errorf("the decision to stop systems is not on the record: %+v %v", s, r.hopNames())
+	}
+}
+
+// The GISO, who wrote the root-cause record of a low incident, cannot accept it in the
+// CISO's place: the engine refuses the author, a party to the review (§5.3(3)2).
+func TestIncidentShortRootCauseNotAcceptedByAuthor(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("record", 1), "record", "D1", nil)
+	r.causes(monday.Add(30 * time.Minute))
+	r.decide(monday.Add(40*time.Minute), incTask("root_cause", 1), "submit", "G1", nil)
+	self := r.decide(monday.Add(50*time.Minute), incTask("root_cause_review", 1), "accept", "G1", nil)
+	r.decide(monday.Add(60*time.Minute), incTask("root_cause_review", 1), "accept", "C1", nil)
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	if self.rejected == nil {
+		t.Error("the author of the root-cause record accepted it")
+	}
+	acc, _ := r.hop("root_cause_accepted")
+	equal(t, "accepted by", acc.ActorID, "C1")
+}
+
+// §5.3(2)1–2: the GISO's office names the department concerned at triage; the report is
+// passed on to its security officer, who then gives the department's part of the cause.
+func TestIncidentResidentReportPassedOnToTheDepartment(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	missing := r.decide(monday.Add(5*time.Minute), incTask("triage", 1), "record", "G1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "G1", map[string]string{
+		"severity": "low", "plan": "no", "ciso": "no", "department": "welfare"})
+	r.decide(monday.Add(20*time.Minute), incTask("record", 1), "record", "G1", nil)
+	r.shortRootCause(monday.Add(30 * time.Minute))
+	res := r.start(workflows.IncidentInput{Source: "resident", Category: policy.CategoryOther})
+	equal(t, "status", res.Status, "closed")
+	if missing.rejected == nil {
+		t.Error("a resident's report was triaged without saying whether the department is known")
+	}
+	h, ok := r.hop("passed_on")
+	if !ok {
+		t.Fatalf("the report was not passed on: %v", r.hopNames())
+	}
+	equal(t, "passed on to", h.ActorID, "D1")
+	equal(t, "passed on at the triage", h.At.In(tokyo), monday.Add(10*time.Minute))
+	if !strings.Contains(h.Note, "welfare") {
+		t.Errorf("the record does not name the department: %q", h.Note)
+	}
+	told := false
+	for _, n := range r.notices {
+		told = told || n.kind == activities.NoticeIncidentReported && n.to == "D1" && strings.Contains(n.task, "/passed_on/")
+	}
+	if !told {
+		t.Errorf("the department's officer was not told: %v", r.notices)
+	}
+	c, _ := r.openedTask(incTask("cause_department", 1))
+	equal(t, "the department concerned's part of the cause", c.spec.PostScope, "welfare")
+}
+
+// §7.3: the plan is the town's data. An incident copies the town's plan when it starts,
+// runs its steps and first-hour deadlines, and its timeline names the version.
+func TestIncidentRunsTheTownsPlan(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	plan := policy.DefaultIncidentPlan()
+	plan.Version = "town-2027-04"
+	plan.Disconnection.Deadline = policy.Duration(10 * time.Minute)
+	plan.Steps[0].Deadline = policy.Duration(time.Hour) // contact within an hour
+	route := plan.Categories[policy.CategoryLeak]
+	route.Immediate = true // the town marks leaks for the first hour too
+	plan.Categories[policy.CategoryLeak] = route
+	r.plan = &plan
+	r.decide(monday.Add(5*time.Minute), incTask(policy.StepDisconnection, 1), "done", "S1", disconnected)
+	r.decide(monday.Add(6*time.Minute), incTask(policy.StepDisconnectionCheck, 1), "done", "I1", disconnected)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("medium", "yes", "no"))
+	r.planToClosure(monday.Add(10*time.Minute), "C1")
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryLeak, SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	d, ok := r.openedTask(incTask(policy.StepDisconnection, 1))
+	if !ok {
+		t.Fatal("the town's plan marks leaks for the first hour, but no disconnection task opened")
+	}
+	equal(t, "the plan's first-hour deadline", d.spec.DueAt.Sub(d.at), 10*time.Minute)
+	c, _ := r.openedTask(incTask("contact", 1))
+	equal(t, "the plan's contact deadline", c.spec.DueAt.Sub(c.at), time.Hour)
+	if !slices.ContainsFunc(r.notes, func(n string) bool { return strings.Contains(n, "town-2027-04") }) {
+		t.Errorf("the timeline does not name the plan's version: %v", r.notes)
+	}
+}
+
+// A system's manager who reports malware on their own system gets one disconnection task.
+func TestIncidentManagerReportingGetsOneDisconnectionTask(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(5*time.Minute), incTask(policy.StepDisconnection, 1), "done", "I1", disconnected)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("record", 1), "record", "D1", nil)
+	r.shortRootCause(monday.Add(30 * time.Minute))
+	res := r.start(workflows.IncidentInput{ReporterID: "I1", Category: policy.CategoryMalware, SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	if _, ok := r.openedTask(incTask(policy.StepDisconnectionCheck, 1)); ok {
+		t.Error("the reporting manager got a second task")
+	}
 }

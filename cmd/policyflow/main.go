@@ -154,9 +154,9 @@ func newActivities(cfg config.Config, store *models.Store, tc client.Client, log
 		}
 		mailer = m
 	}
-	rules, delegation := cfg.CloudRules, cfg.Delegation
+	rules, delegation, plan := cfg.CloudRules, cfg.Delegation, cfg.IncidentPlan
 	return &activities.Activities{Store: store, Mailer: mailer, PublicURL: cfg.PublicURL, From: cfg.MailFrom, Loc: cfg.Loc, Log: log,
-		CloudRules: &rules, Delegation: &delegation,
+		CloudRules: &rules, Delegation: &delegation, IncidentPlan: &plan,
 		Batches: &offboarding.Starter{Store: store, Temporal: tc, TimeZone: cfg.TimeZone, Log: log,
 			DaysAhead: cfg.OffboardingMaxDaysAhead, DaysPast: cfg.OffboardingMaxDaysPast}}, nil
 }
