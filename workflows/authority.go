@@ -35,7 +35,11 @@ func (p *process) askPost(ctx workflow.Context, id string, s Step) (Decision, er
 	defer p.closeTask(id)
 
 	now := p.now(ctx)
-	dep := p.rules.DeputyFor(p.kind, s.Name)
+	rules, err := p.delegation(ctx)
+	if err != nil {
+		return Decision{}, err
+	}
+	dep := rules.DeputyFor(p.kind, s.Name)
 	asg, err := lookup[activities.Assignment](ctx, p, fmt.Sprintf("Resolve who decides %q: %s", s.Name, describePost(s)),
 		acts.AssignTask, p.assignRequest(s, dep, now, false))
 	if err != nil {
@@ -146,6 +150,18 @@ var errNobodyToTell = errors.New("nobody to tell")
 func (p *process) refused(err error) bool {
 	var app *temporal.ApplicationError
 	return p.undeliverable && errors.As(err, &app) && app.Type() == activities.ErrUndeliverable
+}
+
+// delegation is the process's copy of the town's delegation rules, taken when it started.
+func (p *process) delegation(ctx workflow.Context) (policy.Delegation, error) {
+	if p.rules == nil {
+		var d policy.Delegation
+		if err := p.rulesCopy.Get(ctx, &d); err != nil {
+			return d, err
+		}
+		p.rules = &d
+	}
+	return *p.rules, nil
 }
 
 // closeTask stops a task taking decisions; idempotent.
@@ -268,7 +284,11 @@ func (p *process) waitTask(ctx workflow.Context, id string, t *openTask, at time
 // links stop working, the new assignee gets a link, and the register says so.
 func (p *process) reassess(ctx workflow.Context, id string, t *openTask) error {
 	s := t.step
-	dep := p.rules.DeputyFor(p.kind, s.Name)
+	rules, err := p.delegation(ctx)
+	if err != nil {
+		return err
+	}
+	dep := rules.DeputyFor(p.kind, s.Name)
 	asg, err := lookup[activities.Assignment](ctx, p, fmt.Sprintf("Resolve again who decides %q: the directory changed", s.Name),
 		acts.AssignTask, p.assignRequest(s, dep, p.now(ctx), false))
 	if err != nil {

@@ -75,7 +75,8 @@ type process struct {
 	// are the people the case is about (the requester, the leaver), who decide none of its
 	// post-held steps.
 	authority bool
-	rules     policy.Delegation
+	rulesCopy workflow.Future
+	rules     *policy.Delegation
 	parties   []string
 	// undeliverable is set for processes started since changeUndeliverable: a task whose
 	// assignee's mail is refused for good escalates at once instead of waiting for its
@@ -92,7 +93,8 @@ const changeLocalRegister = "local-register"
 // resolved when they open, deputies decide only where the delegation rules allow (代決,
 // with an after-the-fact review), the parties to a case decide none of its steps, and a
 // change in the directory hands an open task over (issue 12). Processes started before it
-// replay as they ran.
+// replay as they ran. Version 2 takes the copy of the delegation rules without waiting for it
+// in begin (see there).
 const changeAuthority = "authority"
 
 // changeUndeliverable is the workflow.GetVersion change under which a mail refused for good
@@ -110,20 +112,14 @@ func begin(ctx workflow.Context, h Header) (*process, error) {
 	}
 	p := &process{id: h.ProcessID, kind: h.Kind, department: h.Department, cal: policy.NewCalendar(loc), tasks: newTaskBook()}
 	p.local = workflow.GetVersion(ctx, changeLocalRegister, workflow.DefaultVersion, 1) >= 1
-	p.authority = workflow.GetVersion(ctx, changeAuthority, workflow.DefaultVersion, 1) >= 1
+	authority := workflow.GetVersion(ctx, changeAuthority, workflow.DefaultVersion, 2)
+	p.authority = authority >= 1
 	if p.authority {
 		p.undeliverable = workflow.GetVersion(ctx, changeUndeliverable, workflow.DefaultVersion, 1) >= 1
 	}
 	p.tasks.stopped = func() bool { return p.cancelled != nil }
 	if err := p.tasks.register(ctx); err != nil {
 		return nil, err
-	}
-	if p.authority {
-		p.tasks.listen(ctx)
-		if p.rules, err = lookup[policy.Delegation](ctx, p, "Copy the town's delegation rules (代決) for "+h.Kind,
-			acts.DelegationRules, h.Kind); err != nil {
-			return nil, err
-		}
 	}
 	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel,
 		func(ctx workflow.Context, req CancelRequest) error {
@@ -144,6 +140,20 @@ func begin(ctx workflow.Context, h Header) (*process, error) {
 		})
 	if err != nil {
 		return nil, err
+	}
+	if p.authority {
+		p.tasks.listen(ctx)
+		// The copy is taken now, when the process starts, but not waited for here: begin
+		// must not block, so that the handlers a workflow registers after it (HR's move-date,
+		// a cloud's termination) exist before an Update sent right after the start arrives.
+		p.rulesCopy = p.exec(ctx, "Copy the town's delegation rules (代決) for "+h.Kind, acts.DelegationRules, h.Kind)
+		if authority == 1 {
+			// Version 1 waited for the copy here, which left an Update sent right after the
+			// start without its handler; processes started so replay as they ran.
+			if _, err := p.delegation(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return p, p.searchable(ctx, h)
 }

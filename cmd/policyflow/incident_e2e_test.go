@@ -55,6 +55,12 @@ func TestIncidentEndToEnd(t *testing.T) {
 	}
 	id := started.ID
 
+	// 0. At once (§6.4(3)7 「即時」), before anyone triages: the reporter takes the device off
+	// the network and the system's manager confirms it.
+	unplugged := map[string]string{"disconnect_lan_cable": "done", "disconnect_wireless": "not_applicable",
+		"disconnect_power": "not_applicable", "disconnect_mobile": "not_applicable"}
+	submit(t, linkIn(t, "inc-staff@town.example", id, "切り離してください"), "done", unplugged)
+	submit(t, linkIn(t, "inc-ism@town.example", id, "切り離しを確認"), "done", unplugged)
 	// 1. The officer triages: high, under the plan, default handlers.
 	submit(t, linkIn(t, "inc-diso@town.example", id, "インシデントの判定"), "record", map[string]string{
 		"severity": "high", "plan": "yes", "ciso": "no", "handler_contact": "default", "notes": "ランサムウェアの疑い"})
@@ -78,7 +84,10 @@ func TestIncidentEndToEnd(t *testing.T) {
 		"disconnect_lan_cable": "done", "disconnect_wireless": "not_applicable", "disconnect_power": "not_applicable",
 		"disconnect_mobile": "not_applicable", "actions": "LANケーブルを抜いた"})
 	submit(t, linkIn(t, "inc-ism@town.example", id, "復旧"), "done", map[string]string{"actions": "端末を再構築した"})
-	// 5. The root cause: the GISO reports, the CISO accepts, the measure is done.
+	// 5. The root cause (§5.3(3)1): the department's officer and the system's manager give
+	// their part, the GISO reports, the CISO accepts, the measure is done.
+	submit(t, linkIn(t, "inc-diso@town.example", id, "原因究明への協力（所管部局）"), "submit", map[string]string{"cause": "職員が添付ファイルを開いた"})
+	submit(t, linkIn(t, "inc-ism@town.example", id, "原因究明への協力（情報システム管理者）"), "submit", map[string]string{"cause": "端末の対策ソフトが古かった"})
 	submit(t, linkIn(t, "inc-giso@town.example", id, "原因究明"), "submit", map[string]string{
 		"cause": "添付ファイルを開いた", "measure_1": "標的型メール訓練を実施する", "owner_1": "INC-DISO"})
 	review := linkIn(t, "inc-ciso@town.example", id, "再発防止策の確認")
@@ -105,8 +114,8 @@ func TestIncidentEndToEnd(t *testing.T) {
 		s.call(auditor, "GET", "/api/v1/processes/"+id, nil, &got)
 		return got.Process.Status == "closed"
 	})
-	if len(got.Decisions) != 9 {
-		t.Errorf("%d decisions, want 9: %+v", len(got.Decisions), got.Decisions)
+	if len(got.Decisions) != 13 {
+		t.Errorf("%d decisions, want 13: %+v", len(got.Decisions), got.Decisions)
 	}
 	var rec struct {
 		Hops []struct{ Hop string }

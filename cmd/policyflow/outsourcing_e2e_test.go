@@ -164,7 +164,8 @@ func TestOutsourcingEndToEnd(t *testing.T) {
 	}
 	report := linkIn(t, "yamada@vendor.example", id, "定期報告")
 	if code, body := decideForm(t, report, "submit", url.Values{"period_from": {day(-1, -2)}, "period_to": {day(0, -3)},
-		"incidents": {"some"}, "incident_details": {"誤送信1件（社内で回収済み）"}, "staff_changes": {"none"}, "subcontracting_changes": {"none"}}); code != 200 {
+		"incidents": {"some"}, "incident_category": {"misdelivered_mail"}, "incident_discovered_on": {day(0, -3)},
+		"incident_details": {"誤送信1件（社内で回収済み）"}, "staff_changes": {"none"}, "subcontracting_changes": {"none"}}); code != 200 {
 		t.Fatalf("report: %d\n%s", code, body)
 	}
 	incident, err := mp.WaitFor(ctx, func(m testenv.Message) bool {
