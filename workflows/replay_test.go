@@ -19,11 +19,12 @@ import (
 // fails here: guard it with workflow.GetVersion and record new histories. testdata/histories/v0
 // holds those written before the change "local-register" (register activities as ordinary
 // activities), testdata/histories/v1 those written before the change "authority" (issue 12) and
-// this session's process changes; they must keep replaying for as long as such processes may
-// be running.
+// the process changes of issues 13-15, testdata/histories/v2 those written under "authority"
+// version 1 (the delegation rules' copy awaited in begin); they must keep replaying for as long
+// as such processes may be running.
 func TestReplayRecordedHistories(t *testing.T) {
 	var files []string
-	for _, pattern := range []string{"../testdata/histories/*.json", "../testdata/histories/v1/*.json", "../testdata/histories/v0/*.json"} {
+	for _, pattern := range []string{"../testdata/histories/*.json", "../testdata/histories/v2/*.json", "../testdata/histories/v1/*.json", "../testdata/histories/v0/*.json"} {
 		found, err := filepath.Glob(pattern)
 		if err != nil || len(found) == 0 {
 			t.Fatalf("no recorded histories in %s: %v", pattern, err)
