@@ -209,6 +209,29 @@ type contract struct {
 	reportsThisRun int
 }
 
+// revise asks the requester to resubmit or withdraw what was returned (the selection, the
+// draft). It reports whether the process ended (withdrawn, or neither in time) and how.
+func (c *contract) revise(ctx workflow.Context, t OutsourcingTiming, step, what string, title activities.Text) (Result, bool, error) {
+	p := c.p
+	rv, err := p.ask(ctx, Step{
+		Name: step, Title: title,
+		Assignee: c.in.RequesterID, AssigneeRole: policy.RoleStaff, Choices: []string{ChoiceResubmit, ChoiceWithdraw},
+		Deadline: t.Revision, Grace: t.RevisionGrace, RemindBefore: t.RemindBefore,
+		EscalateTo: c.diso, EscalateToRole: c.disoRole, EscalatePost: c.disoPost(),
+	})
+	switch {
+	case err != nil:
+		return Result{}, true, err
+	case rv.TimedOut:
+		res, err := p.finish(ctx, "expired", "the returned "+what+" was neither resubmitted nor withdrawn")
+		return res, true, err
+	case rv.Choice == ChoiceWithdraw:
+		res, err := p.finish(ctx, "withdrawn", "withdrawn by "+rv.DeciderID)
+		return res, true, err
+	}
+	return Result{}, false, nil
+}
+
 // disoPost is the post that decides for the department: its security officer, or the GISO
 // where the department has none.
 func (c *contract) disoPost() policy.Post {
@@ -286,21 +309,9 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 			if err := p.setStage(ctx, "returned", "selection_revision", why); err != nil {
 				return Result{}, err
 			}
-			rv, err := p.ask(ctx, Step{
-				Name:     "selection_revision",
-				Title:    activities.Text{Ja: "委託先の選定の見直し（セキュリティ対策の確保）と再提出", En: "Revise the vendor's selection (its security measures) and resubmit"},
-				Assignee: in.RequesterID, AssigneeRole: policy.RoleStaff, Choices: []string{ChoiceResubmit, ChoiceWithdraw},
-				Deadline: t.Revision, Grace: t.RevisionGrace, RemindBefore: t.RemindBefore,
-				EscalateTo: c.diso, EscalateToRole: c.disoRole, EscalatePost: c.disoPost(),
-			})
-			if err != nil {
-				return Result{}, err
-			}
-			if rv.TimedOut {
-				return p.finish(ctx, "expired", "the returned selection was neither resubmitted nor withdrawn")
-			}
-			if rv.Choice == ChoiceWithdraw {
-				return p.finish(ctx, "withdrawn", "withdrawn by "+rv.DeciderID)
+			if res, ended, err := c.revise(ctx, t, "selection_revision", "selection",
+				activities.Text{Ja: "委託先の選定の見直し（セキュリティ対策の確保）と再提出", En: "Revise the vendor's selection (its security measures) and resubmit"}); err != nil || ended {
+				return res, err
 			}
 			continue
 		}
@@ -390,21 +401,9 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 		if err := p.setStage(ctx, "returned", "requester_revision", fmt.Sprintf("round %d returned to the requester: %s", round, why)); err != nil {
 			return Result{}, err
 		}
-		rv, err := p.ask(ctx, Step{
-			Name:     "requester_revision",
-			Title:    activities.Text{Ja: "委託契約書案の修正と再提出", En: "Revise and resubmit the draft contract"},
-			Assignee: in.RequesterID, AssigneeRole: policy.RoleStaff, Choices: []string{ChoiceResubmit, ChoiceWithdraw},
-			Deadline: t.Revision, Grace: t.RevisionGrace, RemindBefore: t.RemindBefore,
-			EscalateTo: c.diso, EscalateToRole: c.disoRole, EscalatePost: c.disoPost(),
-		})
-		if err != nil {
-			return Result{}, err
-		}
-		if rv.TimedOut {
-			return p.finish(ctx, "expired", "the returned draft was neither resubmitted nor withdrawn")
-		}
-		if rv.Choice == ChoiceWithdraw {
-			return p.finish(ctx, "withdrawn", "withdrawn by "+rv.DeciderID)
+		if res, ended, err := c.revise(ctx, t, "requester_revision", "draft",
+			activities.Text{Ja: "委託契約書案の修正と再提出", En: "Revise and resubmit the draft contract"}); err != nil || ended {
+			return res, err
 		}
 	}
 
