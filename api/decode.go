@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/policyflow/policyflow/internal/offboarding"
+	"github.com/policyflow/policyflow/models"
 )
 
 // decodeJSON reads a JSON object strictly: valid UTF-8, known fields only, one value.
@@ -70,17 +71,7 @@ func (f fieldErrors) id(field, v string) {
 	f.check(validID(v), field, "must be 1-64 letters, digits, '-', '_' or '.'")
 }
 
-func validID(v string) bool {
-	if v == "" || len(v) > 64 {
-		return false
-	}
-	for _, r := range v {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-			return false
-		}
-	}
-	return true
-}
+func validID(v string) bool { return models.ValidID(v) }
 
 func (f fieldErrors) email(field, v string) {
 	a, err := mail.ParseAddress(v)

@@ -325,3 +325,17 @@ func splitList(s string) []string {
 
 // JoinList is the inverse of the comma-separated list columns (Choices, Scopes).
 func JoinList(items []string) string { return strings.Join(items, ",") }
+
+// ValidID is the identifier rule of the API and the register: 1–64 letters, digits, '-', '_'
+// and '.' (employee, department, system and process IDs).
+func ValidID(v string) bool {
+	if v == "" || len(v) > 64 {
+		return false
+	}
+	for _, r := range v {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/policyflow/policyflow/activities"
@@ -1074,4 +1076,24 @@ func (x *incident) passOn(ctx workflow.Context, tri triageResult) error {
 		return err
 	}
 	return x.hop(ctx, "passed_on", r.DISO, fmt.Sprintf("§5.3(2)1–2: passed on to the department concerned (%s)", tri.department))
+}
+
+// fileIncident registers an incident another process found (an offboarding's missing asset,
+// a vendor's reported incident) and starts its process as a child that outlives its parent,
+// waiting only until it has started. The child is found in the Temporal UI like any incident.
+func (p *process) fileIncident(ctx workflow.Context, summary string, filing activities.IncidentFiling, details string, in IncidentInput) error {
+	if err := p.record(ctx, summary, acts.FileIncident, filing); err != nil {
+		return err
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        in.ProcessID,
+		TaskQueue:         TaskQueue,
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		StaticSummary:     filing.Summary,
+		StaticDetails:     details,
+		TypedSearchAttributes: temporal.NewSearchAttributes(ProcessKind.ValueSet(models.KindIncident),
+			ProcessStage.ValueSet("submitted"), Department.ValueSet(in.Department)),
+	})
+	var started workflow.Execution
+	return workflow.ExecuteChildWorkflow(cctx, IncidentWorkflow, in).GetChildWorkflowExecution().Get(ctx, &started)
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -792,25 +791,13 @@ func (o *offboarding) reportMissing(ctx workflow.Context, n int, assetID string,
 			DiscoveredAt: d.DecidedAt, ReceivedAt: now.UTC(),
 		},
 	}
-	if err := o.record(ctx, fmt.Sprintf("Register incident %s for the missing asset %s", id, assetID), acts.FileIncident, filing); err != nil {
-		return err
-	}
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:        id,
-		TaskQueue:         TaskQueue,
-		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
-		StaticSummary:     filing.Summary,
-		StaticDetails:     fmt.Sprintf("**Security incident** (§5.3, §5.1(1)8) reported by offboarding `%s`: lent asset `%s` not returned.", o.id, assetID),
-		TypedSearchAttributes: temporal.NewSearchAttributes(ProcessKind.ValueSet(models.KindIncident),
-			ProcessStage.ValueSet("submitted"), Department.ValueSet(o.department)),
-	})
-	child := workflow.ExecuteChildWorkflow(cctx, IncidentWorkflow, IncidentInput{
-		Header: Header{ProcessID: id, Kind: models.KindIncident, Department: o.department, TimeZone: o.cal.Loc.String()},
-		Source: models.IncidentFromStaff, ReporterID: d.DeciderID, Category: policy.CategoryLossTheft,
-		DiscoveredAt: d.DecidedAt, ReceivedAt: now.UTC(),
-	})
-	var started workflow.Execution
-	return child.GetChildWorkflowExecution().Get(ctx, &started)
+	return o.fileIncident(ctx, fmt.Sprintf("Register incident %s for the missing asset %s", id, assetID), filing,
+		fmt.Sprintf("**Security incident** (§5.3, §5.1(1)8) reported by offboarding `%s`: lent asset `%s` not returned.", o.id, assetID),
+		IncidentInput{
+			Header: Header{ProcessID: id, Kind: models.KindIncident, Department: o.department, TimeZone: o.cal.Loc.String()},
+			Source: models.IncidentFromStaff, ReporterID: d.DeciderID, Category: policy.CategoryLossTheft,
+			DiscoveredAt: d.DecidedAt, ReceivedAt: now.UTC(),
+		})
 }
 
 // changeLeaverRoles is the workflow.GetVersion change under which an offboarding that ran to

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -704,25 +703,13 @@ func (c *contract) reportIncident(ctx workflow.Context, n int, from, to string, 
 			DiscoveredAt: discovered, ReceivedAt: now.UTC(),
 		},
 	}
-	if err := p.record(ctx, fmt.Sprintf("Register incident %s reported by the vendor in report %d", id, n), acts.FileIncident, filing); err != nil {
-		return err
-	}
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:        id,
-		TaskQueue:         TaskQueue,
-		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
-		StaticSummary:     filing.Summary,
-		StaticDetails:     fmt.Sprintf("**Security incident** (§5.3(1), contract item 10) reported by the vendor of outsourcing `%s` in periodic report %d.", p.id, n),
-		TypedSearchAttributes: temporal.NewSearchAttributes(ProcessKind.ValueSet(models.KindIncident),
-			ProcessStage.ValueSet("submitted"), Department.ValueSet(p.department)),
-	})
-	child := workflow.ExecuteChildWorkflow(cctx, IncidentWorkflow, IncidentInput{
-		Header: Header{ProcessID: id, Kind: models.KindIncident, Department: p.department, TimeZone: p.cal.Loc.String()},
-		Source: models.IncidentFromStaff, ReporterID: c.in.ContactID, Category: category,
-		DiscoveredAt: discovered, ReceivedAt: now.UTC(),
-	})
-	var started workflow.Execution
-	if err := child.GetChildWorkflowExecution().Get(ctx, &started); err != nil {
+	if err := p.fileIncident(ctx, fmt.Sprintf("Register incident %s reported by the vendor in report %d", id, n), filing,
+		fmt.Sprintf("**Security incident** (§5.3(1), contract item 10) reported by the vendor of outsourcing `%s` in periodic report %d.", p.id, n),
+		IncidentInput{
+			Header: Header{ProcessID: id, Kind: models.KindIncident, Department: p.department, TimeZone: p.cal.Loc.String()},
+			Source: models.IncidentFromStaff, ReporterID: c.in.ContactID, Category: category,
+			DiscoveredAt: discovered, ReceivedAt: now.UTC(),
+		}); err != nil {
 		return err
 	}
 	return p.setStage(ctx, "in_effect", "contract_running", fmt.Sprintf("report %d names a security incident: incident %s started (§5.3(1))", n, id))

@@ -162,17 +162,7 @@ func (b Body) Validate() map[string]string {
 }
 
 // validID is the API's identifier rule: 1–64 letters, digits, '-', '_' and '.'.
-func validID(v string) bool {
-	if v == "" || len(v) > 64 {
-		return false
-	}
-	for _, r := range v {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-			return false
-		}
-	}
-	return true
-}
+func validID(v string) bool { return models.ValidID(v) }
 
 // Start validates one offboarding and starts it, or finds the one it repeats. Checked in
 // order: fields (400); an offboarding of this employee with this effective date exists (the
