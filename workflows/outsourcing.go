@@ -209,15 +209,14 @@ type contract struct {
 }
 
 // revise asks the requester to resubmit or withdraw what was returned (the selection, the
-// draft). It reports whether the process ended (withdrawn, or neither in time) and how.
-func (c *contract) revise(ctx workflow.Context, t OutsourcingTiming, step, what string, title activities.Text) (Result, bool, error) {
+// draft), in the step s names. It reports whether the process ended (withdrawn, or neither in
+// time) and how.
+func (c *contract) revise(ctx workflow.Context, t OutsourcingTiming, what string, s Step) (Result, bool, error) {
 	p := c.p
-	rv, err := p.ask(ctx, Step{
-		Name: step, Title: title,
-		Assignee: c.in.RequesterID, AssigneeRole: policy.RoleStaff, Choices: []string{ChoiceResubmit, ChoiceWithdraw},
-		Deadline: t.Revision, Grace: t.RevisionGrace, RemindBefore: t.RemindBefore,
-		EscalateTo: c.diso, EscalateToRole: c.disoRole, EscalatePost: c.disoPost(),
-	})
+	s.Assignee, s.AssigneeRole, s.Choices = c.in.RequesterID, policy.RoleStaff, []string{ChoiceResubmit, ChoiceWithdraw}
+	s.Deadline, s.Grace, s.RemindBefore = t.Revision, t.RevisionGrace, t.RemindBefore
+	s.EscalateTo, s.EscalateToRole, s.EscalatePost = c.diso, c.disoRole, c.disoPost()
+	rv, err := p.ask(ctx, s)
 	switch {
 	case err != nil:
 		return Result{}, true, err
@@ -308,8 +307,10 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 			if err := p.setStage(ctx, "returned", "selection_revision", why); err != nil {
 				return Result{}, err
 			}
-			if res, ended, err := c.revise(ctx, t, "selection_revision", "selection",
-				activities.Text{Ja: "委託先の選定の見直し（セキュリティ対策の確保）と再提出", En: "Revise the vendor's selection (its security measures) and resubmit"}); err != nil || ended {
+			if res, ended, err := c.revise(ctx, t, "selection", Step{
+				Name:  "selection_revision",
+				Title: activities.Text{Ja: "委託先の選定の見直し（セキュリティ対策の確保）と再提出", En: "Revise the vendor's selection (its security measures) and resubmit"},
+			}); err != nil || ended {
 				return res, err
 			}
 			continue
@@ -400,8 +401,10 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 		if err := p.setStage(ctx, "returned", "requester_revision", fmt.Sprintf("round %d returned to the requester: %s", round, why)); err != nil {
 			return Result{}, err
 		}
-		if res, ended, err := c.revise(ctx, t, "requester_revision", "draft",
-			activities.Text{Ja: "委託契約書案の修正と再提出", En: "Revise and resubmit the draft contract"}); err != nil || ended {
+		if res, ended, err := c.revise(ctx, t, "draft", Step{
+			Name:  "requester_revision",
+			Title: activities.Text{Ja: "委託契約書案の修正と再提出", En: "Revise and resubmit the draft contract"},
+		}); err != nil || ended {
 			return res, err
 		}
 	}

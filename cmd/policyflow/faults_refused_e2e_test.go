@@ -46,7 +46,7 @@ func TestFaultMailboxRefused(t *testing.T) {
 	}
 	id := started.ID
 	r.processes = append(r.processes, id)
-	r.expectDecisions[id] = []string{"record", "record"}
+	r.expectDecisions[id] = []string{"record", "record", "submit", "submit", "accept"}
 	record := func() authorityRecord {
 		t.Helper()
 		var rec authorityRecord
@@ -110,15 +110,26 @@ func TestFaultMailboxRefused(t *testing.T) {
 	recLink := linkIn(t, gisoMail, id, "【エスカレーション・連絡不能】情報セキュリティインシデントの対応記録", triage)
 	ph.done("the record step escalated to the GISO")
 	submit(t, recLink, "record", map[string]string{"actions": "誤送付先から回収し、本人に謝罪した", "cause": "封入時の確認漏れ"})
+	// §5.3(3): even a low incident ends with a root cause. The officer's part is asked of the
+	// officer and escalates to the GISO at once as well; then the GISO's record, which the
+	// CISO accepts.
+	causeLink := linkIn(t, gisoMail, id, "【エスカレーション・連絡不能】インシデントの原因究明への協力（所管部局）", recLink)
+	submit(t, causeLink, "submit", map[string]string{"cause": "封入時の確認漏れ"})
+	submit(t, linkIn(t, gisoMail, id, "インシデントの原因究明と再発防止策の報告"), "submit", map[string]string{"cause": "封入時の確認漏れ"})
+	submit(t, linkIn(t, r.cisoMail, id, "原因究明と再発防止策の確認"), "accept", nil)
+	ph.done("the root cause recorded and accepted")
 	waitClosed(t, r.system, r.auditor, id, "closed")
 	mailIn(t, gisoMail, id, "情報セキュリティインシデントが終結しました")
 	ph.done("the incident closed")
 
 	rec = record()
-	if len(rec.Decisions) != 2 {
-		t.Fatalf("decisions = %+v, want the triage and the record", rec.Decisions)
+	if len(rec.Decisions) != 5 {
+		t.Fatalf("decisions = %+v, want the triage, the record, the department's part of the cause, the root cause and its acceptance", rec.Decisions)
 	}
 	for _, d := range rec.Decisions {
+		if d.Step == "root_cause" || d.Step == "root_cause_review" {
+			continue // the GISO's and the CISO's own steps
+		}
 		if d.DeciderID != "F-GISO" || d.OnBehalfOf != "F-DISO" || d.Basis == "" {
 			t.Errorf("decision on %s: %s for %q (%q); want F-GISO for F-DISO under the town's rule", d.Step, d.DeciderID, d.OnBehalfOf, d.Basis)
 		}
@@ -175,15 +186,15 @@ func TestFaultMailboxRefused(t *testing.T) {
 		}
 	}
 	rows.Close()
-	if kinds["assigned"] != 2 {
-		t.Errorf("the officer's mails by kind: %v; want the two tasks' assignments (and the 後閲 notices)", kinds)
+	if kinds["assigned"] != 3 {
+		t.Errorf("the officer's mails by kind: %v; want the three tasks' assignments (and the 後閲 notices)", kinds)
 	}
 	var escalations int
 	if err := r.db.QueryRow("SELECT COUNT(*) FROM notifications WHERE process_id = ? AND recipient_id = 'F-GISO' AND kind = 'escalation-unreachable' AND status = 'sent'", id).Scan(&escalations); err != nil {
 		t.Fatal(err)
 	}
-	if escalations != 2 {
-		t.Errorf("%d unreachable escalations sent to the GISO, want 2", escalations)
+	if escalations != 3 {
+		t.Errorf("%d unreachable escalations sent to the GISO, want 3", escalations)
 	}
 
 	r.checkLedger()
