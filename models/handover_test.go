@@ -196,3 +196,35 @@ func TestAbsenceStatusAndWithdrawal(t *testing.T) {
 		}
 	})
 }
+
+// The committee's members are every employed holder of the role, not one of them.
+func TestRoleMembersListsEveryEmployedHolder(t *testing.T) {
+	each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PutPeople(ctx, []models.Person{
+			withRoles("M2", "d1", "employed", "staff", "committee"),
+			withRoles("M1", "d2", "employed", "ciso", "committee"),
+			withRoles("M3", "d1", "retired", "committee"),
+			withRoles("S1", "d1", "employed", "staff"),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.RoleMembers(ctx, "committee")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, p := range got {
+			ids = append(ids, p.EmployeeID)
+		}
+		if !slices.Equal(ids, []string{"M1", "M2"}) {
+			t.Fatalf("members = %v, want [M1 M2]", ids)
+		}
+		if len(got[0].Roles) != 2 {
+			t.Fatalf("roles not loaded: %+v", got[0].Roles)
+		}
+	})
+}

@@ -161,6 +161,17 @@ func (s *Store) RoleHolder(ctx context.Context, role, department string) (string
 	return ids[0], nil
 }
 
+// RoleMembers returns the employed people who hold the role, sorted by employee ID: every
+// member of a body such as the security committee (policy.RoleCommittee), not just one holder.
+func (s *Store) RoleMembers(ctx context.Context, role string) ([]Person, error) {
+	var people []Person
+	err := s.DB.WithContext(ctx).Preload("Roles").
+		Joins("JOIN person_roles ON person_roles.employee_id = people.employee_id").
+		Where("person_roles.role = ? AND people.status = ?", role, StatusEmployed).
+		Order("people.employee_id").Find(&people).Error
+	return people, err
+}
+
 // SystemManagers returns the managers of the given systems, sorted, without repeats.
 func (s *Store) SystemManagers(ctx context.Context, systemIDs []string) ([]string, error) {
 	if len(systemIDs) == 0 {

@@ -37,6 +37,11 @@ const (
 	// RoleHR is the personnel section, with which user IDs are checked so
 	// that none is left unused (§6.2(1)2(ウ)).
 	RoleHR Role = "hr"
+
+	// RoleCommittee is a member of the information security committee
+	// (情報セキュリティ委員会, §2(6)), which receives incident reports at closure and
+	// the self-inspection's results (§9.1(2)) and reviews the policy (§9.1(3)).
+	RoleCommittee Role = "committee"
 )
 
 // ParseRole returns the role whose short name is s, ignoring case and
@@ -79,6 +84,8 @@ func roleTitles(r Role) (title, bool) {
 		return title{"職員等", "Staff"}, true
 	case RoleHR:
 		return title{"人事管理部門", "Personnel Section"}, true
+	case RoleCommittee:
+		return title{"情報セキュリティ委員会委員", "Security committee member"}, true
 	case RoleVendor:
 		return title{"外部委託事業者", "Vendor"}, true
 	}
