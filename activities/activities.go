@@ -38,6 +38,9 @@ type Activities struct {
 	// IncidentPlan is the town's emergency response plan (POLICYFLOW_INCIDENT_PLAN); nil
 	// means policy.DefaultIncidentPlan.
 	IncidentPlan *policy.IncidentPlan
+	// Timings are the town's deadlines and periods (POLICYFLOW_TIMINGS); nil means
+	// policy.DefaultTimings.
+	Timings *policy.Timings
 	// Dir is the directory AssignTask reads; nil means Store.
 	Dir Directory
 	// Batches starts the items of a bulk batch of offboardings (RunBatchPage).

@@ -171,6 +171,17 @@ func (a *Activities) FileIncident(ctx context.Context, f IncidentFiling) error {
 	return nil
 }
 
+// CurrentTimings returns the version and the part of the town's deadlines and periods that a
+// process of kind runs under (POLICYFLOW_TIMINGS). A process copies it when it starts, so its
+// deadlines are in its history, and a changed file applies to processes started after it.
+func (a *Activities) CurrentTimings(_ context.Context, kind string) (policy.Timings, error) {
+	t := policy.DefaultTimings()
+	if a.Timings != nil {
+		t = *a.Timings
+	}
+	return t.ForKind(kind), nil
+}
+
 // CurrentIncidentPlan returns the town's emergency response plan (§7.3). An incident copies it
 // when it starts, so the plan it runs under is in its history, and a revised plan applies
 // to incidents started after it. processID names the incident asking, for the logs.

@@ -75,6 +75,12 @@ type Config struct {
 	// loaded and checked once; each incident copies it when it starts.
 	IncidentPlanPath string
 	IncidentPlan     policy.IncidentPlan
+	// TimingsPath names the town's own deadlines and periods of the exception, outsourcing,
+	// cloud, offboarding and reconciliation processes (POLICYFLOW_TIMINGS); empty means the
+	// embedded default. Timings are loaded and checked once; each process copies its part
+	// when it starts.
+	TimingsPath string
+	Timings     policy.Timings
 	// ReconciliationCron is when the reconciliation of accounts against HR's roster runs
 	// (§6.2(1)2(ウ)), a cron expression in TimeZone (POLICYFLOW_RECONCILIATION_CRON; "off"
 	// removes the schedule). Monthly by default: 09:00 on the 1st.
@@ -328,6 +334,12 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("POLICYFLOW_INCIDENT_PLAN: %w", err))
 	} else {
 		c.IncidentPlan = p
+	}
+	c.TimingsPath = get("POLICYFLOW_TIMINGS", "")
+	if t, err := policy.LoadTimings(c.TimingsPath); err != nil {
+		errs = append(errs, fmt.Errorf("POLICYFLOW_TIMINGS: %w", err))
+	} else {
+		c.Timings = t
 	}
 	return c, errors.Join(errs...)
 }

@@ -55,7 +55,7 @@ type CloudCarry struct {
 }
 
 // CloudTiming holds the deadlines of the cloud assessment's human steps. The zero value
-// means DefaultCloudTiming.
+// means the town's timings, copied when the process starts (changeTimings).
 type CloudTiming struct {
 	Assess, AssessGrace   Deadline
 	Approve, ApproveGrace Deadline
@@ -66,7 +66,8 @@ type CloudTiming struct {
 	RenewalNotice time.Duration
 }
 
-// DefaultCloudTiming gives the department security officer two business weeks to assess,
+// DefaultCloudTiming is what processes started before changeTimings run under; never change
+// it (the town's timings, policy/timings.json, hold the defaults). It gives the department security officer two business weeks to assess,
 // the CISO one to approve, and four to confirm an exit; each escalates to the GISO.
 var DefaultCloudTiming = CloudTiming{
 	Assess: Deadline{BusinessDays: 10}, AssessGrace: Deadline{BusinessDays: 5},
@@ -115,9 +116,7 @@ func CloudWorkflow(ctx workflow.Context, in CloudInput) (Result, error) {
 	// Copying into a map gives the same map in any order.
 	maps.Copy(p.tasks.seq, in.Carry.Tasks) //workflowcheck:ignore
 	c := &cloud{p: p, in: in, t: in.Timing, evals: in.Carry.Evaluations, fy: in.FiscalYear}
-	if c.t.Assess == (Deadline{}) {
-		c.t = DefaultCloudTiming
-	}
+	timings := p.copyTimings(ctx, in.Timing.Assess != (Deadline{}), in.InUse)
 	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateTerminateCloud,
 		func(ctx workflow.Context, req TerminateRequest) error {
 			c.terminate = &req
@@ -139,6 +138,15 @@ func CloudWorkflow(ctx workflow.Context, in CloudInput) (Result, error) {
 		})
 	if err != nil {
 		return Result{}, err
+	}
+	// The deadlines are the town's, copied at the start and carried into each fiscal year's
+	// run, or as given (changeTimings).
+	copied := false
+	if c.t, copied, err = timingOf(ctx, p, timings, in.Timing, DefaultCloudTiming, cloudTiming); err != nil {
+		return Result{}, err
+	}
+	if copied {
+		in.Timing = c.t
 	}
 	if c.r, err = lookup[activities.Roster](ctx, p, "Look up the CISO, GISO and department security officer",
 		acts.ResolveRoster, activities.RosterRequest{DepartmentID: in.Department}); err != nil {

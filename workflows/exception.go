@@ -31,7 +31,7 @@ type ExceptionInput struct {
 }
 
 // ExceptionTiming holds the deadlines of the exception request's human steps. The zero
-// value means DefaultExceptionTiming.
+// value means the town's timings, copied when the process starts (changeTimings).
 type ExceptionTiming struct {
 	Review, ReviewGrace     Deadline
 	Revision, RevisionGrace Deadline
@@ -43,7 +43,8 @@ type ExceptionTiming struct {
 	RenewalNotice time.Duration
 }
 
-// DefaultExceptionTiming gives the CISO a business week to decide, the GISO three more days
+// DefaultExceptionTiming is what processes started before changeTimings run under; never
+// change it (the town's timings, policy/timings.json, hold the defaults). It gives the CISO a business week to decide, the GISO three more days
 // once escalated, and an emergency exception two business days for ratification.
 var DefaultExceptionTiming = ExceptionTiming{
 	Review: Deadline{BusinessDays: 5}, ReviewGrace: Deadline{BusinessDays: 3},
@@ -81,9 +82,10 @@ func ExceptionWorkflow(ctx workflow.Context, in ExceptionInput) (Result, error) 
 	if err != nil {
 		return Result{}, err
 	}
-	t := in.Timing
-	if t.Review == (Deadline{}) {
-		t = DefaultExceptionTiming
+	// The deadlines are the town's, copied now, or as given (changeTimings).
+	t, _, err := timingOf(ctx, p, p.copyTimings(ctx, in.Timing.Review != (Deadline{}), false), in.Timing, DefaultExceptionTiming, exceptionTiming)
+	if err != nil {
+		return Result{}, err
 	}
 	start, err1 := policy.ParseDate(in.StartDate, p.cal.Loc)
 	end, err2 := policy.ParseDate(in.EndDate, p.cal.Loc)

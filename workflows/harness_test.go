@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/policyflow/policyflow/activities"
 	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/policy"
 	"github.com/policyflow/policyflow/proof"
 	"github.com/policyflow/policyflow/workflows"
 )
@@ -81,6 +83,12 @@ type register struct {
 	// registerDownUntil makes the register's RecordStage fail, as a database outage would,
 	// until this workflow time.
 	registerDownUntil time.Time
+	// timings are the town's deadlines and periods the worker has loaded (POLICYFLOW_TIMINGS);
+	// nil means the embedded default. A test changes them to load another file.
+	timings *policy.Timings
+	// timingsNotes are the timeline's notes of the timings version a process runs under, kept
+	// apart from the authority rules' notes.
+	timingsNotes []string
 }
 
 type opened struct {
@@ -111,6 +119,12 @@ func newRegister(t *testing.T, start time.Time) *register {
 	real := &activities.Activities{Dir: r.dir, Loc: tokyo}
 	r.acts = real
 	reg("DelegationRules", real.DelegationRules)
+	// The town's timings as the worker gives them: r.timings, nil being the embedded default.
+	reg("CurrentTimings", func(ctx context.Context, kind string) (policy.Timings, error) {
+		var town activities.Activities
+		r.lock(func() { town.Timings = r.timings })
+		return town.CurrentTimings(ctx, kind)
+	})
 	reg("AssignTask", func(ctx context.Context, a activities.AssignRequest) (activities.Assignment, error) {
 		r.dir.mu.Lock()
 		defer r.dir.mu.Unlock()
@@ -121,7 +135,13 @@ func newRegister(t *testing.T, start time.Time) *register {
 		return nil
 	})
 	reg("NoteTimeline", func(_ context.Context, n activities.TimelineNote) error {
-		r.lock(func() { r.notes = append(r.notes, n.Note) })
+		r.lock(func() {
+			if strings.HasSuffix(n.Key, "/timings") {
+				r.timingsNotes = append(r.timingsNotes, n.Note)
+				return
+			}
+			r.notes = append(r.notes, n.Note)
+		})
 		return nil
 	})
 	reg("SendAuthorityNotice", func(_ context.Context, n activities.AuthorityNotice) error {

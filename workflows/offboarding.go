@@ -40,7 +40,7 @@ type OffboardingInput struct {
 }
 
 // OffboardingTiming holds the deadlines of the offboarding's human steps. The zero value
-// means DefaultOffboardingTiming.
+// means the town's timings, copied when the process starts (changeTimings).
 type OffboardingTiming struct {
 	Disable, DisableGrace Deadline
 	Rotate, RotateGrace   Deadline
@@ -52,7 +52,8 @@ type OffboardingTiming struct {
 	Rounds int
 }
 
-// DefaultOffboardingTiming gives the system managers three business days to disable the
+// DefaultOffboardingTiming is what processes started before changeTimings run under; never
+// change it (the town's timings, policy/timings.json, hold the defaults). It gives the system managers three business days to disable the
 // accounts (the GISO two more once escalated), the department security officer five to
 // confirm the assets, and the leaver ten to acknowledge the duty of secrecy.
 var DefaultOffboardingTiming = OffboardingTiming{
@@ -85,6 +86,7 @@ type offboarding struct {
 	// changeReread) when the effective date has ended.
 	accounts []policy.AccountFacts
 	timing   OffboardingTiming
+	timings  timingsCopy
 	giso     string
 }
 
@@ -112,9 +114,7 @@ func OffboardingWorkflow(ctx workflow.Context, in OffboardingInput) (Result, err
 		return Result{}, err
 	}
 	o := &offboarding{process: p, in: in, date: in.EffectiveDate, waiting: true, timing: in.Timing}
-	if o.timing.Disable == (Deadline{}) {
-		o.timing = DefaultOffboardingTiming
-	}
+	o.timings = p.copyTimings(ctx, in.Timing.Disable != (Deadline{}), false)
 	if _, err := policy.ParseDate(in.EffectiveDate, p.cal.Loc); err != nil {
 		return Result{}, temporal.NewNonRetryableApplicationError("bad effective date", activities.ErrBadInput, err)
 	}
@@ -156,6 +156,10 @@ func OffboardingWorkflow(ctx workflow.Context, in OffboardingInput) (Result, err
 func (o *offboarding) proceed(ctx workflow.Context) (Result, error) {
 	p, in := o.process, o.in
 	var err error
+	// The deadlines are the town's, copied at the start, or as given (changeTimings).
+	if o.timing, _, err = timingOf(ctx, p, o.timings, in.Timing, DefaultOffboardingTiming, offboardingTiming); err != nil {
+		return Result{}, err
+	}
 	o.facts, err = lookup[activities.OffboardingFacts](ctx, p, "Read the accounts and lent assets of "+in.EmployeeID+" from the directory",
 		acts.OffboardingFacts, activities.OffboardingFactsRequest{EmployeeID: in.EmployeeID, FormerDepartment: in.FormerDepartment})
 	if err != nil {

@@ -62,7 +62,7 @@ type OutsourcingRunning struct {
 }
 
 // OutsourcingTiming holds the deadlines of the review's steps and of the contract's life.
-// The zero value means DefaultOutsourcingTiming.
+// The zero value means the town's timings, copied when the process starts (changeTimings).
 type OutsourcingTiming struct {
 	Selection, SelectionGrace Deadline
 	Review, ReviewGrace       Deadline
@@ -84,7 +84,8 @@ type OutsourcingTiming struct {
 	ReportsPerRun int
 }
 
-// DefaultOutsourcingTiming gives each officer a business week, the vendor two for a report,
+// DefaultOutsourcingTiming is what processes started before changeTimings run under; never
+// change it (the town's timings, policy/timings.json, hold the defaults). It gives each officer a business week, the vendor two for a report,
 // three review rounds before the GISO steps in, and asks for a renewed certificate 60 days
 // before the old one expires.
 var DefaultOutsourcingTiming = OutsourcingTiming{
@@ -151,9 +152,14 @@ func OutsourcingWorkflow(ctx workflow.Context, in OutsourcingInput) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
-	t := in.Timing
-	if t.Review == (Deadline{}) {
-		t = DefaultOutsourcingTiming
+	// The deadlines are the town's, copied now and carried into the next runs, or as given
+	// (changeTimings).
+	t, copied, err := timingOf(ctx, p, p.copyTimings(ctx, in.Timing.Review != (Deadline{}), in.Running != nil), in.Timing, DefaultOutsourcingTiming, outsourcingTiming)
+	if err != nil {
+		return Result{}, err
+	}
+	if copied {
+		in.Timing = t
 	}
 	c, err := newContract(p, in)
 	if err != nil {

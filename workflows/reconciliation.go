@@ -24,8 +24,8 @@ type ReconciliationInput struct {
 	Timing      ReconciliationTiming
 }
 
-// ReconciliationTiming holds the system managers' deadline; the zero value means
-// DefaultReconciliationTiming.
+// ReconciliationTiming holds the system managers' deadline; the zero value means the town's
+// timings, copied when the process starts (changeTimings).
 type ReconciliationTiming struct {
 	Review, ReviewGrace Deadline
 	RemindBefore        []time.Duration
@@ -34,7 +34,8 @@ type ReconciliationTiming struct {
 // DefaultUnusedAfter is the default threshold of the "unused" finding.
 const DefaultUnusedAfter = 90 * 24 * time.Hour
 
-// DefaultReconciliationTiming gives each system manager ten business days, the GISO five
+// DefaultReconciliationTiming is what processes started before changeTimings run under; never
+// change it (the town's timings, policy/timings.json, hold the defaults). It gives each system manager ten business days, the GISO five
 // more once escalated.
 var DefaultReconciliationTiming = ReconciliationTiming{
 	Review: Deadline{BusinessDays: 10}, ReviewGrace: Deadline{BusinessDays: 5},
@@ -64,9 +65,10 @@ func ReconciliationWorkflow(ctx workflow.Context, in ReconciliationInput) (Resul
 	if err != nil {
 		return Result{}, err
 	}
-	t := in.Timing
-	if t.Review == (Deadline{}) {
-		t = DefaultReconciliationTiming
+	// The deadlines are the town's, copied now, or as given (changeTimings).
+	t, _, err := timingOf(ctx, p, p.copyTimings(ctx, in.Timing.Review != (Deadline{}), false), in.Timing, DefaultReconciliationTiming, reconciliationTiming)
+	if err != nil {
+		return Result{}, err
 	}
 	if in.UnusedAfter == 0 {
 		in.UnusedAfter = DefaultUnusedAfter

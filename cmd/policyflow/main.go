@@ -154,9 +154,9 @@ func newActivities(cfg config.Config, store *models.Store, tc client.Client, log
 		}
 		mailer = m
 	}
-	rules, delegation, plan := cfg.CloudRules, cfg.Delegation, cfg.IncidentPlan
+	rules, delegation, plan, timings := cfg.CloudRules, cfg.Delegation, cfg.IncidentPlan, cfg.Timings
 	return &activities.Activities{Store: store, Mailer: mailer, PublicURL: cfg.PublicURL, From: cfg.MailFrom, Loc: cfg.Loc, Log: log,
-		CloudRules: &rules, Delegation: &delegation, IncidentPlan: &plan,
+		CloudRules: &rules, Delegation: &delegation, IncidentPlan: &plan, Timings: &timings,
 		Batches: &offboarding.Starter{Store: store, Temporal: tc, TimeZone: cfg.TimeZone, Log: log,
 			DaysAhead: cfg.OffboardingMaxDaysAhead, DaysPast: cfg.OffboardingMaxDaysPast}}, nil
 }

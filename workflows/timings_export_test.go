@@ -1,0 +1,10 @@
+package workflows
+
+// The conversions of the town's timings, for the workflows_test package's tests.
+var (
+	ExceptionTimingOf      = exceptionTiming
+	OutsourcingTimingOf    = outsourcingTiming
+	CloudTimingOf          = cloudTiming
+	OffboardingTimingOf    = offboardingTiming
+	ReconciliationTimingOf = reconciliationTiming
+)
