@@ -307,3 +307,40 @@ func TestReadmeForOperators(t *testing.T) {
 		}
 	}
 }
+
+// The town's deadlines and periods: the embedded default, or the town's file, checked at
+// start-up; serve, worker and dev refuse a bad one with an error naming the field.
+func TestTimingsSetting(t *testing.T) {
+	timings := func(path string) func(string) string { return env(map[string]string{"POLICYFLOW_TIMINGS": path}) }
+	c, err := Load(Dev, timings(""))
+	if err != nil || c.Timings.Version == "" || c.Timings.Exception.Review.BusinessDays != 5 {
+		t.Fatalf("default timings: %v %+v", err, c.Timings)
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "timings.json")
+	src, err := os.ReadFile("../policy/timings.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	town := strings.Replace(strings.Replace(string(src), `"version": "default-2026-12"`, `"version": "town-2027"`, 1),
+		`"review": {"business_days": 5}, "review_grace"`, `"review": {"business_days": 7}, "review_grace"`, 1)
+	if err := os.WriteFile(good, []byte(town), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Load(Dev, timings(good)); err != nil || c.Timings.Version != "town-2027" || c.Timings.Exception.Review.BusinessDays != 7 {
+		t.Errorf("town timings: %v %+v", err, c.Timings.Exception.Review)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(strings.Replace(town, `"rounds": 3`, `"rounds": 0`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []Mode{Dev, Serve, Worker} {
+		_, err := Load(mode, timings(bad))
+		if err == nil || !strings.Contains(err.Error(), "POLICYFLOW_TIMINGS: timings "+bad+": offboarding.rounds: must be from 1 to 100") {
+			t.Errorf("mode %d: %v", mode, err)
+		}
+	}
+	if _, err := Load(Dev, timings(filepath.Join(dir, "missing.json"))); err == nil || !strings.Contains(err.Error(), "POLICYFLOW_TIMINGS") {
+		t.Errorf("missing file: %v", err)
+	}
+}
