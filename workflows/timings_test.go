@@ -75,3 +75,76 @@ func TestDefaultTimingsFileIsTheCodesDefaults(t *testing.T) {
 		}
 	}
 }
+
+// cloudTimings is the default file with another version and the officer's assessment
+// deadline (ten business days by default) set to days.
+func cloudTimings(version string, days int) *policy.Timings {
+	t := policy.DefaultTimings()
+	t.Version = version
+	t.Cloud.Assess = policy.Period{BusinessDays: days}
+	return &t
+}
+
+// A cloud service carries the timings it copied into each fiscal year's run: the worker
+// having loaded another file by then changes nothing for it, and the next run copies nothing.
+func TestTimingsCarriedIntoTheNextFiscalYear(t *testing.T) {
+	c := newCloudRegister(t, monday, japanService(3))
+	c.timings = cloudTimings("town-1", 7)
+	c.assessAt(monday.Add(time.Hour), assess1, "D1")
+	_, next := c.start(workflows.CloudInput{})
+	if next == nil {
+		t.Fatal("the first year did not continue as new")
+	}
+	cal := policy.NewCalendar(tokyo)
+	equal(t, "assessment due", c.opened[0].spec.DueAt.In(tokyo), workflows.Deadline{BusinessDays: 7}.From(cal, monday))
+	equal(t, "timing carried", next.Timing.Assess, workflows.Deadline{BusinessDays: 7})
+
+	april := policy.FiscalYearStart(2027, tokyo)
+	c2 := newCloudRegister(t, april, japanService(3))
+	c2.timings = cloudTimings("town-2", 3)
+	c2.assessAt(april.Add(9*time.Hour), assess2, "D1")
+	if _, n := c2.start(*next); n == nil || n.Timing.Assess != (workflows.Deadline{BusinessDays: 7}) {
+		t.Fatalf("FY2027 did not continue as new with its timing: %+v", n)
+	}
+	equal(t, "reassessment due", c2.opened[0].spec.DueAt.In(tokyo), workflows.Deadline{BusinessDays: 7}.From(cal, april))
+	equal(t, "copies in the next run", len(c2.timingsNotes), 0)
+}
+
+// A run continued from a service started before the town's timings were copied (it carries
+// none) keeps the code's defaults, as the service ran; it copies nothing.
+func TestTimingsOfARunContinuedFromBeforeTheCopy(t *testing.T) {
+	april := policy.FiscalYearStart(2027, tokyo)
+	c := newCloudRegister(t, april, japanService(3))
+	c.timings = cloudTimings("town-1", 3)
+	c.assessAt(april.Add(9*time.Hour), assess2, "D1")
+	_, next := c.start(workflows.CloudInput{InUse: true, FiscalYear: 2027, Carry: workflows.CloudCarry{Events: 4, Tasks: map[string]int{"diso_assessment": 1}, Evaluations: 1}})
+	if next == nil {
+		t.Fatal("FY2027 did not continue as new")
+	}
+	equal(t, "reassessment due", c.opened[0].spec.DueAt.In(tokyo), workflows.Deadline{BusinessDays: 10}.From(policy.NewCalendar(tokyo), april))
+	equal(t, "copies", len(c.timingsNotes), 0)
+	equal(t, "timing carried", next.Timing.Assess, workflows.Deadline{})
+}
+
+// An outsourcing contract carries the timings it copied into the run it continues as new.
+func TestTimingsCarriedIntoAContractsNextRun(t *testing.T) {
+	r := newOutRegister(t, monday)
+	town := policy.DefaultTimings()
+	town.Version, town.Outsourcing.ReportsPerRun, town.Outsourcing.Report = "town-1", 2, policy.Period{BusinessDays: 12}
+	r.timings = &town
+	r.approveAll(monday)
+	for k := 1; k <= 2; k++ {
+		due := jst("2026-06-01 09:00").AddDate(0, 3*k, 0)
+		r.decideWith(due.Add(26*time.Hour), outTask("periodic_report", k), "submit", contact,
+			reportValues(due.AddDate(0, -3, 0).Format("2006-01-02"), due.AddDate(0, 0, -1).Format("2006-01-02"), "none"))
+	}
+	in := outsourcing(policy.Level1, "2026-06-01", "2029-05-31")
+	in.Timing = workflows.OutsourcingTiming{}
+	_, next := r.execute(in)
+	if next == nil {
+		t.Fatal("the contract did not continue as new after two reports")
+	}
+	equal(t, "reports per run carried", next.Timing.ReportsPerRun, 2)
+	equal(t, "report deadline carried", next.Timing.Report, workflows.Deadline{BusinessDays: 12})
+	equal(t, "copies", len(r.timingsNotes), 1)
+}
