@@ -66,9 +66,10 @@ type CloudTiming struct {
 	RenewalNotice time.Duration
 }
 
-// DefaultCloudTiming is what processes started before changeTimings run under; never change
-// it (the town's timings, policy/timings.json, hold the defaults). It gives the department security officer two business weeks to assess,
-// the CISO one to approve, and four to confirm an exit; each escalates to the GISO.
+// DefaultCloudTiming is what processes started before changeTimings run under; never change it
+// (the town's timings, policy/timings.json, hold the defaults). It gives the department
+// security officer two business weeks to assess, the CISO one to approve, and four to confirm
+// an exit; each escalates to the GISO.
 var DefaultCloudTiming = CloudTiming{
 	Assess: Deadline{BusinessDays: 10}, AssessGrace: Deadline{BusinessDays: 5},
 	Approve: Deadline{BusinessDays: 5}, ApproveGrace: Deadline{BusinessDays: 3},

@@ -44,8 +44,9 @@ type ExceptionTiming struct {
 }
 
 // DefaultExceptionTiming is what processes started before changeTimings run under; never
-// change it (the town's timings, policy/timings.json, hold the defaults). It gives the CISO a business week to decide, the GISO three more days
-// once escalated, and an emergency exception two business days for ratification.
+// change it (the town's timings, policy/timings.json, hold the defaults). It gives the CISO a
+// business week to decide, the GISO three more days once escalated, and an emergency exception
+// two business days for ratification.
 var DefaultExceptionTiming = ExceptionTiming{
 	Review: Deadline{BusinessDays: 5}, ReviewGrace: Deadline{BusinessDays: 3},
 	Revision: Deadline{BusinessDays: 10}, RevisionGrace: Deadline{BusinessDays: 5},

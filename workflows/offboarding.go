@@ -53,9 +53,10 @@ type OffboardingTiming struct {
 }
 
 // DefaultOffboardingTiming is what processes started before changeTimings run under; never
-// change it (the town's timings, policy/timings.json, hold the defaults). It gives the system managers three business days to disable the
-// accounts (the GISO two more once escalated), the department security officer five to
-// confirm the assets, and the leaver ten to acknowledge the duty of secrecy.
+// change it (the town's timings, policy/timings.json, hold the defaults). It gives the system
+// managers three business days to disable the accounts (the GISO two more once escalated), the
+// department security officer five to confirm the assets, and the leaver ten to acknowledge
+// the duty of secrecy.
 var DefaultOffboardingTiming = OffboardingTiming{
 	Disable: Deadline{BusinessDays: 3}, DisableGrace: Deadline{BusinessDays: 2},
 	Rotate: Deadline{BusinessDays: 3}, RotateGrace: Deadline{BusinessDays: 2},

@@ -85,9 +85,9 @@ type OutsourcingTiming struct {
 }
 
 // DefaultOutsourcingTiming is what processes started before changeTimings run under; never
-// change it (the town's timings, policy/timings.json, hold the defaults). It gives each officer a business week, the vendor two for a report,
-// three review rounds before the GISO steps in, and asks for a renewed certificate 60 days
-// before the old one expires.
+// change it (the town's timings, policy/timings.json, hold the defaults). It gives each
+// officer a business week, the vendor two for a report, three review rounds before the GISO
+// steps in, and asks for a renewed certificate 60 days before the old one expires.
 var DefaultOutsourcingTiming = OutsourcingTiming{
 	Selection: Deadline{BusinessDays: 5}, SelectionGrace: Deadline{BusinessDays: 3},
 	Review: Deadline{BusinessDays: 5}, ReviewGrace: Deadline{BusinessDays: 3},

@@ -35,8 +35,8 @@ type ReconciliationTiming struct {
 const DefaultUnusedAfter = 90 * 24 * time.Hour
 
 // DefaultReconciliationTiming is what processes started before changeTimings run under; never
-// change it (the town's timings, policy/timings.json, hold the defaults). It gives each system manager ten business days, the GISO five
-// more once escalated.
+// change it (the town's timings, policy/timings.json, hold the defaults). It gives each system
+// manager ten business days, the GISO five more once escalated.
 var DefaultReconciliationTiming = ReconciliationTiming{
 	Review: Deadline{BusinessDays: 10}, ReviewGrace: Deadline{BusinessDays: 5},
 	RemindBefore: []time.Duration{48 * time.Hour, 4 * time.Hour},
