@@ -349,4 +349,39 @@ func TestCloudAssessmentDeniedByTheRules(t *testing.T) {
 	}
 }
 
+// The officer confirms the rules' refusal: a reason is required, and the process ends
+// refused with the officer's decision and reason in the register.
+func TestCloudAssessmentDenialConfirmedByTheOfficer(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	dept := uid("dept")
+	officer := s.addPerson(t, dept, "diso")
+	requester := s.addPerson(t, dept, "staff")
+	body := cloudRequest(requester.EmployeeID)
+	body["classification"] = 1
+	body["exit_plan"] = ""
+	id, _ := s.startCloud(t, body)
+	review := s.waitForStep(t, id, "denial_review")
+	if r := post(t, review.Link, decision("confirm_refusal", "no reason field"), true); r.Status != http.StatusBadRequest {
+		t.Fatalf("a refusal without a reason: %s", r)
+	}
+	form := decision("confirm_refusal", "")
+	form.Set("reason", "No exit plan for residents' data.")
+	if r := post(t, review.Link, form, true); r.Status != http.StatusOK {
+		t.Fatalf("refusal: %s", r)
+	}
+	d := s.waitForStatus(t, id, "refused")
+	if len(d.Decisions) != 1 || d.Decisions[0].Decision != "confirm_refusal" || d.Decisions[0].DeciderID != officer.EmployeeID {
+		t.Errorf("decisions %+v", d.Decisions)
+	}
+	r := call(t, http.MethodGet, "/api/v1/processes/"+id, s.token("auditor"), nil)
+	if !strings.Contains(string(r.Body), "No exit plan for residents' data.") {
+		t.Errorf("the officer's reason is not in the register: %s", r)
+	}
+	row, err := s.Store.CloudServiceByID(context.Background(), id)
+	if err != nil || row.Status != models.CloudDenied {
+		t.Errorf("register row %+v %v", row, err)
+	}
+}
+
 func timeNowTokyo() time.Time { return time.Now().In(tokyo) }
