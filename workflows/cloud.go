@@ -120,9 +120,9 @@ type cloud struct {
 // which a denial ended the process at once). Otherwise the officer assesses each of the
 // five criteria of §8.3 on a form (pass or fail, with a note); a failed criterion rejects.
 // Level 1 information, information outside Japan or a conditional outcome then needs the
-// CISO's approval (town rules in cloud_rules.json). An approved service is registered and in use until the next
-// April 1, when the run continues as new for the fiscal year's reassessment by the same
-// steps (§9.1). Before a certification lapses the renewed one is asked for; a lapse without
+// CISO's approval (town rules in cloud_rules.json). An approved service is registered and
+// in use until the next April 1, when the run continues as new for the fiscal year's
+// reassessment by the same steps (§9.1). Before a certification lapses the renewed one is asked for; a lapse without
 // renewal reassesses at once. Ending the service (the terminate Update), or a reassessment
 // that does not approve it again, runs the exit plan (§8.3(3)): the officer confirms that the
 // data was migrated and deleted.
