@@ -47,6 +47,11 @@ func TestCloudActivities(t *testing.T) {
 		if n != 1 || !strings.Contains(got.Input, `"rules":{"outcome":"allowed"`) || !strings.Contains(got.Input, `"service":"Forms"`) {
 			t.Errorf("%d evaluations; input %s", n, got.Input)
 		}
+		// The CISO's approval of level 1 data is the town's rule: the recorded reason names
+		// it in cloud_rules.json, and nothing cites §4.1(5) (equipment outside the premises).
+		if !strings.Contains(got.Input, `"rule":"levels[level=1].ciso_approval"`) || strings.Contains(got.Input, "4.1(5)") {
+			t.Errorf("the CISO's reason in the register: %s", got.Input)
+		}
 		if err := a.SetCloudStatus(ctx, activities.CloudStatus{ProcessID: "CLD-1", Status: models.CloudApproved, NextReassessment: "2027-04-01", Approved: true}); err != nil {
 			t.Fatal(err)
 		}

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/temporal"
@@ -155,22 +157,55 @@ func (s *Server) listCloudServices(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"items": items})
 }
 
+// verdictLabels name the rules' verdicts for the officer, who judges (§8.3).
+var verdictLabels = map[string][2]string{
+	string(policy.CloudAllowed):     {"可", "allowed"},
+	string(policy.CloudConditional): {"条件付き", "conditional"},
+	string(policy.CloudDenied):      {"不可", "denied"},
+}
+
 // cloudRulesText writes the rules' evaluation (the register's "rules") for a task page:
-// the outcome, then each finding with its clause, in the reader's language.
+// the verdict, then each finding with what it cites (a clause of §8.3, or the town's rule
+// that asks for the CISO's approval), in the reader's language.
 func cloudRulesText(v any, lang string) (string, bool) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return "", false
 	}
-	lines := []string{fmt.Sprintf("%s (%s %v, %s)", m["outcome"], pick(lang, "評価日", "as of"), m["as_of"], m["rules_version"])}
+	outcome, _ := m["outcome"].(string)
+	verdict := outcome
+	if l, ok := verdictLabels[outcome]; ok {
+		verdict = pick(lang, l[0]+"（"+outcome+"）", l[1])
+	}
+	lines := []string{fmt.Sprintf("%s %s (%s %v, %s)", pick(lang, "規則の判定：", "Rules' verdict:"), verdict,
+		pick(lang, "評価日", "as of"), m["as_of"], m["rules_version"])}
 	for _, key := range []string{"findings", "ciso_reasons"} {
 		list, _ := m[key].([]any)
 		for _, x := range list {
 			f, _ := x.(map[string]any)
-			lines = append(lines, fmt.Sprintf("§%v %v: %v", f["clause"], f["result"], f[lang]))
+			cite := fmt.Sprintf("§%v", f["clause"])
+			if rule, _ := f["rule"].(string); rule != "" {
+				cite = pick(lang, "町の規則 ", "town rule ") + policy.RulesFile + ": " + rule
+			}
+			lines = append(lines, fmt.Sprintf("%s %v: %v", cite, f["result"], f[lang]))
 		}
 	}
 	return strings.Join(lines, "\n"), true
+}
+
+// cloudDetails adds to the CISO's page of a case the department security officer sent
+// (ciso_referral) the officer's reason, which the register keeps with their decision.
+func (s *Server) cloudDetails(t models.Task, p models.Process, lang string) []labelled {
+	if p.Kind != models.KindCloudAssessment || t.Step != "ciso_referral" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	vals, err := s.Store.LatestDecisionValues(ctx, p.ID, "denial_review")
+	if err != nil || vals["reason"] == "" {
+		return nil
+	}
+	return []labelled{{Label: pick(lang, "情報セキュリティ責任者の理由", "The department security officer's reason"), Value: vals["reason"]}}
 }
 
 // cloudCertsText lists certifications one a line.

@@ -15,7 +15,8 @@ import (
 )
 
 // cloudRequest is a valid cloud service assessment: level 2 data stored in Japan and the US,
-// so the rules say conditional (§8.3(2)) and the CISO must approve (§4.1(5)).
+// so the rules say conditional (§8.3(2)) and the CISO must approve (town rules
+// cloud_rules.json: ciso_approval_outside_home_regions, ciso_approval_conditional).
 func cloudRequest(requester string) map[string]any {
 	return map[string]any{
 		"requester":          requester,
@@ -183,10 +184,16 @@ func TestCloudAssessmentThroughTheLinks(t *testing.T) {
 
 	assess := s.waitForStep(t, id, "diso_assessment")
 	page := pageText(t, assess.Link)
-	for _, want := range []string{"What the rules say (§8.3)", "conditional", "§8.3(2) conditional", "§4.1(5)", "Example Cloud KK", "§8.3(5) Reliability"} {
+	for _, want := range []string{"What the rules say (§8.3)", "Rules&#39; verdict: conditional", "rules: conditional", "§8.3(2) conditional",
+		"town rule cloud_rules.json: ciso_approval_outside_home_regions", "town rule cloud_rules.json: ciso_approval_conditional",
+		"Example Cloud KK", "§8.3(5) Reliability"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the officer's page lacks %q", want)
 		}
+	}
+	// §4.1(5) is about equipment placed outside the premises: not what the rules check.
+	if strings.Contains(page, "4.1(5)") {
+		t.Error("the officer's page cites §4.1(5)")
 	}
 	// Terminating a service still being assessed is refused.
 	call(t, http.MethodPost, "/api/v1/cloud-assessments/"+id+"/terminate", s.token("officer"), map[string]string{"reason": "x"}).
@@ -268,28 +275,112 @@ func TestCloudAssessmentThroughTheLinks(t *testing.T) {
 		wantError(t, http.StatusNotFound, "not_found")
 }
 
-// Level 1 data without an exit plan: the rules deny at once, and the register says why.
+// Level 1 data without an exit plan: the rules deny, and the department security officer
+// judges (§8.3). Their page and mail show the verdict; a reason is required; sent to the
+// CISO, whose page shows the officer's reason, the CISO approves with conditions.
 func TestCloudAssessmentDeniedByTheRules(t *testing.T) {
 	t.Parallel()
 	s := sys(t)
 	dept := uid("dept")
-	s.addPerson(t, dept, "diso")
+	officer := s.addPerson(t, dept, "diso")
 	requester := s.addPerson(t, dept, "staff")
 	body := cloudRequest(requester.EmployeeID)
 	body["classification"] = 1
 	body["exit_plan"] = ""
 	id, _ := s.startCloud(t, body)
-	s.waitForStatus(t, id, "denied")
+
+	review := s.waitForStep(t, id, "denial_review")
+	if review.Task.AssigneeID != officer.EmployeeID {
+		t.Errorf("the review asked of %s, want the department's officer %s", review.Task.AssigneeID, officer.EmployeeID)
+	}
+	var mail models.OutboxMessage
+	if err := s.Store.DB.Where("`key` = ?", review.Task.ID+"/assigned/"+officer.EmployeeID).First(&mail).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(mail.Subject, "rules: denied") || !strings.Contains(mail.Text, "rules: denied") {
+		t.Errorf("the officer's mail does not show the verdict: %q\n%s", mail.Subject, mail.Text)
+	}
+	page := pageText(t, review.Link)
+	for _, want := range []string{"rules: denied", "Rules&#39; verdict: denied", "§8.3(3) denied", "Refuse the service", "Send it to the CISO"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the officer's page lacks %q", want)
+		}
+	}
+	if r := post(t, review.Link, decision("refer_to_ciso", ""), true); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "reason") {
+		t.Fatalf("a referral without a reason: %s", r)
+	}
+	form := decision("refer_to_ciso", "")
+	form.Set("reason", "The exit plan is in the draft contract's annex; the service replaces a paper process.")
+	if r := post(t, review.Link, form, true); r.Status != http.StatusOK {
+		t.Fatalf("referral: %s", r)
+	}
+
+	referral := s.waitForStep(t, id, "ciso_referral")
+	if referral.Task.AssigneeID != sharedCISO {
+		t.Errorf("the referral asked of %s", referral.Task.AssigneeID)
+	}
+	page = pageText(t, referral.Link)
+	for _, want := range []string{"The department security officer&#39;s reason", "the service replaces a paper process", "§8.3(3) denied"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the CISO's page lacks %q", want)
+		}
+	}
+	if r := post(t, referral.Link, decision("approve", ""), true); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "conditions") {
+		t.Fatalf("an approval without conditions: %s", r)
+	}
+	form = decision("approve", "")
+	form.Set("conditions", "Exit plan signed before the contract.")
+	if r := post(t, referral.Link, form, true); r.Status != http.StatusOK {
+		t.Fatalf("approval: %s", r)
+	}
+	d := s.waitForStatus(t, id, "approved")
+	if len(d.Decisions) != 2 {
+		t.Errorf("%d decisions, want the officer's and the CISO's", len(d.Decisions))
+	}
 	r := call(t, http.MethodGet, "/api/v1/processes/"+id, s.token("auditor"), nil)
-	var d struct {
+	var got struct {
 		Input struct {
 			Rules policy.CloudEvaluation `json:"rules"`
 		} `json:"input"`
-		Tasks []any `json:"tasks"`
 	}
-	r.decode(t, &d)
-	if d.Input.Rules.Outcome != policy.CloudDenied || d.Input.Rules.Criterion(policy.CriterionExitPlan) != policy.CloudDenied || len(d.Tasks) != 0 {
-		t.Errorf("denied process: %s", r)
+	r.decode(t, &got)
+	if got.Input.Rules.Outcome != policy.CloudDenied || got.Input.Rules.Criterion(policy.CriterionExitPlan) != policy.CloudDenied {
+		t.Errorf("the verdict is not recorded: %s", r)
+	}
+}
+
+// The officer confirms the rules' refusal: a reason is required, and the process ends
+// refused with the officer's decision and reason in the register.
+func TestCloudAssessmentDenialConfirmedByTheOfficer(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	dept := uid("dept")
+	officer := s.addPerson(t, dept, "diso")
+	requester := s.addPerson(t, dept, "staff")
+	body := cloudRequest(requester.EmployeeID)
+	body["classification"] = 1
+	body["exit_plan"] = ""
+	id, _ := s.startCloud(t, body)
+	review := s.waitForStep(t, id, "denial_review")
+	if r := post(t, review.Link, decision("confirm_refusal", "no reason field"), true); r.Status != http.StatusBadRequest {
+		t.Fatalf("a refusal without a reason: %s", r)
+	}
+	form := decision("confirm_refusal", "")
+	form.Set("reason", "No exit plan for residents' data.")
+	if r := post(t, review.Link, form, true); r.Status != http.StatusOK {
+		t.Fatalf("refusal: %s", r)
+	}
+	d := s.waitForStatus(t, id, "refused")
+	if len(d.Decisions) != 1 || d.Decisions[0].Decision != "confirm_refusal" || d.Decisions[0].DeciderID != officer.EmployeeID {
+		t.Errorf("decisions %+v", d.Decisions)
+	}
+	r := call(t, http.MethodGet, "/api/v1/processes/"+id, s.token("auditor"), nil)
+	if !strings.Contains(string(r.Body), "No exit plan for residents' data.") {
+		t.Errorf("the officer's reason is not in the register: %s", r)
+	}
+	row, err := s.Store.CloudServiceByID(context.Background(), id)
+	if err != nil || row.Status != models.CloudDenied {
+		t.Errorf("register row %+v %v", row, err)
 	}
 }
 

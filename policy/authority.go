@@ -91,7 +91,7 @@ var PolicyDelegation = []DelegationRule{
 var defaultDelegation []byte
 
 // DefaultDelegation returns the embedded default rules: the CISO's decisions (an exception's
-// permission §7.4(1), a cloud service's approval §4.1(5), the root-cause review §5.3(3)2) and
+// permission §7.4(1), a cloud service's approval (town rules cloud_rules.json), the root-cause review §5.3(3)2) and
 // the department officers' approvals have no deputy; the GISO may stand in for routine
 // confirmations of the GISO's own remit.
 func DefaultDelegation() Delegation {
@@ -209,7 +209,7 @@ var Steps = map[string][]string{
 	"exception":          {"ciso_review", "ciso_ratification", "requester_revision", "restore_compliance"},
 	"incident":           {"disconnection", "disconnection_check", "triage", "ciso_instruction", "record", "contact", "evidence", "containment", "recovery", "cause_department", "cause_system", "root_cause", "root_cause_review", "measure"},
 	"outsourcing_review": {"selection_review", "clause_review", "giso_decision", "requester_revision", "selection_revision", "approval", "briefing_acknowledgement", "periodic_report", "subcontracting_approval", "subcontractor_briefing_acknowledgement", "briefing_followup", "certificate_renewal", "disposal_permission", "disposal_record"},
-	"cloud_assessment":   {"diso_assessment", "ciso_approval", "certificate_renewal", "exit_confirmation"},
+	"cloud_assessment":   {"diso_assessment", "denial_review", "ciso_referral", "ciso_approval", "certificate_renewal", "exit_confirmation"},
 	"offboarding":        {"disable_accounts", "rotate_credential", "approve_rotation_designee", "confirm_assets", "secrecy_acknowledgement", "review_transfer_access"},
 	"reconciliation":     {"reconcile_accounts"},
 }

@@ -10,7 +10,9 @@ func TestDefaultDelegationGivesTheCISOsDecisionsNoDeputy(t *testing.T) {
 	for _, s := range []struct{ kind, step, why string }{
 		{"exception", "ciso_review", "§7.4(1) 「CISOの許可を得て」"},
 		{"exception", "ciso_ratification", "§7.4(2)"},
-		{"cloud_assessment", "ciso_approval", "§4.1(5)"},
+		{"cloud_assessment", "ciso_approval", "town rules cloud_rules.json"},
+		{"cloud_assessment", "denial_review", "§8.3: the department officer's judgement"},
+		{"cloud_assessment", "ciso_referral", "the CISO's decision on a denial the officer sent"},
 		{"incident", "root_cause_review", "§5.3(3)2"},
 		{"incident", "root_cause", "the GISO's record (§5.3(3))"},
 		{"outsourcing_review", "approval", "§8.1: the department officer's approval"},

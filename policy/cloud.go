@@ -21,9 +21,11 @@ const (
 	// CloudAllowed: every criterion is met.
 	CloudAllowed CloudOutcome = "allowed"
 	// CloudConditional: usable if the conditions listed in the findings are met; the CISO
-	// decides (§4.1(5)).
+	// decides (town rule cloud_rules.json: ciso_approval_conditional).
 	CloudConditional CloudOutcome = "conditional"
-	// CloudDenied: the service may not be used for this information.
+	// CloudDenied: the rules advise against the service for this information. The decision
+	// stays the department security officer's (§8.3): they confirm the refusal or send it,
+	// with a reason, to the CISO.
 	CloudDenied CloudOutcome = "denied"
 )
 
@@ -86,7 +88,29 @@ type CloudRules struct {
 	ExpiryWarningDays int `json:"expiry_warning_days"`
 	// Levels holds one rule per classification level (§3(1)).
 	Levels []CloudLevelRule `json:"levels"`
+	// CISOOutsideHomeRegions: data stored or processed outside HomeRegions needs the CISO's
+	// approval (town rule; absent means true, the default).
+	CISOOutsideHomeRegions *bool `json:"ciso_approval_outside_home_regions,omitempty"`
+	// CISOConditional: a conditional outcome needs the CISO's approval (town rule; absent
+	// means true, the default).
+	CISOConditional *bool `json:"ciso_approval_conditional,omitempty"`
 }
+
+// RulesFile names the town's cloud rules in citations: a rule the town adds beyond the
+// policy is cited as "town rule cloud_rules.json: <rule id>" (see CloudFinding.Cite), never
+// as a clause of the policy. §8.3 sets no CISO approval of a cloud service, and §4.1(5)
+// (equipment the town places outside its premises) is not what these rules check.
+const RulesFile = "cloud_rules.json"
+
+// The IDs of the town's rules that ask for the CISO's approval, as CloudFinding.Rule names
+// them. A level's own rule is "levels[level=N].ciso_approval" (CISOLevelRule).
+const (
+	RuleCISOOutsideHomeRegions = "ciso_approval_outside_home_regions"
+	RuleCISOConditional        = "ciso_approval_conditional"
+)
+
+// CISOLevelRule is the ID of the rule that makes a level always go to the CISO.
+func CISOLevelRule(level int) string { return fmt.Sprintf("levels[level=%d].ciso_approval", level) }
 
 // CertificationRule describes one kind of certification or audit report.
 type CertificationRule struct {
@@ -116,7 +140,8 @@ type CloudLevelRule struct {
 	CertificationSets [][]string `json:"certification_sets"`
 	// NoCertificationSet: no set is complete and current (§8.3(5)).
 	NoCertificationSet CloudOutcome `json:"no_certification_set"`
-	// CISOApproval: this level always needs the CISO's approval (§4.1(5)).
+	// CISOApproval: this level always needs the CISO's approval (a town rule: the policy
+	// leaves the judgement to the department security officer, §8.3).
 	CISOApproval bool `json:"ciso_approval"`
 }
 
@@ -187,6 +212,13 @@ func ParseCloudRules(b []byte) (CloudRules, error) {
 	if len(seen) != 3 {
 		errs = append(errs, errors.New("one rule is needed for each of the levels 1, 2 and 3"))
 	}
+	yes := true
+	if r.CISOOutsideHomeRegions == nil {
+		r.CISOOutsideHomeRegions = &yes
+	}
+	if r.CISOConditional == nil {
+		r.CISOConditional = &yes
+	}
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return r, errors.Join(errs...)
 }
@@ -222,17 +254,28 @@ type Certification struct {
 	ValidUntil string `json:"valid_until,omitempty"`
 }
 
-// CloudFinding is one reason of an evaluation, citing its clause.
+// CloudFinding is one reason of an evaluation, citing its clause of the policy, or (Rule)
+// the town's rule that the policy does not set.
 type CloudFinding struct {
 	Criterion string       `json:"criterion"`
-	Clause    string       `json:"clause"`
+	Clause    string       `json:"clause,omitempty"`
+	Rule      string       `json:"rule,omitempty"`
 	Result    CloudOutcome `json:"result"`
 	Ja        string       `json:"ja"`
 	En        string       `json:"en"`
 }
 
+// Cite names where the finding comes from: "§8.3(3)" for a clause of the policy, "town
+// rule cloud_rules.json: ciso_approval_conditional" for a rule the town adds.
+func (f CloudFinding) Cite() string {
+	if f.Rule != "" {
+		return "town rule " + RulesFile + ": " + f.Rule
+	}
+	return "§" + f.Clause
+}
+
 // String gives the finding in English, e.g. "§8.3(3) denied: no exit plan".
-func (f CloudFinding) String() string { return "§" + f.Clause + " " + string(f.Result) + ": " + f.En }
+func (f CloudFinding) String() string { return f.Cite() + " " + string(f.Result) + ": " + f.En }
 
 // CloudEvaluation is the rules' answer for one service on one day.
 type CloudEvaluation struct {
@@ -240,8 +283,9 @@ type CloudEvaluation struct {
 	RulesVersion string         `json:"rules_version"`
 	AsOf         string         `json:"as_of"`
 	Findings     []CloudFinding `json:"findings"`
-	// CISORequired is set when the CISO must approve use (§4.1(5)): level 1 data, data
-	// outside the home regions, or a conditional outcome. CISOReasons say why.
+	// CISORequired is set when the town's rules ask for the CISO's approval: level 1 data,
+	// data outside the home regions, or a conditional outcome (by default). CISOReasons say
+	// why, each citing its town rule (CloudFinding.Rule).
 	CISORequired bool           `json:"ciso_required"`
 	CISOReasons  []CloudFinding `json:"ciso_reasons,omitempty"`
 	// NextExpiry is the first day after asOf on which a certificate the outcome relies on
@@ -389,20 +433,22 @@ func EvaluateCloud(r CloudRules, s CloudService, asOf time.Time) CloudEvaluation
 		}
 	}
 
-	// §4.1(5): equipment outside the premises needs the CISO's approval.
+	// The CISO's approval is the town's rule, not the policy's: §8.3 leaves the judgement to
+	// the department security officer, and §4.1(5) is about equipment the town places
+	// outside its premises, which these rules do not check.
 	if e.Outcome != CloudDenied {
-		ciso := func(ja, en string) {
+		ciso := func(rule, ja, en string) {
 			e.CISORequired = true
-			e.CISOReasons = append(e.CISOReasons, CloudFinding{Criterion: "ciso_approval", Clause: "4.1(5)", Result: CloudConditional, Ja: ja, En: en})
+			e.CISOReasons = append(e.CISOReasons, CloudFinding{Criterion: "ciso_approval", Rule: rule, Result: CloudConditional, Ja: ja, En: en})
 		}
 		if lr.CISOApproval {
-			ciso(fmt.Sprintf("レベル%dの情報を扱うためCISOの承認が必要です", lr.Level), fmt.Sprintf("level %d information needs the CISO's approval", lr.Level))
+			ciso(CISOLevelRule(lr.Level), fmt.Sprintf("レベル%dの情報を扱うためCISOの承認が必要です", lr.Level), fmt.Sprintf("level %d information needs the CISO's approval", lr.Level))
 		}
-		if len(outside) > 0 {
-			ciso("国外で保存・処理されるためCISOの承認が必要です", "data outside "+home+" needs the CISO's approval")
+		if len(outside) > 0 && (r.CISOOutsideHomeRegions == nil || *r.CISOOutsideHomeRegions) {
+			ciso(RuleCISOOutsideHomeRegions, "国外で保存・処理されるためCISOの承認が必要です", "data outside "+home+" needs the CISO's approval")
 		}
-		if e.Outcome == CloudConditional {
-			ciso("条件付きの判定のためCISOの承認が必要です", "a conditional outcome needs the CISO's approval")
+		if e.Outcome == CloudConditional && (r.CISOConditional == nil || *r.CISOConditional) {
+			ciso(RuleCISOConditional, "条件付きの判定のためCISOの承認が必要です", "a conditional outcome needs the CISO's approval")
 		}
 	}
 	return e

@@ -107,9 +107,11 @@ func TestEvaluateCloudCriteria(t *testing.T) {
 			if e.CISORequired != c.ciso {
 				t.Errorf("CISO required = %t, want %t (%v)", e.CISORequired, c.ciso, e.CISOReasons)
 			}
+			// The CISO's approval is the town's rule: each reason cites the rules file, never
+			// a clause (§4.1(5) is about equipment placed outside the premises).
 			for _, f := range e.CISOReasons {
-				if f.Clause != "4.1(5)" {
-					t.Errorf("CISO reason cites §%s", f.Clause)
+				if f.Clause != "" || f.Rule == "" || !strings.HasPrefix(f.Cite(), "town rule cloud_rules.json: ") {
+					t.Errorf("CISO reason cites %q (clause %q)", f.Cite(), f.Clause)
 				}
 			}
 			if e.RulesVersion != rules.Version || e.AsOf != "2026-04-27" {
@@ -205,6 +207,46 @@ func TestLoadCloudRulesFromAFile(t *testing.T) {
 	}
 	if _, err := LoadCloudRules(filepath.Join(t.TempDir(), "missing.json")); err == nil {
 		t.Error("a missing file was accepted")
+	}
+}
+
+// The CISO's approvals are the town's rules: each reason names its rule in cloud_rules.json,
+// a town may switch the two general ones off, and a file that names neither keeps them on.
+func TestCloudCISOReasonsCiteTheTownRules(t *testing.T) {
+	abroad := goodService(1)
+	abroad.Classification = 2
+	abroad.StorageRegions = []string{"JP", "US"}
+	e := EvaluateCloud(DefaultCloudRules(), abroad, cloudDay)
+	var got []string
+	for _, f := range e.CISOReasons {
+		got = append(got, f.Cite())
+	}
+	want := []string{"town rule cloud_rules.json: ciso_approval_outside_home_regions", "town rule cloud_rules.json: ciso_approval_conditional"}
+	if !slices.Equal(got, want) {
+		t.Errorf("level 2 abroad: CISO reasons %q, want %q", got, want)
+	}
+	e = EvaluateCloud(DefaultCloudRules(), goodService(1), cloudDay)
+	if len(e.CISOReasons) != 1 || e.CISOReasons[0].Cite() != "town rule cloud_rules.json: levels[level=1].ciso_approval" {
+		t.Errorf("level 1: CISO reasons %v", e.CISOReasons)
+	}
+
+	off := strings.Replace(string(defaultCloudRules), `"ciso_approval_outside_home_regions": true`, `"ciso_approval_outside_home_regions": false`, 1)
+	off = strings.Replace(off, `"ciso_approval_conditional": true`, `"ciso_approval_conditional": false`, 1)
+	r, err := ParseCloudRules([]byte(off))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := EvaluateCloud(r, abroad, cloudDay); e.CISORequired {
+		t.Errorf("a town that switched the CISO's approvals off: %v", e.CISOReasons)
+	}
+	old := strings.Replace(string(defaultCloudRules), `"ciso_approval_outside_home_regions": true,`, ``, 1)
+	old = strings.Replace(old, `"ciso_approval_conditional": true,`, ``, 1)
+	r, err = ParseCloudRules([]byte(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := EvaluateCloud(r, abroad, cloudDay); len(e.CISOReasons) != 2 {
+		t.Errorf("a town file from before the switches: CISO reasons %v, want both defaults", e.CISOReasons)
 	}
 }
 

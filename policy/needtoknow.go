@@ -154,8 +154,12 @@ var views = map[string]map[string]View{
 	"cloud_assessment": {
 		"diso_assessment": {cloudKeys,
 			"the department security officer assesses the five criteria on the whole request and the rules' outcome (§8.3)"},
+		"denial_review": {cloudKeys,
+			"the department security officer judges a service the rules deny, on the whole request and the rules' verdict: refuse, or send it to the CISO (§8.3)"},
+		"ciso_referral": {cloudKeys,
+			"the CISO decides on a service the rules deny, sent by the department security officer, on the whole request and the rules' verdict (§8.3)"},
 		"ciso_approval": {cloudKeys,
-			"the CISO approves the use on the whole request (§4.1(5), §8.3)"},
+			"the CISO approves the use on the whole request, as the town's rules ask (cloud_rules.json; §8.3)"},
 		"certificate_renewal": {cloudKeys,
 			"the department security officer records the renewed certification against the service as assessed (§8.3(5))"},
 		"exit_confirmation": {cloudKeys,

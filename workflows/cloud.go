@@ -30,7 +30,21 @@ const (
 	ChoiceAssessed = "assessed"
 	ChoiceRenewed  = "renewed"
 	ChoiceLapsed   = "lapsed"
+	// ChoiceConfirmRefusal and ChoiceReferToCISO answer a denial by the rules (since
+	// changeCloudJudgement): the department security officer refuses the service, or sends
+	// the case to the CISO; either with a reason.
+	ChoiceConfirmRefusal = "confirm_refusal"
+	ChoiceReferToCISO    = "refer_to_ciso"
 )
+
+// changeCloudJudgement is the workflow.GetVersion change under which the rules' verdict
+// advises and the department security officer judges (§8.3, issue 14): a "denied" verdict
+// opens the officer's denial_review (confirm the refusal, or send it with a reason to the
+// CISO, whose ciso_referral approves with conditions or refuses); every officer's task
+// shows the verdict in its title (mail and page); the CISO's approvals cite the town's
+// rules file instead of §4.1(5). Processes started before it replay as they ran: a denial
+// closed them at once.
+const changeCloudJudgement = "cloud-diso-judges"
 
 // CloudInput starts a cloud service assessment (クラウドサービスの利用, §8.3). The request
 // itself (service, provider, regions, contract terms, certifications, exit plan) is in the
@@ -93,18 +107,24 @@ type cloud struct {
 	terminate *TerminateRequest
 	// asked is the lapse day whose renewal was already asked for.
 	asked string
+	// judges is set for processes started since changeCloudJudgement.
+	judges bool
 }
 
 // CloudWorkflow runs a cloud service from its assessment to the end of its use (§8.3,
-// §4.1(5), §9.1).
+// §9.1).
 //
-// The town's rules run first and their outcome and reasons go to the register, so every task
-// page shows them; a denial ends the process there. The department security officer assesses
-// each of the five criteria of §8.3 on a form (pass or fail, with a note); a failed criterion
-// rejects. Level 1 information, information outside Japan or a conditional outcome then needs
-// the CISO's approval (§4.1(5)). An approved service is registered and in use until the next
-// April 1, when the run continues as new for the fiscal year's reassessment by the same
-// steps (§9.1). Before a certification lapses the renewed one is asked for; a lapse without
+// The town's rules run first and their verdict and reasons go to the register, so every
+// task page shows them, and every officer's task names the verdict in its title (mail and
+// page). Whether to use the service is the department security officer's judgement (§8.3):
+// a "denied" verdict asks the officer to confirm the refusal or to send the case, with a
+// reason, to the CISO (denial_review, ciso_referral; since changeCloudJudgement, before
+// which a denial ended the process at once). Otherwise the officer assesses each of the
+// five criteria of §8.3 on a form (pass or fail, with a note); a failed criterion rejects.
+// Level 1 information, information outside Japan or a conditional outcome then needs the
+// CISO's approval (town rules in cloud_rules.json). An approved service is registered and
+// in use until the next April 1, when the run continues as new for the fiscal year's
+// reassessment by the same steps (§9.1). Before a certification lapses the renewed one is asked for; a lapse without
 // renewal reassesses at once. Ending the service (the terminate Update), or a reassessment
 // that does not approve it again, runs the exit plan (§8.3(3)): the officer confirms that the
 // data was migrated and deleted.
@@ -118,6 +138,7 @@ func CloudWorkflow(ctx workflow.Context, in CloudInput) (Result, error) {
 	maps.Copy(p.tasks.seq, in.Carry.Tasks) //workflowcheck:ignore
 	c := &cloud{p: p, in: in, t: in.Timing, evals: in.Carry.Evaluations, fy: in.FiscalYear}
 	timings := p.copyTimings(ctx, in.Timing.Assess != (Deadline{}), in.InUse)
+	c.judges = workflow.GetVersion(ctx, changeCloudJudgement, workflow.DefaultVersion, 1) >= 1
 	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateTerminateCloud,
 		func(ctx workflow.Context, req TerminateRequest) error {
 			c.terminate = &req
@@ -261,8 +282,8 @@ func CloudWorkflow(ctx workflow.Context, in CloudInput) (Result, error) {
 }
 
 // assess runs the same steps for a new service and for a reassessment: the rules, the
-// department security officer's form, and the CISO's approval when §4.1(5) asks for it. It
-// returns the final status and a note when the service is not approved.
+// department security officer's judgement, and the CISO's approval when the town's rules ask
+// for it. It returns the final status and a note when the service is not approved.
 func (c *cloud) assess(ctx workflow.Context, status, round string) (string, string, bool, error) {
 	p := c.p
 	if err := c.evaluate(ctx, round); err != nil {
@@ -270,14 +291,21 @@ func (c *cloud) assess(ctx workflow.Context, status, round string) (string, stri
 	}
 	note := rulesNote(c.eval)
 	if c.eval.Outcome == policy.CloudDenied {
+		if c.judges {
+			return c.reviewDenial(ctx, status, round, note)
+		}
 		return "denied", note, false, p.setStage(ctx, status, "rules", round+": "+note)
 	}
 	if err := p.setStage(ctx, status, "diso_assessment", round+": "+note+"; the department security officer assesses the five criteria (§8.3)"); err != nil {
 		return "", "", false, err
 	}
+	title := activities.Text{Ja: "クラウドサービス利用の評価（§8.3）", En: "Assess the use of a cloud service (§8.3)"}
+	if c.judges {
+		title = c.withVerdict(title)
+	}
 	d, err := p.ask(ctx, Step{
 		Name:     "diso_assessment",
-		Title:    activities.Text{Ja: "クラウドサービス利用の評価（§8.3）", En: "Assess the use of a cloud service (§8.3)"},
+		Title:    title,
 		Assignee: c.r.DISO, AssigneeRole: policy.RoleDISO, Post: policy.Post{Role: policy.RoleDISO, Scope: c.p.department}, Choices: []string{ChoiceAssessed}, Form: assessmentForm(c.eval),
 		Deadline: c.t.Assess, Grace: c.t.AssessGrace, RemindBefore: c.t.RemindBefore,
 		EscalateTo: c.r.GISO, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
@@ -300,16 +328,27 @@ func (c *cloud) assess(ctx workflow.Context, status, round string) (string, stri
 	if !c.eval.CISORequired {
 		return "approved", note, true, nil
 	}
+	// Before changeCloudJudgement the CISO's approval was cited as §4.1(5); it is the town's
+	// rule (cloud_rules.json), and each reason now names its rule.
+	cite, titleCite := "§4.1(5)", activities.Text{Ja: "§4.1(5)", En: "§4.1(5)"}
 	var why []string
 	for _, f := range c.eval.CISOReasons {
-		why = append(why, f.En)
+		if c.judges {
+			why = append(why, f.En+" ("+f.Cite()+")")
+		} else {
+			why = append(why, f.En)
+		}
 	}
-	if err := p.setStage(ctx, status, "ciso_approval", round+": the CISO's approval is needed (§4.1(5)): "+strings.Join(why, "; ")); err != nil {
+	if c.judges {
+		cite = "town rules " + policy.RulesFile
+		titleCite = activities.Text{Ja: "町の規則 " + policy.RulesFile, En: "town rules " + policy.RulesFile}
+	}
+	if err := p.setStage(ctx, status, "ciso_approval", round+": the CISO's approval is needed ("+cite+"): "+strings.Join(why, "; ")); err != nil {
 		return "", "", false, err
 	}
 	d, err = p.ask(ctx, Step{
 		Name:     "ciso_approval",
-		Title:    activities.Text{Ja: "クラウドサービス利用の承認（§4.1(5)）", En: "Approve the use of a cloud service (§4.1(5))"},
+		Title:    activities.Text{Ja: "クラウドサービス利用の承認（" + titleCite.Ja + "）", En: "Approve the use of a cloud service (" + titleCite.En + ")"},
 		Assignee: c.r.CISO, AssigneeRole: policy.RoleCISO, Post: policy.Post{Role: policy.RoleCISO}, Choices: []string{ChoiceApprove, ChoiceReject},
 		Deadline: c.t.Approve, Grace: c.t.ApproveGrace, RemindBefore: c.t.RemindBefore,
 		EscalateTo: c.r.GISO, EscalateToRole: policy.RoleGISO, EscalatePost: policy.Post{Role: policy.RoleGISO},
@@ -320,9 +359,86 @@ func (c *cloud) assess(ctx workflow.Context, status, round string) (string, stri
 	case d.TimedOut:
 		return "expired", "neither the CISO nor the GISO decided on the approval in time", false, nil
 	case d.Choice != ChoiceApprove:
-		return "rejected", "not approved by " + d.DeciderID + " (§4.1(5))", false, nil
+		return "rejected", "not approved by " + d.DeciderID + " (" + cite + ")", false, nil
 	}
-	return "approved", note + "; approved by " + d.DeciderID + " (§4.1(5))", true, nil
+	return "approved", note + "; approved by " + d.DeciderID + " (" + cite + ")", true, nil
+}
+
+// reviewDenial runs a "denied" verdict past the department security officer, whose
+// judgement the use of a cloud service is (§8.3; since changeCloudJudgement). The officer
+// confirms the refusal, with a reason (the process ends "refused"), or sends the case with
+// a reason to the CISO, who approves with conditions or refuses (ciso_referral). Both steps
+// run under the authority rules: deadline, reminders, and at the deadline the GISO told
+// (no deputy decides either); the referring officer, like the requester, does not decide
+// the CISO's step. Silence keeps the rules' refusal ("expired"). The reasons and conditions
+// are free text: they stay in the register with the decisions, never in history.
+func (c *cloud) reviewDenial(ctx workflow.Context, status, round, note string) (string, string, bool, error) {
+	p := c.p
+	if err := p.setStage(ctx, status, "denial_review", round+": "+note+"; the department security officer judges: confirm the refusal or send it to the CISO (§8.3)"); err != nil {
+		return "", "", false, err
+	}
+	d, err := p.ask(ctx, Step{
+		Name: "denial_review",
+		Title: c.withVerdict(activities.Text{
+			Ja: "クラウドサービス利用の判断：規則の判定は「不可」です。拒否を確定するか、理由を付してCISOに判断を求めてください（§8.3）",
+			En: "Judge the use of a cloud service: the rules say \"denied\". Confirm the refusal, or send it to the CISO with your reason (§8.3)",
+		}),
+		Assignee: c.r.DISO, AssigneeRole: policy.RoleDISO, Post: policy.Post{Role: policy.RoleDISO, Scope: p.department},
+		Choices: []string{ChoiceConfirmRefusal, ChoiceReferToCISO},
+		Form: []activities.Field{
+			{Name: "reason", Kind: activities.FieldTextarea, Required: true, Label: activities.Text{
+				Ja: "理由（拒否の理由、またはCISOに判断を求める理由）", En: "Reason (for the refusal, or for sending it to the CISO)"}},
+		},
+		Deadline: c.t.Assess, Grace: c.t.AssessGrace, RemindBefore: c.t.RemindBefore,
+		EscalatePost: policy.Post{Role: policy.RoleGISO},
+	})
+	switch {
+	case err != nil:
+		return "", "", false, err
+	case d.TimedOut:
+		return "expired", note + "; the department security officer did not judge the rules' refusal in time: it stands", false, nil
+	case d.Choice == ChoiceConfirmRefusal:
+		return "refused", note + "; the department security officer " + d.DeciderID + " confirmed the refusal (§8.3; the reason is in the register)", false, nil
+	}
+	referrer := d.DeciderID
+	if err := p.setStage(ctx, status, "ciso_referral", round+": "+note+"; the department security officer "+referrer+" sent it to the CISO with a reason (in the register)"); err != nil {
+		return "", "", false, err
+	}
+	d, err = p.ask(ctx, Step{
+		Name: "ciso_referral",
+		Title: activities.Text{
+			Ja: "クラウドサービス利用の判断：規則の判定は「不可」、情報セキュリティ責任者が判断を求めています（条件付き承認または拒否）",
+			En: "Decide on a cloud service the rules deny, sent to you by the department security officer (approve with conditions, or refuse)",
+		},
+		Assignee: c.r.CISO, AssigneeRole: policy.RoleCISO, Post: policy.Post{Role: policy.RoleCISO},
+		Choices: []string{ChoiceApprove, ChoiceReject},
+		Form: []activities.Field{
+			{Name: "conditions", Kind: activities.FieldTextarea, RequiredFor: ChoiceApprove, Label: activities.Text{
+				Ja: "承認の条件（承認する場合は必須）", En: "Conditions of the approval (required to approve)"}},
+		},
+		Deadline: c.t.Approve, Grace: c.t.ApproveGrace, RemindBefore: c.t.RemindBefore,
+		EscalatePost: policy.Post{Role: policy.RoleGISO},
+		Parties:      []string{referrer},
+	})
+	switch {
+	case err != nil:
+		return "", "", false, err
+	case d.TimedOut:
+		return "expired", note + "; the CISO did not decide in time on the case the department security officer sent: the refusal stands", false, nil
+	case d.Choice != ChoiceApprove:
+		return "rejected", note + "; sent to the CISO by " + referrer + " and refused by " + d.DeciderID, false, nil
+	}
+	return "approved", note + "; sent to the CISO by " + referrer + " and approved with conditions by " + d.DeciderID + " (the conditions are in the register)", true, nil
+}
+
+// withVerdict adds the rules' verdict to a task's title, so that the mail's subject, its
+// body and the task page all show it (issue 14).
+func (c *cloud) withVerdict(t activities.Text) activities.Text {
+	ja := map[policy.CloudOutcome]string{policy.CloudAllowed: "可", policy.CloudConditional: "条件付き", policy.CloudDenied: "不可"}[c.eval.Outcome]
+	return activities.Text{
+		Ja: t.Ja + " — 規則の判定：" + ja + "（" + string(c.eval.Outcome) + "）",
+		En: t.En + " — rules: " + string(c.eval.Outcome),
+	}
 }
 
 // evaluate runs the rules on the register's record of the service, today.
@@ -426,8 +542,10 @@ func (c *cloud) tell(ctx workflow.Context, status, note string) error {
 	})
 }
 
+// registerStatus is the cloud register's status of a service not approved: denied by the
+// rules, or by the officer who confirmed the rules' refusal; otherwise rejected.
 func registerStatus(status string) string {
-	if status == "denied" {
+	if status == "denied" || status == "refused" {
 		return models.CloudDenied
 	}
 	return models.CloudRejected

@@ -21,12 +21,14 @@ import (
 const cloudID = "CLD-TEST"
 
 const (
-	assess1  = cloudID + "/diso_assessment/1"
-	assess2  = cloudID + "/diso_assessment/2"
-	assess3  = cloudID + "/diso_assessment/3"
-	approve1 = cloudID + "/ciso_approval/1"
-	exit1    = cloudID + "/exit_confirmation/1"
-	renew1   = cloudID + "/certificate_renewal/1"
+	assess1       = cloudID + "/diso_assessment/1"
+	assess2       = cloudID + "/diso_assessment/2"
+	assess3       = cloudID + "/diso_assessment/3"
+	approve1      = cloudID + "/ciso_approval/1"
+	denialReview1 = cloudID + "/denial_review/1"
+	referral1     = cloudID + "/ciso_referral/1"
+	exit1         = cloudID + "/exit_confirmation/1"
+	renew1        = cloudID + "/certificate_renewal/1"
 )
 
 // cloudRegister is the fake register with the cloud activities: the rules are the real
@@ -233,7 +235,11 @@ func TestCloudConditionalNeedsTheCISO(t *testing.T) {
 			equal(t, "CISO step", c.opened[1].spec.Step, "ciso_approval")
 			stage := c.stages[1]
 			equal(t, "stage", stage.Stage, "ciso_approval")
-			equal(t, "why the CISO", strings.Contains(stage.Note, "§4.1(5)") && strings.Contains(stage.Note, "outside JP"), true)
+			// The CISO's approval is the town's rule: the note cites the rules file, not §4.1(5)
+			// (equipment placed outside the premises, which this rule does not check).
+			equal(t, "why the CISO", strings.Contains(stage.Note, "town rule cloud_rules.json: ciso_approval_outside_home_regions") && strings.Contains(stage.Note, "outside JP"), true)
+			equal(t, "no §4.1(5)", strings.Contains(stage.Note+c.opened[1].spec.Title.En+c.opened[1].spec.Title.Ja, "4.1(5)"), false)
+			equal(t, "CISO's title cites the town rules", strings.Contains(c.opened[1].spec.Title.En, "town rules cloud_rules.json"), true)
 			equal(t, "rules reasons cite §8.3(2)", strings.Contains(c.stages[0].Note, "§8.3(2) conditional"), true)
 			if tc.choice == "reject" {
 				equal(t, "register", c.statuses[0].Status, "rejected")
@@ -255,17 +261,145 @@ func TestCloudLevel1GoesToTheCISOEvenWhenAllowed(t *testing.T) {
 	equal(t, "CISO step", c.opened[1].spec.Step, "ciso_approval")
 }
 
-func TestCloudDeniedByTheRules(t *testing.T) {
+// deniedService is level 1 data without an exit plan: the rules say denied (§8.3(3)).
+func deniedService() policy.CloudService {
 	svc := japanService(1)
 	svc.HasExitPlan = false
-	c := newCloudRegister(t, monday, svc)
+	return svc
+}
+
+// §8.3: the use of a cloud service is the department security officer's judgement. A denial
+// by the rules opens a task for the officer; confirming it ends the process refused, with
+// the officer's decision (and the reason the API stored with it) on the record.
+func TestCloudDeniedOfficerConfirmsTheRefusal(t *testing.T) {
+	c := newCloudRegister(t, monday, deniedService())
+	c.decideAt(monday.Add(2*time.Hour), denialReview1, workflows.ChoiceConfirmRefusal, "D1")
 	res := c.finish(workflows.CloudInput{})
-	equal(t, "status", res.Status, "denied")
-	equal(t, "no task", len(c.opened), 0)
+	equal(t, "status", res.Status, "refused")
+	if got := c.taskIDs(); !slices.Equal(got, []string{denialReview1 + "@D1"}) {
+		t.Fatalf("tasks = %v, want the officer's review only", got)
+	}
+	review := c.opened[0].spec
+	equal(t, "asked of the department's officer", review.PostRole+"/"+review.PostScope, "diso/residents")
+	equal(t, "choices", strings.Join(review.Choices, ","), "confirm_refusal,refer_to_ciso")
+	// The reason is required (the API checks free text; it stays in the register).
+	equal(t, "reason required", len(review.Form) == 1 && review.Form[0].Name == "reason" && review.Form[0].Required, true)
+	equal(t, "due in 10 business days", review.DueAt.In(tokyo), jst("2026-05-15 17:15"))
+	if got := c.stageNames(); !slices.Equal(got, []string{"pending/denial_review", "refused/closed"}) {
+		t.Errorf("stages = %v", got)
+	}
+	last := c.stages[len(c.stages)-1].Note
+	equal(t, "closing note names the officer's decision", strings.Contains(last, "D1 confirmed the refusal") && strings.Contains(last, "§8.3(3) denied"), true)
+	equal(t, "the officer's decision recorded", len(c.decisions) == 1 && c.decisions[0].Step == "denial_review" &&
+		c.decisions[0].Choice == workflows.ChoiceConfirmRefusal && c.decisions[0].RequestID == "req-"+denialReview1+"-D1", true)
 	equal(t, "register", c.statusNames()[0], "denied")
-	equal(t, "reason", strings.Contains(c.stages[0].Note, "§8.3(3) denied"), true)
-	equal(t, "requester told", len(c.notices), 1)
-	equal(t, "ended at once", c.env.Now().Sub(monday) < time.Minute, true)
+	equal(t, "requester told", len(c.notices) == 1 && c.notices[0].to == "E1" && c.params[cloudID+"/decided"]["outcome"] == "refused", true)
+}
+
+// A denial sent by the officer, with a reason, to the CISO, who approves with conditions:
+// the service is approved and in use.
+func TestCloudDeniedSentToTheCISOAndApproved(t *testing.T) {
+	for _, tc := range []struct{ choice, status, register string }{
+		{workflows.ChoiceApprove, "terminated", "approved"},
+		{workflows.ChoiceReject, "rejected", "rejected"},
+	} {
+		t.Run(tc.choice, func(t *testing.T) {
+			c := newCloudRegister(t, monday, deniedService())
+			c.decideAt(monday.Add(2*time.Hour), denialReview1, workflows.ChoiceReferToCISO, "D1")
+			c.decideAt(monday.Add(26*time.Hour), referral1, tc.choice, "C1")
+			c.terminateAt(jst("2026-07-01 09:00"))
+			c.exitAt(jst("2026-07-02 09:00"), exit1)
+			res := c.finish(workflows.CloudInput{})
+			equal(t, "status", res.Status, tc.status)
+			equal(t, "register", c.statusNames()[0], tc.register)
+			if len(c.opened) < 2 {
+				t.Fatalf("tasks = %v", c.taskIDs())
+			}
+			referral := c.opened[1].spec
+			equal(t, "the CISO asked", referral.ID+"@"+referral.AssigneeID, referral1+"@C1")
+			equal(t, "CISO's post", referral.PostRole, "ciso")
+			equal(t, "choices", strings.Join(referral.Choices, ","), "approve,reject")
+			equal(t, "conditions go with the approval", len(referral.Form) == 1 && referral.Form[0].Name == "conditions" && referral.Form[0].RequiredFor == workflows.ChoiceApprove, true)
+			equal(t, "due in 5 business days", referral.DueAt.In(tokyo), jst("2026-05-08 17:15"))
+			equal(t, "no five-criteria form in between", slices.ContainsFunc(c.opened, func(o opened) bool { return o.spec.Step == "diso_assessment" }), false)
+			equal(t, "stage", c.stages[1].Status+"/"+c.stages[1].Stage, "pending/ciso_referral")
+			equal(t, "the referral names the officer", strings.Contains(c.stages[1].Note, "D1 sent it to the CISO with a reason"), true)
+			if tc.choice == workflows.ChoiceApprove {
+				equal(t, "approved", c.stages[2].Status+"/"+c.stages[2].Stage, "approved/in_use")
+				equal(t, "first approval marked", c.statuses[0].Approved, true)
+			}
+		})
+	}
+}
+
+// The officer stays silent: at the deadline the officer is reminded that only they may
+// decide and the GISO is told (no deputy for this step); at the end of the grace period the
+// rules' refusal stands.
+func TestCloudDeniedOfficerSilent(t *testing.T) {
+	c := newCloudRegister(t, monday, deniedService())
+	res := c.finish(workflows.CloudInput{})
+	equal(t, "status", res.Status, "expired")
+	equal(t, "register", c.statusNames()[0], "rejected")
+	equal(t, "reminders before the deadline", slices.ContainsFunc(c.mails, func(m mailed) bool { return m.kind == "reminder-1" && m.to == "D1" }), true)
+	equal(t, "overdue to the officer at the deadline", slices.ContainsFunc(c.mails, func(m mailed) bool {
+		return m.kind == "overdue" && m.to == "D1" && m.at.Equal(jst("2026-05-15 17:15"))
+	}), true)
+	equal(t, "the GISO told", slices.ContainsFunc(c.notices, func(m mailed) bool { return m.kind == "escalation_notice" && m.to == "G1" && m.task == denialReview1 }), true)
+	equal(t, "nobody else got a link", slices.ContainsFunc(c.mails, func(m mailed) bool { return m.kind == "escalation" }), false)
+	equal(t, "expired after 5 more business days", c.closed[denialReview1], "expired")
+	equal(t, "closed on", c.env.Now().In(tokyo), jst("2026-05-22 17:15"))
+	equal(t, "the refusal stands", strings.Contains(c.stages[len(c.stages)-1].Note, "the rules' refusal in time: it stands"), true)
+}
+
+// Nobody decides their own case: the officer who sent the case to the CISO does not decide
+// it when they also hold the CISO's post; nobody may stand in, so the step is not opened and
+// the refusal stands.
+func TestCloudReferralNotDecidedByTheOfficerWhoSentIt(t *testing.T) {
+	c := newCloudRegister(t, monday, deniedService())
+	c.dir.set("ciso", "D1")
+	c.decideAt(monday.Add(2*time.Hour), denialReview1, workflows.ChoiceReferToCISO, "D1")
+	res := c.finish(workflows.CloudInput{})
+	equal(t, "status", res.Status, "expired")
+	if got := c.taskIDs(); !slices.Equal(got, []string{denialReview1 + "@D1"}) {
+		t.Errorf("tasks = %v: the referring officer was asked to decide their own referral", got)
+	}
+	equal(t, "timeline says why", slices.ContainsFunc(c.notes, func(n string) bool {
+		return strings.Contains(n, "ciso_referral") && strings.Contains(n, "cannot be decided")
+	}), true)
+}
+
+// The rules' verdict is shown to the officer in the task's title (the mail's subject and
+// body, the task page) and recorded: the evaluation, and the stage note.
+func TestCloudVerdictShownAndRecorded(t *testing.T) {
+	abroad := japanService(2)
+	abroad.StorageRegions = []string{"JP", "US"}
+	for _, tc := range []struct {
+		name    string
+		svc     policy.CloudService
+		verdict string
+		ja      string
+	}{
+		{"allowed", japanService(3), "allowed", "可（allowed）"},
+		{"conditional", abroad, "conditional", "条件付き（conditional）"},
+		{"denied", deniedService(), "denied", "不可（denied）"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCloudRegister(t, monday, tc.svc)
+			c.env.RegisterDelayedCallback(func() {
+				c.env.UpdateWorkflow(workflows.UpdateCancel, "cancel", &testUpdate{onReject: func(err error) { t.Errorf("cancel refused: %v", err) }},
+					workflows.CancelRequest{By: "admin-token"})
+			}, 2*time.Hour)
+			c.finish(workflows.CloudInput{})
+			if len(c.opened) != 1 {
+				t.Fatalf("tasks = %v", c.taskIDs())
+			}
+			title := c.opened[0].spec.Title
+			equal(t, "verdict in the English title", strings.HasSuffix(title.En, "rules: "+tc.verdict), true)
+			equal(t, "verdict in the Japanese title", strings.HasSuffix(title.Ja, "規則の判定："+tc.ja), true)
+			equal(t, "evaluation recorded", len(c.evals) == 1 && string(c.evals[0].Outcome) == tc.verdict, true)
+			equal(t, "stage note", strings.Contains(c.stages[0].Note, "rules: "+tc.verdict), true)
+		})
+	}
 }
 
 func TestCloudRejectedByTheOfficer(t *testing.T) {
@@ -379,13 +513,16 @@ func TestCloudCertificateLapsesAndTheServiceEnds(t *testing.T) {
 	c.assessAt(monday.Add(time.Hour), assess1, "D1")
 	c.decideAt(monday.Add(2*time.Hour), approve1, "approve", "C1")
 	c.decideWith(jst("2026-09-02 10:00"), renew1, workflows.ChoiceLapsed, "D1", nil)
+	// The rules now deny: the officer judges, and confirms the refusal (§8.3).
+	c.decideAt(jst("2026-10-01 10:00"), denialReview1, workflows.ChoiceConfirmRefusal, "D1")
 	c.exitAt(jst("2026-10-05 10:00"), exit1)
 	res := c.finish(workflows.CloudInput{})
 	equal(t, "status", res.Status, "withdrawn")
 	// On the lapse day the rules run again and deny level 1 data without ISMAP.
 	equal(t, "evaluations", len(c.evals), 2)
 	equal(t, "denied", string(c.evals[1].Outcome), "denied")
-	equal(t, "exit opened on the lapse day", c.opened[len(c.opened)-1].at, jst("2026-10-01 00:00"))
+	equal(t, "the officer asked on the lapse day", c.opened[len(c.opened)-2].spec.ID+" "+c.opened[len(c.opened)-2].at.String(), denialReview1+" "+jst("2026-10-01 00:00").String())
+	equal(t, "exit opened on the officer's refusal", c.opened[len(c.opened)-1].at, jst("2026-10-01 10:00"))
 }
 
 func TestCloudCancelledWhileInUse(t *testing.T) {
