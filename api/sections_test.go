@@ -217,6 +217,9 @@ func TestSectionTransferThroughTheLinks(t *testing.T) {
 				t.Fatalf("review task %+v, want one for %s on %s", task, ismA.EmployeeID, sysA)
 			}
 			form.Set("account:"+leaver.EmployeeID, "disabled")
+			// The manager's page says where the person moves.
+			html, _, _ := taskViews(t, s.linkOf(t, task))
+			has(t, "the review page", html, "New section", secB)
 		case "secrecy_acknowledgement":
 			form = decision("acknowledge", "")
 		default:
