@@ -113,6 +113,8 @@ func TestOffboardingAddedAccountAndSectionTransferEndToEnd(t *testing.T) {
 	for _, id := range []string{retire.ID, move.ID} {
 		eventually(t, 30*time.Second, id+" to complete", func() bool { return status(id) == "completed" })
 	}
+	recordHistory(t, retire.ID, "offboarding_account_added_after_filing.json")
+	recordHistory(t, move.ID, "offboarding_section_transfer.json")
 
 	// In MariaDB.
 	var dsn string
