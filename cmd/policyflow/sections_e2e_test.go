@@ -17,7 +17,9 @@ import (
 //  1. A retirement filed today; an account on another section's system is created after
 //     filing; HR moves the date to yesterday, so the accounts are read again at once: the
 //     added account's manager gets its task by mail and disables it from the link (§6.2(1)2:
-//     every ID held on the effective date goes).
+//     every ID held on the effective date goes). The admin password the leaver knew is
+//     changed by a designee the CISO approved, of whom the GISO, the department's officer
+//     and the system's manager are told (§6.2(1)3(イ)(ウ)).
 //  2. A transfer between two sections (課室) of one department (§2, §6.1(1)): the manager of
 //     the former section's system reviews the person's ID there from the mailed link and
 //     keeps it with a reason; the new section's system is not touched; the directory has the
@@ -55,6 +57,12 @@ func TestOffboardingAddedAccountAndSectionTransferEndToEnd(t *testing.T) {
 	}
 	account("kazei", "SEC-LEAVER")
 	account("kazei", "SEC-MOVER")
+	if code := s.call(directory, "PUT", "/api/v1/systems/kazei/accounts/admin", map[string]any{"shared": true, "privileged": true}, nil); code != http.StatusCreated {
+		t.Fatalf("PUT admin account: %d", code)
+	}
+	if code := s.call(directory, "PUT", "/api/v1/systems/kazei/accounts/admin/known-by/SEC-LEAVER", nil, nil); code != http.StatusOK {
+		t.Fatalf("PUT known-by: %d", code)
+	}
 	account("shuno", "SEC-MOVER")
 
 	loc := tokyo(t)
@@ -92,6 +100,20 @@ func TestOffboardingAddedAccountAndSectionTransferEndToEnd(t *testing.T) {
 	if code, body := decide(t, linkIn(t, "sec-leaver@town.example", retire.ID, "守秘義務"), "acknowledge", ""); code != http.StatusOK {
 		t.Fatalf("acknowledge: %d\n%s", code, body)
 	}
+	// The admin password the leaver knew: its manager names the other section's head, the
+	// CISO approves (§6.2(1)3(イ)), the GISO, the department's officer and the manager are
+	// told of the designee (ウ), and the designee changes it from their own link.
+	submit(linkIn(t, "sec-isma@town.example", retire.ID, "パスワード変更（kazei / admin）"), url.Values{"decision": {"designate"}, "designee": {"SEC-ISMB"}})
+	if code, body := decide(t, linkIn(t, "sec-ciso@town.example", retire.ID, "代行者の承認"), "approve", ""); code != http.StatusOK {
+		t.Fatalf("the CISO's approval: %d\n%s", code, body)
+	}
+	for _, to := range []string{"sec-giso@town.example", "sec-diso@town.example", "sec-isma@town.example"} {
+		m := mailIn(t, to, retire.ID, "代行者をCISOが認めました")
+		if !strings.Contains(m.Text, "収納課長 テスト (SEC-ISMB)") || strings.Contains(m.Text, "/tasks/") {
+			t.Errorf("the designee notice to %s:\n%s", to, m.Text)
+		}
+	}
+	submit(linkIn(t, "sec-ismb@town.example", retire.ID, "kazei / admin、代行"), url.Values{"decision": {"done"}})
 
 	// 2. The transfer between the two sections of zeimu.
 	var move struct{ ID string }
@@ -132,6 +154,15 @@ func TestOffboardingAddedAccountAndSectionTransferEndToEnd(t *testing.T) {
 	var ch models.AccountStatusChange
 	if err := store.DB.Where("process_id = ? AND system_id = ? AND account_id = ?", retire.ID, "shuno", "sec-leaver").First(&ch).Error; err != nil || ch.ByID != "SEC-ISMB" || ch.Status != "disabled" {
 		t.Errorf("the account added after filing: %+v %v", ch, err)
+	}
+	var rotated models.OffboardingItem
+	if err := store.DB.First(&rotated, "process_id = ? AND `key` = ?", retire.ID, "account:kazei/admin").Error; err != nil || rotated.Outcome != "rotated" || rotated.ByID != "SEC-ISMB" {
+		t.Errorf("the admin password: %+v %v", rotated, err)
+	}
+	var told int64
+	store.DB.Model(&models.ProcessEvent{}).Where("process_id = ? AND note LIKE ?", retire.ID, "%approval of SEC-ISMB as designee for kazei/admin was notified to the GISO (SEC-GISO), the security officer of zeimu (SEC-DISO), the manager of kazei (SEC-ISMA)%").Count(&told)
+	if told != 1 {
+		t.Errorf("no timeline note of who was told of the designee")
 	}
 	var added int64
 	store.DB.Model(&models.ProcessEvent{}).Where("process_id = ? AND note LIKE ?", retire.ID, "%added since filing: shuno/sec-leaver (disable)%").Count(&added)
