@@ -766,7 +766,8 @@ func (o *offboarding) designeeNotice(ctx workflow.Context, a policy.AccountActio
 	if workflow.GetVersion(ctx, changeDesigneeNotice, workflow.DefaultVersion, 1) < 1 {
 		return nil
 	}
-	told, err := lookup[[]string](ctx, o.process, fmt.Sprintf("Tell the GISO, the security officer of %s and the manager of %s that the CISO approved %s (§6.2(1)3(ウ))", a.SystemDepartment, a.SystemID, designee),
+	// Mails: an ordinary activity (a mail server may be down for hours), not a register one.
+	told, err := get[[]string](ctx, o.process, fmt.Sprintf("Tell the GISO, the security officer of %s and the manager of %s that the CISO approved %s (§6.2(1)3(ウ))", a.SystemDepartment, a.SystemID, designee),
 		acts.SendDesigneeNotices, activities.DesigneeApproval{ProcessID: o.id, TaskID: d.TaskID, SystemID: a.SystemID, AccountID: a.AccountID,
 			SystemDepartment: a.SystemDepartment, Designee: designee, NamedBy: by, ApprovedBy: d.DeciderID})
 	if err != nil {
