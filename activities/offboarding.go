@@ -24,6 +24,12 @@ const (
 	// NoticeOffboardingReport is the closing report to HR and the GISO, with every
 	// account's and asset's disposition.
 	NoticeOffboardingReport = "offboarding_report"
+	// NoticeDesigneeApproved tells the GISO, the security officer of the system's department
+	// and the system's manager that the CISO approved a designee to change a privileged
+	// password (§6.2(1)3(ウ) 「CISOは、代行者を認めた場合、速やかに統括情報セキュリティ責任者、
+	// 情報セキュリティ責任者及び情報システム管理者に通知しなければならない」). No link: it asks
+	// nothing.
+	NoticeDesigneeApproved = "designee_approved"
 	// NoticeReconciliationSummary is the reconciliation's summary to the GISO and HR.
 	NoticeReconciliationSummary = "reconciliation_summary"
 )
@@ -38,7 +44,9 @@ type OffboardingFactsRequest struct {
 type SystemFacts struct {
 	ID         string
 	Department string
-	ISM        string
+	// Section is the section (課室) of Department that owns the system, or "".
+	Section string
+	ISM     string
 }
 
 // AssetRef is a lent asset by ID and kind; its description stays in the database.
@@ -75,10 +83,10 @@ func (a *Activities) OffboardingFacts(ctx context.Context, req OffboardingFactsR
 	systems := map[string]SystemFacts{}
 	for _, acc := range accounts {
 		f.Accounts = append(f.Accounts, policy.AccountFacts{
-			SystemID: acc.SystemID, AccountID: acc.AccountID, SystemDepartment: acc.SystemDeptID,
+			SystemID: acc.SystemID, AccountID: acc.AccountID, SystemDepartment: acc.SystemDeptID, SystemSection: acc.SystemSectionID,
 			Held: !acc.Known, Known: acc.Known, Shared: acc.Shared, Privileged: acc.Privileged, Active: acc.Status == "active",
 		})
-		systems[acc.SystemID] = SystemFacts{ID: acc.SystemID, Department: acc.SystemDeptID, ISM: acc.ISMID}
+		systems[acc.SystemID] = SystemFacts{ID: acc.SystemID, Department: acc.SystemDeptID, Section: acc.SystemSectionID, ISM: acc.ISMID}
 	}
 	f.Candidates = map[string][]policy.Candidate{}
 	for _, id := range sortedKeys(systems) {
@@ -316,6 +324,11 @@ type LeaverPostsRequest struct {
 	EmployeeID    string
 	Reason        policy.LeaveReason
 	NewDepartment string
+	// NewSection is the section (課室) a transferred person joins ("": none known);
+	// WithinDepartment marks a transfer between two sections of one department
+	// (policy.SectionTransfer), which ends only the old section's post.
+	NewSection       string
+	WithinDepartment bool
 }
 
 // EndLeaverPosts ends the posts a leaver no longer holds (policy.PostsAfterLeaving): it sets
@@ -326,16 +339,86 @@ func (a *Activities) EndLeaverPosts(ctx context.Context, req LeaverPostsRequest)
 		return "", badInput("end leaver posts: process and employee are required")
 	}
 	status, ended, all := policy.PostsAfterLeaving(req.Reason)
+	if req.Reason == policy.Transfer && req.WithinDepartment {
+		status, ended = policy.PostsAfterSectionTransfer()
+	}
 	l := models.LeaverPosts{ProcessID: req.ProcessID, EmployeeID: req.EmployeeID, Status: status, AllRoles: all, At: a.now()}
 	for _, r := range ended {
 		l.EndRoles = append(l.EndRoles, string(r))
 	}
 	if req.Reason == policy.Transfer {
-		l.Department = req.NewDepartment
+		// A transfer leaves the old section: the person is in the new one HR gave, or in
+		// none the directory knows.
+		l.Department, l.Section = req.NewDepartment, &req.NewSection
 	}
 	note, err := a.Store.EndLeaverPosts(ctx, l)
 	if err != nil {
 		return "", classify(fmt.Errorf("offboarding %s: %w", req.ProcessID, err))
 	}
 	return note, nil
+}
+
+// DesigneeApproval is the CISO's approval of a designee to change the password of a
+// privileged or shared ID in the system manager's (or the GISO's) place (§6.2(1)3(イ)).
+type DesigneeApproval struct {
+	ProcessID string
+	// TaskID is the CISO's approval task; the notices' keys derive from it.
+	TaskID           string
+	SystemID         string
+	AccountID        string
+	SystemDepartment string
+	Designee         string
+	NamedBy          string
+	ApprovedBy       string
+}
+
+// SendDesigneeNotices sends the CISO's notice of an approved designee, promptly, to the
+// holders of the three posts §6.2(1)3(ウ) names, as they stand now: the GISO, the security
+// officer of the department that owns the system, and the system's manager; a person holding
+// two of them is told once, a vacant post is skipped. It returns who was told, as "post
+// (employee ID)", for the timeline. Each notice is sent once (its key), so a retry sends only
+// those not yet sent.
+func (a *Activities) SendDesigneeNotices(ctx context.Context, d DesigneeApproval) ([]string, error) {
+	if d.ProcessID == "" || d.TaskID == "" || d.Designee == "" {
+		return nil, badInput("designee notices: process, task and designee are required")
+	}
+	designee := d.Designee
+	if p, err := a.Store.Person(ctx, d.Designee); err == nil {
+		designee = p.Name + " (" + d.Designee + ")"
+	}
+	posts := []struct {
+		post policy.Post
+		name string
+	}{
+		{policy.Post{Role: policy.RoleGISO}, "the GISO"},
+		{policy.Post{Role: policy.RoleDISO, Scope: d.SystemDepartment}, "the security officer of " + d.SystemDepartment},
+		{policy.Post{Role: policy.RoleISM, Scope: d.SystemID}, "the manager of " + d.SystemID},
+	}
+	var told []string
+	sent := map[string]bool{}
+	for _, x := range posts {
+		if x.post.Role == policy.RoleDISO && x.post.Scope == "" {
+			continue
+		}
+		who, err := a.postHolder(ctx, x.post)
+		if isNotFound(err) {
+			told = append(told, x.name+" (vacant)")
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("designee notice: %s: %w", x.name, err)
+		}
+		told = append(told, x.name+" ("+who+")")
+		if sent[who] {
+			continue
+		}
+		sent[who] = true
+		if err := a.SendNotice(ctx, Notice{
+			Key: d.TaskID + "/designee-notice/" + who, ProcessID: d.ProcessID, RecipientID: who, Kind: NoticeDesigneeApproved,
+			Params: map[string]string{"designee": designee, "system_id": d.SystemID, "account_id": d.AccountID,
+				"named_by": d.NamedBy, "approved_by": d.ApprovedBy},
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return told, nil
 }

@@ -252,6 +252,13 @@ var notices = map[string]noticeText{
 			En: "Dear {{.name}},\n\nThe offboarding {{.process_id}} of {{.employee}} (effective {{.effective_date}}) is closed (outcome: {{.outcome}}).\n\nEach account's and asset's disposition:\n{{.report}}\nSecrecy acknowledgement: {{.secrecy}}\n\n--\npolicyflow\n",
 		},
 	},
+	NoticeDesigneeApproved: {
+		Subject: Text{Ja: "【通知】特権IDのパスワード変更の代行者をCISOが認めました", En: "[Notice] The CISO approved a designee to change a privileged password"},
+		Body: Text{
+			Ja: "{{.name}} 様\n\n退職・異動に伴う手続（{{.process_id}}）で、CISO（{{.approved_by}}）は、{{.named_by}} が指名した {{.designee}} を、{{.system_id}} の ID {{.account_id}} のパスワード変更の代行者として認めました（対策基準 6.2(1)3(イ)）。\n\n対策基準 6.2(1)3(ウ) に基づき、統括情報セキュリティ責任者、情報セキュリティ責任者及び情報システム管理者にお知らせします。この通知への操作は不要です。\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nIn the offboarding {{.process_id}}, the CISO ({{.approved_by}}) approved {{.designee}}, named by {{.named_by}}, as the designee to change the password of the ID {{.account_id}} on {{.system_id}} (standard 6.2(1)3(イ)).\n\nUnder standard 6.2(1)3(ウ) the GISO, the department's security officer and the system's manager are told. Nothing is asked of you.\n\n--\npolicyflow\n",
+		},
+	},
 	NoticeReconciliationSummary: {
 		Subject: Text{Ja: "【報告】アカウントと人事名簿の定期照合の結果", En: "[Report] Account reconciliation against the HR roster"},
 		Body: Text{

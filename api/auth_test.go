@@ -28,6 +28,7 @@ var authRoutes = []route{
 	{http.MethodPut, "/api/v1/people/auth-nobody", "directory", map[string]any{}, http.StatusBadRequest},
 	{http.MethodPost, "/api/v1/people/import", "directory", "", http.StatusBadRequest},
 	{http.MethodPut, "/api/v1/systems/auth-none", "directory", map[string]any{}, http.StatusBadRequest},
+	{http.MethodPut, "/api/v1/sections/auth-none", "directory", map[string]any{}, http.StatusBadRequest},
 	{http.MethodPut, "/api/v1/systems/auth-none/accounts/a1", "directory", map[string]any{}, http.StatusBadRequest},
 	{http.MethodPost, "/api/v1/exceptions", "officer", map[string]any{}, http.StatusBadRequest},
 	{http.MethodGet, "/api/v1/processes", "auditor", nil, http.StatusOK},

@@ -23,6 +23,7 @@ type personBody struct {
 	Name             string   `json:"name"`
 	Email            string   `json:"email"`
 	Department       string   `json:"department"`
+	Section          string   `json:"section,omitempty"`
 	Roles            []string `json:"roles"`
 	Locale           string   `json:"locale,omitempty"`
 	EmploymentStatus string   `json:"employment_status,omitempty"`
@@ -30,13 +31,15 @@ type personBody struct {
 
 var employmentStatuses = []string{models.StatusEmployed, models.StatusRetired, models.StatusTransferred, models.StatusSeconded}
 
-// validate checks a person and turns it into the model; prefix names fields in CSV errors.
-func (b personBody) validate(id string) (models.Person, fieldErrors) {
+// validate checks a person and turns it into the model; sections are the directory's
+// sections (課室) by ID, which a given section must be one of, in the person's department.
+func (b personBody) validate(id string, sections map[string]models.Section) (models.Person, fieldErrors) {
 	f := fieldErrors{}
 	f.id("employee_id", id)
 	f.text("name", b.Name, true, 200)
 	f.email("email", b.Email)
 	f.id("department", b.Department)
+	f.section("section", b.Section, b.Department, sections)
 	if b.Locale == "" {
 		b.Locale = "ja"
 	}
@@ -45,7 +48,7 @@ func (b personBody) validate(id string) (models.Person, fieldErrors) {
 		b.EmploymentStatus = models.StatusEmployed
 	}
 	f.check(slices.Contains(employmentStatuses, b.EmploymentStatus), "employment_status", "must be one of "+strings.Join(employmentStatuses, ", "))
-	p := models.Person{EmployeeID: id, Name: strings.TrimSpace(b.Name), Email: b.Email, DepartmentID: b.Department, Locale: b.Locale, Status: b.EmploymentStatus}
+	p := models.Person{EmployeeID: id, Name: strings.TrimSpace(b.Name), Email: b.Email, DepartmentID: b.Department, SectionID: b.Section, Locale: b.Locale, Status: b.EmploymentStatus}
 	seen := map[string]bool{}
 	for _, r := range b.Roles {
 		role, err := policy.ParseRole(r)
@@ -62,7 +65,7 @@ func (b personBody) validate(id string) (models.Person, fieldErrors) {
 }
 
 func personJSON(p models.Person) personBody {
-	return personBody{EmployeeID: p.EmployeeID, Name: p.Name, Email: p.Email, Department: p.DepartmentID,
+	return personBody{EmployeeID: p.EmployeeID, Name: p.Name, Email: p.Email, Department: p.DepartmentID, Section: p.SectionID,
 		Roles: p.RoleNames(), Locale: p.Locale, EmploymentStatus: p.Status}
 }
 
@@ -75,7 +78,11 @@ func (s *Server) putPerson(c echo.Context) error {
 		return err
 	}
 	id := c.Param("employee_id")
-	p, f := b.validate(id)
+	sections, err := s.sections(c, b.Section != "")
+	if err != nil {
+		return err
+	}
+	p, f := b.validate(id, sections)
 	if b.EmployeeID != "" && b.EmployeeID != id {
 		f.check(false, "employee_id", "must match the URL")
 	}
@@ -96,7 +103,7 @@ func (s *Server) putPerson(c echo.Context) error {
 
 // importColumns are the columns of HR's roster export, in any order; roles are separated by
 // spaces or semicolons.
-var importColumns = []string{"employee_id", "name", "email", "department", "roles", "locale", "employment_status"}
+var importColumns = []string{"employee_id", "name", "email", "department", "section", "roles", "locale", "employment_status"}
 
 // rowError is one CSV row's problems.
 type rowError struct {
@@ -150,6 +157,11 @@ func (s *Server) importPeople(c echo.Context) error {
 	if len(missing) > 0 {
 		return apiError("bad_request", "the CSV header lacks "+strings.Join(missing, ", "))
 	}
+	_, withSections := col["section"]
+	sections, err := s.sections(c, withSections)
+	if err != nil {
+		return err
+	}
 	var people []models.Person
 	var rows []rowError
 	seen := map[string]int{}
@@ -185,10 +197,10 @@ func (s *Server) importPeople(c echo.Context) error {
 			continue
 		}
 		// Codes are normalised (full-width ＩＤ１２３ is ID123); the name is kept as written.
-		b := personBody{Name: strings.TrimSpace(get("name")), Email: rosterCode(get("email")), Department: rosterCode(get("department")),
+		b := personBody{Name: strings.TrimSpace(get("name")), Email: rosterCode(get("email")), Department: rosterCode(get("department")), Section: rosterCode(get("section")),
 			Roles:  strings.FieldsFunc(rosterCode(get("roles")), func(r rune) bool { return r == ';' || r == ' ' || r == '|' || r == '、' }),
 			Locale: rosterLocale(get("locale")), EmploymentStatus: rosterStatus(get("employment_status"))}
-		p, f := b.validate(rosterCode(get("employee_id")))
+		p, f := b.validate(rosterCode(get("employee_id")), sections)
 		if first, dup := seen[p.EmployeeID]; dup && p.EmployeeID != "" {
 			f.check(false, "employee_id", fmt.Sprintf("repeats row %d", first))
 		}
@@ -206,7 +218,7 @@ func (s *Server) importPeople(c echo.Context) error {
 	if len(people) == 0 {
 		return apiError("bad_request", "the CSV has no rows")
 	}
-	created, changed, err := s.Store.PutPeopleChanges(c.Request().Context(), people)
+	created, changed, err := s.Store.PutRosterChanges(c.Request().Context(), people, withSections)
 	if err != nil {
 		return s.storeErr(err)
 	}
@@ -219,6 +231,7 @@ type systemBody struct {
 	SystemID       string `json:"system_id,omitempty"`
 	Name           string `json:"name"`
 	Department     string `json:"department"`
+	Section        string `json:"section,omitempty"`
 	ISM            string `json:"ism"`
 	Classification int    `json:"classification"`
 }
@@ -237,6 +250,11 @@ func (s *Server) putSystem(c echo.Context) error {
 	f.id("ism", b.ISM)
 	_, err := policy.ParseLevel(b.Classification)
 	f.check(err == nil, "classification", "must be 1, 2 or 3 (§3(1))")
+	sections, err := s.sections(c, b.Section != "")
+	if err != nil {
+		return err
+	}
+	f.section("section", b.Section, b.Department, sections)
 	if err := f.err(); err != nil {
 		return err
 	}
@@ -250,7 +268,7 @@ func (s *Server) putSystem(c echo.Context) error {
 	if !ism.HasRole(string(policy.RoleISM)) {
 		return &Error{Status: 422, Code: "policy_violation", Message: "a system's manager must hold the ism role (§2(4))", Fields: map[string]string{"ism": "does not hold the ism role"}}
 	}
-	sys := models.System{ID: id, Name: strings.TrimSpace(b.Name), DepartmentID: b.Department, ISMEmployeeID: b.ISM, Classification: b.Classification}
+	sys := models.System{ID: id, Name: strings.TrimSpace(b.Name), DepartmentID: b.Department, SectionID: b.Section, ISMEmployeeID: b.ISM, Classification: b.Classification}
 	created, err := s.Store.PutSystem(ctx, sys)
 	if err != nil {
 		return s.storeErr(err)
@@ -364,4 +382,91 @@ func (s *Server) listPeople(c echo.Context) error {
 		out = append(out, recordJSON(p, s.Loc))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"people": out})
+}
+
+// sections reads the directory's sections by ID when needed (a request names one).
+func (s *Server) sections(c echo.Context, needed bool) (map[string]models.Section, error) {
+	if !needed {
+		return nil, nil
+	}
+	list, err := s.Store.Sections(c.Request().Context())
+	if err != nil {
+		return nil, s.storeErr(err)
+	}
+	out := make(map[string]models.Section, len(list))
+	for _, sec := range list {
+		out[sec.ID] = sec
+	}
+	return out, nil
+}
+
+// section checks a section field: empty (none), or a section the directory knows
+// (PUT /sections/{section_id}) of the department given (§2: a 課室 is part of one 部局).
+func (f fieldErrors) section(field, id, department string, sections map[string]models.Section) {
+	if id == "" {
+		return
+	}
+	f.id(field, id)
+	sec, ok := sections[id]
+	switch {
+	case !ok:
+		f.check(false, field, "unknown section "+id+": register it first (PUT /api/v1/sections/"+id+")")
+	case sec.DepartmentID != department:
+		f.check(false, field, "section "+id+" belongs to department "+sec.DepartmentID+", not "+department)
+	}
+}
+
+// sectionBody is a section (課室) as PUT /sections/{section_id} takes and answers it.
+type sectionBody struct {
+	SectionID  string `json:"section_id,omitempty"`
+	Department string `json:"department"`
+	NameJa     string `json:"name_ja"`
+	NameEn     string `json:"name_en,omitempty"`
+}
+
+// putSection registers a section (課室) of a department, or renames it (201 created, 200
+// replaced). A section never moves to another department (409): its people and systems
+// are that department's.
+func (s *Server) putSection(c echo.Context) error {
+	var b sectionBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	id := c.Param("section_id")
+	f := fieldErrors{}
+	f.id("section_id", id)
+	f.check(b.SectionID == "" || b.SectionID == id, "section_id", "must match the URL")
+	f.id("department", b.Department)
+	f.text("name_ja", b.NameJa, true, 200)
+	f.text("name_en", b.NameEn, false, 200)
+	if err := f.err(); err != nil {
+		return err
+	}
+	sec := models.Section{ID: id, DepartmentID: b.Department, NameJa: strings.TrimSpace(b.NameJa), NameEn: strings.TrimSpace(b.NameEn)}
+	created, err := s.Store.PutSection(c.Request().Context(), sec)
+	if errors.Is(err, models.ErrSectionMoved) {
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: "a section does not move to another department; register a new section",
+			Fields: map[string]string{"department": "differs from the section's department"}}
+	} else if err != nil {
+		return s.storeErr(err)
+	}
+	return c.JSON(map[bool]int{true: http.StatusCreated, false: http.StatusOK}[created],
+		sectionBody{SectionID: id, Department: sec.DepartmentID, NameJa: sec.NameJa, NameEn: sec.NameEn})
+}
+
+// listSections answers the directory's two levels: each department (部局) with its sections
+// (課室), by ID.
+func (s *Server) listSections(c echo.Context) error {
+	for k := range c.QueryParams() {
+		return invalid(fieldErrors{k: "unknown parameter; the list takes none"})
+	}
+	list, err := s.Store.Sections(c.Request().Context())
+	if err != nil {
+		return s.storeErr(err)
+	}
+	out := make([]sectionBody, 0, len(list))
+	for _, sec := range list {
+		out = append(out, sectionBody{SectionID: sec.ID, Department: sec.DepartmentID, NameJa: sec.NameJa, NameEn: sec.NameEn})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"sections": out})
 }

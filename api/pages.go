@@ -210,6 +210,7 @@ var fieldLabels = []struct{ key, ja, en string }{
 	{"employee_id", "対象職員", "Leaver"},
 	{"effective_date", "発効日", "Effective date"},
 	{"new_department", "異動先", "New department"},
+	{"new_section", "異動先の課室", "New section"},
 	{"note", "人事からの連絡事項", "Note from HR"},
 	{"unused_days", "未使用とみなす日数", "Unused after (days)"},
 }

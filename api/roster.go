@@ -71,6 +71,7 @@ var rosterHeaders = map[string]string{
 	"name": "name", "氏名": "name", "職員氏名": "name",
 	"email": "email", "メールアドレス": "email", "電子メール": "email", "eメール": "email",
 	"department": "department", "所属": "department", "所属コード": "department", "部署コード": "department",
+	"section": "section", "課室": "section", "課室コード": "section", "所属課室": "section", "課コード": "section",
 	"roles": "roles", "役割": "roles",
 	"locale": "locale", "言語": "locale",
 	"employment_status": "employment_status", "在職状況": "employment_status", "在職区分": "employment_status",

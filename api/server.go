@@ -112,6 +112,8 @@ func (s *Server) Handler() *echo.Echo {
 	v1.GET("/people/:employee_id/absences", s.listAbsences, s.auth(scopeDirectory, scopeAuditor))
 	v1.DELETE("/people/:employee_id/absences/:absence_id", s.deleteAbsence, s.auth(scopeDirectory))
 	v1.PUT("/systems/:system_id", s.putSystem, s.auth(scopeDirectory))
+	v1.PUT("/sections/:section_id", s.putSection, s.auth(scopeDirectory))
+	v1.GET("/sections", s.listSections, s.auth(scopeDirectory, scopeAuditor))
 	v1.PUT("/systems/:system_id/accounts/:account_id", s.putAccount, s.auth(scopeDirectory))
 	v1.POST("/exceptions", s.startException, s.auth(scopeOfficer))
 	v1.POST("/incidents", s.startIncident, s.auth(scopeOfficer))

@@ -22,6 +22,18 @@ func (s *Store) PutPeople(ctx context.Context, people []Person) (created int, er
 // directory held. Open tasks of theirs must be resolved again (workflows.SignalReassess);
 // a new person, or a new name, address or locale, is no change of post.
 func (s *Store) PutPeopleChanges(ctx context.Context, people []Person) (created int, changed []string, err error) {
+	return s.putPeople(ctx, people, true)
+}
+
+// PutRosterChanges is PutPeopleChanges for a roster import. withSections false is a roster
+// without a section column (as rosters were before sections, migration step 9): each
+// person keeps the section the directory holds, unless their department changes, which
+// leaves them in none.
+func (s *Store) PutRosterChanges(ctx context.Context, people []Person, withSections bool) (created int, changed []string, err error) {
+	return s.putPeople(ctx, people, withSections)
+}
+
+func (s *Store) putPeople(ctx context.Context, people []Person, withSections bool) (created int, changed []string, err error) {
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		created, changed = 0, nil
 		ids := make([]string, len(people))
@@ -38,7 +50,7 @@ func (s *Store) PutPeopleChanges(ctx context.Context, people []Person) (created 
 		before := map[string]Person{}
 		for chunk := range chunks(ids, 500) {
 			var got []Person
-			if err := tx.Select("employee_id", "department_id", "status", "email").Where("employee_id IN ?", chunk).Find(&got).Error; err != nil {
+			if err := tx.Select("employee_id", "department_id", "section_id", "status", "email").Where("employee_id IN ?", chunk).Find(&got).Error; err != nil {
 				return err
 			}
 			var roles []PersonRole
@@ -68,9 +80,15 @@ func (s *Store) PutPeopleChanges(ctx context.Context, people []Person) (created 
 			}
 			roles := p.Roles
 			p.Roles = nil
+			if !withSections {
+				p.SectionID = ""
+				if known && old.DepartmentID == p.DepartmentID {
+					p.SectionID = old.SectionID
+				}
+			}
 			if err := tx.Clauses(clause.OnConflict{
 				Columns:   []clause.Column{{Name: "employee_id"}},
-				DoUpdates: clause.AssignmentColumns([]string{"name", "email", "department_id", "locale", "status", "updated_at"}),
+				DoUpdates: clause.AssignmentColumns([]string{"name", "email", "department_id", "section_id", "locale", "status", "updated_at"}),
 			}).Create(&p).Error; err != nil {
 				return err
 			}
@@ -138,8 +156,50 @@ func (s *Store) PutSystem(ctx context.Context, sys System) (bool, error) {
 		created = n == 0
 		return tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "id"}},
-			DoUpdates: clause.AssignmentColumns([]string{"name", "department_id", "ism_employee_id", "classification", "updated_at"}),
+			DoUpdates: clause.AssignmentColumns([]string{"name", "department_id", "section_id", "ism_employee_id", "classification", "updated_at"}),
 		}).Create(&sys).Error
+	})
+	return created, err
+}
+
+// Sections lists every section (課室), by department and ID.
+func (s *Store) Sections(ctx context.Context) ([]Section, error) {
+	var out []Section
+	err := s.DB.WithContext(ctx).Order("department_id, id").Find(&out).Error
+	return out, err
+}
+
+// Section returns one section.
+func (s *Store) Section(ctx context.Context, id string) (Section, error) {
+	var sec Section
+	err := s.DB.WithContext(ctx).First(&sec, "id = ?", id).Error
+	return sec, notFound(err)
+}
+
+// ErrSectionMoved is returned when a section would change department: its people and
+// systems belong to the department it was registered in.
+var ErrSectionMoved = errors.New("a section does not change department")
+
+// PutSection creates or renames a section, creating its department when new; it reports
+// whether it was created. A section never changes department (ErrSectionMoved).
+func (s *Store) PutSection(ctx context.Context, sec Section) (bool, error) {
+	var created bool
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var old Section
+		err := tx.First(&old, "id = ?", sec.ID).Error
+		switch {
+		case err == nil && old.DepartmentID != sec.DepartmentID:
+			return ErrSectionMoved
+		case err == nil:
+			return tx.Model(&Section{}).Where("id = ?", sec.ID).Updates(map[string]any{"name_ja": sec.NameJa, "name_en": sec.NameEn, "updated_at": time.Now().UTC()}).Error
+		case !errors.Is(err, gorm.ErrRecordNotFound):
+			return err
+		}
+		created = true
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&Department{ID: sec.DepartmentID}).Error; err != nil {
+			return err
+		}
+		return tx.Create(&sec).Error
 	})
 	return created, err
 }

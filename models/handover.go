@@ -53,7 +53,9 @@ type LeaverPosts struct {
 	EmployeeID string
 	Status     string
 	Department string
-	EndRoles   []string
+	// Section, when set, is the section (課室) they now belong to ("": none).
+	Section  *string
+	EndRoles []string
 	// AllRoles ends every role the person holds.
 	AllRoles bool
 	At       time.Time
@@ -106,6 +108,13 @@ func (s *Store) EndLeaverPosts(ctx context.Context, l LeaverPosts) (string, erro
 				}
 				updates["department_id"], dept = l.Department, l.Department
 			}
+			where := dept
+			if l.Section != nil {
+				updates["section_id"] = *l.Section
+				if *l.Section != "" {
+					where = dept + " (section " + *l.Section + ")"
+				}
+			}
 			if err := tx.Model(&Person{}).Where("employee_id = ?", l.EmployeeID).Updates(updates).Error; err != nil {
 				return err
 			}
@@ -113,7 +122,7 @@ func (s *Store) EndLeaverPosts(ctx context.Context, l LeaverPosts) (string, erro
 			if len(ended) > 0 {
 				roles = "roles ended: " + strings.Join(ended, ", ")
 			}
-			note = fmt.Sprintf("the directory: %s is now %s in %s; %s", l.EmployeeID, l.Status, dept, roles)
+			note = fmt.Sprintf("the directory: %s is now %s in %s; %s", l.EmployeeID, l.Status, where, roles)
 		}
 		return tx.Create(&ProcessEvent{ProcessID: l.ProcessID, Key: key, Status: proc.Status, Stage: proc.Stage, Note: note, At: l.At}).Error
 	})

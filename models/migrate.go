@@ -43,6 +43,40 @@ var Migrations = []Migration{
 	{Version: 5, Name: "API tokens expire; the dev-mode demo token is revoked", Up: tokenExpiry},
 	{Version: 6, Name: "public window: request counts per address prefix and minute, shared by API processes", Up: rateWindows},
 	{Version: 7, Name: "outsourcing: vendors without a 法人番号, reasons for clauses not applicable", Up: outsourcingAsNeeded},
+	{Version: 9, Name: "directory: sections (課室) of departments, on people, systems and offboardings", Up: sectionColumns},
+}
+
+// sectionColumns is step 9: the directory's second level, the sections (課室) of a department
+// (§2(4)); a person's and a system's section, and the sections an offboarding moves between.
+// Rows from before have none ("") and keep working. Re-runnable.
+func sectionColumns(tx *gorm.DB) error {
+	m := tx.Migrator()
+	if !m.HasTable(&Section{}) {
+		if err := m.CreateTable(&Section{}); err != nil {
+			return fmt.Errorf("create sections: %w", err)
+		}
+	}
+	for _, c := range []struct {
+		model any
+		field string
+	}{{&Person{}, "SectionID"}, {&System{}, "SectionID"}, {&Offboarding{}, "FormerSection"}, {&Offboarding{}, "NewSection"}} {
+		if !m.HasColumn(c.model, c.field) {
+			if err := m.AddColumn(c.model, c.field); err != nil {
+				return fmt.Errorf("add %T.%s: %w", c.model, c.field, err)
+			}
+		}
+	}
+	for _, c := range []struct {
+		model any
+		index string
+	}{{&Person{}, "idx_people_section_id"}, {&System{}, "idx_systems_section_id"}} {
+		if !m.HasIndex(c.model, c.index) {
+			if err := m.CreateIndex(c.model, c.index); err != nil {
+				return fmt.Errorf("create %s: %w", c.index, err)
+			}
+		}
+	}
+	return nil
 }
 
 // outsourcingAsNeeded is step 7: a vendor named by another identifier and the reason it has

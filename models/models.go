@@ -28,16 +28,33 @@ type Department struct {
 	UpdatedAt time.Time
 }
 
+// Section is a 課室: a unit of a department (部局) whose head is the system manager of the
+// systems it owns (§2(4)1 「各情報システムの担当課室長等」). Staff of one section must not use
+// another's folders and files (§6.1(1)), so a move between two sections of one department
+// is a transfer. Its ID is unique across the town; it never changes department (migration
+// step 9).
+type Section struct {
+	ID           string `gorm:"primaryKey;size:64"`
+	DepartmentID string `gorm:"size:64;index;not null"`
+	NameJa       string `gorm:"size:200"`
+	NameEn       string `gorm:"size:200"`
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
 // Person is a member of staff known to the directory. Names and emails live only here:
 // workflows carry the EmployeeID.
 type Person struct {
-	EmployeeID   string       `gorm:"primaryKey;size:64"`
-	Name         string       `gorm:"size:200;not null"`
-	Email        string       `gorm:"size:254;not null"`
-	DepartmentID string       `gorm:"size:64;index"`
-	Locale       string       `gorm:"size:8;not null;default:ja"`
-	Status       string       `gorm:"size:32;not null;default:employed"`
-	Roles        []PersonRole `gorm:"foreignKey:EmployeeID;references:EmployeeID"`
+	EmployeeID   string `gorm:"primaryKey;size:64"`
+	Name         string `gorm:"size:200;not null"`
+	Email        string `gorm:"size:254;not null"`
+	DepartmentID string `gorm:"size:64;index"`
+	// SectionID is the person's 課室 within DepartmentID, or "" when the directory does not
+	// say (data from before sections, migration step 9).
+	SectionID string       `gorm:"size:64;index"`
+	Locale    string       `gorm:"size:8;not null;default:ja"`
+	Status    string       `gorm:"size:32;not null;default:employed"`
+	Roles     []PersonRole `gorm:"foreignKey:EmployeeID;references:EmployeeID"`
 	// UndeliverableAt is set when the mail server refused a mail to Email for good (a 5xx
 	// answer: no such mailbox, mailbox disabled), for HR and IT to fix the address;
 	// UndeliverableWhy is the server's reply code ("550 5.1.1"). A new address clears both
@@ -75,9 +92,11 @@ type PersonRole struct {
 
 // System is an information system with the section head who manages it (§2(4)).
 type System struct {
-	ID             string `gorm:"primaryKey;size:64"`
-	Name           string `gorm:"size:200;not null"`
-	DepartmentID   string `gorm:"size:64;index"`
+	ID           string `gorm:"primaryKey;size:64"`
+	Name         string `gorm:"size:200;not null"`
+	DepartmentID string `gorm:"size:64;index"`
+	// SectionID is the 課室 of DepartmentID that owns the system, or "" (migration step 9).
+	SectionID      string `gorm:"size:64;index"`
 	ISMEmployeeID  string `gorm:"size:64;index"`
 	Classification int    `gorm:"not null;default:3"`
 	CreatedAt      time.Time
@@ -302,7 +321,7 @@ type OutboxMessage struct {
 // All lists every model, in migration order.
 func All() []any {
 	return []any{
-		&Department{}, &Person{}, &PersonRole{}, &System{}, &Account{}, &APIToken{},
+		&Department{}, &Section{}, &Person{}, &PersonRole{}, &System{}, &Account{}, &APIToken{},
 		&Process{}, &ProcessEvent{}, &Task{}, &TaskLink{}, &DecisionRequest{}, &Decision{}, &Notification{},
 		&OutboxMessage{},
 		&Incident{}, &IncidentHop{}, &EmergencyContact{},

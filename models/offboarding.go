@@ -60,17 +60,21 @@ type AccountStatusChange struct {
 // once it closes; its unique index is what makes "one open offboarding per person" hold
 // even under concurrent requests.
 type Offboarding struct {
-	ProcessID        string  `gorm:"primaryKey;size:64"`
-	EmployeeID       string  `gorm:"size:64;not null;index:idx_offboarding_emp_date,priority:1"`
-	EffectiveDate    string  `gorm:"size:10;not null;index:idx_offboarding_emp_date,priority:2"`
-	OriginalDate     string  `gorm:"size:10;not null"`
-	Reason           string  `gorm:"size:16;not null"`
-	FormerDepartment string  `gorm:"size:64"`
-	NewDepartment    string  `gorm:"size:64"`
-	Late             bool    `gorm:"not null;default:false"`
-	OpenEmployeeID   *string `gorm:"size:64;uniqueIndex"`
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	ProcessID        string `gorm:"primaryKey;size:64"`
+	EmployeeID       string `gorm:"size:64;not null;index:idx_offboarding_emp_date,priority:1"`
+	EffectiveDate    string `gorm:"size:10;not null;index:idx_offboarding_emp_date,priority:2"`
+	OriginalDate     string `gorm:"size:10;not null"`
+	Reason           string `gorm:"size:16;not null"`
+	FormerDepartment string `gorm:"size:64"`
+	NewDepartment    string `gorm:"size:64"`
+	// FormerSection and NewSection are the 課室 the person leaves and joins, when the
+	// directory knows them; a transfer within one department names both (migration step 9).
+	FormerSection  string  `gorm:"size:64"`
+	NewSection     string  `gorm:"size:64"`
+	Late           bool    `gorm:"not null;default:false"`
+	OpenEmployeeID *string `gorm:"size:64;uniqueIndex"`
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Offboarding item kinds and outcomes.
@@ -140,7 +144,9 @@ type LeaverAccount struct {
 	Account
 	Known        bool
 	SystemDeptID string
-	ISMID        string
+	// SystemSectionID is the section (課室) that owns the system, or "".
+	SystemSectionID string
+	ISMID           string
 }
 
 // LeaverAccounts returns the accounts a person holds and the shared or privileged ones
@@ -187,6 +193,7 @@ func (s *Store) LeaverAccounts(ctx context.Context, employeeID string) ([]Leaver
 	}
 	for i := range out {
 		out[i].SystemDeptID = systems[out[i].SystemID].DepartmentID
+		out[i].SystemSectionID = systems[out[i].SystemID].SectionID
 		out[i].ISMID = systems[out[i].SystemID].ISMEmployeeID
 	}
 	sort.Slice(out, func(i, j int) bool {

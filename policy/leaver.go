@@ -29,3 +29,11 @@ func PostsAfterLeaving(reason LeaveReason) (status string, ended []Role, all boo
 		return EmploymentRetired, nil, true
 	}
 }
+
+// PostsAfterSectionTransfer says what a transfer between two sections (課室) of one
+// department ends: the person stays employed in the department, in the new section; the
+// post that goes with the old section ends (a system's manager is its section's head,
+// §2(4)1 「担当課室長等」), while the department's and the town's posts stay.
+func PostsAfterSectionTransfer() (status string, ended []Role) {
+	return EmploymentEmployed, []Role{RoleISM}
+}

@@ -70,9 +70,9 @@ var (
 		"storage_regions", "processing_regions", "governing_law", "jurisdiction", "court", "certifications", "exit_plan",
 		"security_design_ref", "rules"}
 
-	offboardingKeys = []string{SummaryKey, "employee_id", "reason", "effective_date", "new_department", "note"}
+	offboardingKeys = []string{SummaryKey, "employee_id", "reason", "effective_date", "new_department", "new_section", "note"}
 	// offboardingFacts is the offboarding without HR's free-text note.
-	offboardingFacts = []string{SummaryKey, "employee_id", "reason", "effective_date", "new_department"}
+	offboardingFacts = []string{SummaryKey, "employee_id", "reason", "effective_date", "new_department", "new_section"}
 )
 
 func with(keys []string, more ...string) []string {

@@ -45,6 +45,8 @@ type AccountFacts struct {
 	AccountID string
 	// SystemDepartment is the department that owns the system.
 	SystemDepartment string
+	// SystemSection is the section (課室) of SystemDepartment that owns the system, or "".
+	SystemSection string
 	// Held is true when the account is the leaver's own user ID.
 	Held bool
 	// Known is true when the leaver knew the account's password (a shared or privileged
@@ -176,6 +178,48 @@ func TransferReviews(reason LeaveReason, formerDept, newDept string, accounts []
 	var out []AccountAction
 	for _, a := range accounts {
 		if a.Active && a.Held && !InScope(reason, formerDept, a.SystemDepartment) && a.SystemDepartment != newDept {
+			out = append(out, AccountAction{a, ActionReview})
+		}
+	}
+	sortActions(out)
+	return out
+}
+
+// SectionTransfer reports whether a transfer moves a person between two sections (課室) of
+// one department (部局) (§2: the 課室 are the units under a 部局 whose heads manage the
+// systems, §2(4)1). It is a transfer like one between departments: staff must not use
+// another section's folders and files (§6.1(1)), so the former section's access is
+// reviewed. Both sections must be known.
+func SectionTransfer(reason LeaveReason, formerDept, formerSection, newDept, newSection string) bool {
+	return reason == Transfer && formerDept == newDept && formerSection != "" && newSection != "" && formerSection != newSection
+}
+
+// SectionTransferActions decides, for a transfer between two sections of one department,
+// the password changes: the shared and privileged IDs of the former section's systems whose
+// password the person knew get a new one (§6.2(1)3), as on a transfer between departments.
+// The person's own IDs there are reviewed instead (SectionTransferReviews); the rest of the
+// department's systems, and other departments', stay as they are: the person still works in
+// the department. Sorted by system and account.
+func SectionTransferActions(formerSection string, accounts []AccountFacts) []AccountAction {
+	var out []AccountAction
+	for _, a := range accounts {
+		if a.Active && formerSection != "" && a.SystemSection == formerSection && !a.Held && a.Known && (a.Shared || a.Privileged) {
+			out = append(out, AccountAction{a, ActionRotate})
+		}
+	}
+	sortActions(out)
+	return out
+}
+
+// SectionTransferReviews lists, for a transfer between two sections of one department, the
+// person's own active IDs on the former section's systems: each system's manager disables
+// each or keeps it with a reason on the record (§6.1(1), §6.2(1)2(イ) 「業務上必要がなくなった
+// 場合」), as the managers of other departments' systems do on a transfer between
+// departments. Sorted by system and account.
+func SectionTransferReviews(formerSection string, accounts []AccountFacts) []AccountAction {
+	var out []AccountAction
+	for _, a := range accounts {
+		if a.Active && a.Held && formerSection != "" && a.SystemSection == formerSection {
 			out = append(out, AccountAction{a, ActionReview})
 		}
 	}

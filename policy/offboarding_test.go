@@ -183,3 +183,62 @@ func TestParseLeaveReason(t *testing.T) {
 		t.Error("fired accepted")
 	}
 }
+
+// §2: 課室 are the units of a 部局; a move between two of them is a transfer, but only when
+// both are known and differ, within one department.
+func TestSectionTransfer(t *testing.T) {
+	for _, c := range []struct {
+		name                           string
+		reason                         LeaveReason
+		formerDept, formerSec, newDept string
+		newSec                         string
+		want                           bool
+	}{
+		{"two sections of one department", Transfer, "zeimu", "kazei", "zeimu", "shuno", true},
+		{"the same section", Transfer, "zeimu", "kazei", "zeimu", "kazei", false},
+		{"former section unknown", Transfer, "zeimu", "", "zeimu", "shuno", false},
+		{"new section not given", Transfer, "zeimu", "kazei", "zeimu", "", false},
+		{"another department", Transfer, "zeimu", "kazei", "fukushi", "kaigo", false},
+		{"a retirement", Retirement, "zeimu", "kazei", "zeimu", "shuno", false},
+	} {
+		if got := SectionTransfer(c.reason, c.formerDept, c.formerSec, c.newDept, c.newSec); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// A transfer between sections deals with the former section's systems only (§6.1(1)): the
+// person's own active IDs there are reviewed (§6.2(1)2(イ)), the shared or privileged ones
+// they knew there get a new password (§6.2(1)3); the department's other sections' systems,
+// other departments' and inactive IDs are left alone.
+func TestSectionTransferActionsAndReviews(t *testing.T) {
+	accounts := []AccountFacts{
+		{SystemID: "kazei", AccountID: "u1", SystemDepartment: "zeimu", SystemSection: "kazei", Held: true, Active: true},
+		{SystemID: "kazei", AccountID: "admin", SystemDepartment: "zeimu", SystemSection: "kazei", Known: true, Privileged: true, Active: true},
+		{SystemID: "kazei", AccountID: "memo", SystemDepartment: "zeimu", SystemSection: "kazei", Known: true, Active: true},
+		{SystemID: "kazei-old", AccountID: "u1", SystemDepartment: "zeimu", SystemSection: "kazei", Held: true, Active: false},
+		{SystemID: "shuno", AccountID: "u1", SystemDepartment: "zeimu", SystemSection: "shuno", Held: true, Active: true},
+		{SystemID: "zeimu-portal", AccountID: "u1", SystemDepartment: "zeimu", Held: true, Active: true},
+		{SystemID: "mail", AccountID: "u1", SystemDepartment: "general", Held: true, Active: true},
+		{SystemID: "mail", AccountID: "desk", SystemDepartment: "general", Known: true, Shared: true, Active: true},
+	}
+	names := func(as []AccountAction, action string) []string {
+		var out []string
+		for _, a := range as {
+			if a.Action != action {
+				t.Errorf("%s/%s: action %q, want %q", a.SystemID, a.AccountID, a.Action, action)
+			}
+			out = append(out, a.SystemID+"/"+a.AccountID)
+		}
+		return out
+	}
+	if got := names(SectionTransferReviews("kazei", accounts), ActionReview); !slices.Equal(got, []string{"kazei/u1"}) {
+		t.Errorf("reviews %v", got)
+	}
+	if got := names(SectionTransferActions("kazei", accounts), ActionRotate); !slices.Equal(got, []string{"kazei/admin"}) {
+		t.Errorf("actions %v", got)
+	}
+	if got := SectionTransferReviews("", accounts); got != nil {
+		t.Errorf("no former section: %v", got)
+	}
+}

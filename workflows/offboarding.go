@@ -36,7 +36,12 @@ type OffboardingInput struct {
 	EffectiveDate    string
 	FormerDepartment string
 	NewDepartment    string
-	Timing           OffboardingTiming
+	// FormerSection and NewSection are the sections (課室) the person leaves and joins, when
+	// the directory knows them; a transfer within one department names both
+	// (policy.SectionTransfer).
+	FormerSection string
+	NewSection    string
+	Timing        OffboardingTiming
 }
 
 // OffboardingTiming holds the deadlines of the offboarding's human steps. The zero value
@@ -89,6 +94,10 @@ type offboarding struct {
 	timing   OffboardingTiming
 	timings  timingsCopy
 	giso     string
+	// sections is set for a transfer between two sections of one department
+	// (changeSectionTransfer): the former section's systems are dealt with, not the
+	// department's.
+	sections bool
 }
 
 // OffboardingWorkflow runs one offboarding from HR's start to the closing report.
@@ -170,7 +179,17 @@ func (o *offboarding) proceed(ctx workflow.Context) (Result, error) {
 	o.accounts = o.facts.Accounts
 	// The leaver confirms none of their own offboarding's steps held by a post.
 	p.parties = []string{in.EmployeeID}
-	actions := policy.OffboardingActions(in.Reason, in.FormerDepartment, o.facts.Accounts)
+	// Only inputs filed since sections exist name two sections of one department.
+	if policy.SectionTransfer(in.Reason, in.FormerDepartment, in.FormerSection, in.NewDepartment, in.NewSection) {
+		o.sections = workflow.GetVersion(ctx, changeSectionTransfer, workflow.DefaultVersion, 1) >= 1
+	}
+	if o.sections {
+		if err := p.note(ctx, p.id+"/section-transfer", fmt.Sprintf("a transfer between two sections of %s, %s → %s: the accounts on %s's systems are reviewed by their managers (§6.1(1), §6.2(1)2(イ))",
+			in.FormerDepartment, in.FormerSection, in.NewSection, in.FormerSection)); err != nil {
+			return Result{}, err
+		}
+	}
+	actions := o.actions(o.facts.Accounts)
 	if err := p.record(ctx, fmt.Sprintf("Snapshot %d accounts and %d lent assets into the register", len(actions), len(o.facts.Assets)),
 		acts.RecordOffboardingSnapshot, activities.OffboardingSnapshot{ProcessID: p.id, Accounts: actions, Assets: o.facts.Assets}); err != nil {
 		return Result{}, err
@@ -311,7 +330,7 @@ func (o *offboarding) reread(ctx workflow.Context, filed []policy.AccountAction)
 		}
 	}
 	slices.SortFunc(o.facts.Systems, func(x, y activities.SystemFacts) int { return strings.Compare(x.ID, y.ID) })
-	added := policy.AddedSince(filed, policy.OffboardingActions(in.Reason, in.FormerDepartment, facts.Accounts))
+	added := policy.AddedSince(filed, o.actions(facts.Accounts))
 	if len(added) == 0 {
 		return filed, p.note(ctx, p.id+"/reread", "accounts read again at the end of the effective date "+o.date+": none added since filing")
 	}
@@ -345,6 +364,22 @@ func (o *offboarding) reread(ctx workflow.Context, filed []policy.AccountAction)
 	return all, nil
 }
 
+// changeSectionTransfer is the workflow.GetVersion change under which a transfer between two
+// sections (課室) of one department is offboarded: the former section's systems' accounts are
+// reviewed (policy.SectionTransferReviews) and the passwords known there changed
+// (policy.SectionTransferActions), instead of the whole department's accounts disabled.
+// Offboardings filed before sections existed never name two sections and never ask.
+const changeSectionTransfer = "offboarding-section-transfer"
+
+// actions decides what is done to each of the leaver's accounts: policy.OffboardingActions,
+// or for a transfer between two sections of one department policy.SectionTransferActions.
+func (o *offboarding) actions(accounts []policy.AccountFacts) []policy.AccountAction {
+	if o.sections {
+		return policy.SectionTransferActions(o.in.FormerSection, accounts)
+	}
+	return policy.OffboardingActions(o.in.Reason, o.in.FormerDepartment, accounts)
+}
+
 // changeTransferReview is the workflow.GetVersion change under which a transfer asks the
 // managers of other departments' systems whether the leaver still needs their IDs there,
 // instead of keeping them silently. Offboardings that passed that point before it replay as
@@ -363,11 +398,15 @@ func (o *offboarding) transferReviews(ctx workflow.Context) ([]policy.AccountAct
 		return nil, nil
 	}
 	reviews := policy.TransferReviews(o.in.Reason, o.in.FormerDepartment, o.in.NewDepartment, o.accounts)
+	what := "other departments' systems"
+	if o.sections {
+		reviews, what = policy.SectionTransferReviews(o.in.FormerSection, o.accounts), "the former section's systems"
+	}
 	if len(reviews) == 0 {
 		return nil, nil
 	}
 	p := o.process
-	return reviews, p.record(ctx, fmt.Sprintf("Snapshot %d accounts on other departments' systems to review into the register", len(reviews)),
+	return reviews, p.record(ctx, fmt.Sprintf("Snapshot %d accounts on %s to review into the register", len(reviews), what),
 		acts.RecordOffboardingSnapshot, activities.OffboardingSnapshot{ProcessID: p.id, Accounts: reviews})
 }
 
@@ -711,7 +750,36 @@ func (o *offboarding) approveDesignee(ctx workflow.Context, a policy.AccountActi
 	default:
 		what += "the CISO (" + d.DeciderID + ") refused: the manager is asked again"
 	}
-	return approved, o.note(ctx, d.TaskID+"/designee", what)
+	if err := o.note(ctx, d.TaskID+"/designee", what); err != nil || !approved {
+		return approved, err
+	}
+	return true, o.designeeNotice(ctx, a, designee, by, d)
+}
+
+// changeDesigneeNotice is the workflow.GetVersion change under which the CISO's approval of a
+// designee is notified to the GISO, the department's security officer and the system's
+// manager (§6.2(1)3(ウ)). Approvals given before it replay as they ran (recorded on the
+// timeline only).
+const changeDesigneeNotice = "offboarding-designee-notice"
+
+// designeeNotice tells, promptly once the CISO approved a designee, the GISO, the security
+// officer of the department owning the system and the system's manager (§6.2(1)3(ウ):
+// 「CISOは、代行者を認めた場合、速やかに統括情報セキュリティ責任者、情報セキュリティ責任者及び
+// 情報システム管理者に通知しなければならない」), by a notice without a link, and records on the
+// timeline who was told of which designee.
+func (o *offboarding) designeeNotice(ctx workflow.Context, a policy.AccountAction, designee, by string, d Decision) error {
+	if workflow.GetVersion(ctx, changeDesigneeNotice, workflow.DefaultVersion, 1) < 1 {
+		return nil
+	}
+	// Mails: an ordinary activity (a mail server may be down for hours), not a register one.
+	told, err := get[[]string](ctx, o.process, fmt.Sprintf("Tell the GISO, the security officer of %s and the manager of %s that the CISO approved %s (§6.2(1)3(ウ))", a.SystemDepartment, a.SystemID, designee),
+		acts.SendDesigneeNotices, activities.DesigneeApproval{ProcessID: o.id, TaskID: d.TaskID, SystemID: a.SystemID, AccountID: a.AccountID,
+			SystemDepartment: a.SystemDepartment, Designee: designee, NamedBy: by, ApprovedBy: d.DeciderID})
+	if err != nil {
+		return err
+	}
+	return o.note(ctx, d.TaskID+"/designee-notice", fmt.Sprintf("the CISO's approval of %s as designee for %s/%s was notified to %s (§6.2(1)3(ウ))",
+		designee, a.SystemID, a.AccountID, strings.Join(told, ", ")))
 }
 
 // assets asks the department security officer to confirm each lent asset returned or
@@ -823,7 +891,8 @@ func (o *offboarding) endPosts(ctx workflow.Context) error {
 	}
 	p, in := o.process, o.in
 	if err := p.record(ctx, fmt.Sprintf("Directory: end the posts %s left (%s)", in.EmployeeID, in.Reason), acts.EndLeaverPosts,
-		activities.LeaverPostsRequest{ProcessID: p.id, EmployeeID: in.EmployeeID, Reason: in.Reason, NewDepartment: in.NewDepartment}); err != nil {
+		activities.LeaverPostsRequest{ProcessID: p.id, EmployeeID: in.EmployeeID, Reason: in.Reason, NewDepartment: in.NewDepartment,
+			NewSection: in.NewSection, WithinDepartment: o.sections}); err != nil {
 		return err
 	}
 	return HandOver(ctx, in.EmployeeID, ReassessOffboarding)

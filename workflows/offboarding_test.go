@@ -37,6 +37,8 @@ type offboardingRegister struct {
 	posts     []activities.LeaverPostsRequest
 	postsAt   []int
 	handovers *handovers
+	// designees are the CISO's approvals of a designee notified (§6.2(1)3(ウ)).
+	designees []activities.DesigneeApproval
 }
 
 // The directory of the tests: the leaver L1 of the taxation department; the tax system
@@ -103,6 +105,10 @@ func newOffboarding(t *testing.T, start time.Time) *offboardingRegister {
 	reg("EndLeaverPosts", func(_ context.Context, req activities.LeaverPostsRequest) (string, error) {
 		r.lock(func() { r.posts, r.postsAt = append(r.posts, req), append(r.postsAt, len(r.stages)) })
 		return "posts ended", nil
+	})
+	reg("SendDesigneeNotices", func(_ context.Context, d activities.DesigneeApproval) ([]string, error) {
+		r.lock(func() { r.designees = append(r.designees, d) })
+		return []string{"the GISO (G1)", "the security officer of " + d.SystemDepartment + " (D1)", "the manager of " + d.SystemID + " (I1)"}, nil
 	})
 	r.handovers = watchHandOvers(r.env, func(string) []string { return nil })
 	reg("MarkOffboardingLate", func(context.Context, string) error { r.late = true; return nil })
@@ -657,6 +663,100 @@ func TestOffboardingRotationByADesigneeTheCISOApproves(t *testing.T) {
 				return strings.Contains(n, "I1 named S1 to change the password of tax/admin") && strings.Contains(n, map[string]string{"approve": "approved", "reject": "refused"}[ciso])
 			})
 			equal(t, "timeline says what the CISO decided", noted, true)
+			// §6.2(1)3(ウ): an approved designee is notified to the GISO, the department's
+			// security officer and the system's manager, and the timeline says to whom.
+			if ciso == "approve" {
+				want := activities.DesigneeApproval{ProcessID: wfID, TaskID: approval, SystemID: "tax", AccountID: "admin",
+					SystemDepartment: "taxation", Designee: "S1", NamedBy: "I1", ApprovedBy: "C1"}
+				if len(r.designees) != 1 || r.designees[0] != want {
+					t.Fatalf("designee notices %+v, want once %+v", r.designees, want)
+				}
+				told := slices.ContainsFunc(r.notes, func(n string) bool {
+					return strings.Contains(n, "approval of S1 as designee for tax/admin was notified to the GISO (G1), the security officer of taxation (D1), the manager of tax (I1)")
+				})
+				equal(t, "timeline names who was told", told, true)
+			} else {
+				equal(t, "no notice of a refused designee", len(r.designees), 0)
+			}
 		})
 	}
+}
+
+// A transfer between two sections (課室) of one department is a transfer (§2, §6.1(1)): the
+// managers of the former section's systems review the person's IDs there (keep with a
+// reason, or disable), the passwords they knew there are changed, and nothing else of the
+// department, nor of other departments, is touched. The directory then has them in the new
+// section, with only the section head's post (ism) ended.
+func TestOffboardingSectionTransferReviewsTheFormerSectionsSystems(t *testing.T) {
+	r := newOffboarding(t, jst("2026-03-25 09:00"))
+	r.dir.set("ism/web", "I3")
+	f := leaverFacts()
+	for i := range f.Accounts {
+		if f.Accounts[i].SystemID == "tax" {
+			f.Accounts[i].SystemSection = "tax-assess"
+		}
+	}
+	f.Accounts = append(f.Accounts, policy.AccountFacts{SystemID: "web", AccountID: "l1", SystemDepartment: "taxation", SystemSection: "tax-collect", Held: true, Active: true})
+	f.Systems = []activities.SystemFacts{{ID: "mail", Department: "general", ISM: "I2"}, {ID: "tax", Department: "taxation", Section: "tax-assess", ISM: "I1"},
+		{ID: "web", Department: "taxation", Section: "tax-collect", ISM: "I3"}}
+	r.facts = f
+	const review = wfID + "/review_transfer_access/1"
+	kept := r.decide(jst("2026-04-01 10:05"), review, "done", "I1", map[string]string{"account:l1": "kept"}) // the reason goes to the register, not history
+	r.decide(jst("2026-04-01 10:20"), rotate1, "done", "I1", nil)
+	r.decide(jst("2026-04-01 10:30"), assets1, "done", "D1", map[string]string{"asset:PC-1": "returned", "asset:CARD-1": "returned"})
+	r.decide(jst("2026-04-01 10:40"), secrecy1, "acknowledge", "L1", nil)
+	r.env.ExecuteWorkflow(workflows.OffboardingWorkflow, workflows.OffboardingInput{
+		Header:     workflows.Header{ProcessID: wfID, Kind: "offboarding", Department: "taxation", TimeZone: "Asia/Tokyo"},
+		EmployeeID: "L1", Reason: policy.Transfer, EffectiveDate: "2026-03-31",
+		FormerDepartment: "taxation", NewDepartment: "taxation", FormerSection: "tax-assess", NewSection: "tax-collect",
+	})
+	if err := r.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var res workflows.Result
+	if err := r.env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if kept.rejected != nil || !kept.accepted {
+		t.Fatalf("the review: accepted %v, rejected %v", kept.accepted, kept.rejected)
+	}
+	equal(t, "status", res.Status, "completed")
+	var steps []string
+	for _, o := range r.opened {
+		steps = append(steps, o.spec.Step+" "+o.spec.Title.En+" → "+o.spec.AssigneeID)
+	}
+	slices.Sort(steps)
+	want := []string{
+		"confirm_assets Confirm the return of a leaver's lent assets → D1",
+		"review_transfer_access Review a transferred person's accounts (tax) → I1",
+		"rotate_credential Change the password of a shared or privileged ID (tax / admin) → I1",
+		"secrecy_acknowledgement Acknowledge the duty of secrecy that continues after you leave → L1",
+	}
+	if !slices.Equal(steps, want) {
+		t.Errorf("tasks opened:\n%s\nwant (no disabling of the department's accounts, no review of web or mail):\n%s", strings.Join(steps, "\n"), strings.Join(want, "\n"))
+	}
+	var keys []string
+	for _, a := range r.snapshot.Accounts {
+		keys = append(keys, a.SystemID+"/"+a.AccountID+" "+a.Action)
+	}
+	equal(t, "reviews snapshotted", strings.Join(keys, ","), "tax/l1 review")
+	var got string
+	for _, o := range r.outcomes {
+		for _, x := range o.Outcomes {
+			if x.Key == activities.AccountKey("tax", "l1") {
+				got = x.Outcome
+			}
+		}
+	}
+	equal(t, "tax account kept on the record", got, "kept")
+	if !slices.ContainsFunc(r.notes, func(n string) bool {
+		return strings.Contains(n, "a transfer between two sections of taxation, tax-assess → tax-collect")
+	}) {
+		t.Errorf("no timeline note of the section transfer among %q", r.notes)
+	}
+	if len(r.posts) != 1 {
+		t.Fatalf("posts ended %d times: %+v", len(r.posts), r.posts)
+	}
+	equal(t, "posts", r.posts[0], activities.LeaverPostsRequest{ProcessID: wfID, EmployeeID: "L1", Reason: policy.Transfer,
+		NewDepartment: "taxation", NewSection: "tax-collect", WithinDepartment: true})
 }

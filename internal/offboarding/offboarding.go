@@ -34,7 +34,10 @@ type Body struct {
 	Reason        string `json:"reason"`
 	EffectiveDate string `json:"effective_date"`
 	NewDepartment string `json:"new_department,omitempty"`
-	Note          string `json:"note,omitempty"`
+	// NewSection is the section (課室) of NewDepartment the person joins: required for a
+	// transfer within one department (between two of its sections), optional otherwise.
+	NewSection string `json:"new_section,omitempty"`
+	Note       string `json:"note,omitempty"`
 }
 
 // Rejection is an offboarding the rules refuse: the API answers it with its status and
@@ -156,6 +159,10 @@ func (b Body) Validate() map[string]string {
 	if b.NewDepartment != "" {
 		check(validID(b.NewDepartment), "new_department", "must be 1-64 letters, digits, '-', '_' or '.'")
 	}
+	if b.NewSection != "" {
+		check(b.Reason == string(policy.Transfer), "new_section", "is only for a transfer")
+		check(validID(b.NewSection), "new_section", "must be 1-64 letters, digits, '-', '_' or '.'")
+	}
 	check(utf8.RuneCountInString(b.Note) <= 1000, "note", "must be at most 1000 characters")
 	check(!strings.ContainsRune(b.Note, 0), "note", "must not contain NUL")
 	return f
@@ -168,7 +175,9 @@ func validID(v string) bool { return models.ValidID(v) }
 // order: fields (400); an offboarding of this employee with this effective date exists (the
 // same process, Created false); the effective date is outside the town's bounds (422,
 // CheckEffectiveDate); the employee is unknown or no longer employed (422); the new
-// department is the current one (422); another offboarding of the employee is open (409).
+// section is unknown or of another department (400); the new department is the current one
+// and no other section of it is named (422: a transfer within a department is between two of
+// its sections, §2, §6.1(1)); another offboarding of the employee is open (409).
 // A refusal is a *Rejection; any other error is an outage (the register or Temporal), after
 // which nothing was started and a retry is safe.
 func (s *Starter) Start(ctx context.Context, b Body) (Started, error) {
@@ -192,9 +201,11 @@ func (s *Starter) Start(ctx context.Context, b Body) (Started, error) {
 		return Started{}, reject(422, "policy_violation", "the employee has already left ("+person.Status+")",
 			map[string]string{"employee_id": "already " + person.Status})
 	}
-	if b.NewDepartment == person.DepartmentID {
-		return Started{}, reject(422, "policy_violation", "a transfer must be to another department",
-			map[string]string{"new_department": "is the employee's current department"})
+	if r, err := s.checkSections(ctx, b, person); r != nil || err != nil {
+		if r != nil {
+			return Started{}, r
+		}
+		return Started{}, err
 	}
 	if r, open, err := s.open(ctx, b); open || err != nil {
 		return r, err
@@ -207,7 +218,8 @@ func (s *Starter) Start(ctx context.Context, b Body) (Started, error) {
 	p := models.Process{ID: id, Kind: models.KindOffboarding, Status: "starting", Stage: "submitted", WorkflowID: id,
 		DepartmentID: person.DepartmentID, EmployeeID: b.EmployeeID, Summary: summary, Input: string(input)}
 	o := models.Offboarding{ProcessID: id, EmployeeID: b.EmployeeID, EffectiveDate: b.EffectiveDate, OriginalDate: b.EffectiveDate,
-		Reason: b.Reason, FormerDepartment: person.DepartmentID, NewDepartment: b.NewDepartment, OpenEmployeeID: &emp}
+		Reason: b.Reason, FormerDepartment: person.DepartmentID, NewDepartment: b.NewDepartment,
+		FormerSection: person.SectionID, NewSection: b.NewSection, OpenEmployeeID: &emp}
 	switch err := s.Store.CreateOffboarding(ctx, &p, &o); {
 	case errors.Is(err, models.ErrDuplicate):
 		if r, ok, err := s.existing(ctx, b); ok || err != nil {
@@ -222,8 +234,8 @@ func (s *Starter) Start(ctx context.Context, b Body) (Started, error) {
 	case err != nil:
 		return Started{}, err
 	}
-	details := fmt.Sprintf("**Account offboarding** (§5.1(1)8, §6.2(1)2–3)\n\n- employee: `%s`\n- reason: %s\n- effective date: %s (access ends at the end of the day, Asia/Tokyo)\n- former department: `%s`\n- new department: `%s`\n\nThe accounts, assets and HR's note are in the register (GET /api/v1/processes/{id}).",
-		b.EmployeeID, b.Reason, b.EffectiveDate, person.DepartmentID, orDash(b.NewDepartment))
+	details := fmt.Sprintf("**Account offboarding** (§5.1(1)8, §6.2(1)2–3)\n\n- employee: `%s`\n- reason: %s\n- effective date: %s (access ends at the end of the day, Asia/Tokyo)\n- former department: `%s` (section `%s`)\n- new department: `%s` (section `%s`)\n\nThe accounts, assets and HR's note are in the register (GET /api/v1/processes/{id}).",
+		b.EmployeeID, b.Reason, b.EffectiveDate, person.DepartmentID, orDash(person.SectionID), orDash(b.NewDepartment), orDash(b.NewSection))
 	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: id, TaskQueue: workflows.TaskQueue, StaticSummary: summary, StaticDetails: details,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
@@ -235,6 +247,7 @@ func (s *Starter) Start(ctx context.Context, b Body) (Started, error) {
 		Header:     workflows.Header{ProcessID: id, Kind: models.KindOffboarding, Department: person.DepartmentID, TimeZone: s.TimeZone},
 		EmployeeID: b.EmployeeID, Reason: policy.LeaveReason(b.Reason), EffectiveDate: b.EffectiveDate,
 		FormerDepartment: person.DepartmentID, NewDepartment: b.NewDepartment,
+		FormerSection: person.SectionID, NewSection: b.NewSection,
 	})
 	if err != nil {
 		s.Log.Warn("start workflow failed", "process", id, "err", err)
@@ -246,6 +259,41 @@ func (s *Starter) Start(ctx context.Context, b Body) (Started, error) {
 		return Started{}, fmt.Errorf("start offboarding %s: %w", id, err)
 	}
 	return Started{Created: true, ID: id, Kind: models.KindOffboarding, WorkflowID: id, Status: "started"}, nil
+}
+
+// checkSections refuses a new section the directory does not know or that belongs to
+// another department (400), and a transfer that stays in the department unless it moves
+// the person from one of its sections to another (422). A move between two sections of one
+// department is a transfer (§2: 課室 under a 部局; §6.1(1): no use of another 課室's files).
+func (s *Starter) checkSections(ctx context.Context, b Body, person models.Person) (*Rejection, error) {
+	if b.NewSection != "" {
+		sec, err := s.Store.Section(ctx, b.NewSection)
+		if errors.Is(err, models.ErrNotFound) {
+			return reject(http.StatusBadRequest, "validation_failed", "the request has invalid fields",
+				map[string]string{"new_section": "unknown section " + b.NewSection + ": register it first (PUT /api/v1/sections/" + b.NewSection + ")"}), nil
+		} else if err != nil {
+			return nil, err
+		}
+		if sec.DepartmentID != b.NewDepartment {
+			return reject(http.StatusBadRequest, "validation_failed", "the request has invalid fields",
+				map[string]string{"new_section": "section " + b.NewSection + " belongs to department " + sec.DepartmentID + ", not " + b.NewDepartment}), nil
+		}
+	}
+	if b.NewDepartment != person.DepartmentID {
+		return nil, nil
+	}
+	switch {
+	case b.NewSection == "":
+		return reject(422, "policy_violation", "a transfer must be to another department, or to another section (new_section) of this one",
+			map[string]string{"new_department": "is the employee's current department, and no new_section is given"}), nil
+	case person.SectionID == "":
+		return reject(422, "policy_violation", "the directory has the employee in no section of "+person.DepartmentID+": a transfer within a department is between two of its sections; set their section first (PUT /api/v1/people/"+person.EmployeeID+")",
+			map[string]string{"new_section": "the employee's current section is not known"}), nil
+	case b.NewSection == person.SectionID:
+		return reject(422, "policy_violation", "a transfer must be to another department or section",
+			map[string]string{"new_section": "is the employee's current section"}), nil
+	}
+	return nil, nil
 }
 
 // existing finds the offboarding of this employee and date (current or as first given).
