@@ -342,6 +342,11 @@ func (s *Server) getIncident(c echo.Context) error {
 			SinceDiscovery: math.Round(h.At.Sub(in.DiscoveredAt).Minutes()*10) / 10,
 			SinceReceived:  math.Round(h.At.Sub(in.ReceivedAt).Minutes()*10) / 10})
 	}
+	var reported *time.Time
+	if in.CommitteeReportedAt != nil {
+		v := in.CommitteeReportedAt.In(s.Loc)
+		reported = &v
+	}
 	receipt := ""
 	if in.ReceiptNumber != nil {
 		receipt = *in.ReceiptNumber
@@ -351,7 +356,7 @@ func (s *Server) getIncident(c echo.Context) error {
 		"reporter_email": in.ReporterEmail, "reporter_phone": in.ReporterPhone, "department": in.DepartmentID,
 		"system": in.SystemID, "category": in.Category, "description": in.Description, "classification": in.Classification,
 		"discovered_at": in.DiscoveredAt.In(s.Loc), "received_at": in.ReceivedAt.In(s.Loc), "receipt_number": receipt,
-		"hops": hops,
+		"hops": hops, "committee_report": in.CommitteeReport, "committee_reported_at": reported,
 	})
 }
 

@@ -43,6 +43,21 @@ var Migrations = []Migration{
 	{Version: 5, Name: "API tokens expire; the dev-mode demo token is revoked", Up: tokenExpiry},
 	{Version: 6, Name: "public window: request counts per address prefix and minute, shared by API processes", Up: rateWindows},
 	{Version: 7, Name: "outsourcing: vendors without a 法人番号, reasons for clauses not applicable", Up: outsourcingAsNeeded},
+	{Version: 12, Name: "incidents: the report to the security committee at closure", Up: incidentCommitteeReport},
+}
+
+// incidentCommitteeReport is step 12: the report an incident closes with, as sent to the
+// security committee, and when it was made. Re-runnable.
+func incidentCommitteeReport(tx *gorm.DB) error {
+	m := tx.Migrator()
+	for _, field := range []string{"CommitteeReport", "CommitteeReportedAt"} {
+		if !m.HasColumn(&Incident{}, field) {
+			if err := m.AddColumn(&Incident{}, field); err != nil {
+				return fmt.Errorf("add Incident.%s: %w", field, err)
+			}
+		}
+	}
+	return nil
 }
 
 // outsourcingAsNeeded is step 7: a vendor named by another identifier and the reason it has

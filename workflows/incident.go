@@ -104,6 +104,11 @@ type incident struct {
 	received time.Time
 	// disconnect and disconnectGrace are the first-hour path's deadlines.
 	disconnect, disconnectGrace time.Duration
+	// rules is the version of changeIncidentRules this incident runs under.
+	rules workflow.Version
+	// severity is the triage's; planVersion the plan's the incident copied, if any.
+	severity    policy.Severity
+	planVersion string
 }
 
 // changeIncidentOrder is the workflow.GetVersion change under which an incident takes its
@@ -140,6 +145,23 @@ const (
 	orderRootCause workflow.Version = 4
 	orderPassOn    workflow.Version = 5
 	orderPlanData  workflow.Version = 6
+)
+
+// changeIncidentRules is the workflow.GetVersion change that continues changeIncidentOrder
+// (issue 13): each version adds one rule, and an incident keeps the version it started
+// under:
+//
+//  1. when an incident closes, whatever its outcome, a report goes to the security
+//     committee (情報セキュリティ委員会): what happened, the timeline with the minutes since
+//     discovery, the cause and the measures (activities.ReportToCommittee, §7.3(2)2, §7.3(3)).
+const changeIncidentRules = "incident-rules"
+
+// incidentRules is the latest version of changeIncidentRules.
+const incidentRules workflow.Version = 1
+
+// Versions of changeIncidentRules.
+const (
+	rulesCommitteeReport workflow.Version = 1
 )
 
 // IncidentWorkflow runs the response to one security incident, from report to closure.
@@ -200,6 +222,7 @@ func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (Result, error) {
 func (x *incident) respond(ctx workflow.Context) (Result, error) {
 	var err error
 	x.order = workflow.GetVersion(ctx, changeIncidentOrder, workflow.DefaultVersion, incidentOrder)
+	x.rules = workflow.GetVersion(ctx, changeIncidentRules, workflow.DefaultVersion, incidentRules)
 	route := policy.RouteFor(x.in.Category)
 	x.disconnect, x.disconnectGrace = policy.DisconnectionDeadline, policy.DisconnectionGrace
 	if x.order >= orderPlanData {
@@ -213,6 +236,7 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 			x.t.Plan = plan.PlanSteps()
 		}
 		route = plan.Route(x.in.Category)
+		x.planVersion = plan.Version
 		x.disconnect, x.disconnectGrace = time.Duration(plan.Disconnection.Deadline), time.Duration(plan.Disconnection.Grace)
 		if err := x.note(ctx, x.id+"/plan", fmt.Sprintf("runs under the emergency response plan version %q (§7.3)", plan.Version)); err != nil {
 			return Result{}, err
@@ -266,6 +290,7 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	x.severity = tri.severity
 	if route.CISO {
 		tri.askCISO = true // §6.5(2): the CISO and the GISO decide on an attack notice
 	}
@@ -856,7 +881,28 @@ func (x *incident) close(ctx workflow.Context, status, note string) (Result, err
 	if err := x.first.wait(ctx); err != nil {
 		return Result{}, err
 	}
+	if x.rules >= rulesCommitteeReport {
+		if err := x.reportToCommittee(ctx, status); err != nil {
+			return Result{}, err
+		}
+	}
 	return x.finish(ctx, status, note)
+}
+
+// reportToCommittee sends the security committee the report the incident closes with
+// (activities.ReportToCommittee): the report is made from the register and kept with the
+// incident, mailed to each member, and a committee without members is on the record, not
+// a reason to stay open.
+func (x *incident) reportToCommittee(ctx workflow.Context, outcome string) error {
+	var rep activities.CommitteeReported
+	if err := workflow.ExecuteActivity(withSummary(ctx, "Report the closing incident to the security committee (情報セキュリティ委員会, §7.3(2)2, §7.3(3))"),
+		acts.ReportToCommittee, activities.CommitteeReport{ProcessID: x.id, Severity: x.severity, Outcome: outcome, PlanVersion: x.planVersion}).Get(ctx, &rep); err != nil {
+		return err
+	}
+	if len(rep.Members) == 0 {
+		return x.hop(ctx, "committee_reported", "", "the security committee has no members in the directory: the report is kept with the incident, nobody was mailed")
+	}
+	return x.hop(ctx, "committee_reported", "", fmt.Sprintf("report mailed to the %d members of the security committee: %s", len(rep.Members), strings.Join(rep.Members, ", ")))
 }
 
 // firstHour is the first-hour path of an incident, running beside the triage and all that

@@ -29,10 +29,19 @@ type incidentRegister struct {
 	hops []activities.IncidentHop
 	// plan is the town's emergency response plan; nil means the default.
 	plan *policy.IncidentPlan
+	// committee are the security committee's members; reports are the reports asked of
+	// ReportToCommittee, with when.
+	committee []string
+	reports   []committeeReport
+}
+
+type committeeReport struct {
+	activities.CommitteeReport
+	at time.Time
 }
 
 func newIncidentRegister(t *testing.T, start time.Time) *incidentRegister {
-	r := &incidentRegister{register: newRegister(t, start)}
+	r := &incidentRegister{register: newRegister(t, start), committee: []string{"C1", "G1", "D1", "I1"}}
 	r.env.RegisterWorkflow(workflows.IncidentWorkflow)
 	r.env.RegisterActivityWithOptions(func(_ context.Context, ref activities.IncidentRef) (activities.IncidentSetup, error) {
 		setup := activities.IncidentSetup{Members: []string{"D1", "S1"}, Contacts: []string{"police", "vendor"}}
@@ -51,6 +60,10 @@ func newIncidentRegister(t *testing.T, start time.Time) *incidentRegister {
 		r.lock(func() { r.hops = append(r.hops, h) })
 		return nil
 	}, activity.RegisterOptions{Name: "RecordIncidentHop"})
+	r.env.RegisterActivityWithOptions(func(_ context.Context, c activities.CommitteeReport) (activities.CommitteeReported, error) {
+		r.lock(func() { r.reports = append(r.reports, committeeReport{c, r.env.Now().In(tokyo)}) })
+		return activities.CommitteeReported{Members: r.committee}, nil
+	}, activity.RegisterOptions{Name: "ReportToCommittee"})
 	return r
 }
 
@@ -443,8 +456,8 @@ func TestIncidentRootCauseReturnedOnce(t *testing.T) {
 	if len(got) != 6 || !slices.Equal(got[:4], want) {
 		t.Errorf("tasks = %v", got)
 	}
-	// The close waits for the last measure.
-	last := r.hops[len(r.hops)-1]
+	// The close waits for the last measure; the committee's report follows it.
+	last := r.hops[len(r.hops)-2]
 	equal(t, "closed last", last.Hop, "closed")
 	equal(t, "closed at", last.At.In(tokyo), at(9))
 }
@@ -768,5 +781,50 @@ func TestIncidentManagerReportingGetsOneDisconnectionTask(t *testing.T) {
 	equal(t, "status", res.Status, "closed")
 	if _, ok := r.openedTask(incTask(policy.StepDisconnectionCheck, 1)); ok {
 		t.Error("the reporting manager got a second task")
+	}
+}
+
+// When an incident closes, the security committee gets its report (§7.3(2)2, §7.3(3)):
+// after the last hop of the response, with the triage's severity, the outcome and the
+// plan's version; the timeline says whom it went to.
+func TestIncidentClosesWithReportToTheCommittee(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("high", "no", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("ciso_instruction", 1), "instruct", "C1", nil)
+	r.planToClosure(monday.Add(20*time.Minute), "C1")
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	if len(r.reports) != 1 {
+		t.Fatalf("reports to the committee = %+v, want one", r.reports)
+	}
+	rep := r.reports[0]
+	equal(t, "report of", rep.ProcessID, incID)
+	equal(t, "severity", rep.Severity, policy.SeverityHigh)
+	equal(t, "outcome", rep.Outcome, workflows.IncidentClosed)
+	equal(t, "plan version", rep.PlanVersion, policy.DefaultIncidentPlan().Version)
+	closed, _ := r.hop("closed")
+	equal(t, "reported once the last measure is done", rep.at, closed.At.In(tokyo))
+	last := r.hops[len(r.hops)-1]
+	equal(t, "last hop", last.Hop, "committee_reported")
+	if !strings.Contains(last.Note, "4 members") || !strings.Contains(last.Note, "C1, G1, D1, I1") {
+		t.Errorf("committee hop note = %q", last.Note)
+	}
+}
+
+// A committee without members does not keep the incident open, and the record says that
+// nobody was told.
+func TestIncidentCommitteeWithoutMembersIsOnTheRecord(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.committee = nil
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(40*time.Minute), incTask("record", 1), "record", "D1", nil)
+	r.shortRootCause(monday.Add(50 * time.Minute))
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryMisdeliveredMail})
+	equal(t, "status", res.Status, "closed")
+	equal(t, "reports", len(r.reports), 1)
+	equal(t, "severity", r.reports[0].Severity, policy.SeverityLow)
+	h, ok := r.hop("committee_reported")
+	if !ok || !strings.Contains(h.Note, "no members") {
+		t.Errorf("committee hop = %+v (found %t)", h, ok)
 	}
 }
