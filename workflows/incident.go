@@ -109,6 +109,18 @@ type incident struct {
 	// severity is the triage's; planVersion the plan's the incident copied, if any.
 	severity    policy.Severity
 	planVersion string
+	// plan is the town's plan the incident copied (since orderPlanData; hasPlan says so).
+	plan    policy.IncidentPlan
+	hasPlan bool
+}
+
+// runsPlan reports whether the plan applies at severity s: since rulesPlanSeverity as the
+// plan the incident copied says (plan_from), before it as policy.RunsPlan says.
+func (x *incident) runsPlan(s policy.Severity, officerSaysApplies bool) bool {
+	if x.rules >= rulesPlanSeverity && x.hasPlan {
+		return x.plan.RunsPlan(s, officerSaysApplies)
+	}
+	return policy.RunsPlan(s, officerSaysApplies)
 }
 
 // changeIncidentOrder is the workflow.GetVersion change under which an incident takes its
@@ -153,15 +165,19 @@ const (
 //
 //  1. when an incident closes, whatever its outcome, a report goes to the security
 //     committee (情報セキュリティ委員会): what happened, the timeline with the minutes since
-//     discovery, the cause and the measures (activities.ReportToCommittee, §7.3(2)2, §7.3(3)).
+//     discovery, the cause and the measures (activities.ReportToCommittee, §7.3(2)2, §7.3(3));
+//  2. the plan says which of its steps run for which severity, from which severity it
+//     always applies (plan_from), and holds the emergency contact list (§7.3(2)1) that the
+//     contact step shows, before the GISO's list in the register.
 const changeIncidentRules = "incident-rules"
 
 // incidentRules is the latest version of changeIncidentRules.
-const incidentRules workflow.Version = 1
+const incidentRules workflow.Version = 2
 
 // Versions of changeIncidentRules.
 const (
 	rulesCommitteeReport workflow.Version = 1
+	rulesPlanSeverity    workflow.Version = 2
 )
 
 // IncidentWorkflow runs the response to one security incident, from report to closure.
@@ -236,7 +252,7 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 			x.t.Plan = plan.PlanSteps()
 		}
 		route = plan.Route(x.in.Category)
-		x.planVersion = plan.Version
+		x.planVersion, x.plan, x.hasPlan = plan.Version, plan, true
 		x.disconnect, x.disconnectGrace = time.Duration(plan.Disconnection.Deadline), time.Duration(plan.Disconnection.Grace)
 		if err := x.note(ctx, x.id+"/plan", fmt.Sprintf("runs under the emergency response plan version %q (§7.3)", plan.Version)); err != nil {
 			return Result{}, err
@@ -299,7 +315,7 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 			return Result{}, err
 		}
 	}
-	if x.order >= orderCISOTold && policy.RunsPlan(tri.severity, tri.plan) {
+	if x.order >= orderCISOTold && x.runsPlan(tri.severity, tri.plan) {
 		if err := x.tellCISO(ctx, tri); err != nil {
 			return Result{}, err
 		}
@@ -313,7 +329,7 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 	}
 
 	// 3. Outside the plan: the officer records what was done, and it closes.
-	if !policy.RunsPlan(tri.severity, tri.plan) {
+	if !x.runsPlan(tri.severity, tri.plan) {
 		return x.recordAndClose(ctx, tri, triager, triagerRole)
 	}
 
@@ -412,6 +428,22 @@ func (x *incident) handlerOptions() []activities.Option {
 	return opts
 }
 
+// planLabel is the triage's question whether the plan applies, with the severities at which
+// it always does.
+func (x *incident) planLabel() activities.Text {
+	if x.rules >= rulesPlanSeverity && x.hasPlan && x.plan.PlanFrom != "" {
+		var ja, en []string
+		for _, s := range policy.Severities() {
+			if s.AtLeast(x.plan.PlanFrom) {
+				ja, en = append(ja, s.Title("ja")), append(en, s.Title("en"))
+			}
+		}
+		return activities.Text{Ja: "緊急時対応計画を適用する（" + strings.Join(ja, "・") + "は常に適用）",
+			En: "The emergency response plan applies (always for " + strings.ToLower(strings.Join(en, ", ")) + ")"}
+	}
+	return activities.Text{Ja: "緊急時対応計画を適用する（高・重大は常に適用）", En: "The emergency response plan applies (always for high and critical)"}
+}
+
 // triage asks the officer for severity, whether the plan applies, whether to tell the CISO
 // and who handles each step. Nobody triaging in time is taken as high severity.
 func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role, route policy.CategoryRoute) (triageResult, error) {
@@ -422,8 +454,7 @@ func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role
 	form := []activities.Field{
 		{Name: "severity", Kind: activities.FieldSelect, Required: true, Options: sev,
 			Label: activities.Text{Ja: "重大度", En: "Severity"}},
-		{Name: "plan", Kind: activities.FieldSelect, Required: true, Options: yesNo,
-			Label: activities.Text{Ja: "緊急時対応計画を適用する（高・重大は常に適用）", En: "The emergency response plan applies (always for high and critical)"}},
+		{Name: "plan", Kind: activities.FieldSelect, Required: true, Options: yesNo, Label: x.planLabel()},
 		{Name: "ciso", Kind: activities.FieldSelect, Required: true, Options: yesNo,
 			Label: activities.Text{Ja: "CISOに報告し指示を仰ぐ（高・重大は常に）", En: "Report to the CISO for instructions (always for high and critical)"}},
 	}
@@ -478,7 +509,7 @@ func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role
 			res.handlers[st.Name] = v
 		}
 	}
-	return res, x.hop(ctx, "triaged", d.DeciderID, fmt.Sprintf("severity %s, plan %t, CISO asked %t", s, policy.RunsPlan(s, res.plan), policy.NeedsCISO(s, res.askCISO)))
+	return res, x.hop(ctx, "triaged", d.DeciderID, fmt.Sprintf("severity %s, plan %t, CISO asked %t", s, x.runsPlan(s, res.plan), policy.NeedsCISO(s, res.askCISO)))
 }
 
 // cisoInstruction asks the CISO for instructions. When the CISO does not answer by the
@@ -651,14 +682,27 @@ func (x *incident) planStep(s policy.PlanStep, tri triageResult) Step {
 	}
 	switch s.Name {
 	case policy.StepContact:
+		reached := []activities.Option{
+			{Value: "contacted", Label: activities.Text{Ja: "連絡した", En: "Contacted"}},
+			{Value: "unreachable", Label: activities.Text{Ja: "連絡がつかない", En: "Unreachable"}},
+			{Value: "not_needed", Label: activities.Text{Ja: "不要", En: "Not needed"}},
+		}
+		var listed []string
+		if x.rules >= rulesPlanSeverity && x.hasPlan {
+			// §7.3(2)1: the plan's own contact list first, with how to reach each entry.
+			for _, c := range x.plan.ContactsFor(x.in.Category) {
+				listed = append(listed, c.ID)
+				form = append(form, activities.Field{Name: "contact_" + c.ID, Kind: activities.FieldSelect, Required: true,
+					Label:   activities.Text{Ja: "緊急連絡先（計画）：" + c.Line(), En: "Emergency contact (plan): " + c.Line()},
+					Options: reached})
+			}
+		}
 		for _, id := range x.setup.Contacts {
+			if slices.Contains(listed, id) {
+				continue
+			}
 			form = append(form, activities.Field{Name: "contact_" + id, Kind: activities.FieldSelect, Required: true,
-				Label: activities.Text{Ja: "連絡先 " + id, En: "Contact " + id},
-				Options: []activities.Option{
-					{Value: "contacted", Label: activities.Text{Ja: "連絡した", En: "Contacted"}},
-					{Value: "unreachable", Label: activities.Text{Ja: "連絡がつかない", En: "Unreachable"}},
-					{Value: "not_needed", Label: activities.Text{Ja: "不要", En: "Not needed"}},
-				}})
+				Label: activities.Text{Ja: "連絡先 " + id, En: "Contact " + id}, Options: reached})
 		}
 	case policy.StepContainment:
 		for _, d := range policy.ContainmentChecklist(x.in.Category) {
@@ -682,13 +726,24 @@ func (x *incident) planStep(s policy.PlanStep, tri triageResult) Step {
 func (x *incident) runPlan(ctx workflow.Context, tri triageResult) error {
 	phases := map[int][]policy.PlanStep{}
 	var order []int
+	var skipped []string
 	for _, s := range x.t.Plan {
+		if x.rules >= rulesPlanSeverity && !s.For(tri.severity) {
+			skipped = append(skipped, s.Name)
+			continue
+		}
 		if _, ok := phases[s.Phase]; !ok {
 			order = append(order, s.Phase)
 		}
 		phases[s.Phase] = append(phases[s.Phase], s)
 	}
 	slices.Sort(order)
+	if len(skipped) > 0 {
+		if err := x.hop(ctx, "plan_steps_skipped", "", fmt.Sprintf("the plan (version %q) does not run %s for a %s incident (§7.3)",
+			x.planVersion, strings.Join(skipped, ", "), tri.severity)); err != nil {
+			return err
+		}
+	}
 	for _, ph := range order {
 		var names []string
 		steps := make([]Step, 0, len(phases[ph]))
@@ -725,7 +780,7 @@ func (x *incident) rootCause(ctx workflow.Context, tri triageResult) (Result, er
 	accepted := false
 	// short is the record of an incident outside the plan: the cause, and measures only
 	// where the GISO names some.
-	short := x.order >= orderRootCause && !policy.RunsPlan(tri.severity, tri.plan)
+	short := x.order >= orderRootCause && !x.runsPlan(tri.severity, tri.plan)
 	if x.order >= orderRootCause {
 		if err := x.causeFromDepartment(ctx); err != nil {
 			return Result{}, err
@@ -863,7 +918,7 @@ func (x *incident) measures(ctx workflow.Context, tri triageResult, owners []str
 		return x.close(ctx, IncidentMeasuresIncomplete, fmt.Sprintf("%d measures not done after %d rounds", len(open), x.t.MaxRounds))
 	}
 	how := "plan executed"
-	if !policy.RunsPlan(tri.severity, tri.plan) {
+	if !x.runsPlan(tri.severity, tri.plan) {
 		how = "outside the plan: recorded" // only since orderRootCause
 	}
 	if err := x.tellClosed(ctx, tri.severity, how+", root cause accepted, measures done"); err != nil {

@@ -828,3 +828,55 @@ func TestIncidentCommitteeWithoutMembersIsOnTheRecord(t *testing.T) {
 		t.Errorf("committee hop = %+v (found %t)", h, ok)
 	}
 }
+
+// The town's plan says which steps run for which severity and from which severity it always
+// applies (§7.3): with plan_from medium and evidence only for high and critical, a medium
+// leak runs the plan without the officer asking for it, and skips evidence, on the record.
+// The contact step lists the plan's contact list (§7.3(2)1), with how to reach each entry,
+// before the GISO's list in the register.
+func TestIncidentPlanRunsTheSeveritysSteps(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	plan := policy.DefaultIncidentPlan()
+	plan.PlanFrom = policy.SeverityMedium
+	for i, s := range plan.Steps {
+		if s.Name == policy.StepEvidence {
+			plan.Steps[i].Severities = []policy.Severity{policy.SeverityHigh, policy.SeverityCritical}
+		}
+	}
+	plan.Contacts = []policy.PlanContact{
+		{ID: "vendor", Name: "保守業者", Role: "vendor", Phone: "03-0000-0000"},
+		{ID: "fire", Name: "消防", Phone: "119", Categories: []policy.Category{policy.CategoryMalware}},
+	}
+	r.plan = &plan
+	at := func(n int) time.Time { return monday.Add(time.Duration(n) * 10 * time.Minute) }
+	r.decide(at(1), incTask("triage", 1), "record", "D1", triageValues("medium", "no", "no"))
+	r.decide(at(2), incTask("contact", 1), "done", "G1", map[string]string{"contact_vendor": "contacted", "contact_police": "not_needed"})
+	r.decide(at(3), incTask("containment", 1), "done", "I1", nil)
+	r.decide(at(4), incTask("recovery", 1), "done", "I1", nil)
+	r.causes(at(4).Add(5 * time.Minute))
+	r.decide(at(5), incTask("root_cause", 1), "submit", "G1", map[string]string{"owner_1": "D1"})
+	r.decide(at(6), incTask("root_cause_review", 1), "accept", "C1", nil)
+	r.decide(at(7), incTask("measure_1", 1), "done", "D1", nil)
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	if _, ok := r.openedTask(incTask("evidence", 1)); ok {
+		t.Error("evidence runs only for high and critical, but it opened for a medium incident")
+	}
+	for _, step := range []string{"contact", "containment", "recovery"} {
+		if _, ok := r.openedTask(incTask(step, 1)); !ok {
+			t.Errorf("%s did not open: the plan applies from medium", step)
+		}
+	}
+	if h, ok := r.hop("plan_steps_skipped"); !ok || !strings.Contains(h.Note, "evidence") {
+		t.Errorf("the skipped step is not on the record: %v", r.hopNames())
+	}
+	c, _ := r.openedTask(incTask("contact", 1))
+	var fields []string
+	for _, f := range c.spec.Form {
+		fields = append(fields, f.Name+"="+f.Label.Ja)
+	}
+	want := []string{"contact_vendor=緊急連絡先（計画）：保守業者 / vendor / 03-0000-0000", "contact_police=連絡先 police", "actions=実施内容"}
+	if !slices.Equal(fields, want) {
+		t.Errorf("contact form = %v\nwant %v", fields, want)
+	}
+}
