@@ -384,6 +384,18 @@ func (s *Server) incidentDetails(t models.Task, p models.Process, lang string) [
 			v := strings.TrimSpace(strings.Join([]string{ec.Name, ec.Organization, ec.Phone, ec.Email, ec.Notes}, " / "))
 			out = append(out, labelled{Label: pick(lang, "緊急連絡先 ", "Emergency contact ") + ec.ID, Value: v})
 		}
+	case t.Step == policy.StepContainment:
+		// §6.4(3)7: what the first hour's confirmations say, so that containment builds on it.
+		hs, err := s.Store.IncidentHops(ctx, p.ID)
+		if err != nil {
+			return nil
+		}
+		for _, h := range hs {
+			if h.Hop == policy.StepDisconnection+"_confirmed" || h.Hop == policy.StepDisconnectionCheck+"_confirmed" {
+				out = append(out, labelled{Label: pick(lang, "切り離しの確認（§6.4(3)7）", "Disconnection confirmed (§6.4(3)7)"),
+					Value: fmt.Sprintf("%s, %s: %s", h.ActorID, h.At.In(s.Loc).Format("2006-01-02 15:04 MST"), h.Note)})
+			}
+		}
 	case t.Step == "root_cause_review" || strings.HasPrefix(t.Step, "measure_"):
 		vals, err := s.Store.LatestDecisionValues(ctx, p.ID, "root_cause")
 		if err != nil || vals == nil {

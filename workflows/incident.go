@@ -112,6 +112,14 @@ type incident struct {
 	// plan is the town's plan the incident copied (since orderPlanData; hasPlan says so).
 	plan    policy.IncidentPlan
 	hasPlan bool
+	// disconnected are the first-hour path's confirmations, as they come (§6.4(3)7).
+	disconnected []disconnection
+}
+
+// disconnection is one confirmation of the first-hour path: which task, who, when.
+type disconnection struct {
+	step, by string
+	at       time.Time
 }
 
 // runsPlan reports whether the plan applies at severity s: since rulesPlanSeverity as the
@@ -168,16 +176,19 @@ const (
 //     discovery, the cause and the measures (activities.ReportToCommittee, §7.3(2)2, §7.3(3));
 //  2. the plan says which of its steps run for which severity, from which severity it
 //     always applies (plan_from), and holds the emergency contact list (§7.3(2)1) that the
-//     contact step shows, before the GISO's list in the register.
+//     contact step shows, before the GISO's list in the register;
+//  3. when the first-hour disconnection was confirmed, the containment step does not ask
+//     the §6.4(3)7 checklist again: it shows who confirmed it and when.
 const changeIncidentRules = "incident-rules"
 
 // incidentRules is the latest version of changeIncidentRules.
-const incidentRules workflow.Version = 2
+const incidentRules workflow.Version = 3
 
 // Versions of changeIncidentRules.
 const (
 	rulesCommitteeReport workflow.Version = 1
 	rulesPlanSeverity    workflow.Version = 2
+	rulesFirstHourShown  workflow.Version = 3
 )
 
 // IncidentWorkflow runs the response to one security incident, from report to closure.
@@ -680,6 +691,7 @@ func (x *incident) planStep(s policy.PlanStep, tri triageResult) Step {
 		{Value: "done", Label: activities.Text{Ja: "実施した", En: "Done"}},
 		{Value: "not_applicable", Label: activities.Text{Ja: "該当しない", En: "Not applicable"}},
 	}
+	title := activities.Text{Ja: "緊急時対応：" + s.TitleJa, En: "Emergency response: " + s.TitleEn}
 	switch s.Name {
 	case policy.StepContact:
 		reached := []activities.Option{
@@ -705,6 +717,17 @@ func (x *incident) planStep(s policy.PlanStep, tri triageResult) Step {
 				Label: activities.Text{Ja: "連絡先 " + id, En: "Contact " + id}, Options: reached})
 		}
 	case policy.StepContainment:
+		if x.rules >= rulesFirstHourShown && len(x.disconnected) > 0 && len(policy.ContainmentChecklist(x.in.Category)) > 0 {
+			// §6.4(3)7 was done in the first hour and is on the record: not asked twice.
+			var ja, en []string
+			for _, c := range x.disconnected {
+				ja = append(ja, fmt.Sprintf("%s が %s に確認", c.by, x.stamp(c.at)))
+				en = append(en, fmt.Sprintf("by %s at %s", c.by, x.stamp(c.at)))
+			}
+			title.Ja += "（§6.4(3)7の切り離しは確認済み：" + strings.Join(ja, "、") + "）"
+			title.En += " (the disconnection of §6.4(3)7 was confirmed " + strings.Join(en, "; ") + ")"
+			break
+		}
 		for _, d := range policy.ContainmentChecklist(x.in.Category) {
 			form = append(form, activities.Field{Name: "disconnect_" + d.Name, Kind: activities.FieldSelect, Required: true,
 				Label: activities.Text{Ja: d.TitleJa + "（§6.4(3)7）", En: d.TitleEn + " (§6.4(3)7)"}, Options: done})
@@ -713,7 +736,7 @@ func (x *incident) planStep(s policy.PlanStep, tri triageResult) Step {
 	form = append(form, activities.Field{Name: "actions", Kind: activities.FieldTextarea, Label: activities.Text{Ja: "実施内容", En: "What was done"}})
 	return Step{
 		Name:     s.Name,
-		Title:    activities.Text{Ja: "緊急時対応：" + s.TitleJa, En: "Emergency response: " + s.TitleEn},
+		Title:    title,
 		Assignee: who, AssigneeRole: role, Choices: []string{ChoiceDone}, Form: form,
 		Deadline: Deadline{Clock: s.Deadline}, RemindBefore: s.RemindBefore,
 		EscalateTo: escalate, EscalateToRole: escRole, Grace: Deadline{Clock: s.Grace},
@@ -1058,6 +1081,7 @@ func (x *incident) confirmDisconnection(ctx workflow.Context, s Step) error {
 	for _, a := range policy.MalwareDisconnection() {
 		done = append(done, a.Name+"="+d.Values["disconnect_"+a.Name])
 	}
+	x.disconnected = append(x.disconnected, disconnection{step: s.Name, by: d.DeciderID, at: x.now(ctx)})
 	return x.hop(ctx, s.Name+"_confirmed", d.DeciderID, "§6.4(3)7: "+strings.Join(done, ", "))
 }
 

@@ -880,3 +880,36 @@ func TestIncidentPlanRunsTheSeveritysSteps(t *testing.T) {
 		t.Errorf("contact form = %v\nwant %v", fields, want)
 	}
 }
+
+// When the first hour's disconnection was confirmed (§6.4(3)7), the containment step of a
+// malware incident does not ask the checklist again: its title says who confirmed it and when.
+func TestIncidentContainmentShowsTheFirstHoursDisconnection(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(5*time.Minute), incTask(policy.StepDisconnection, 1), "done", "S1", disconnected)
+	r.decide(monday.Add(8*time.Minute), incTask(policy.StepDisconnectionCheck, 1), "done", "I1", disconnected)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("high", "yes", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("ciso_instruction", 1), "instruct", "C1", nil)
+	r.planToClosure(monday.Add(20*time.Minute), "C1") // containment done with no checklist
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryMalware, SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	k, ok := r.openedTask(incTask("containment", 1))
+	if !ok {
+		t.Fatal("containment did not open")
+	}
+	for _, f := range k.spec.Form {
+		if strings.HasPrefix(f.Name, "disconnect_") {
+			t.Errorf("containment asks %s again after the first hour confirmed it", f.Name)
+		}
+	}
+	for _, want := range []string{"confirmed by S1 at 2026-04-27 09:05 JST", "by I1 at 2026-04-27 09:08 JST"} {
+		if !strings.Contains(k.spec.Title.En, want) {
+			t.Errorf("containment title = %q, want %q", k.spec.Title.En, want)
+		}
+	}
+	if !strings.Contains(k.spec.Title.Ja, "S1 が 2026-04-27 09:05 JST に確認") {
+		t.Errorf("containment title = %q", k.spec.Title.Ja)
+	}
+	if h, ok := r.hop("containment_done"); !ok || h.ActorID != "I1" {
+		t.Errorf("containment not done: %v", r.hopNames())
+	}
+}
