@@ -114,6 +114,26 @@ func (s *Store) SetCommitteeReport(ctx context.Context, processID, report string
 		Updates(map[string]any{"committee_report": report, "committee_reported_at": at}).Error
 }
 
+// MoveIncident makes department the department of an incident's process and of its
+// record: a resident's report passed on to the department concerned (§5.3(2)1–2) is that
+// department's from then on, in the register's lists and filters too. It reports the
+// department the process had before; moving it again to the same department changes nothing.
+func (s *Store) MoveIncident(ctx context.Context, processID, department string) (string, error) {
+	var before string
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var p Process
+		if err := tx.First(&p, "id = ?", processID).Error; err != nil {
+			return notFound(err)
+		}
+		before = p.DepartmentID
+		if err := tx.Model(&Process{}).Where("id = ?", processID).Update("department_id", department).Error; err != nil {
+			return err
+		}
+		return tx.Model(&Incident{}).Where("process_id = ?", processID).Update("department_id", department).Error
+	})
+	return before, err
+}
+
 // RecordIncidentHop stores a hop once per key.
 func (s *Store) RecordIncidentHop(ctx context.Context, h IncidentHop) error {
 	return s.DB.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&h).Error

@@ -178,17 +178,20 @@ const (
 //     always applies (plan_from), and holds the emergency contact list (§7.3(2)1) that the
 //     contact step shows, before the GISO's list in the register;
 //  3. when the first-hour disconnection was confirmed, the containment step does not ask
-//     the §6.4(3)7 checklist again: it shows who confirmed it and when.
+//     the §6.4(3)7 checklist again: it shows who confirmed it and when;
+//  4. a resident's report passed on to the department concerned (§5.3(2)1–2) becomes that
+//     department's process: the register's row and the Department search attribute.
 const changeIncidentRules = "incident-rules"
 
 // incidentRules is the latest version of changeIncidentRules.
-const incidentRules workflow.Version = 3
+const incidentRules workflow.Version = 4
 
 // Versions of changeIncidentRules.
 const (
 	rulesCommitteeReport workflow.Version = 1
 	rulesPlanSeverity    workflow.Version = 2
 	rulesFirstHourShown  workflow.Version = 3
+	rulesDepartmentMoved workflow.Version = 4
 )
 
 // IncidentWorkflow runs the response to one security incident, from report to closure.
@@ -1188,6 +1191,15 @@ func (x *incident) passOn(ctx workflow.Context, tri triageResult) error {
 		acts.ResolveRoster, activities.RosterRequest{DepartmentID: tri.department, SystemIDs: x.in.SystemIDs})
 	if err != nil {
 		return err
+	}
+	if x.rules >= rulesDepartmentMoved && tri.department != x.department {
+		if err := x.record(ctx, fmt.Sprintf("Register: the department concerned is now %s (§5.3(2)1–2)", tri.department), acts.MoveIncident,
+			activities.IncidentMove{ProcessID: x.id, Department: tri.department}); err != nil {
+			return err
+		}
+		if err := workflow.UpsertTypedSearchAttributes(ctx, Department.ValueSet(tri.department)); err != nil {
+			return err
+		}
 	}
 	x.department, x.r.DISO = tri.department, r.DISO
 	if r.DISO == "" || r.DISO == x.r.GISO {

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/policyflow/policyflow/activities"
@@ -33,6 +35,8 @@ type incidentRegister struct {
 	// ReportToCommittee, with when.
 	committee []string
 	reports   []committeeReport
+	// moves are the departments the incident was passed on to (MoveIncident).
+	moves []string
 }
 
 type committeeReport struct {
@@ -64,6 +68,10 @@ func newIncidentRegister(t *testing.T, start time.Time) *incidentRegister {
 		r.lock(func() { r.reports = append(r.reports, committeeReport{c, r.env.Now().In(tokyo)}) })
 		return activities.CommitteeReported{Members: r.committee}, nil
 	}, activity.RegisterOptions{Name: "ReportToCommittee"})
+	r.env.RegisterActivityWithOptions(func(_ context.Context, m activities.IncidentMove) error {
+		r.lock(func() { r.moves = append(r.moves, m.Department) })
+		return nil
+	}, activity.RegisterOptions{Name: "MoveIncident"})
 	return r
 }
 
@@ -911,5 +919,44 @@ func TestIncidentContainmentShowsTheFirstHoursDisconnection(t *testing.T) {
 	}
 	if h, ok := r.hop("containment_done"); !ok || h.ActorID != "I1" {
 		t.Errorf("containment not done: %v", r.hopNames())
+	}
+}
+
+// A resident's report passed on to the department concerned (§5.3(2)1–2) becomes that
+// department's: the register's row is moved and the Department search attribute says so,
+// before its security officer is told.
+func TestIncidentPassedOnMovesTheDepartment(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	var departments []string
+	r.env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil).Run(func(args mock.Arguments) {
+		if v, ok := args.Get(0).(temporal.SearchAttributes).GetKeyword(workflows.Department); ok {
+			departments = append(departments, v)
+		}
+	})
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "G1", map[string]string{
+		"severity": "low", "plan": "no", "ciso": "no", "department": "welfare"})
+	r.decide(monday.Add(20*time.Minute), incTask("record", 1), "record", "G1", nil)
+	r.shortRootCause(monday.Add(30 * time.Minute))
+	res := r.start(workflows.IncidentInput{Source: "resident", Category: policy.CategoryOther})
+	equal(t, "status", res.Status, "closed")
+	if !slices.Equal(r.moves, []string{"welfare"}) {
+		t.Errorf("register moves = %v, want [welfare]", r.moves)
+	}
+	if len(departments) == 0 || departments[len(departments)-1] != "welfare" {
+		t.Errorf("Department search attribute upserts = %v, want the last to be welfare", departments)
+	}
+}
+
+// A report whose department is not known stays with the GISO's office.
+func TestIncidentNotPassedOnKeepsTheDepartment(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "G1", map[string]string{
+		"severity": "low", "plan": "no", "ciso": "no", "department": "unknown"})
+	r.decide(monday.Add(20*time.Minute), incTask("record", 1), "record", "G1", nil)
+	r.shortRootCause(monday.Add(30 * time.Minute))
+	res := r.start(workflows.IncidentInput{Source: "resident", Category: policy.CategoryOther})
+	equal(t, "status", res.Status, "closed")
+	if len(r.moves) != 0 {
+		t.Errorf("moved to %v", r.moves)
 	}
 }
