@@ -63,8 +63,10 @@ func (a *Activities) ReportToCommittee(ctx context.Context, r CommitteeReport) (
 		values[step] = v
 	}
 	report := CommitteeReportText(r, proc, in, hops, values, a.Loc)
-	if err := a.Store.SetCommitteeReport(ctx, r.ProcessID, report.Ja+"\n\n"+report.En, a.now()); err != nil {
-		return out, fmt.Errorf("committee report %s: store: %w", r.ProcessID, err)
+	if in.CommitteeReportedAt == nil { // a retry keeps the first
+		if err := a.Store.SetCommitteeReport(ctx, r.ProcessID, report.Ja+"\n\n"+report.En, a.now()); err != nil {
+			return out, fmt.Errorf("committee report %s: store: %w", r.ProcessID, err)
+		}
 	}
 	members, err := a.Store.RoleMembers(ctx, string(policy.RoleCommittee))
 	if err != nil {

@@ -213,11 +213,14 @@ const (
 //     the GISO, who decides on own judgement (§2(2)5); the record says so.
 //  3. Outside the plan (low severity, or medium without it) the triager records what was
 //     done; then a short root cause (5).
-//  4. Under the plan (§7.3): contact and evidence preservation side by side, then
-//     containment (for malware with the disconnection steps of §6.4(3)7), then recovery.
+//  4. Under the plan (§7.3): the plan's steps for the severity — contact and evidence
+//     preservation side by side, then containment (for malware with the disconnection
+//     steps of §6.4(3)7, unless the first hour confirmed them), then recovery.
 //  5. Root cause (§5.3(3)): the department's officer and the system's manager give their
 //     part, the GISO submits the cause and the measures, the CISO accepts or returns the
 //     record (never its author), and each measure is a task to completion. Then it closes.
+//  6. Whatever the outcome, the security committee gets the incident's report
+//     (activities.ReportToCommittee).
 //
 // Incidents started before changeIncidentOrder (or under an earlier version of it) run
 // as they did: see changeIncidentOrder for what each version adds.
