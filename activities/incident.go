@@ -191,3 +191,30 @@ func (a *Activities) CurrentIncidentPlan(_ context.Context, processID string) (p
 	}
 	return policy.DefaultIncidentPlan(), nil
 }
+
+// IncidentMove passes an incident on to another department.
+type IncidentMove struct {
+	ProcessID  string
+	Department string
+}
+
+// MoveIncident makes the department concerned the department of a resident's report once
+// the GISO's office has passed it on (§5.3(2)1–2): the process's and the incident's record,
+// with a line on the timeline saying from which department. Repeating it changes nothing.
+func (a *Activities) MoveIncident(ctx context.Context, m IncidentMove) error {
+	if m.ProcessID == "" || !models.ValidID(m.Department) {
+		return badInput("move incident %s: a process and a department are required", m.ProcessID)
+	}
+	before, err := a.Store.MoveIncident(ctx, m.ProcessID, m.Department)
+	if err != nil {
+		return classify(fmt.Errorf("move incident %s to %s: %w", m.ProcessID, m.Department, err))
+	}
+	if before == m.Department {
+		return nil
+	}
+	note := fmt.Sprintf("§5.3(2)1–2: passed on to the department concerned; the department is now %s (was %s)", m.Department, before)
+	if err := a.Store.AddTimeline(ctx, m.ProcessID, m.ProcessID+"/department/"+m.Department, note, a.now()); err != nil {
+		return classify(fmt.Errorf("move incident %s: timeline: %w", m.ProcessID, err))
+	}
+	return nil
+}

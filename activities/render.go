@@ -194,6 +194,13 @@ var notices = map[string]noticeText{
 			En: "Dear {{.name}},\n\nThe security incident ({{.process_id}}: {{.summary}}) was closed.\nSeverity: {{.severity}}\nHow: {{.how}}\n\nThe record of what was done is in the register (GET /api/v1/processes/{{.process_id}}).\n\n--\npolicyflow\n",
 		},
 	},
+	NoticeIncidentCommitteeReport: {
+		Subject: Text{Ja: "【報告】情報セキュリティインシデントの報告（情報セキュリティ委員会）", En: "[Report] A security incident closed: report to the security committee"},
+		Body: Text{
+			Ja: "{{.name}} 様\n\n情報セキュリティ委員会の構成員として、終結した情報セキュリティインシデント（{{.process_id}}：{{.summary}}）について報告します（§7.3(2)2、§7.3(3)）。\n\n{{.report_ja}}\n対応の記録は登録簿（GET /api/v1/processes/{{.process_id}}）にあります。\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nAs a member of the security committee, you receive the report of a security incident that has closed ({{.process_id}}: {{.summary}}) (§7.3(2)2, §7.3(3)).\n\n{{.report_en}}\nThe record of what was done is in the register (GET /api/v1/processes/{{.process_id}}).\n\n--\npolicyflow\n",
+		},
+	},
 	NoticeCloudDecided: {
 		Subject: Text{Ja: "【お知らせ】クラウドサービス利用の評価結果", En: "[Notice] Outcome of a cloud service assessment"},
 		Body: Text{

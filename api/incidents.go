@@ -342,6 +342,11 @@ func (s *Server) getIncident(c echo.Context) error {
 			SinceDiscovery: math.Round(h.At.Sub(in.DiscoveredAt).Minutes()*10) / 10,
 			SinceReceived:  math.Round(h.At.Sub(in.ReceivedAt).Minutes()*10) / 10})
 	}
+	var reported *time.Time
+	if in.CommitteeReportedAt != nil {
+		v := in.CommitteeReportedAt.In(s.Loc)
+		reported = &v
+	}
 	receipt := ""
 	if in.ReceiptNumber != nil {
 		receipt = *in.ReceiptNumber
@@ -351,7 +356,7 @@ func (s *Server) getIncident(c echo.Context) error {
 		"reporter_email": in.ReporterEmail, "reporter_phone": in.ReporterPhone, "department": in.DepartmentID,
 		"system": in.SystemID, "category": in.Category, "description": in.Description, "classification": in.Classification,
 		"discovered_at": in.DiscoveredAt.In(s.Loc), "received_at": in.ReceivedAt.In(s.Loc), "receipt_number": receipt,
-		"hops": hops,
+		"hops": hops, "committee_report": in.CommitteeReport, "committee_reported_at": reported,
 	})
 }
 
@@ -378,6 +383,18 @@ func (s *Server) incidentDetails(t models.Task, p models.Process, lang string) [
 		for _, ec := range contacts {
 			v := strings.TrimSpace(strings.Join([]string{ec.Name, ec.Organization, ec.Phone, ec.Email, ec.Notes}, " / "))
 			out = append(out, labelled{Label: pick(lang, "緊急連絡先 ", "Emergency contact ") + ec.ID, Value: v})
+		}
+	case t.Step == policy.StepContainment:
+		// §6.4(3)7: what the first hour's confirmations say, so that containment builds on it.
+		hs, err := s.Store.IncidentHops(ctx, p.ID)
+		if err != nil {
+			return nil
+		}
+		for _, h := range hs {
+			if h.Hop == policy.StepDisconnection+"_confirmed" || h.Hop == policy.StepDisconnectionCheck+"_confirmed" {
+				out = append(out, labelled{Label: pick(lang, "切り離しの確認（§6.4(3)7）", "Disconnection confirmed (§6.4(3)7)"),
+					Value: fmt.Sprintf("%s, %s: %s", h.ActorID, h.At.In(s.Loc).Format("2006-01-02 15:04 MST"), h.Note)})
+			}
 		}
 	case t.Step == "root_cause_review" || strings.HasPrefix(t.Step, "measure_"):
 		vals, err := s.Store.LatestDecisionValues(ctx, p.ID, "root_cause")

@@ -37,7 +37,11 @@ type Incident struct {
 	ReceivedAt     time.Time
 	// ReceiptNumber is what a resident is given back: it names the report, not the process.
 	ReceiptNumber *string `gorm:"size:32;uniqueIndex"`
-	CreatedAt     time.Time
+	// CommitteeReport is the report the incident closed with, as the security committee
+	// was sent it (Japanese, then English); CommitteeReportedAt is when it was made.
+	CommitteeReport     string `gorm:"type:text"`
+	CommitteeReportedAt *time.Time
+	CreatedAt           time.Time
 }
 
 // IncidentHop is one timestamped hop of an incident's reporting chain (§5.3(1)): reported,
@@ -101,6 +105,33 @@ func (s *Store) Incident(ctx context.Context, processID string) (Incident, error
 	var in Incident
 	err := s.DB.WithContext(ctx).First(&in, "process_id = ?", processID).Error
 	return in, notFound(err)
+}
+
+// SetCommitteeReport stores the report an incident closed with (the same report however
+// often it is made again).
+func (s *Store) SetCommitteeReport(ctx context.Context, processID, report string, at time.Time) error {
+	return s.DB.WithContext(ctx).Model(&Incident{}).Where("process_id = ?", processID).
+		Updates(map[string]any{"committee_report": report, "committee_reported_at": at}).Error
+}
+
+// MoveIncident makes department the department of an incident's process and of its
+// record: a resident's report passed on to the department concerned (§5.3(2)1–2) is that
+// department's from then on, in the register's lists and filters too. It reports the
+// department the process had before; moving it again to the same department changes nothing.
+func (s *Store) MoveIncident(ctx context.Context, processID, department string) (string, error) {
+	var before string
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var p Process
+		if err := tx.First(&p, "id = ?", processID).Error; err != nil {
+			return notFound(err)
+		}
+		before = p.DepartmentID
+		if err := tx.Model(&Process{}).Where("id = ?", processID).Update("department_id", department).Error; err != nil {
+			return err
+		}
+		return tx.Model(&Incident{}).Where("process_id = ?", processID).Update("department_id", department).Error
+	})
+	return before, err
 }
 
 // RecordIncidentHop stores a hop once per key.

@@ -44,6 +44,7 @@ var Migrations = []Migration{
 	{Version: 6, Name: "public window: request counts per address prefix and minute, shared by API processes", Up: rateWindows},
 	{Version: 7, Name: "outsourcing: vendors without a 法人番号, reasons for clauses not applicable", Up: outsourcingAsNeeded},
 	{Version: 9, Name: "directory: sections (課室) of departments, on people, systems and offboardings", Up: sectionColumns},
+	{Version: 12, Name: "incidents: the report to the security committee at closure", Up: incidentCommitteeReport},
 }
 
 // sectionColumns is step 9: the directory's second level, the sections (課室) of a department
@@ -73,6 +74,20 @@ func sectionColumns(tx *gorm.DB) error {
 		if !m.HasIndex(c.model, c.index) {
 			if err := m.CreateIndex(c.model, c.index); err != nil {
 				return fmt.Errorf("create %s: %w", c.index, err)
+			}
+		}
+	}
+	return nil
+}
+
+// incidentCommitteeReport is step 12: the report an incident closes with, as sent to the
+// security committee, and when it was made. Re-runnable.
+func incidentCommitteeReport(tx *gorm.DB) error {
+	m := tx.Migrator()
+	for _, field := range []string{"CommitteeReport", "CommitteeReportedAt"} {
+		if !m.HasColumn(&Incident{}, field) {
+			if err := m.AddColumn(&Incident{}, field); err != nil {
+				return fmt.Errorf("add Incident.%s: %w", field, err)
 			}
 		}
 	}

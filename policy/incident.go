@@ -149,6 +149,14 @@ type PlanStep struct {
 	RemindBefore []time.Duration
 	// Grace is how long the escalation's recipient has after the deadline.
 	Grace time.Duration
+	// Severities are those the step runs for when the plan applies; nil means every
+	// severity. The town's plan sets them (IncidentPlan).
+	Severities []Severity
+}
+
+// For reports whether the step runs for an incident of severity s under the plan.
+func (p PlanStep) For(s Severity) bool {
+	return len(p.Severities) == 0 || slices.Contains(p.Severities, s)
 }
 
 // The plan's step names.
@@ -160,9 +168,9 @@ const (
 )
 
 // PlanSteps returns the steps of the emergency response plan in order (§7.3(1), (2)3),
-// with their default deadlines. The caller may modify the result.
+// with their default deadlines, each for every severity. The caller may modify the result.
 func PlanSteps() []PlanStep {
-	return []PlanStep{
+	steps := []PlanStep{
 		{Name: StepContact, TitleJa: "関係者への連絡（緊急連絡先）", TitleEn: "Contact those concerned (emergency contact list)",
 			Clause: "7.3(2)1", Phase: 1, Deadline: 2 * time.Hour, RemindBefore: []time.Duration{30 * time.Minute}, Grace: 2 * time.Hour},
 		{Name: StepEvidence, TitleJa: "証拠保全", TitleEn: "Preserve evidence",
@@ -172,6 +180,10 @@ func PlanSteps() []PlanStep {
 		{Name: StepRecovery, TitleJa: "復旧", TitleEn: "Recover",
 			Clause: "7.3(1)", Phase: 3, Deadline: 72 * time.Hour, RemindBefore: []time.Duration{24 * time.Hour, 4 * time.Hour}, Grace: 24 * time.Hour},
 	}
+	for i := range steps {
+		steps[i].Severities = Severities()
+	}
+	return steps
 }
 
 // Deadlines of the incident's reporting chain, in clock hours. The policy asks for each hop

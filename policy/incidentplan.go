@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -18,8 +19,18 @@ type IncidentPlan struct {
 	Version string `json:"version"`
 	// Notes say, in the file, how the town revises it.
 	Notes []string `json:"notes,omitempty"`
+	// PlanFrom is the lowest severity at which the plan always applies (§7.3(1): a breach
+	// that has happened or may happen); below it the triage says whether it applies.
+	// Empty means high, as RunsPlan says.
+	PlanFrom Severity `json:"plan_from,omitempty"`
 	// Steps are the plan's measures (§7.3(1)), phase by phase.
 	Steps []PlanStepSpec `json:"steps"`
+	// Contacts are the plan's emergency contact list (関係者の連絡先, §7.3(2)1): the contact
+	// step shows each entry that applies to the incident's category to its handler, who
+	// says whether it was reached. They are copied into each incident's history with the
+	// plan: name offices and posts, not private people. The GISO's list in the register
+	// (PUT /emergency-contacts/{id}) adds to them.
+	Contacts []PlanContact `json:"contacts,omitempty"`
 	// Categories route each category (who triages, who is told, the first hour).
 	Categories map[Category]RouteSpec `json:"categories"`
 	// Disconnection holds the deadlines of the first-hour path (§6.4(3)7).
@@ -39,6 +50,39 @@ type PlanStepSpec struct {
 	Deadline     Duration   `json:"deadline"`
 	RemindBefore []Duration `json:"remind_before,omitempty"`
 	Grace        Duration   `json:"grace"`
+	// Severities are those the step runs for when the plan applies; empty means all.
+	Severities []Severity `json:"severities,omitempty"`
+}
+
+// A PlanContact is one entry of the plan's emergency contact list (§7.3(2)1).
+type PlanContact struct {
+	// ID names the entry in the contact step's form (contact_<id>).
+	ID string `json:"id"`
+	// Name is who is called: an office or a post, e.g. 「○○警察署 生活安全課」.
+	Name string `json:"name"`
+	// Role says why they are called, e.g. "police", "the system's vendor".
+	Role    string `json:"role,omitempty"`
+	Phone   string `json:"phone,omitempty"`
+	Email   string `json:"email,omitempty"`
+	Address string `json:"address,omitempty"`
+	// Categories limits the entry to incidents of these categories; empty means all.
+	Categories []Category `json:"categories,omitempty"`
+}
+
+// AppliesTo reports whether the entry is called for an incident of category c.
+func (c PlanContact) AppliesTo(cat Category) bool {
+	return len(c.Categories) == 0 || slices.Contains(c.Categories, cat)
+}
+
+// Line is the entry as the contact step shows it: name, role, phone, mail and address.
+func (c PlanContact) Line() string {
+	parts := []string{c.Name}
+	for _, v := range []string{c.Role, c.Phone, c.Email, c.Address} {
+		if v != "" {
+			parts = append(parts, v)
+		}
+	}
+	return strings.Join(parts, " / ")
 }
 
 // RouteSpec is a CategoryRoute as the plan file writes it.
@@ -90,8 +134,10 @@ func LoadIncidentPlan(path string) (IncidentPlan, error) {
 }
 
 // ParseIncidentPlan decodes and checks a plan: a version; the four measures of §7.3(1),
-// each once, with a phase and deadlines; a route for every category, with a triager that
-// is the department's officer or the GISO and known posts to tell.
+// each once, with a phase, deadlines and known severities, and a step for every severity;
+// a known plan_from; a route for every category, with a triager that is the department's
+// officer or the GISO and known posts to tell; contacts with an ID, a name and a way to
+// reach them.
 func ParseIncidentPlan(b []byte) (IncidentPlan, error) {
 	var p IncidentPlan
 	if err := decodeStrict(b, &p); err != nil {
@@ -126,9 +172,48 @@ func ParseIncidentPlan(b []byte) (IncidentPlan, error) {
 				errs = append(errs, fmt.Errorf("%s: a reminder must come after the step opens and before its deadline", where))
 			}
 		}
+		for _, sev := range s.Severities {
+			if _, err := ParseSeverity(string(sev)); err != nil {
+				errs = append(errs, fmt.Errorf("%s: severities: %w", where, err))
+			}
+		}
 	}
 	if len(p.Steps) == 0 {
 		errs = append(errs, errors.New("steps: the plan needs at least one step (§7.3(1))"))
+	}
+	if _, err := ParseSeverity(string(p.PlanFrom)); p.PlanFrom != "" && err != nil {
+		errs = append(errs, fmt.Errorf("plan_from: %w", err))
+	}
+	for _, sev := range Severities() {
+		runs := false
+		for _, s := range p.PlanSteps() {
+			runs = runs || s.For(sev)
+		}
+		if !runs && len(p.Steps) > 0 {
+			errs = append(errs, fmt.Errorf("steps: no step runs for severity %s: name it in a step's severities", sev))
+		}
+	}
+	var ids []string
+	for i, c := range p.Contacts {
+		where := fmt.Sprintf("contacts %d (%s)", i+1, c.ID)
+		switch {
+		case !validContactID(c.ID):
+			errs = append(errs, fmt.Errorf("%s: id is required: letters, digits, - _ . (at most 64)", where))
+		case slices.Contains(ids, c.ID):
+			errs = append(errs, fmt.Errorf("%s: id named twice", where))
+		}
+		ids = append(ids, c.ID)
+		if strings.TrimSpace(c.Name) == "" {
+			errs = append(errs, fmt.Errorf("%s: name is required", where))
+		}
+		if c.Phone == "" && c.Email == "" && c.Address == "" {
+			errs = append(errs, fmt.Errorf("%s: a phone, an email or an address is required", where))
+		}
+		for _, cat := range c.Categories {
+			if _, err := ParseCategory(string(cat)); err != nil {
+				errs = append(errs, fmt.Errorf("%s: categories: %w", where, err))
+			}
+		}
 	}
 	for _, c := range Categories() {
 		r, ok := p.Categories[c]
@@ -171,9 +256,42 @@ func (p IncidentPlan) PlanSteps() []PlanStep {
 			r[i] = time.Duration(d)
 		}
 		out = append(out, PlanStep{Name: s.Name, TitleJa: s.TitleJa, TitleEn: s.TitleEn, Clause: s.Clause, Phase: s.Phase,
-			Deadline: time.Duration(s.Deadline), RemindBefore: r, Grace: time.Duration(s.Grace)})
+			Deadline: time.Duration(s.Deadline), RemindBefore: r, Grace: time.Duration(s.Grace), Severities: slices.Clone(s.Severities)})
 	}
 	return out
+}
+
+// RunsPlan reports whether the plan applies to an incident of severity s: always from
+// PlanFrom up (high when the plan does not say), below it when the triage says so.
+func (p IncidentPlan) RunsPlan(s Severity, officerSaysApplies bool) bool {
+	if p.PlanFrom == "" {
+		return RunsPlan(s, officerSaysApplies)
+	}
+	return s.AtLeast(p.PlanFrom) || officerSaysApplies
+}
+
+// ContactsFor returns the entries of the plan's contact list that apply to category c.
+func (p IncidentPlan) ContactsFor(c Category) []PlanContact {
+	var out []PlanContact
+	for _, x := range p.Contacts {
+		if x.AppliesTo(c) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// validContactID is an ID usable in a form field's name.
+func validContactID(v string) bool {
+	if v == "" || len(v) > 64 {
+		return false
+	}
+	for _, r := range v {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // Route returns the plan's route for category c; a category the plan does not name (it was

@@ -104,6 +104,31 @@ type incident struct {
 	received time.Time
 	// disconnect and disconnectGrace are the first-hour path's deadlines.
 	disconnect, disconnectGrace time.Duration
+	// rules is the version of changeIncidentRules this incident runs under.
+	rules workflow.Version
+	// severity is the triage's; planVersion the plan's the incident copied, if any.
+	severity    policy.Severity
+	planVersion string
+	// plan is the town's plan the incident copied (since orderPlanData; hasPlan says so).
+	plan    policy.IncidentPlan
+	hasPlan bool
+	// disconnected are the first-hour path's confirmations, as they come (§6.4(3)7).
+	disconnected []disconnection
+}
+
+// disconnection is one confirmation of the first-hour path: which task, who, when.
+type disconnection struct {
+	step, by string
+	at       time.Time
+}
+
+// runsPlan reports whether the plan applies at severity s: since rulesPlanSeverity as the
+// plan the incident copied says (plan_from), before it as policy.RunsPlan says.
+func (x *incident) runsPlan(s policy.Severity, officerSaysApplies bool) bool {
+	if x.rules >= rulesPlanSeverity && x.hasPlan {
+		return x.plan.RunsPlan(s, officerSaysApplies)
+	}
+	return policy.RunsPlan(s, officerSaysApplies)
 }
 
 // changeIncidentOrder is the workflow.GetVersion change under which an incident takes its
@@ -142,6 +167,33 @@ const (
 	orderPlanData  workflow.Version = 6
 )
 
+// changeIncidentRules is the workflow.GetVersion change that continues changeIncidentOrder
+// (issue 13): each version adds one rule, and an incident keeps the version it started
+// under:
+//
+//  1. when an incident closes, whatever its outcome, a report goes to the security
+//     committee (情報セキュリティ委員会): what happened, the timeline with the minutes since
+//     discovery, the cause and the measures (activities.ReportToCommittee, §7.3(2)2, §7.3(3));
+//  2. the plan says which of its steps run for which severity, from which severity it
+//     always applies (plan_from), and holds the emergency contact list (§7.3(2)1) that the
+//     contact step shows, before the GISO's list in the register;
+//  3. when the first-hour disconnection was confirmed, the containment step does not ask
+//     the §6.4(3)7 checklist again: it shows who confirmed it and when;
+//  4. a resident's report passed on to the department concerned (§5.3(2)1–2) becomes that
+//     department's process: the register's row and the Department search attribute.
+const changeIncidentRules = "incident-rules"
+
+// incidentRules is the latest version of changeIncidentRules.
+const incidentRules workflow.Version = 4
+
+// Versions of changeIncidentRules.
+const (
+	rulesCommitteeReport workflow.Version = 1
+	rulesPlanSeverity    workflow.Version = 2
+	rulesFirstHourShown  workflow.Version = 3
+	rulesDepartmentMoved workflow.Version = 4
+)
+
 // IncidentWorkflow runs the response to one security incident, from report to closure.
 //
 //  0. For malware (a category whose route is Immediate), at the moment the report is
@@ -161,11 +213,14 @@ const (
 //     the GISO, who decides on own judgement (§2(2)5); the record says so.
 //  3. Outside the plan (low severity, or medium without it) the triager records what was
 //     done; then a short root cause (5).
-//  4. Under the plan (§7.3): contact and evidence preservation side by side, then
-//     containment (for malware with the disconnection steps of §6.4(3)7), then recovery.
+//  4. Under the plan (§7.3): the plan's steps for the severity — contact and evidence
+//     preservation side by side, then containment (for malware with the disconnection
+//     steps of §6.4(3)7, unless the first hour confirmed them), then recovery.
 //  5. Root cause (§5.3(3)): the department's officer and the system's manager give their
 //     part, the GISO submits the cause and the measures, the CISO accepts or returns the
 //     record (never its author), and each measure is a task to completion. Then it closes.
+//  6. Whatever the outcome, the security committee gets the incident's report
+//     (activities.ReportToCommittee).
 //
 // Incidents started before changeIncidentOrder (or under an earlier version of it) run
 // as they did: see changeIncidentOrder for what each version adds.
@@ -200,6 +255,7 @@ func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (Result, error) {
 func (x *incident) respond(ctx workflow.Context) (Result, error) {
 	var err error
 	x.order = workflow.GetVersion(ctx, changeIncidentOrder, workflow.DefaultVersion, incidentOrder)
+	x.rules = workflow.GetVersion(ctx, changeIncidentRules, workflow.DefaultVersion, incidentRules)
 	route := policy.RouteFor(x.in.Category)
 	x.disconnect, x.disconnectGrace = policy.DisconnectionDeadline, policy.DisconnectionGrace
 	if x.order >= orderPlanData {
@@ -213,6 +269,7 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 			x.t.Plan = plan.PlanSteps()
 		}
 		route = plan.Route(x.in.Category)
+		x.planVersion, x.plan, x.hasPlan = plan.Version, plan, true
 		x.disconnect, x.disconnectGrace = time.Duration(plan.Disconnection.Deadline), time.Duration(plan.Disconnection.Grace)
 		if err := x.note(ctx, x.id+"/plan", fmt.Sprintf("runs under the emergency response plan version %q (§7.3)", plan.Version)); err != nil {
 			return Result{}, err
@@ -266,6 +323,7 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	x.severity = tri.severity
 	if route.CISO {
 		tri.askCISO = true // §6.5(2): the CISO and the GISO decide on an attack notice
 	}
@@ -274,7 +332,7 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 			return Result{}, err
 		}
 	}
-	if x.order >= orderCISOTold && policy.RunsPlan(tri.severity, tri.plan) {
+	if x.order >= orderCISOTold && x.runsPlan(tri.severity, tri.plan) {
 		if err := x.tellCISO(ctx, tri); err != nil {
 			return Result{}, err
 		}
@@ -288,7 +346,7 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 	}
 
 	// 3. Outside the plan: the officer records what was done, and it closes.
-	if !policy.RunsPlan(tri.severity, tri.plan) {
+	if !x.runsPlan(tri.severity, tri.plan) {
 		return x.recordAndClose(ctx, tri, triager, triagerRole)
 	}
 
@@ -387,6 +445,22 @@ func (x *incident) handlerOptions() []activities.Option {
 	return opts
 }
 
+// planLabel is the triage's question whether the plan applies, with the severities at which
+// it always does.
+func (x *incident) planLabel() activities.Text {
+	if x.rules >= rulesPlanSeverity && x.hasPlan && x.plan.PlanFrom != "" {
+		var ja, en []string
+		for _, s := range policy.Severities() {
+			if s.AtLeast(x.plan.PlanFrom) {
+				ja, en = append(ja, s.Title("ja")), append(en, s.Title("en"))
+			}
+		}
+		return activities.Text{Ja: "緊急時対応計画を適用する（" + strings.Join(ja, "・") + "は常に適用）",
+			En: "The emergency response plan applies (always for " + strings.ToLower(strings.Join(en, ", ")) + ")"}
+	}
+	return activities.Text{Ja: "緊急時対応計画を適用する（高・重大は常に適用）", En: "The emergency response plan applies (always for high and critical)"}
+}
+
 // triage asks the officer for severity, whether the plan applies, whether to tell the CISO
 // and who handles each step. Nobody triaging in time is taken as high severity.
 func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role, route policy.CategoryRoute) (triageResult, error) {
@@ -397,8 +471,7 @@ func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role
 	form := []activities.Field{
 		{Name: "severity", Kind: activities.FieldSelect, Required: true, Options: sev,
 			Label: activities.Text{Ja: "重大度", En: "Severity"}},
-		{Name: "plan", Kind: activities.FieldSelect, Required: true, Options: yesNo,
-			Label: activities.Text{Ja: "緊急時対応計画を適用する（高・重大は常に適用）", En: "The emergency response plan applies (always for high and critical)"}},
+		{Name: "plan", Kind: activities.FieldSelect, Required: true, Options: yesNo, Label: x.planLabel()},
 		{Name: "ciso", Kind: activities.FieldSelect, Required: true, Options: yesNo,
 			Label: activities.Text{Ja: "CISOに報告し指示を仰ぐ（高・重大は常に）", En: "Report to the CISO for instructions (always for high and critical)"}},
 	}
@@ -453,7 +526,7 @@ func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role
 			res.handlers[st.Name] = v
 		}
 	}
-	return res, x.hop(ctx, "triaged", d.DeciderID, fmt.Sprintf("severity %s, plan %t, CISO asked %t", s, policy.RunsPlan(s, res.plan), policy.NeedsCISO(s, res.askCISO)))
+	return res, x.hop(ctx, "triaged", d.DeciderID, fmt.Sprintf("severity %s, plan %t, CISO asked %t", s, x.runsPlan(s, res.plan), policy.NeedsCISO(s, res.askCISO)))
 }
 
 // cisoInstruction asks the CISO for instructions. When the CISO does not answer by the
@@ -624,18 +697,43 @@ func (x *incident) planStep(s policy.PlanStep, tri triageResult) Step {
 		{Value: "done", Label: activities.Text{Ja: "実施した", En: "Done"}},
 		{Value: "not_applicable", Label: activities.Text{Ja: "該当しない", En: "Not applicable"}},
 	}
+	title := activities.Text{Ja: "緊急時対応：" + s.TitleJa, En: "Emergency response: " + s.TitleEn}
 	switch s.Name {
 	case policy.StepContact:
+		reached := []activities.Option{
+			{Value: "contacted", Label: activities.Text{Ja: "連絡した", En: "Contacted"}},
+			{Value: "unreachable", Label: activities.Text{Ja: "連絡がつかない", En: "Unreachable"}},
+			{Value: "not_needed", Label: activities.Text{Ja: "不要", En: "Not needed"}},
+		}
+		var listed []string
+		if x.rules >= rulesPlanSeverity && x.hasPlan {
+			// §7.3(2)1: the plan's own contact list first, with how to reach each entry.
+			for _, c := range x.plan.ContactsFor(x.in.Category) {
+				listed = append(listed, c.ID)
+				form = append(form, activities.Field{Name: "contact_" + c.ID, Kind: activities.FieldSelect, Required: true,
+					Label:   activities.Text{Ja: "緊急連絡先（計画）：" + c.Line(), En: "Emergency contact (plan): " + c.Line()},
+					Options: reached})
+			}
+		}
 		for _, id := range x.setup.Contacts {
+			if slices.Contains(listed, id) {
+				continue
+			}
 			form = append(form, activities.Field{Name: "contact_" + id, Kind: activities.FieldSelect, Required: true,
-				Label: activities.Text{Ja: "連絡先 " + id, En: "Contact " + id},
-				Options: []activities.Option{
-					{Value: "contacted", Label: activities.Text{Ja: "連絡した", En: "Contacted"}},
-					{Value: "unreachable", Label: activities.Text{Ja: "連絡がつかない", En: "Unreachable"}},
-					{Value: "not_needed", Label: activities.Text{Ja: "不要", En: "Not needed"}},
-				}})
+				Label: activities.Text{Ja: "連絡先 " + id, En: "Contact " + id}, Options: reached})
 		}
 	case policy.StepContainment:
+		if x.rules >= rulesFirstHourShown && len(x.disconnected) > 0 && len(policy.ContainmentChecklist(x.in.Category)) > 0 {
+			// §6.4(3)7 was done in the first hour and is on the record: not asked twice.
+			var ja, en []string
+			for _, c := range x.disconnected {
+				ja = append(ja, fmt.Sprintf("%s が %s に確認", c.by, x.stamp(c.at)))
+				en = append(en, fmt.Sprintf("by %s at %s", c.by, x.stamp(c.at)))
+			}
+			title.Ja += "（§6.4(3)7の切り離しは確認済み：" + strings.Join(ja, "、") + "）"
+			title.En += " (the disconnection of §6.4(3)7 was confirmed " + strings.Join(en, "; ") + ")"
+			break
+		}
 		for _, d := range policy.ContainmentChecklist(x.in.Category) {
 			form = append(form, activities.Field{Name: "disconnect_" + d.Name, Kind: activities.FieldSelect, Required: true,
 				Label: activities.Text{Ja: d.TitleJa + "（§6.4(3)7）", En: d.TitleEn + " (§6.4(3)7)"}, Options: done})
@@ -644,7 +742,7 @@ func (x *incident) planStep(s policy.PlanStep, tri triageResult) Step {
 	form = append(form, activities.Field{Name: "actions", Kind: activities.FieldTextarea, Label: activities.Text{Ja: "実施内容", En: "What was done"}})
 	return Step{
 		Name:     s.Name,
-		Title:    activities.Text{Ja: "緊急時対応：" + s.TitleJa, En: "Emergency response: " + s.TitleEn},
+		Title:    title,
 		Assignee: who, AssigneeRole: role, Choices: []string{ChoiceDone}, Form: form,
 		Deadline: Deadline{Clock: s.Deadline}, RemindBefore: s.RemindBefore,
 		EscalateTo: escalate, EscalateToRole: escRole, Grace: Deadline{Clock: s.Grace},
@@ -657,13 +755,24 @@ func (x *incident) planStep(s policy.PlanStep, tri triageResult) Step {
 func (x *incident) runPlan(ctx workflow.Context, tri triageResult) error {
 	phases := map[int][]policy.PlanStep{}
 	var order []int
+	var skipped []string
 	for _, s := range x.t.Plan {
+		if x.rules >= rulesPlanSeverity && !s.For(tri.severity) {
+			skipped = append(skipped, s.Name)
+			continue
+		}
 		if _, ok := phases[s.Phase]; !ok {
 			order = append(order, s.Phase)
 		}
 		phases[s.Phase] = append(phases[s.Phase], s)
 	}
 	slices.Sort(order)
+	if len(skipped) > 0 {
+		if err := x.hop(ctx, "plan_steps_skipped", "", fmt.Sprintf("the plan (version %q) does not run %s for a %s incident (§7.3)",
+			x.planVersion, strings.Join(skipped, ", "), tri.severity)); err != nil {
+			return err
+		}
+	}
 	for _, ph := range order {
 		var names []string
 		steps := make([]Step, 0, len(phases[ph]))
@@ -700,7 +809,7 @@ func (x *incident) rootCause(ctx workflow.Context, tri triageResult) (Result, er
 	accepted := false
 	// short is the record of an incident outside the plan: the cause, and measures only
 	// where the GISO names some.
-	short := x.order >= orderRootCause && !policy.RunsPlan(tri.severity, tri.plan)
+	short := x.order >= orderRootCause && !x.runsPlan(tri.severity, tri.plan)
 	if x.order >= orderRootCause {
 		if err := x.causeFromDepartment(ctx); err != nil {
 			return Result{}, err
@@ -838,7 +947,7 @@ func (x *incident) measures(ctx workflow.Context, tri triageResult, owners []str
 		return x.close(ctx, IncidentMeasuresIncomplete, fmt.Sprintf("%d measures not done after %d rounds", len(open), x.t.MaxRounds))
 	}
 	how := "plan executed"
-	if !policy.RunsPlan(tri.severity, tri.plan) {
+	if !x.runsPlan(tri.severity, tri.plan) {
 		how = "outside the plan: recorded" // only since orderRootCause
 	}
 	if err := x.tellClosed(ctx, tri.severity, how+", root cause accepted, measures done"); err != nil {
@@ -856,7 +965,28 @@ func (x *incident) close(ctx workflow.Context, status, note string) (Result, err
 	if err := x.first.wait(ctx); err != nil {
 		return Result{}, err
 	}
+	if x.rules >= rulesCommitteeReport {
+		if err := x.reportToCommittee(ctx, status); err != nil {
+			return Result{}, err
+		}
+	}
 	return x.finish(ctx, status, note)
+}
+
+// reportToCommittee sends the security committee the report the incident closes with
+// (activities.ReportToCommittee): the report is made from the register and kept with the
+// incident, mailed to each member, and a committee without members is on the record, not
+// a reason to stay open.
+func (x *incident) reportToCommittee(ctx workflow.Context, outcome string) error {
+	var rep activities.CommitteeReported
+	if err := workflow.ExecuteActivity(withSummary(ctx, "Report the closing incident to the security committee (情報セキュリティ委員会, §7.3(2)2, §7.3(3))"),
+		acts.ReportToCommittee, activities.CommitteeReport{ProcessID: x.id, Severity: x.severity, Outcome: outcome, PlanVersion: x.planVersion}).Get(ctx, &rep); err != nil {
+		return err
+	}
+	if len(rep.Members) == 0 {
+		return x.hop(ctx, "committee_reported", "", "the security committee has no members in the directory: the report is kept with the incident, nobody was mailed")
+	}
+	return x.hop(ctx, "committee_reported", "", fmt.Sprintf("report mailed to the %d members of the security committee: %s", len(rep.Members), strings.Join(rep.Members, ", ")))
 }
 
 // firstHour is the first-hour path of an incident, running beside the triage and all that
@@ -957,6 +1087,7 @@ func (x *incident) confirmDisconnection(ctx workflow.Context, s Step) error {
 	for _, a := range policy.MalwareDisconnection() {
 		done = append(done, a.Name+"="+d.Values["disconnect_"+a.Name])
 	}
+	x.disconnected = append(x.disconnected, disconnection{step: s.Name, by: d.DeciderID, at: x.now(ctx)})
 	return x.hop(ctx, s.Name+"_confirmed", d.DeciderID, "§6.4(3)7: "+strings.Join(done, ", "))
 }
 
@@ -1063,6 +1194,15 @@ func (x *incident) passOn(ctx workflow.Context, tri triageResult) error {
 		acts.ResolveRoster, activities.RosterRequest{DepartmentID: tri.department, SystemIDs: x.in.SystemIDs})
 	if err != nil {
 		return err
+	}
+	if x.rules >= rulesDepartmentMoved && tri.department != x.department {
+		if err := x.record(ctx, fmt.Sprintf("Register: the department concerned is now %s (§5.3(2)1–2)", tri.department), acts.MoveIncident,
+			activities.IncidentMove{ProcessID: x.id, Department: tri.department}); err != nil {
+			return err
+		}
+		if err := workflow.UpsertTypedSearchAttributes(ctx, Department.ValueSet(tri.department)); err != nil {
+			return err
+		}
 	}
 	x.department, x.r.DISO = tri.department, r.DISO
 	if r.DISO == "" || r.DISO == x.r.GISO {

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/policyflow/policyflow/activities"
@@ -29,10 +31,21 @@ type incidentRegister struct {
 	hops []activities.IncidentHop
 	// plan is the town's emergency response plan; nil means the default.
 	plan *policy.IncidentPlan
+	// committee are the security committee's members; reports are the reports asked of
+	// ReportToCommittee, with when.
+	committee []string
+	reports   []committeeReport
+	// moves are the departments the incident was passed on to (MoveIncident).
+	moves []string
+}
+
+type committeeReport struct {
+	activities.CommitteeReport
+	at time.Time
 }
 
 func newIncidentRegister(t *testing.T, start time.Time) *incidentRegister {
-	r := &incidentRegister{register: newRegister(t, start)}
+	r := &incidentRegister{register: newRegister(t, start), committee: []string{"C1", "G1", "D1", "I1"}}
 	r.env.RegisterWorkflow(workflows.IncidentWorkflow)
 	r.env.RegisterActivityWithOptions(func(_ context.Context, ref activities.IncidentRef) (activities.IncidentSetup, error) {
 		setup := activities.IncidentSetup{Members: []string{"D1", "S1"}, Contacts: []string{"police", "vendor"}}
@@ -51,6 +64,14 @@ func newIncidentRegister(t *testing.T, start time.Time) *incidentRegister {
 		r.lock(func() { r.hops = append(r.hops, h) })
 		return nil
 	}, activity.RegisterOptions{Name: "RecordIncidentHop"})
+	r.env.RegisterActivityWithOptions(func(_ context.Context, c activities.CommitteeReport) (activities.CommitteeReported, error) {
+		r.lock(func() { r.reports = append(r.reports, committeeReport{c, r.env.Now().In(tokyo)}) })
+		return activities.CommitteeReported{Members: r.committee}, nil
+	}, activity.RegisterOptions{Name: "ReportToCommittee"})
+	r.env.RegisterActivityWithOptions(func(_ context.Context, m activities.IncidentMove) error {
+		r.lock(func() { r.moves = append(r.moves, m.Department) })
+		return nil
+	}, activity.RegisterOptions{Name: "MoveIncident"})
 	return r
 }
 
@@ -443,8 +464,8 @@ func TestIncidentRootCauseReturnedOnce(t *testing.T) {
 	if len(got) != 6 || !slices.Equal(got[:4], want) {
 		t.Errorf("tasks = %v", got)
 	}
-	// The close waits for the last measure.
-	last := r.hops[len(r.hops)-1]
+	// The close waits for the last measure; the committee's report follows it.
+	last := r.hops[len(r.hops)-2]
 	equal(t, "closed last", last.Hop, "closed")
 	equal(t, "closed at", last.At.In(tokyo), at(9))
 }
@@ -768,5 +789,174 @@ func TestIncidentManagerReportingGetsOneDisconnectionTask(t *testing.T) {
 	equal(t, "status", res.Status, "closed")
 	if _, ok := r.openedTask(incTask(policy.StepDisconnectionCheck, 1)); ok {
 		t.Error("the reporting manager got a second task")
+	}
+}
+
+// When an incident closes, the security committee gets its report (§7.3(2)2, §7.3(3)):
+// after the last hop of the response, with the triage's severity, the outcome and the
+// plan's version; the timeline says whom it went to.
+func TestIncidentClosesWithReportToTheCommittee(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("high", "no", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("ciso_instruction", 1), "instruct", "C1", nil)
+	r.planToClosure(monday.Add(20*time.Minute), "C1")
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	if len(r.reports) != 1 {
+		t.Fatalf("reports to the committee = %+v, want one", r.reports)
+	}
+	rep := r.reports[0]
+	equal(t, "report of", rep.ProcessID, incID)
+	equal(t, "severity", rep.Severity, policy.SeverityHigh)
+	equal(t, "outcome", rep.Outcome, workflows.IncidentClosed)
+	equal(t, "plan version", rep.PlanVersion, policy.DefaultIncidentPlan().Version)
+	closed, _ := r.hop("closed")
+	equal(t, "reported once the last measure is done", rep.at, closed.At.In(tokyo))
+	last := r.hops[len(r.hops)-1]
+	equal(t, "last hop", last.Hop, "committee_reported")
+	if !strings.Contains(last.Note, "4 members") || !strings.Contains(last.Note, "C1, G1, D1, I1") {
+		t.Errorf("committee hop note = %q", last.Note)
+	}
+}
+
+// A committee without members does not keep the incident open, and the record says that
+// nobody was told.
+func TestIncidentCommitteeWithoutMembersIsOnTheRecord(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.committee = nil
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("low", "no", "no"))
+	r.decide(monday.Add(40*time.Minute), incTask("record", 1), "record", "D1", nil)
+	r.shortRootCause(monday.Add(50 * time.Minute))
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryMisdeliveredMail})
+	equal(t, "status", res.Status, "closed")
+	equal(t, "reports", len(r.reports), 1)
+	equal(t, "severity", r.reports[0].Severity, policy.SeverityLow)
+	h, ok := r.hop("committee_reported")
+	if !ok || !strings.Contains(h.Note, "no members") {
+		t.Errorf("committee hop = %+v (found %t)", h, ok)
+	}
+}
+
+// The town's plan says which steps run for which severity and from which severity it always
+// applies (§7.3): with plan_from medium and evidence only for high and critical, a medium
+// leak runs the plan without the officer asking for it, and skips evidence, on the record.
+// The contact step lists the plan's contact list (§7.3(2)1), with how to reach each entry,
+// before the GISO's list in the register.
+func TestIncidentPlanRunsTheSeveritysSteps(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	plan := policy.DefaultIncidentPlan()
+	plan.PlanFrom = policy.SeverityMedium
+	for i, s := range plan.Steps {
+		if s.Name == policy.StepEvidence {
+			plan.Steps[i].Severities = []policy.Severity{policy.SeverityHigh, policy.SeverityCritical}
+		}
+	}
+	plan.Contacts = []policy.PlanContact{
+		{ID: "vendor", Name: "保守業者", Role: "vendor", Phone: "03-0000-0000"},
+		{ID: "fire", Name: "消防", Phone: "119", Categories: []policy.Category{policy.CategoryMalware}},
+	}
+	r.plan = &plan
+	at := func(n int) time.Time { return monday.Add(time.Duration(n) * 10 * time.Minute) }
+	r.decide(at(1), incTask("triage", 1), "record", "D1", triageValues("medium", "no", "no"))
+	r.decide(at(2), incTask("contact", 1), "done", "G1", map[string]string{"contact_vendor": "contacted", "contact_police": "not_needed"})
+	r.decide(at(3), incTask("containment", 1), "done", "I1", nil)
+	r.decide(at(4), incTask("recovery", 1), "done", "I1", nil)
+	r.causes(at(4).Add(5 * time.Minute))
+	r.decide(at(5), incTask("root_cause", 1), "submit", "G1", map[string]string{"owner_1": "D1"})
+	r.decide(at(6), incTask("root_cause_review", 1), "accept", "C1", nil)
+	r.decide(at(7), incTask("measure_1", 1), "done", "D1", nil)
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	if _, ok := r.openedTask(incTask("evidence", 1)); ok {
+		t.Error("evidence runs only for high and critical, but it opened for a medium incident")
+	}
+	for _, step := range []string{"contact", "containment", "recovery"} {
+		if _, ok := r.openedTask(incTask(step, 1)); !ok {
+			t.Errorf("%s did not open: the plan applies from medium", step)
+		}
+	}
+	if h, ok := r.hop("plan_steps_skipped"); !ok || !strings.Contains(h.Note, "evidence") {
+		t.Errorf("the skipped step is not on the record: %v", r.hopNames())
+	}
+	c, _ := r.openedTask(incTask("contact", 1))
+	var fields []string
+	for _, f := range c.spec.Form {
+		fields = append(fields, f.Name+"="+f.Label.Ja)
+	}
+	want := []string{"contact_vendor=緊急連絡先（計画）：保守業者 / vendor / 03-0000-0000", "contact_police=連絡先 police", "actions=実施内容"}
+	if !slices.Equal(fields, want) {
+		t.Errorf("contact form = %v\nwant %v", fields, want)
+	}
+}
+
+// When the first hour's disconnection was confirmed (§6.4(3)7), the containment step of a
+// malware incident does not ask the checklist again: its title says who confirmed it and when.
+func TestIncidentContainmentShowsTheFirstHoursDisconnection(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(5*time.Minute), incTask(policy.StepDisconnection, 1), "done", "S1", disconnected)
+	r.decide(monday.Add(8*time.Minute), incTask(policy.StepDisconnectionCheck, 1), "done", "I1", disconnected)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("high", "yes", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("ciso_instruction", 1), "instruct", "C1", nil)
+	r.planToClosure(monday.Add(20*time.Minute), "C1") // containment done with no checklist
+	res := r.start(workflows.IncidentInput{ReporterID: "S1", Category: policy.CategoryMalware, SystemIDs: []string{"SYS1"}})
+	equal(t, "status", res.Status, "closed")
+	k, ok := r.openedTask(incTask("containment", 1))
+	if !ok {
+		t.Fatal("containment did not open")
+	}
+	for _, f := range k.spec.Form {
+		if strings.HasPrefix(f.Name, "disconnect_") {
+			t.Errorf("containment asks %s again after the first hour confirmed it", f.Name)
+		}
+	}
+	for _, want := range []string{"confirmed by S1 at 2026-04-27 09:05 JST", "by I1 at 2026-04-27 09:08 JST"} {
+		if !strings.Contains(k.spec.Title.En, want) {
+			t.Errorf("containment title = %q, want %q", k.spec.Title.En, want)
+		}
+	}
+	if !strings.Contains(k.spec.Title.Ja, "S1 が 2026-04-27 09:05 JST に確認") {
+		t.Errorf("containment title = %q", k.spec.Title.Ja)
+	}
+	if h, ok := r.hop("containment_done"); !ok || h.ActorID != "I1" {
+		t.Errorf("containment not done: %v", r.hopNames())
+	}
+}
+
+// A resident's report passed on to the department concerned (§5.3(2)1–2) becomes that
+// department's: the register's row is moved and the Department search attribute says so,
+// before its security officer is told.
+func TestIncidentPassedOnMovesTheDepartment(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	var departments []string
+	r.env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil).Run(func(args mock.Arguments) {
+		if v, ok := args.Get(0).(temporal.SearchAttributes).GetKeyword(workflows.Department); ok {
+			departments = append(departments, v)
+		}
+	})
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "G1", map[string]string{
+		"severity": "low", "plan": "no", "ciso": "no", "department": "welfare"})
+	r.decide(monday.Add(20*time.Minute), incTask("record", 1), "record", "G1", nil)
+	r.shortRootCause(monday.Add(30 * time.Minute))
+	res := r.start(workflows.IncidentInput{Source: "resident", Category: policy.CategoryOther})
+	equal(t, "status", res.Status, "closed")
+	if !slices.Equal(r.moves, []string{"welfare"}) {
+		t.Errorf("register moves = %v, want [welfare]", r.moves)
+	}
+	if len(departments) == 0 || departments[len(departments)-1] != "welfare" {
+		t.Errorf("Department search attribute upserts = %v, want the last to be welfare", departments)
+	}
+}
+
+// A report whose department is not known stays with the GISO's office.
+func TestIncidentNotPassedOnKeepsTheDepartment(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "G1", map[string]string{
+		"severity": "low", "plan": "no", "ciso": "no", "department": "unknown"})
+	r.decide(monday.Add(20*time.Minute), incTask("record", 1), "record", "G1", nil)
+	r.shortRootCause(monday.Add(30 * time.Minute))
+	res := r.start(workflows.IncidentInput{Source: "resident", Category: policy.CategoryOther})
+	equal(t, "status", res.Status, "closed")
+	if len(r.moves) != 0 {
+		t.Errorf("moved to %v", r.moves)
 	}
 }

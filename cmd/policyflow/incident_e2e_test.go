@@ -33,7 +33,8 @@ func TestIncidentEndToEnd(t *testing.T) {
 	people := map[string]map[string]any{
 		"INC-CISO":  {"name": "副町長 テスト", "email": "inc-ciso@town.example", "department": "mayor", "roles": []string{"ciso"}},
 		"INC-GISO":  {"name": "総務部長 テスト", "email": "inc-giso@town.example", "department": "general", "roles": []string{"giso"}},
-		"INC-DISO":  {"name": "住民課長 テスト", "email": "inc-diso@town.example", "department": "residents", "roles": []string{"diso"}},
+		"INC-DISO":  {"name": "住民課長 テスト", "email": "inc-diso@town.example", "department": "residents", "roles": []string{"diso", "committee"}},
+		"INC-CMTE":  {"name": "Committee Member", "email": "inc-cmte@town.example", "department": "general", "roles": []string{"committee"}, "locale": "en"},
 		"INC-ISM":   {"name": "住民係長 テスト", "email": "inc-ism@town.example", "department": "residents", "roles": []string{"ism"}},
 		"INC-STAFF": {"name": "窓口職員 テスト", "email": "inc-staff@town.example", "department": "residents", "roles": []string{"staff"}},
 	}
@@ -79,10 +80,13 @@ func TestIncidentEndToEnd(t *testing.T) {
 	}
 	submit(t, contact, "done", map[string]string{"contact_vendor": "contacted", "actions": "業者に電話した"})
 	submit(t, linkIn(t, "inc-ism@town.example", id, "証拠保全"), "done", map[string]string{"actions": "ログを保全した"})
-	// 4. Containment, with the disconnection steps of §6.4(3)7; then recovery.
-	submit(t, linkIn(t, "inc-ism@town.example", id, "被害拡大の防止"), "done", map[string]string{
-		"disconnect_lan_cable": "done", "disconnect_wireless": "not_applicable", "disconnect_power": "not_applicable",
-		"disconnect_mobile": "not_applicable", "actions": "LANケーブルを抜いた"})
+	// 4. Containment: the disconnection of §6.4(3)7 was confirmed in the first hour, so the
+	// page shows who confirmed it instead of asking again; then recovery.
+	containment := linkIn(t, "inc-ism@town.example", id, "被害拡大の防止")
+	if _, page := getPage(t, containment); !strings.Contains(page, "切り離しの確認") || strings.Contains(page, "disconnect_lan_cable") {
+		t.Errorf("the containment page does not show the first hour's confirmation, or asks it again:\n%s", page)
+	}
+	submit(t, containment, "done", map[string]string{"actions": "端末を隔離した"})
 	submit(t, linkIn(t, "inc-ism@town.example", id, "復旧"), "done", map[string]string{"actions": "端末を再構築した"})
 	// 5. The root cause (§5.3(3)1): the department's officer and the system's manager give
 	// their part, the GISO reports, the CISO accepts, the measure is done.
@@ -126,10 +130,35 @@ func TestIncidentEndToEnd(t *testing.T) {
 		hops = append(hops, h.Hop)
 	}
 	for _, want := range []string{"discovered", "received", "giso_notified", "ism_notified", "triaged", "ciso_instructed",
-		"contact_done", "evidence_done", "containment_done", "recovery_done", "root_cause_accepted", "measure_1_done", "closed"} {
+		"contact_done", "evidence_done", "containment_done", "recovery_done", "root_cause_accepted", "measure_1_done", "closed", "committee_reported"} {
 		if !strings.Contains(","+strings.Join(hops, ",")+",", ","+want+",") {
 			t.Errorf("hop %s missing: %v", want, hops)
 		}
 	}
-	recordHistory(t, id, "incident_high_closed.json")
+	// 6. The security committee gets the report, each member in their language, with the
+	// timeline in minutes since discovery; the timeline says whom it went to.
+	ja := mailIn(t, "inc-diso@town.example", id, "情報セキュリティ委員会")
+	en := mailIn(t, "inc-cmte@town.example", id, "security committee")
+	for _, want := range []string{"発見からの経過分", "分類：不正プログラム感染", "重大度：高", "添付ファイルを開いた", "標的型メール訓練を実施する（担当 INC-DISO）：完了"} {
+		if !strings.Contains(ja.Text, want) {
+			t.Errorf("the committee's Japanese report lacks %q:\n%s", want, ja.Text)
+		}
+	}
+	for _, want := range []string{"minutes since discovery", "Category: Malware infection", "Severity: High", "(owner INC-DISO): done"} {
+		if !strings.Contains(en.Text, want) {
+			t.Errorf("the committee's English report lacks %q:\n%s", want, en.Text)
+		}
+	}
+	var timeline struct {
+		Timeline []struct{ Note string }
+	}
+	s.call(auditor, "GET", "/api/v1/processes/"+id, nil, &timeline)
+	reported := false
+	for _, e := range timeline.Timeline {
+		reported = reported || strings.Contains(e.Note, "security committee mailed to its 2 members (INC-CMTE, INC-DISO)")
+	}
+	if !reported {
+		t.Errorf("the timeline does not say whom the committee's report went to: %+v", timeline.Timeline)
+	}
+	recordHistory(t, id, "incident_committee_closed.json")
 }
