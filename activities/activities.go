@@ -38,6 +38,9 @@ type Activities struct {
 	// IncidentPlan is the town's emergency response plan (POLICYFLOW_INCIDENT_PLAN); nil
 	// means policy.DefaultIncidentPlan.
 	IncidentPlan *policy.IncidentPlan
+	// Checklist is the town's self-inspection checklist (POLICYFLOW_INSPECTION_CHECKLIST);
+	// nil means policy.DefaultChecklist. A campaign copies it when it starts.
+	Checklist *policy.Checklist
 	// Dir is the directory AssignTask reads; nil means Store.
 	Dir Directory
 	// Batches starts the items of a bulk batch of offboardings (RunBatchPage).
