@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // KindInspection is the process kind of a self-inspection campaign (自己点検, §9.1).
@@ -88,16 +87,20 @@ func inspectionTables(tx *gorm.DB) error {
 // either way it returns the campaign's targets as stored.
 func (s *Store) CreateInspection(ctx context.Context, c InspectionCampaign, targets []InspectionTarget) ([]InspectionTarget, error) {
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&c)
-		if res.Error != nil || res.RowsAffected == 0 {
-			return res.Error
+		var n int64
+		if err := tx.Model(&InspectionCampaign{}).Where("process_id = ?", c.ProcessID).Count(&n).Error; err != nil || n > 0 {
+			return err
+		}
+		if err := tx.Create(&c).Error; err != nil {
+			return err
 		}
 		if len(targets) == 0 {
 			return nil
 		}
 		return tx.CreateInBatches(targets, 200).Error
 	})
-	if err != nil {
+	// Two attempts at once: the one that lost finds the winner's population.
+	if err != nil && !errors.Is(err, gorm.ErrDuplicatedKey) {
 		return nil, err
 	}
 	return s.InspectionTargets(ctx, c.ProcessID)
