@@ -196,9 +196,17 @@ func (a *Activities) RecordMeasure(ctx context.Context, m MeasureUpdate) error {
 	return a.Store.SetMeasureStatus(ctx, ans)
 }
 
+// Rounds of a campaign's report to the committee: the results and the measures planned, once
+// every target is inspected; how the measures ended, once every measure has.
+const (
+	ReportResults  = "results"
+	ReportMeasures = "measures"
+)
+
 // InspectionReport asks to compile a campaign's results and mail them to the committee.
 type InspectionReport struct {
 	ProcessID string
+	Round     string
 }
 
 // ReportInspection compiles a campaign's results and improvement measures and mails them to
@@ -214,8 +222,11 @@ func (a *Activities) ReportInspection(ctx context.Context, r InspectionReport) (
 	if err != nil {
 		return 0, fmt.Errorf("inspection %s: members of the security committee: %w", r.ProcessID, err)
 	}
+	if _, ok := roundNames[r.Round]; !ok {
+		return 0, badInput("inspection %s: unknown round %q", r.ProcessID, r.Round)
+	}
 	if len(members) == 0 {
-		if err := a.Store.AddTimeline(ctx, r.ProcessID, r.ProcessID+"/report/nobody",
+		if err := a.Store.AddTimeline(ctx, r.ProcessID, r.ProcessID+"/report/"+r.Round+"/nobody",
 			"the results were compiled, but the directory names no member of the security committee (role committee): nothing was mailed (§9.1(2))", a.now()); err != nil {
 			return 0, err
 		}
@@ -231,14 +242,19 @@ func (a *Activities) ReportInspection(ctx context.Context, r InspectionReport) (
 	}
 	for _, m := range members {
 		lang := localeOf(m)
-		err := a.SendNotice(ctx, Notice{Key: r.ProcessID + "/report/" + m.EmployeeID, ProcessID: r.ProcessID, RecipientID: m.EmployeeID,
+		err := a.SendNotice(ctx, Notice{Key: r.ProcessID + "/report/" + r.Round + "/" + m.EmployeeID, ProcessID: r.ProcessID, RecipientID: m.EmployeeID,
 			Kind: NoticeInspectionReport, Params: map[string]string{"fiscal_year": strconv.Itoa(c.FiscalYear),
-				"report": InspectionReportText(lang, targets, answers)}})
+				"round": roundNames[r.Round].In(lang), "report": InspectionReportText(lang, targets, answers)}})
 		if err != nil {
 			return 0, err
 		}
 	}
 	return len(members), a.Store.MarkInspectionCompiled(ctx, r.ProcessID, a.now().UTC(), len(members))
+}
+
+var roundNames = map[string]Text{
+	ReportResults:  {Ja: "点検結果と改善策", En: "results and improvement measures"},
+	ReportMeasures: {Ja: "改善策の実施状況（最終）", En: "how the improvement measures ended (final)"},
 }
 
 var answerNames = map[string]Text{

@@ -66,11 +66,11 @@ func TestInspectionActivities(t *testing.T) {
 		}
 
 		// Nobody on the committee: recorded, not silent.
-		if n, err := a.ReportInspection(ctx, activities.InspectionReport{ProcessID: "INS-FY2026"}); err != nil || n != 0 {
+		if n, err := a.ReportInspection(ctx, activities.InspectionReport{ProcessID: "INS-FY2026", Round: activities.ReportResults}); err != nil || n != 0 {
 			t.Fatalf("report without members: %d, %v", n, err)
 		}
 		var ev models.ProcessEvent
-		if err := store.DB.Where("process_id = ? AND `key` = ?", "INS-FY2026", "INS-FY2026/report/nobody").First(&ev).Error; err != nil ||
+		if err := store.DB.Where("process_id = ? AND `key` = ?", "INS-FY2026", "INS-FY2026/report/results/nobody").First(&ev).Error; err != nil ||
 			!strings.Contains(ev.Note, "no member of the security committee") {
 			t.Errorf("timeline: %+v, %v", ev, err)
 		}
@@ -82,7 +82,7 @@ func TestInspectionActivities(t *testing.T) {
 			t.Fatal(err)
 		}
 		for range 2 { // retried: each member once
-			if n, err := a.ReportInspection(ctx, activities.InspectionReport{ProcessID: "INS-FY2026"}); err != nil || n != 2 {
+			if n, err := a.ReportInspection(ctx, activities.InspectionReport{ProcessID: "INS-FY2026", Round: activities.ReportResults}); err != nil || n != 2 {
 				t.Fatalf("report: %d, %v", n, err)
 			}
 		}
@@ -95,6 +95,16 @@ func TestInspectionActivities(t *testing.T) {
 		}
 		if !strings.Contains(en.Subject, "self-inspection") || !strings.Contains(en.Text, "not compliant") || !strings.Contains(en.Text, "owner: U1") {
 			t.Errorf("English report: %s\n%s", en.Subject, en.Text)
+		}
+		// The second round (how the measures ended) is a mail of its own.
+		if n, err := a.ReportInspection(ctx, activities.InspectionReport{ProcessID: "INS-FY2026", Round: activities.ReportMeasures}); err != nil || n != 2 || len(box.sent) != 4 {
+			t.Fatalf("measures round: %d, %v, %d mails", n, err, len(box.sent))
+		}
+		if !strings.Contains(box.sent[3].Text, "how the improvement measures ended") {
+			t.Errorf("the final report does not say what it is: %s", box.sent[3].Text)
+		}
+		if _, err := a.ReportInspection(ctx, activities.InspectionReport{ProcessID: "INS-FY2026", Round: "later"}); err == nil {
+			t.Error("an unknown round was accepted")
 		}
 		c, _ := store.Inspection(ctx, "INS-FY2026")
 		if c.CompiledAt == nil || c.ReportedTo != 2 {

@@ -255,8 +255,8 @@ var notices = map[string]noticeText{
 	NoticeInspectionReport: {
 		Subject: Text{Ja: "【報告】自己点検の結果と改善策", En: "[Report] Results and improvement measures of the self-inspection"},
 		Body: Text{
-			Ja: "{{.name}} 様\n\n{{.fiscal_year}}年度の自己点検（{{.process_id}}）の結果と、結果に基づく改善策を取りまとめましたので、情報セキュリティ委員会に報告します（対策基準 9.1(2)）。\n情報セキュリティポリシー及び関係規程等の見直しにご活用ください（9.1(3)、9.2）。\n\n{{.report}}\n詳細は登録簿（GET /api/v1/inspections/{{.process_id}}）にあります。\n\n--\npolicyflow\n",
-			En: "Dear {{.name}},\n\nThe results of the self-inspection of fiscal year {{.fiscal_year}} ({{.process_id}}) and the improvement measures based on them are compiled and reported to the information security committee (standard 9.1(2)).\nPlease use them to review the security policy and the related rules (9.1(3), 9.2).\n\n{{.report}}\nThe details are in the register (GET /api/v1/inspections/{{.process_id}}).\n\n--\npolicyflow\n",
+			Ja: "{{.name}} 様\n\n{{.fiscal_year}}年度の自己点検（{{.process_id}}）の結果と、結果に基づく改善策を取りまとめましたので、情報セキュリティ委員会に報告します（対策基準 9.1(2)）。\n報告の内容：{{.round}}\n情報セキュリティポリシー及び関係規程等の見直しにご活用ください（9.1(3)、9.2）。\n\n{{.report}}\n詳細は登録簿（GET /api/v1/inspections/{{.process_id}}）にあります。\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nThe results of the self-inspection of fiscal year {{.fiscal_year}} ({{.process_id}}) and the improvement measures based on them are compiled and reported to the information security committee (standard 9.1(2)).\nThis report: {{.round}}\nPlease use them to review the security policy and the related rules (9.1(3), 9.2).\n\n{{.report}}\nThe details are in the register (GET /api/v1/inspections/{{.process_id}}).\n\n--\npolicyflow\n",
 		},
 	},
 	NoticeReconciliationSummary: {

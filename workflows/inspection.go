@@ -48,8 +48,13 @@ var DefaultInspectionTiming = InspectionTiming{
 	RemindBefore: []time.Duration{5 * 24 * time.Hour, 24 * time.Hour},
 }
 
-// SignalStopInspection tells a target's workflow that its campaign was cancelled.
-const SignalStopInspection = "stop-inspection"
+// SignalStopInspection tells a target's workflow that its campaign was cancelled;
+// SignalTargetInspected tells the campaign that a target's inspection is recorded (or that
+// nobody inspected it in time), with the target's "kind/id".
+const (
+	SignalStopInspection  = "stop-inspection"
+	SignalTargetInspected = "target-inspected"
+)
 
 // InspectionID is the process ID of the fiscal year's campaign; an extra one adds "-2", "-3"….
 func InspectionID(fiscalYear, n int) string {
@@ -136,18 +141,34 @@ func InspectionWorkflow(ctx workflow.Context, in InspectionInput) (Result, error
 			ended[i] = true
 		})
 	}
-	allEnded := func() bool {
-		for _, e := range ended {
-			if !e {
-				return false
-			}
+	// A target's workflow signals when its inspection is recorded (or overdue): once every
+	// target has, the results and the measures planned are reported (§9.1(2)); the measures
+	// are then followed to their end, and how they ended is reported again.
+	inspected := map[string]bool{}
+	signals := workflow.GetSignalChannel(ctx, SignalTargetInspected)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var key string
+			signals.Receive(ctx, &key)
+			inspected[key] = true
 		}
-		return true
+	})
+	all := func(done func(i int) bool) func() bool {
+		return func() bool {
+			for i := range ids {
+				if !done(i) {
+					return false
+				}
+			}
+			return true
+		}
 	}
-	if err := workflow.Await(ctx, func() bool { return allEnded() || p.cancelled != nil }); err != nil {
-		return p.end(ctx, err)
-	}
-	if p.cancelled != nil {
+	allEnded := all(func(i int) bool { return ended[i] })
+	allInspected := all(func(i int) bool {
+		x := setup.Targets[i]
+		return ended[i] || inspected[x.Kind+"/"+x.TargetID]
+	})
+	stopped := func(ctx workflow.Context) (Result, error) {
 		for i := range ids {
 			if !ended[i] {
 				_ = workflow.SignalExternalWorkflow(ctx, ids[i], "", SignalStopInspection, *p.cancelled).Get(ctx, nil)
@@ -158,21 +179,46 @@ func InspectionWorkflow(ctx workflow.Context, in InspectionInput) (Result, error
 		}
 		return p.end(ctx, errCancelled)
 	}
-	overdue, open := 0, 0
-	for i, err := range errs {
-		if err != nil {
-			return p.end(ctx, fmt.Errorf("inspection of %s: %w", ids[i], err))
+	failed := func() error {
+		for i, err := range errs {
+			if ended[i] && err != nil {
+				return fmt.Errorf("inspection of %s: %w", ids[i], err)
+			}
 		}
+		return nil
+	}
+	if err := workflow.Await(ctx, func() bool { return allInspected() || p.cancelled != nil || failed() != nil }); err != nil {
+		return p.end(ctx, err)
+	}
+	if p.cancelled != nil {
+		return stopped(ctx)
+	}
+	if err := failed(); err != nil {
+		return p.end(ctx, err)
+	}
+	if _, err := p.report(ctx, activities.ReportResults); err != nil {
+		return p.end(ctx, err)
+	}
+	if err := p.setStage(ctx, "in_progress", "measures", "the improvement measures are carried out (§9.1(2))"); err != nil {
+		return p.end(ctx, err)
+	}
+	if err := workflow.Await(ctx, func() bool { return allEnded() || p.cancelled != nil }); err != nil {
+		return p.end(ctx, err)
+	}
+	if p.cancelled != nil {
+		return stopped(ctx)
+	}
+	if err := failed(); err != nil {
+		return p.end(ctx, err)
+	}
+	overdue, open := 0, 0
+	for i := range results {
 		if results[i].Status == models.InspectionOverdue {
 			overdue++
 		}
 		open += results[i].Overdue
 	}
-	if err := p.setStage(ctx, "in_progress", "report", "results and improvement measures are compiled for the security committee (§9.1(2))"); err != nil {
-		return p.end(ctx, err)
-	}
-	n, err := get[int](ctx, p, "Compile the results and mail them to every member of the security committee (§9.1(2))",
-		acts.ReportInspection, activities.InspectionReport{ProcessID: p.id})
+	n, err := p.report(ctx, activities.ReportMeasures)
 	if err != nil {
 		return p.end(ctx, err)
 	}
@@ -184,6 +230,17 @@ func InspectionWorkflow(ctx workflow.Context, in InspectionInput) (Result, error
 		return p.finish(ctx, "incomplete", fmt.Sprintf("%s; %d targets not inspected in time, %d measures overdue", note, overdue, open))
 	}
 	return p.finish(ctx, "completed", note)
+}
+
+// report compiles the campaign's results and mails them to every member of the security
+// committee (§9.1(2)): when every target is inspected (the results and the measures planned),
+// and when every measure has ended (how they ended). It returns how many members it mailed.
+func (p *process) report(ctx workflow.Context, round string) (int, error) {
+	if err := p.setStage(ctx, "in_progress", "report_"+round, "the "+round+" are compiled and reported to the security committee (§9.1(2))"); err != nil {
+		return 0, err
+	}
+	return get[int](ctx, p, fmt.Sprintf("Compile the %s and mail them to every member of the security committee (§9.1(2))", round),
+		acts.ReportInspection, activities.InspectionReport{ProcessID: p.id, Round: round})
 }
 
 // InspectionTargetInput is one target of a campaign: its process header is the campaign's.
@@ -256,6 +313,12 @@ func InspectionTargetWorkflow(ctx workflow.Context, in InspectionTargetInput) (I
 		activities.InspectionRecord{ProcessID: p.id, Kind: x.Kind, TargetID: x.TargetID, TaskID: d.TaskID, DeciderID: d.DeciderID,
 			DecidedAt: d.DecidedAt, Items: refs}); err != nil {
 		return out, err
+	}
+	if parent := workflow.GetInfo(ctx).ParentWorkflowExecution; parent != nil {
+		// The campaign reports the results once every target is inspected (§9.1(2)).
+		if err := workflow.SignalExternalWorkflow(ctx, parent.ID, "", SignalTargetInspected, x.Kind+"/"+x.TargetID).Get(ctx, nil); err != nil {
+			return out, err
+		}
 	}
 	var steps []Step
 	var items []policy.ChecklistItem
