@@ -122,7 +122,9 @@ func InspectionWorkflow(ctx workflow.Context, in InspectionInput) (Result, error
 	errs := make([]error, len(setup.Targets))
 	ids := make([]string, len(setup.Targets))
 	for i, x := range setup.Targets {
-		ids[i] = fmt.Sprintf("%s/%s/%s", workflow.GetInfo(ctx).WorkflowExecution.ID, x.Kind, x.TargetID)
+		// Named by the campaign's process ID: unique per campaign, and what a person finds
+		// in the Temporal UI next to the campaign.
+		ids[i] = fmt.Sprintf("%s/%s/%s", p.id, x.Kind, x.TargetID)
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 			WorkflowID: ids[i], TaskQueue: TaskQueue,
 			// A cancelled campaign stops its targets itself (SignalStopInspection), so that

@@ -49,7 +49,9 @@ func newInspection(t *testing.T, start time.Time) *inspectionRegister {
 		},
 	}
 	reg := func(name string, fn any) { r.env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
-	reg("OpenInspection", func(_ context.Context, s activities.InspectionStart) (activities.InspectionSetup, error) { return r.setup, nil })
+	reg("OpenInspection", func(_ context.Context, s activities.InspectionStart) (activities.InspectionSetup, error) {
+		return r.setup, nil
+	})
 	reg("RecordInspection", func(_ context.Context, x activities.InspectionRecord) error {
 		r.lock(func() { r.recorded = append(r.recorded, x) })
 		return nil
@@ -73,7 +75,7 @@ func newInspection(t *testing.T, start time.Time) *inspectionRegister {
 func (r *inspectionRegister) decideIn(at time.Time, target, task, by string, values map[string]string, choice string) *updateResult {
 	res := &updateResult{}
 	r.env.RegisterDelayedCallback(func() {
-		err := r.env.UpdateWorkflowByID(wfID+"/"+target, workflows.UpdateDecide, task+"|"+by+"|"+fmt.Sprint(values), &testsuite.TestUpdateCallback{
+		err := r.env.UpdateWorkflowByID(insID+"/"+target, workflows.UpdateDecide, task+"|"+by+"|"+fmt.Sprint(values), &testsuite.TestUpdateCallback{
 			OnReject:   func(err error) { res.rejected = err },
 			OnAccept:   func() { res.accepted = true },
 			OnComplete: func(v any, err error) { res.value, res.err = v, err },
@@ -151,7 +153,7 @@ func TestInspectionCampaign(t *testing.T) {
 	equal(t, "d1 asked of its officer", by[taskD1].AssigneeID, "D1")
 	equal(t, "d2 asked of its officer", by[taskD2].AssigneeID, "D2")
 	equal(t, "the campaign's register entry", by[taskS2].ProcessID, insID)
-	equal(t, "the task is decided in the target's workflow", by[taskS2].WorkflowID, wfID+"/system/S2")
+	equal(t, "the task is decided in the target's workflow", by[taskS2].WorkflowID, insID+"/system/S2")
 	equal(t, "system form: five fields per item", len(by[taskS1].Form), 10)
 	equal(t, "department form", len(by[taskD1].Form), 5)
 	equal(t, "measure owner", by[taskM].AssigneeID, "U1")
