@@ -32,9 +32,11 @@ type InspectionTargetRef struct {
 	Kind       string
 	TargetID   string
 	Department string
-	// Inspector held the inspecting post when the campaign started; DISO is the department's
-	// security officer then (a late system manager's escalation goes to them).
-	Inspector string
+	// Inspector held the inspecting post when the campaign started; InspectorRole is that
+	// post's role: ism, diso, or giso for a target whose own post nobody held. DISO is the
+	// department's security officer then (a late system manager's escalation goes to them).
+	Inspector     string
+	InspectorRole string
 	DISO      string
 	// Members are the department's employed people: who may own an improvement measure.
 	Members []string
@@ -105,7 +107,7 @@ func (a *Activities) OpenInspection(ctx context.Context, s InspectionStart) (Ins
 	members := map[string][]string{}
 	diso := map[string]string{}
 	for _, t := range targets {
-		if t.Kind == policy.TargetDepartment {
+		if t.Kind == policy.TargetDepartment && t.InspectorRole == string(policy.RoleDISO) {
 			diso[t.DepartmentID] = t.InspectorID
 		}
 	}
@@ -115,7 +117,7 @@ func (a *Activities) OpenInspection(ctx context.Context, s InspectionStart) (Ins
 				return out, err
 			}
 		}
-		ref := InspectionTargetRef{Kind: t.Kind, TargetID: t.TargetID, Department: t.DepartmentID, Inspector: t.InspectorID,
+		ref := InspectionTargetRef{Kind: t.Kind, TargetID: t.TargetID, Department: t.DepartmentID, Inspector: t.InspectorID, InspectorRole: t.InspectorRole,
 			DISO: diso[t.DepartmentID], Members: members[t.DepartmentID]}
 		if ref.Inspector != "" && !slices.Contains(ref.Members, ref.Inspector) {
 			ref.Members = append(slices.Clone(ref.Members), ref.Inspector)

@@ -297,8 +297,20 @@ func sortDepartments(ds []DepartmentInspection) {
 }
 
 // InspectionPopulation reads every system with its manager and every department with its
-// security officer, as the directory has them now (§9.1(1)).
+// security officer, as the directory has them now (§9.1(1)). A system without an employed
+// manager, or a department without an officer, is the GISO's to inspect (§9.1(1)1 names the
+// GISO among the inspectors), so that no target waits for a post nobody holds.
 func (s *Store) InspectionPopulation(ctx context.Context) ([]InspectionTarget, error) {
+	giso, err := s.RoleHolder(ctx, "giso", "")
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	orGISO := func(t InspectionTarget) InspectionTarget {
+		if t.InspectorID == "" {
+			t.InspectorRole, t.InspectorID = "giso", giso
+		}
+		return t
+	}
 	var systems []System
 	if err := s.DB.WithContext(ctx).Order("id").Find(&systems).Error; err != nil {
 		return nil, err
@@ -309,8 +321,8 @@ func (s *Store) InspectionPopulation(ctx context.Context) ([]InspectionTarget, e
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		out = append(out, InspectionTarget{Kind: "system", TargetID: x.ID, DepartmentID: x.DepartmentID,
-			InspectorRole: "ism", InspectorID: ism, Status: InspectionOpen})
+		out = append(out, orGISO(InspectionTarget{Kind: "system", TargetID: x.ID, DepartmentID: x.DepartmentID,
+			InspectorRole: "ism", InspectorID: ism, Status: InspectionOpen}))
 	}
 	var depts []Department
 	if err := s.DB.WithContext(ctx).Order("id").Find(&depts).Error; err != nil {
@@ -321,8 +333,8 @@ func (s *Store) InspectionPopulation(ctx context.Context) ([]InspectionTarget, e
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		out = append(out, InspectionTarget{Kind: "department", TargetID: d.ID, DepartmentID: d.ID,
-			InspectorRole: "diso", InspectorID: diso, Status: InspectionOpen})
+		out = append(out, orGISO(InspectionTarget{Kind: "department", TargetID: d.ID, DepartmentID: d.ID,
+			InspectorRole: "diso", InspectorID: diso, Status: InspectionOpen}))
 	}
 	return out, nil
 }

@@ -25,11 +25,11 @@ func TestInspectionRegister(t *testing.T) {
 		}
 		if _, err := s.PutPeople(ctx, []models.Person{
 			withRoles("I1", "d1", "employed", "ism"), withRoles("D1", "d1", "employed", "diso"),
-			withRoles("U2", "d2", "employed", "staff"),
+			withRoles("U2", "d2", "employed", "staff"), withRoles("G1", "d9", "employed", "giso"),
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.DB.Clauses(clause.OnConflict{DoNothing: true}).Create(&[]models.Department{{ID: "d1"}, {ID: "d2"}}).Error; err != nil {
+		if err := s.DB.Clauses(clause.OnConflict{DoNothing: true}).Create(&[]models.Department{{ID: "d1"}, {ID: "d2"}, {ID: "d9"}}).Error; err != nil {
 			t.Fatal(err)
 		}
 		for _, sys := range []models.System{{ID: "S1", Name: "tax", DepartmentID: "d1", ISMEmployeeID: "I1"}, {ID: "S2", Name: "mail", DepartmentID: "d2"}} {
@@ -45,7 +45,8 @@ func TestInspectionRegister(t *testing.T) {
 		for _, x := range pop {
 			got += fmt.Sprintf("%s/%s@%s:%s=%s ", x.Kind, x.TargetID, x.DepartmentID, x.InspectorRole, x.InspectorID)
 		}
-		if want := "system/S1@d1:ism=I1 system/S2@d2:ism= department/d1@d1:diso=D1 department/d2@d2:diso= "; got != want {
+		// §9.1(1)1: a system without a manager and a department without an officer are the GISO's.
+		if want := "system/S1@d1:ism=I1 system/S2@d2:giso=G1 department/d1@d1:diso=D1 department/d2@d2:giso=G1 department/d9@d9:giso=G1 "; got != want {
 			t.Fatalf("population = %q, want %q", got, want)
 		}
 		for i := range pop {
@@ -57,7 +58,7 @@ func TestInspectionRegister(t *testing.T) {
 		}
 		// Again (an activity's retry): the population frozen the first time stays.
 		again, err := s.CreateInspection(ctx, camp, pop[:1])
-		if err != nil || len(again) != 4 {
+		if err != nil || len(again) != 5 {
 			t.Fatalf("second create: %d targets, %v", len(again), err)
 		}
 		at := time.Date(2026, 10, 2, 1, 0, 0, 0, time.UTC)
@@ -105,7 +106,7 @@ func TestInspectionRegister(t *testing.T) {
 			got += fmt.Sprintf("%s: targets %d overdue %d compliant %d not %d partly %d open %d; ", d.DepartmentID, d.Targets, d.Overdue,
 				d.Answers["compliant"], d.Answers["not"], d.Answers["partly"], d.OpenMeasures)
 		}
-		if want := "d1: targets 2 overdue 0 compliant 1 not 1 partly 0 open 0; d2: targets 2 overdue 1 compliant 0 not 0 partly 1 open 1; "; got != want {
+		if want := "d1: targets 2 overdue 0 compliant 1 not 1 partly 0 open 0; d2: targets 2 overdue 1 compliant 0 not 0 partly 1 open 1; d9: targets 1 overdue 0 compliant 0 not 0 partly 0 open 0; "; got != want {
 			t.Fatalf("summary = %q, want %q", got, want)
 		}
 		if other, err := s.InspectionSummary(ctx, 2025); err != nil || len(other.Departments) != 0 {

@@ -295,6 +295,11 @@ func InspectionTargetWorkflow(ctx workflow.Context, in InspectionTargetInput) (I
 			EscalatePost: policy.Post{Role: policy.RoleGISO},
 		}
 	}
+	if x.InspectorRole == string(policy.RoleGISO) {
+		// Nobody held the target's own post when the campaign started: the GISO inspects it
+		// (§9.1(1)1), and a late GISO is the CISO's concern.
+		s.Post, s.AssigneeRole, s.EscalatePost = policy.Post{Role: policy.RoleGISO}, policy.RoleGISO, policy.Post{Role: policy.RoleCISO}
+	}
 	s.Assignee, s.Choices, s.Form = x.Inspector, []string{ChoiceSubmit}, inspectionForm(in.Items, x.Members, today)
 	s.Deadline, s.Grace, s.RemindBefore = t.Inspect, t.InspectGrace, t.RemindBefore
 	d, err := p.ask(ctx, s)

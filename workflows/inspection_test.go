@@ -227,3 +227,26 @@ func TestInspectionCancelClosesTargetTasks(t *testing.T) {
 	equal(t, "d2's task cancelled", r.closed[insID+"/department/d2/inspect_department/1"], "cancelled")
 	equal(t, "nothing reported", len(r.reports), 0)
 }
+
+// TestInspectionWithoutAManagerIsTheGISOs: a system nobody managed when the campaign started
+// is inspected by the GISO (§9.1(1)1) instead of waiting for a post nobody holds.
+func TestInspectionWithoutAManagerIsTheGISOs(t *testing.T) {
+	r := newInspection(t, jst("2026-10-01 09:00"))
+	r.setup.Targets = []activities.InspectionTargetRef{{Kind: policy.TargetSystem, TargetID: "S9", Department: "d9",
+		Inspector: "G1", InspectorRole: "giso", Members: []string{"G1"}}}
+	const task = insID + "/system/S9/inspect_system/1"
+	giso := r.decideIn(jst("2026-10-02 10:00"), "system/S9", task, "G1", map[string]string{"answer:sys-a": "compliant", "answer:sys-b": "compliant"}, "submit")
+	res := r.run()
+	if giso.rejected != nil {
+		t.Fatalf("the GISO's answers refused: %v", giso.rejected)
+	}
+	var spec activities.TaskSpec
+	for _, o := range r.opened {
+		if o.spec.ID == task {
+			spec = o.spec
+		}
+	}
+	equal(t, "asked of the GISO", spec.AssigneeID, "G1")
+	equal(t, "the GISO's post", spec.PostRole, "giso")
+	equal(t, "status", res.Status, "completed")
+}
