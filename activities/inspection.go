@@ -37,7 +37,7 @@ type InspectionTargetRef struct {
 	// department's security officer then (a late system manager's escalation goes to them).
 	Inspector     string
 	InspectorRole string
-	DISO      string
+	DISO          string
 	// Members are the department's employed people: who may own an improvement measure.
 	Members []string
 }
