@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -161,4 +162,36 @@ func (s *Server) getInspection(c echo.Context) error {
 	}
 	out["targets"] = targets
 	return c.JSON(http.StatusOK, out)
+}
+
+// inspectionDetails shows an improvement measure's owner what the inspector asked of them
+// (§9.1(2)): the measures on the task's target that they own and that are still open, with
+// the item's clause and the due date. The measure is free text, so it is read from the
+// register, never from the workflow's history.
+func (s *Server) inspectionDetails(t models.Task, p models.Process, lang string) []labelled {
+	parts := strings.Split(t.ID, "/")
+	if p.Kind != models.KindInspection || t.Step != "improvement_measure" || len(parts) != 5 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	as, err := s.Store.InspectionAnswers(ctx, p.ID)
+	if err != nil {
+		return nil
+	}
+	owner := t.AssigneeID
+	if t.OnBehalfOf != "" {
+		owner = t.OnBehalfOf
+	}
+	var out []labelled
+	for _, a := range as {
+		if a.TargetKind != parts[1] || a.TargetID != parts[2] || a.MeasureOwner != owner || a.MeasureStatus != models.MeasureOpen {
+			continue
+		}
+		out = append(out, labelled{
+			Label: fmt.Sprintf(pick(lang, "改善策（%s %s、期限 %s）", "Improvement measure (%s %s, due %s)"), a.ItemID, a.Clause, a.MeasureDue),
+			Value: a.MeasureWhat,
+		})
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,7 +99,12 @@ func TestInspectionStartAndDecide(t *testing.T) {
 	if ans.Answer != policy.AnswerNot || ans.MeasureWhat != "不要なIDを削除する" || ans.MeasureOwner != owner.EmployeeID || ans.MeasureDue != due || ans.MeasureStatus != "open" {
 		t.Errorf("answer recorded as %+v", ans)
 	}
-	if r := post(t, s.linkOf(t, measure), url.Values{"decision": {"done"}, "result": {"削除した"}}, true); r.Status != 200 {
+	// The owner's page says what the inspector asked of them; the text stays in the register.
+	measureLink := s.linkOf(t, measure)
+	if page := call(t, "GET", measureLink, "", nil); !strings.Contains(string(page.Body), "不要なIDを削除する") || !strings.Contains(string(page.Body), due) {
+		t.Errorf("the owner's page does not show the measure:\n%s", page.Body)
+	}
+	if r := post(t, measureLink, url.Values{"decision": {"done"}, "result": {"削除した"}}, true); r.Status != 200 {
 		t.Fatalf("measure done: %s", r)
 	}
 	eventually(t, "the measure done in the register", func() (bool, string) {
