@@ -41,6 +41,9 @@ type Activities struct {
 	// Timings are the town's deadlines and periods (POLICYFLOW_TIMINGS); nil means
 	// policy.DefaultTimings.
 	Timings *policy.Timings
+	// Checklist is the town's self-inspection checklist (POLICYFLOW_INSPECTION_CHECKLIST);
+	// nil means policy.DefaultChecklist. A campaign copies it when it starts.
+	Checklist *policy.Checklist
 	// Dir is the directory AssignTask reads; nil means Store.
 	Dir Directory
 	// Batches starts the items of a bulk batch of offboardings (RunBatchPage).

@@ -37,6 +37,9 @@ type Field struct {
 	// others: the designee of a password change goes with "designate" (§6.2(1)3(イ)). See
 	// CheckDecision.
 	RequiredFor string `json:",omitempty"`
+	// NotBefore is the earliest date a date field takes (YYYY-MM-DD), such as the day a task
+	// opened for an improvement measure's due date (§9.1(2)).
+	NotBefore string `json:",omitempty"`
 }
 
 // Condition is a field's value among some values.
@@ -81,6 +84,8 @@ func CheckValues(form []Field, values map[string]string) map[string]string {
 		case f.Kind == FieldDate:
 			if _, err := time.Parse("2006-01-02", v); err != nil {
 				bad[f.Name] = "must be a date YYYY-MM-DD"
+			} else if f.NotBefore != "" && v < f.NotBefore {
+				bad[f.Name] = "must be on or after " + f.NotBefore
 			}
 		case utf8.RuneCountInString(v) > MaxFieldLength:
 			bad[f.Name] = fmt.Sprintf("must be at most %d characters", MaxFieldLength)

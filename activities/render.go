@@ -266,6 +266,13 @@ var notices = map[string]noticeText{
 			En: "Dear {{.name}},\n\nIn the offboarding {{.process_id}}, the CISO ({{.approved_by}}) approved {{.designee}}, named by {{.named_by}}, as the designee to change the password of the ID {{.account_id}} on {{.system_id}} (standard 6.2(1)3(イ)).\n\nUnder standard 6.2(1)3(ウ) the GISO, the department's security officer and the system's manager are told. Nothing is asked of you.\n\n--\npolicyflow\n",
 		},
 	},
+	NoticeInspectionReport: {
+		Subject: Text{Ja: "【報告】自己点検の結果と改善策", En: "[Report] Results and improvement measures of the self-inspection"},
+		Body: Text{
+			Ja: "{{.name}} 様\n\n{{.fiscal_year}}年度の自己点検（{{.process_id}}）の結果と、結果に基づく改善策を取りまとめましたので、情報セキュリティ委員会に報告します（対策基準 9.1(2)）。\n報告の内容：{{.round}}\n情報セキュリティポリシー及び関係規程等の見直しにご活用ください（9.1(3)、9.2）。\n\n{{.report}}\n詳細は登録簿（GET /api/v1/inspections/{{.process_id}}）にあります。\n\n--\npolicyflow\n",
+			En: "Dear {{.name}},\n\nThe results of the self-inspection of fiscal year {{.fiscal_year}} ({{.process_id}}) and the improvement measures based on them are compiled and reported to the information security committee (standard 9.1(2)).\nThis report: {{.round}}\nPlease use them to review the security policy and the related rules (9.1(3), 9.2).\n\n{{.report}}\nThe details are in the register (GET /api/v1/inspections/{{.process_id}}).\n\n--\npolicyflow\n",
+		},
+	},
 	NoticeReconciliationSummary: {
 		Subject: Text{Ja: "【報告】アカウントと人事名簿の定期照合の結果", En: "[Report] Account reconciliation against the HR roster"},
 		Body: Text{

@@ -80,6 +80,7 @@ func (s *Server) taskView(t models.Task, p models.Process, l models.TaskLink, pe
 	}
 	v.Details = append(v.Details, s.incidentDetails(t, p, lang)...)
 	v.Details = append(v.Details, s.cloudDetails(t, p, lang)...)
+	v.Details = append(v.Details, s.inspectionDetails(t, p, lang)...)
 	for _, c := range t.ChoiceList() {
 		v.Choices = append(v.Choices, labelled{Label: activities.ChoiceLabel(c, lang), Value: c})
 	}

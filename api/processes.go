@@ -26,7 +26,7 @@ import (
 var idPrefix = map[string]string{
 	models.KindException: "EXC", models.KindIncident: "INC", models.KindOutsourcingReview: "OUT",
 	models.KindCloudAssessment: "CLD", models.KindOffboarding: "OFB",
-	models.KindReconciliation: "REC",
+	models.KindReconciliation: "REC", models.KindInspection: "INS",
 }
 
 // newProcessID returns e.g. EXC-20261127-K3M9Q2XA: kind, day in the town's zone, 40 random bits.
@@ -39,6 +39,9 @@ func (s *Server) newProcessID(kind string) string {
 // startSpec describes a process to start from a validated request.
 type startSpec struct {
 	Kind, Department, RequesterID, EmployeeID string
+	// ID, if set, is the process's ID instead of a new one (a self-inspection campaign is
+	// named by its fiscal year); a process with this ID already registered is a conflict.
+	ID string
 	// Summary is one line without personal data: it becomes the workflow's static summary.
 	Summary string
 	// Details is Markdown for the Temporal UI, also without personal data.
@@ -86,6 +89,9 @@ func (s *Server) startProcess(c echo.Context, st startSpec) error {
 		}
 	}
 	id := s.newProcessID(st.Kind)
+	if st.ID != "" {
+		id = st.ID
+	}
 	p := models.Process{
 		ID: id, Kind: st.Kind, Status: "starting", Stage: "submitted", WorkflowID: id,
 		DepartmentID: st.Department, RequesterID: st.RequesterID, EmployeeID: st.EmployeeID,
@@ -96,6 +102,8 @@ func (s *Server) startProcess(c echo.Context, st startSpec) error {
 			return s.repeat(c, p, reqHash)
 		}
 		return s.storeErr(err)
+	} else if errors.Is(err, models.ErrDuplicate) && st.ID != "" {
+		return apiError("conflict", "process "+st.ID+" exists already")
 	} else if err != nil {
 		return s.storeErr(err)
 	}
@@ -177,7 +185,7 @@ func (s *Server) summarize(p models.Process) processSummary {
 }
 
 var kinds = []string{models.KindException, models.KindIncident, models.KindOutsourcingReview, models.KindCloudAssessment, models.KindOffboarding,
-	models.KindReconciliation}
+	models.KindReconciliation, models.KindInspection}
 
 // listProcesses answers GET /processes with filters and cursor paging, newest first.
 func (s *Server) listProcesses(c echo.Context) error {

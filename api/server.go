@@ -134,6 +134,8 @@ func (s *Server) Handler() *echo.Echo {
 	v1.POST("/offboardings/:id/cancel", s.cancelOffboarding, s.auth(scopeHR))
 	v1.PUT("/systems/:system_id/accounts/:account_id/last-use", s.putAccountUse, s.auth(scopeDirectory))
 	v1.POST("/reconciliations", s.startReconciliation, s.auth(scopeHR))
+	v1.POST("/inspections", s.startInspection, s.auth(scopeOfficer))
+	v1.GET("/inspections/:id", s.getInspection, s.auth(scopeAuditor))
 	v1.GET("/processes", s.listProcesses, s.auth(scopeAuditor))
 	v1.GET("/processes/:id", s.getProcess, s.auth(scopeAuditor))
 	v1.POST("/processes/:id/cancel", s.cancelProcess, s.auth(scopeAdmin))

@@ -85,6 +85,15 @@ type Config struct {
 	// (§6.2(1)2(ウ)), a cron expression in TimeZone (POLICYFLOW_RECONCILIATION_CRON; "off"
 	// removes the schedule). Monthly by default: 09:00 on the 1st.
 	ReconciliationCron string
+	// InspectionStart is the day of the year the self-inspection campaign starts (§9.1
+	// 「毎年度」), "MM-DD" at 09:00 in TimeZone (POLICYFLOW_INSPECTION_START; "off" removes the
+	// schedule). A town setting: 1 October by default.
+	InspectionStart string
+	// InspectionChecklistPath names the town's own self-inspection checklist
+	// (POLICYFLOW_INSPECTION_CHECKLIST); empty means the embedded default. InspectionChecklist
+	// is the checklist, loaded and checked once; each campaign copies it when it starts.
+	InspectionChecklistPath string
+	InspectionChecklist     policy.Checklist
 	// UnusedAfter is how long an account may go unused before the reconciliation reports it
 	// (POLICYFLOW_RECONCILIATION_UNUSED_DAYS).
 	UnusedAfter time.Duration
@@ -146,6 +155,7 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 		MetricsAddr:        get("POLICYFLOW_METRICS_ADDR", map[bool]string{true: "127.0.0.1:9465", false: "127.0.0.1:9464"}[mode == Serve]),
 		LogFormat:          get("POLICYFLOW_LOG_FORMAT", map[bool]string{true: "text", false: "json"}[mode == Dev]),
 		ReconciliationCron: get("POLICYFLOW_RECONCILIATION_CRON", "0 9 1 * *"),
+		InspectionStart:    get("POLICYFLOW_INSPECTION_START", "10-01"),
 		UnusedAfter:        90 * 24 * time.Hour,
 
 		OffboardingMaxDaysAhead: 366,
@@ -328,6 +338,17 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("POLICYFLOW_DELEGATION_RULES: %w", err))
 	} else {
 		c.Delegation = d
+	}
+	if c.InspectionStart != "off" {
+		if _, _, err := policy.ParseMonthDay(c.InspectionStart); err != nil {
+			errs = append(errs, fmt.Errorf("POLICYFLOW_INSPECTION_START: %w, or off", err))
+		}
+	}
+	c.InspectionChecklistPath = get("POLICYFLOW_INSPECTION_CHECKLIST", "")
+	if cl, err := policy.LoadChecklist(c.InspectionChecklistPath); err != nil {
+		errs = append(errs, fmt.Errorf("POLICYFLOW_INSPECTION_CHECKLIST: %w", err))
+	} else {
+		c.InspectionChecklist = cl
 	}
 	c.IncidentPlanPath = get("POLICYFLOW_INCIDENT_PLAN", "")
 	if p, err := policy.LoadIncidentPlan(c.IncidentPlanPath); err != nil {

@@ -117,6 +117,31 @@ func TestIncidentPlanSetting(t *testing.T) {
 	}
 }
 
+// The self-inspection's town settings (§9.1): the day it starts each year and the checklist,
+// each refused with its name when malformed.
+func TestInspectionSettings(t *testing.T) {
+	c, err := Load(Dev, env(nil))
+	if err != nil || c.InspectionStart != "10-01" || c.InspectionChecklist.Version == "" {
+		t.Fatalf("defaults: %v %q %q", err, c.InspectionStart, c.InspectionChecklist.Version)
+	}
+	if c, err := Load(Dev, env(map[string]string{"POLICYFLOW_INSPECTION_START": "off"})); err != nil || c.InspectionStart != "off" {
+		t.Errorf("off: %v", err)
+	}
+	for _, v := range []string{"10/01", "02-29", "13-01", "yearly"} {
+		if _, err := Load(Dev, env(map[string]string{"POLICYFLOW_INSPECTION_START": v})); err == nil || !strings.Contains(err.Error(), "POLICYFLOW_INSPECTION_START") {
+			t.Errorf("%q: %v", v, err)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "checklist.json")
+	if err := os.WriteFile(bad, []byte(`{"version": "x", "items": []}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(Dev, env(map[string]string{"POLICYFLOW_INSPECTION_CHECKLIST": bad}))
+	if err == nil || !strings.Contains(err.Error(), "POLICYFLOW_INSPECTION_CHECKLIST") || !strings.Contains(err.Error(), "no item applies to a system") {
+		t.Errorf("bad checklist: %v", err)
+	}
+}
+
 // decisionKey is a placeholder POLICYFLOW_DECISION_KEYS value, not a secret.
 const decisionKey = "2026a:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 

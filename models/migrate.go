@@ -44,6 +44,7 @@ var Migrations = []Migration{
 	{Version: 6, Name: "public window: request counts per address prefix and minute, shared by API processes", Up: rateWindows},
 	{Version: 7, Name: "outsourcing: vendors without a 法人番号, reasons for clauses not applicable", Up: outsourcingAsNeeded},
 	{Version: 9, Name: "directory: sections (課室) of departments, on people, systems and offboardings", Up: sectionColumns},
+	{Version: 10, Name: "self-inspection: campaigns, targets, answers and improvement measures (§9.1)", Up: inspectionTables},
 	{Version: 12, Name: "incidents: the report to the security committee at closure", Up: incidentCommitteeReport},
 }
 

@@ -332,6 +332,7 @@ func All() []any {
 		&AccountUse{}, &ReconciliationFinding{},
 		&Absence{},
 		&RateWindow{},
+		&InspectionCampaign{}, &InspectionTarget{}, &InspectionAnswer{},
 	}
 }
 

@@ -212,6 +212,7 @@ var Steps = map[string][]string{
 	"cloud_assessment":   {"diso_assessment", "denial_review", "ciso_referral", "ciso_approval", "certificate_renewal", "exit_confirmation"},
 	"offboarding":        {"disable_accounts", "rotate_credential", "approve_rotation_designee", "confirm_assets", "secrecy_acknowledgement", "review_transfer_access"},
 	"reconciliation":     {"reconcile_accounts"},
+	"inspection":         {"inspect_system", "inspect_department", "improvement_measure"},
 }
 
 // StepBase is the name a numbered step goes by in the rules: "measure_2" is "measure".

@@ -71,6 +71,10 @@ var (
 		"security_design_ref", "rules"}
 
 	offboardingKeys = []string{SummaryKey, "employee_id", "reason", "effective_date", "new_department", "new_section", "note"}
+	// inspectionKeys are a self-inspection campaign's (§9.1): its year, whether it is the
+	// yearly one or an extra one, and why an extra one was started.
+	inspectionKeys = []string{SummaryKey, "fiscal_year", "occasion", "reason"}
+
 	// offboardingFacts is the offboarding without HR's free-text note.
 	offboardingFacts = []string{SummaryKey, "employee_id", "reason", "effective_date", "new_department", "new_section"}
 )
@@ -182,6 +186,14 @@ var views = map[string]map[string]View{
 	"reconciliation": {
 		"reconcile_accounts": {[]string{SummaryKey, "unused_days"},
 			"the system's manager decides the findings on their system (§6.2(1)2(ウ)); the page lists them"},
+	},
+	"inspection": {
+		"inspect_system": {inspectionKeys,
+			"the system's manager inspects their system against the checklist the page lists (§9.1(1)1)"},
+		"inspect_department": {inspectionKeys,
+			"the department's security officer inspects the department's measures against the checklist the page lists (§9.1(1)2)"},
+		"improvement_measure": {inspectionKeys,
+			"the owner carries out the improvement measure the page names (§9.1(2))"},
 	},
 }
 

@@ -99,6 +99,7 @@ func TestViewsAreWellFormed(t *testing.T) {
 	all := map[string][]string{
 		"exception": exceptionKeys, "incident": incidentKeys, "outsourcing_review": outsourcingKeys,
 		"cloud_assessment": cloudKeys, "offboarding": offboardingKeys, "reconciliation": {SummaryKey, "unused_days"},
+		"inspection": inspectionKeys,
 	}
 	for kind, steps := range views {
 		keys, ok := all[kind]
@@ -126,6 +127,7 @@ var workflowKinds = map[string]string{
 	"cloud.go":          "cloud_assessment",
 	"offboarding.go":    "offboarding",
 	"reconciliation.go": "reconciliation",
+	"inspection.go":     "inspection",
 }
 
 // TestEveryWorkflowStepIsDeclared reads the workflows' source: every Step literal's Name

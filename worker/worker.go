@@ -39,6 +39,8 @@ func Register(w sdkworker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(workflows.OutsourcingWorkflow, workflow.RegisterOptions{Name: "OutsourcingWorkflow"})
 	w.RegisterWorkflowWithOptions(workflows.OffboardingWorkflow, workflow.RegisterOptions{Name: "OffboardingWorkflow"})
 	w.RegisterWorkflowWithOptions(workflows.ReconciliationWorkflow, workflow.RegisterOptions{Name: "ReconciliationWorkflow"})
+	w.RegisterWorkflowWithOptions(workflows.InspectionWorkflow, workflow.RegisterOptions{Name: "InspectionWorkflow"})
+	w.RegisterWorkflowWithOptions(workflows.InspectionTargetWorkflow, workflow.RegisterOptions{Name: "InspectionTargetWorkflow"})
 	w.RegisterWorkflowWithOptions(workflows.AbsenceWorkflow, workflow.RegisterOptions{Name: "AbsenceWorkflow"})
 	w.RegisterWorkflowWithOptions(workflows.OffboardingBatchWorkflow, workflow.RegisterOptions{Name: "OffboardingBatchWorkflow"})
 	w.RegisterActivity(acts)

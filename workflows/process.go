@@ -82,6 +82,10 @@ type process struct {
 	// assignee's mail is refused for good escalates at once instead of waiting for its
 	// deadline (askPost).
 	undeliverable bool
+	// scope, when set, goes into the IDs of the process's tasks after the process ID: the
+	// child workflows of a self-inspection campaign (one per target) share the campaign's
+	// register entry, and each numbers its steps on its own.
+	scope string
 }
 
 // changeLocalRegister is the workflow.GetVersion change under which processes run their

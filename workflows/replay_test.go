@@ -41,6 +41,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r.RegisterWorkflowWithOptions(workflows.OutsourcingWorkflow, workflow.RegisterOptions{Name: "OutsourcingWorkflow"})
 			r.RegisterWorkflowWithOptions(workflows.OffboardingWorkflow, workflow.RegisterOptions{Name: "OffboardingWorkflow"})
 			r.RegisterWorkflowWithOptions(workflows.ReconciliationWorkflow, workflow.RegisterOptions{Name: "ReconciliationWorkflow"})
+			r.RegisterWorkflowWithOptions(workflows.InspectionWorkflow, workflow.RegisterOptions{Name: "InspectionWorkflow"})
+			r.RegisterWorkflowWithOptions(workflows.InspectionTargetWorkflow, workflow.RegisterOptions{Name: "InspectionTargetWorkflow"})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(logger, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}

@@ -218,6 +218,9 @@ func (p *process) ask(ctx workflow.Context, s Step) (Decision, error) {
 	// The task ID is the decision Update's ID, so it is unique across processes and stable
 	// across replays.
 	id := fmt.Sprintf("%s/%s/%d", p.id, s.Name, p.tasks.seq[s.Name])
+	if p.scope != "" {
+		id = fmt.Sprintf("%s/%s/%s/%d", p.id, p.scope, s.Name, p.tasks.seq[s.Name])
+	}
 	if p.authority {
 		return p.askPost(ctx, id, s)
 	}

@@ -154,9 +154,9 @@ func newActivities(cfg config.Config, store *models.Store, tc client.Client, log
 		}
 		mailer = m
 	}
-	rules, delegation, plan, timings := cfg.CloudRules, cfg.Delegation, cfg.IncidentPlan, cfg.Timings
+	rules, delegation, plan, timings, checklist := cfg.CloudRules, cfg.Delegation, cfg.IncidentPlan, cfg.Timings, cfg.InspectionChecklist
 	return &activities.Activities{Store: store, Mailer: mailer, PublicURL: cfg.PublicURL, From: cfg.MailFrom, Loc: cfg.Loc, Log: log,
-		CloudRules: &rules, Delegation: &delegation, IncidentPlan: &plan, Timings: &timings,
+		CloudRules: &rules, Delegation: &delegation, IncidentPlan: &plan, Timings: &timings, Checklist: &checklist,
 		Batches: &offboarding.Starter{Store: store, Temporal: tc, TimeZone: cfg.TimeZone, Log: log,
 			DaysAhead: cfg.OffboardingMaxDaysAhead, DaysPast: cfg.OffboardingMaxDaysPast}}, nil
 }
@@ -290,6 +290,13 @@ func runWorker(ctx context.Context, log *slog.Logger) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	if err := worker.EnsureReconciliationSchedule(ctx, tc, worker.ReconciliationSchedule{Cron: cfg.ReconciliationCron, TimeZone: cfg.TimeZone, UnusedAfter: cfg.UnusedAfter}); err != nil {
+		w.Stop()
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
+		return err
+	}
+	if err := worker.EnsureInspectionSchedule(ctx, tc, worker.InspectionSchedule{Start: cfg.InspectionStart, TimeZone: cfg.TimeZone}); err != nil {
 		w.Stop()
 		if ctx.Err() != nil {
 			return nil // stopped while starting
