@@ -43,6 +43,22 @@ var Migrations = []Migration{
 	{Version: 5, Name: "API tokens expire; the dev-mode demo token is revoked", Up: tokenExpiry},
 	{Version: 6, Name: "public window: request counts per address prefix and minute, shared by API processes", Up: rateWindows},
 	{Version: 7, Name: "outsourcing: vendors without a 法人番号, reasons for clauses not applicable", Up: outsourcingAsNeeded},
+	{Version: 8, Name: "returns: every version of a request, the return a revision task answers", Up: requestVersions},
+}
+
+// requestVersions is step 8: the register keeps every version of a request that was returned
+// (差戻し) and revised, and a revision task names the return it answers. Re-runnable.
+func requestVersions(tx *gorm.DB) error {
+	m := tx.Migrator()
+	if !m.HasColumn(&Task{}, "ReturnOf") {
+		if err := m.AddColumn(&Task{}, "ReturnOf"); err != nil {
+			return fmt.Errorf("add Task.ReturnOf: %w", err)
+		}
+	}
+	if !m.HasTable(&RequestVersion{}) {
+		return m.CreateTable(&RequestVersion{})
+	}
+	return nil
 }
 
 // outsourcingAsNeeded is step 7: a vendor named by another identifier and the reason it has
