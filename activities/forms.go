@@ -37,6 +37,10 @@ type Field struct {
 	// others: the designee of a password change goes with "designate" (§6.2(1)3(イ)). See
 	// CheckDecision.
 	RequiredFor string `json:",omitempty"`
+	// Revises marks a field of a revision form (差戻し後の修正) that holds the request's field
+	// of the same name: the page shows its current value, and a resubmission replaces it
+	// in the register's next version of the request (models.ReviseRequest).
+	Revises bool `json:",omitempty"`
 }
 
 // Condition is a field's value among some values.

@@ -152,3 +152,11 @@ func DiffRequests(before, after string) ([]FieldChange, error) {
 	}
 	return out, nil
 }
+
+// LastDecision returns the latest decision on a process's step made at or before a time.
+func (s *Store) LastDecision(ctx context.Context, processID, step string, before time.Time) (Decision, error) {
+	var d Decision
+	err := s.DB.WithContext(ctx).Where("process_id = ? AND step = ? AND decided_at <= ?", processID, step, before).
+		Order("decided_at DESC, id DESC").First(&d).Error
+	return d, notFound(err)
+}
