@@ -206,6 +206,8 @@ type contract struct {
 	diso, giso     string
 	disoRole       policy.Role
 	reportsThisRun int
+	// lastRevision is the task of the latest revision step.
+	lastRevision string
 }
 
 // revise asks the requester to resubmit or withdraw what was returned (the selection, the
@@ -217,6 +219,7 @@ func (c *contract) revise(ctx workflow.Context, t OutsourcingTiming, what string
 	s.Deadline, s.Grace, s.RemindBefore = t.Revision, t.RevisionGrace, t.RemindBefore
 	s.EscalateTo, s.EscalateToRole, s.EscalatePost = c.diso, c.disoRole, c.disoPost()
 	rv, err := p.ask(ctx, s)
+	c.lastRevision = rv.TaskID
 	switch {
 	case err != nil:
 		return Result{}, true, err
@@ -307,10 +310,14 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 			if err := p.setStage(ctx, "returned", "selection_revision", why); err != nil {
 				return Result{}, err
 			}
-			if res, ended, err := c.revise(ctx, t, "selection", Step{
+			s := Step{
 				Name:  "selection_revision",
 				Title: activities.Text{Ja: "委託先の選定の見直し（セキュリティ対策の確保）と再提出", En: "Revise the vendor's selection (its security measures) and resubmit"},
-			}); err != nil || ended {
+			}
+			if workflow.GetVersion(ctx, changeReturnRevise, workflow.DefaultVersion, 1) >= 1 {
+				s.ReturnOf = d.TaskID
+			}
+			if res, ended, err := c.revise(ctx, t, "selection", s); err != nil || ended {
 				return res, err
 			}
 			continue
@@ -378,6 +385,7 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 		if len(verdict.Refused) > 0 {
 			why += " (not applicable, the reason refused: " + strings.Join(verdict.Refused, ", ") + ")"
 		}
+		returnedBy := d.TaskID
 		if failed >= t.MaxRounds {
 			if err := p.setStage(ctx, "escalated", "giso_decision", fmt.Sprintf("%d rounds with clauses missing (%s): the GISO decides", failed, why)); err != nil {
 				return Result{}, err
@@ -397,15 +405,32 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 			if g.Choice == ChoiceReject {
 				return p.finish(ctx, "rejected", "the GISO rejected the contract: "+why)
 			}
+			returnedBy = g.TaskID
 		}
 		if err := p.setStage(ctx, "returned", "requester_revision", fmt.Sprintf("round %d returned to the requester: %s", round, why)); err != nil {
 			return Result{}, err
 		}
-		if res, ended, err := c.revise(ctx, t, "draft", Step{
+		s := Step{
 			Name:  "requester_revision",
 			Title: activities.Text{Ja: "委託契約書案の修正と再提出", En: "Revise and resubmit the draft contract"},
-		}); err != nil || ended {
+		}
+		// Since changeReturnRevise the requester is shown who returned the draft and each
+		// clause found missing with the reviewer's note, and answers for each clause where the
+		// revised draft states it or why it does not apply; the answers are the register's
+		// next version of the request, which the next round reviews.
+		revise := workflow.GetVersion(ctx, changeReturnRevise, workflow.DefaultVersion, 1) >= 1
+		if revise {
+			s.ReturnOf, s.Form = returnedBy, draftRevisionForm()
+		}
+		if res, ended, err := c.revise(ctx, t, "draft", s); err != nil || ended {
 			return res, err
+		}
+		if revise {
+			// revise returned without ending: the draft was resubmitted.
+			if err := p.record(ctx, "Register: the revised draft's clauses as the request's next version", acts.RecordRevision,
+				activities.RevisionRecord{ProcessID: p.id, TaskID: c.lastRevision, ReturnOf: returnedBy}); err != nil {
+				return Result{}, err
+			}
 		}
 	}
 
@@ -887,6 +912,30 @@ func clauseForm(asNeeded bool) []activities.Field {
 				Label: activities.Text{Ja: fmt.Sprintf("%d. 該当なしとする理由", cl.N), En: fmt.Sprintf("%d. Why it does not apply", cl.N)}, Kind: activities.FieldTextarea,
 				RequiredIf: &activities.Condition{Field: activities.ClauseField(cl.Key), Values: []string{policy.ClauseNotApplicable, policy.ClauseNotApplicableRefused}}})
 		}
+	}
+	return form
+}
+
+// draftRevisionForm is the requester's answer to a returned draft (changeReturnRevise): for
+// each requirement of §8.1(2), whether the revised draft states it and in which article, or
+// why it does not apply to the work (「必要に応じて」), which the next round's reviewer accepts
+// or refuses. Not required here: a withdrawal posts the form too; the API requires an
+// answer for each clause, and the reason of one not applicable, with a resubmission.
+func draftRevisionForm() []activities.Field {
+	var form []activities.Field
+	for _, cl := range policy.ContractClauses() {
+		form = append(form,
+			activities.Field{Name: activities.ClauseField(cl.Key), Kind: activities.FieldSelect, Revises: true,
+				Label: activities.Text{Ja: fmt.Sprintf("%d. %s", cl.N, cl.TitleJa), En: fmt.Sprintf("%d. %s", cl.N, cl.TitleEn)},
+				Options: []activities.Option{
+					{Value: policy.ClausePresent, Label: activities.Text{Ja: "記載した", En: "Stated in the draft"}},
+					{Value: policy.ClauseNotApplicable, Label: activities.Text{Ja: "該当なし（理由を記載）", En: "Does not apply (reason below)"}},
+				}},
+			activities.Field{Name: activities.ArticleField(cl.Key), Kind: activities.FieldText, Revises: true,
+				Label: activities.Text{Ja: fmt.Sprintf("%d. 記載箇所（条項）", cl.N), En: fmt.Sprintf("%d. Article of the draft", cl.N)}},
+			activities.Field{Name: activities.ReasonField(cl.Key), Kind: activities.FieldTextarea, Revises: true,
+				Label: activities.Text{Ja: fmt.Sprintf("%d. 該当なしとする理由", cl.N), En: fmt.Sprintf("%d. Why it does not apply", cl.N)},
+				RequiredIf: &activities.Condition{Field: activities.ClauseField(cl.Key), Values: []string{policy.ClauseNotApplicable}}})
 	}
 	return form
 }
