@@ -22,7 +22,7 @@ func TestRequestVersionsKeepEveryRevision(t *testing.T) {
 		filed := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
 		p := models.Process{ID: "EXC-1", Kind: models.KindException, Status: "returned", Stage: "requester_revision", WorkflowID: "EXC-1",
 			RequesterID: "E-REQ", Summary: "Exception to §6.2(1), 2026-05-01 to 2026-06-30",
-			Input: `{"alternative":"manual log review","reason":"legacy system","start_date":"2026-05-01","end_date":"2026-06-30","clauses":["6.2(1)"]}`,
+			Input:     `{"alternative":"manual log review","reason":"legacy system","start_date":"2026-05-01","end_date":"2026-06-30","clauses":["6.2(1)"]}`,
 			CreatedAt: filed}
 		if err := s.CreateProcess(ctx, &p); err != nil {
 			t.Fatal(err)
@@ -42,7 +42,7 @@ func TestRequestVersionsKeepEveryRevision(t *testing.T) {
 		}
 		rev := models.Revision{ProcessID: "EXC-1", TaskID: "EXC-1/requester_revision/1", ReturnTaskID: "EXC-1/ciso_review/1",
 			ByID: "E-REQ", At: returned.Add(time.Hour),
-			Values: map[string]any{"alternative": "daily review of the access log by the ISM", "end_date": "2026-06-15"},
+			Values:    map[string]any{"alternative": "daily review of the access log by the ISM", "end_date": "2026-06-15"},
 			Summarize: func(string, map[string]any, map[string]any) string { return "revised summary" }}
 		for range 2 { // a retried activity records the revision once
 			v, err := s.ReviseRequest(ctx, rev)

@@ -934,7 +934,7 @@ func draftRevisionForm() []activities.Field {
 			activities.Field{Name: activities.ArticleField(cl.Key), Kind: activities.FieldText, Revises: true,
 				Label: activities.Text{Ja: fmt.Sprintf("%d. 記載箇所（条項）", cl.N), En: fmt.Sprintf("%d. Article of the draft", cl.N)}},
 			activities.Field{Name: activities.ReasonField(cl.Key), Kind: activities.FieldTextarea, Revises: true,
-				Label: activities.Text{Ja: fmt.Sprintf("%d. 該当なしとする理由", cl.N), En: fmt.Sprintf("%d. Why it does not apply", cl.N)},
+				Label:      activities.Text{Ja: fmt.Sprintf("%d. 該当なしとする理由", cl.N), En: fmt.Sprintf("%d. Why it does not apply", cl.N)},
 				RequiredIf: &activities.Condition{Field: activities.ClauseField(cl.Key), Values: []string{policy.ClauseNotApplicable}}})
 	}
 	return form
