@@ -1,0 +1,168 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/policy"
+	"github.com/policyflow/policyflow/workflows"
+)
+
+// A task that answers a return (差戻し, issue 14) shows who returned the request, when and
+// why, and its form holds the request's current values (activities.Field.Revises): the person
+// changes what was asked and resubmits, and the register keeps the result as the request's
+// next version (models.ReviseRequest). A resubmission is checked here as the request's filing
+// is checked; a field left empty keeps its current value.
+
+// returnedView is the return a task answers, as the page shows it.
+type returnedView struct {
+	By, At, Comment string
+	// Clauses are the contract clauses found missing, each with the reviewer's note.
+	Clauses []labelled
+}
+
+// returnOf loads the return a task answers for its page; nil when it answers none or the
+// register cannot say (the page then shows the task without it).
+func (s *Server) returnOf(ctx context.Context, t models.Task, lang string) (*returnedView, *activities.Return) {
+	r, err := activities.LoadReturn(ctx, s.Store, t)
+	if err != nil {
+		s.Log.Warn("load the return a task answers", "task", t.ID, "err", err)
+		return nil, nil
+	}
+	if r == nil {
+		return nil, nil
+	}
+	v := &returnedView{By: r.ByName, At: activities.FormatTime(r.At, s.Loc), Comment: r.Comment}
+	if v.By == "" {
+		v.By = r.ByID
+	}
+	if v.Comment == "" {
+		v.Comment = pick(lang, "（コメントなし）", "(no comment)")
+	}
+	for _, c := range r.Clauses {
+		v.Clauses = append(v.Clauses, labelled{Label: fmt.Sprintf("%d. %s — %s", c.N, c.Title.In(lang), c.MarkLabel(lang)), Value: c.Note})
+	}
+	return v, r
+}
+
+// currentValues are the request's current values of a form's revising fields, to fill the
+// form with.
+func currentValues(p models.Process, form []activities.Field) map[string]string {
+	var in map[string]any
+	if json.Unmarshal([]byte(p.Input), &in) != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, f := range form {
+		if v, ok := in[f.Name].(string); ok && f.Revises {
+			out[f.Name] = v
+		}
+	}
+	return out
+}
+
+// revises reports whether a form revises a request.
+func revises(form []activities.Field) bool {
+	for _, f := range form {
+		if f.Revises {
+			return true
+		}
+	}
+	return false
+}
+
+// checkRevision checks a resubmission of a returned request: the values it posts over the
+// request's current ones must make a request its filing would accept. Field errors are 400;
+// a breach of the town's bounds on an exception's period is the 422 a filing gets.
+func (s *Server) checkRevision(ctx context.Context, t models.Task, p models.Process, form []activities.Field, choice string, values map[string]string) (fieldErrors, error) {
+	f := fieldErrors{}
+	if choice != workflows.ChoiceResubmit || !revises(form) {
+		return f, nil
+	}
+	merged := currentValues(p, form)
+	for k, v := range values {
+		merged[k] = v
+	}
+	switch p.Kind {
+	case models.KindException:
+		// The same checks as POST /exceptions (§7.4(1)); a returned request is never an
+		// emergency one, which is taken first and ratified afterwards (§7.4(2)).
+		checkExceptionAsk(f, merged["alternative"], merged["reason"])
+		start, end := s.checkExceptionPeriod(f, merged["start_date"], merged["end_date"], false)
+		if len(f) > 0 {
+			return f, nil
+		}
+		_, err := s.checkExceptionBounds(merged["start_date"], start, end, false)
+		return f, err
+	case models.KindOutsourcingReview:
+		// Each clause the review did not accept is answered: where the revised draft states
+		// it, or why it does not apply (§8.1(2)); the reason itself is the form's RequiredIf.
+		_, r := s.returnOf(ctx, t, "en")
+		if r == nil {
+			return f, nil
+		}
+		for _, c := range r.Clauses {
+			key := clauseKey(c.N)
+			switch merged[activities.ClauseField(key)] {
+			case "":
+				f.check(false, activities.ClauseField(key), "was found missing: say where the revised draft states it, or why it does not apply")
+			case policy.ClausePresent:
+				f.check(strings.TrimSpace(merged[activities.ArticleField(key)]) != "", activities.ArticleField(key), "name the article of the revised draft that states it")
+			}
+		}
+	}
+	return f, nil
+}
+
+// clauseKey is the key of the §8.1(2) requirement numbered n.
+func clauseKey(n int) string {
+	for _, c := range policy.ContractClauses() {
+		if c.N == n {
+			return c.Key
+		}
+	}
+	return ""
+}
+
+// versionBody is one version of a request in the register's detail.
+type versionBody struct {
+	Version       int                  `json:"version"`
+	By            string               `json:"by"`
+	ByName        string               `json:"by_name,omitempty"`
+	At            time.Time            `json:"at"`
+	TaskID        string               `json:"task_id,omitempty"`
+	ReturnTaskID  string               `json:"return_task_id,omitempty"`
+	ReturnBy      string               `json:"return_by,omitempty"`
+	ReturnComment string               `json:"return_comment,omitempty"`
+	Request       json.RawMessage      `json:"request"`
+	Changes       []models.FieldChange `json:"changes"`
+}
+
+// versionsBody lists a request's versions with the fields each changed from the one before.
+func (s *Server) versionsBody(d models.ProcessDetail) []versionBody {
+	out := make([]versionBody, 0, len(d.Versions))
+	for i, v := range d.Versions {
+		b := versionBody{Version: v.Version, By: v.ByID, ByName: d.Names[v.ByID], At: v.CreatedAt.In(s.Loc),
+			TaskID: v.TaskID, ReturnTaskID: v.ReturnTaskID, ReturnBy: v.ReturnByID, ReturnComment: v.ReturnComment,
+			Request: json.RawMessage(orEmptyObject(v.Request)), Changes: []models.FieldChange{}}
+		if i > 0 {
+			if ch, err := models.DiffRequests(d.Versions[i-1].Request, v.Request); err == nil && ch != nil {
+				b.Changes = ch
+			}
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+func orEmptyObject(s string) string {
+	if !json.Valid([]byte(s)) {
+		return "{}"
+	}
+	return s
+}
