@@ -77,8 +77,8 @@ type taskView struct {
 // fieldView is one form input on the task page.
 type fieldView struct {
 	Name, Label, Kind, Value, Error string
-	Required                 bool
-	Options                  []labelled
+	Required                        bool
+	Options                         []labelled
 }
 
 func (s *Server) taskView(t models.Task, p models.Process, l models.TaskLink, people map[string]models.Person, lang, errText string) taskView {
