@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -165,4 +166,58 @@ func orEmptyObject(s string) string {
 		return "{}"
 	}
 	return s
+}
+
+// revisionDetails are what the reader of a step sees of a request's revisions: which version
+// it reads and the fields (those its step may see, policy.Visible) that changed since the
+// version before; and for the clause review, the requester's answer for each clause of the
+// revised draft (where it states it, or why it does not apply), the very thing under review.
+func (s *Server) revisionDetails(ctx context.Context, p models.Process, step, lang string) []labelled {
+	vs, err := s.Store.RequestVersions(ctx, p.ID)
+	if err != nil || len(vs) < 2 {
+		return nil
+	}
+	last := vs[len(vs)-1]
+	visible, _ := policy.Visible(p.Kind, step)
+	var changed []string
+	if ch, err := models.DiffRequests(vs[len(vs)-2].Request, last.Request); err == nil {
+		for _, c := range ch {
+			if slices.Contains(visible, c.Field) {
+				changed = append(changed, fieldLabel(c.Field, lang))
+			}
+		}
+	}
+	what := pick(lang, "変更した項目はありません", "nothing it may show changed")
+	if len(changed) > 0 {
+		what = strings.Join(changed, pick(lang, "、", ", "))
+	}
+	out := []labelled{{Label: pick(lang, "申請の版", "Version of the request"),
+		Value: fmt.Sprintf(pick(lang, "第%d版（差戻し後に修正。前の版からの変更: %s）", "%d (revised after a return; changed since the version before: %s)"), last.Version, what)}}
+	if p.Kind != models.KindOutsourcingReview || step != "clause_review" {
+		return out
+	}
+	var in map[string]any
+	if json.Unmarshal([]byte(last.Request), &in) != nil {
+		return out
+	}
+	var lines []string
+	for _, c := range policy.ContractClauses() {
+		mark, _ := in[activities.ClauseField(c.Key)].(string)
+		if mark == "" {
+			continue
+		}
+		line := fmt.Sprintf("%d. %s — ", c.N, pick(lang, c.TitleJa, c.TitleEn))
+		if mark == policy.ClausePresent {
+			article, _ := in[activities.ArticleField(c.Key)].(string)
+			line += pick(lang, "記載した: ", "stated in: ") + article
+		} else {
+			reason, _ := in[activities.ReasonField(c.Key)].(string)
+			line += pick(lang, "該当なし（理由: ", "does not apply (reason: ") + reason + pick(lang, "）", ")")
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) > 0 {
+		out = append(out, labelled{Label: pick(lang, "修正した契約書案の記載（申請者の回答）", "The revised draft, as the requester answers"), Value: strings.Join(lines, "\n")})
+	}
+	return out
 }

@@ -79,8 +79,9 @@ func TestExceptionReturnRevisedThroughTheLink(t *testing.T) {
 	if review2.Task.Step != "ciso_review" || review2.Task.ID == o.Task.ID {
 		t.Fatalf("open task %s, want the second review", review2.Task.ID)
 	}
-	if p := call(t, http.MethodGet, review2.Link, "", nil); !strings.Contains(html.UnescapeString(string(p.Body)), better) {
-		t.Errorf("the second review does not show the revised alternative measure")
+	p2 := html.UnescapeString(string(call(t, http.MethodGet, review2.Link, "", nil).Body))
+	if !strings.Contains(p2, better) || !strings.Contains(p2, "2 (revised after a return; changed since the version before: What is done instead)") {
+		t.Errorf("the second review does not show the revised alternative measure as version 2:\n%s", p2)
 	}
 
 	r := call(t, http.MethodGet, "/api/v1/processes/"+o.ProcessID, s.token("auditor"), nil)

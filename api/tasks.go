@@ -125,6 +125,7 @@ func (s *Server) taskPage(c echo.Context) error {
 	}
 	v := s.taskView(t, p, l, people, lang, "")
 	v.Returned, v.Values = returned, current
+	v.Details = append(v.Details, s.revisionDetails(ctx, p, t.Step, lang)...)
 	return s.render(c, http.StatusOK, v)
 }
 
