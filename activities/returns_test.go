@@ -79,3 +79,38 @@ func TestRevisionMailShowsTheReturn(t *testing.T) {
 		}
 	})
 }
+
+// The CISO's instructions on a returned root-cause record (a field of the review's form,
+// §5.3(3)2) are the return's comment on the next record's task.
+func TestRootCauseReturnShowsTheInstructions(t *testing.T) {
+	stores(t, func(t *testing.T, store *models.Store) {
+		a, mb, _ := setup(t, store)
+		ctx := context.Background()
+		p := models.Process{ID: "INC-1", Kind: models.KindIncident, Status: "root_cause", Stage: "root_cause", WorkflowID: "INC-1"}
+		if err := store.CreateProcess(ctx, &p); err != nil {
+			t.Fatal(err)
+		}
+		review := "INC-1/root_cause_review/1"
+		if err := store.CreateTask(ctx, &models.Task{ID: review, ProcessID: "INC-1", WorkflowID: "INC-1", Step: "root_cause_review",
+			AssigneeID: "C1", Choices: "accept,return", Status: models.TaskOpen}); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.SaveDecisionRequest(ctx, models.DecisionRequest{RequestID: "r1", TaskID: review, Choice: "return", DeciderID: "C1",
+			Values: `{"instructions":"委託先のログも調査すること"}`}); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.RecordDecision(ctx, models.Decision{TaskID: review, ProcessID: "INC-1", Step: "root_cause_review", Choice: "return",
+			DeciderID: "C1", DecidedAt: time.Date(2026, 5, 1, 1, 30, 0, 0, time.UTC)}, "r1"); err != nil {
+			t.Fatal(err)
+		}
+		due := time.Date(2026, 5, 8, 8, 15, 0, 0, time.UTC)
+		if err := a.OpenTask(ctx, activities.TaskSpec{ID: "INC-1/root_cause/2", ProcessID: "INC-1", WorkflowID: "INC-1", Step: "root_cause",
+			Title: activities.Text{Ja: "原因究明", En: "Root cause"}, AssigneeID: "G1", Choices: []string{"submit"}, DueAt: due, ExpiresAt: due,
+			ReturnOf: review}); err != nil {
+			t.Fatal(err)
+		}
+		if len(mb.sent) != 1 || !strings.Contains(mb.sent[0].Text, "Returned by: 山田 花子") || !strings.Contains(mb.sent[0].Text, "委託先のログも調査すること") {
+			t.Errorf("the next record's mail does not show the return and its instructions:\n%v", mb.sent)
+		}
+	})
+}
