@@ -23,6 +23,10 @@ type Return struct {
 	At      time.Time
 	Comment string
 	Clauses []ReturnedClause
+	// Accepted are the review's answers for the clauses it accepted (present with the
+	// article, not applicable with the reason), keyed by the form's field names: the draft
+	// as reviewed, which a revision form starts from.
+	Accepted map[string]string
 }
 
 // ReturnedClause is one requirement of §8.1(2) the clause review did not accept.
@@ -76,9 +80,16 @@ func LoadReturn(ctx context.Context, st *models.Store, t models.Task) (*Return, 
 		}
 	}
 	if review.Step == "clause_review" {
+		r.Accepted = map[string]string{}
 		for _, cl := range policy.ContractClauses() {
 			mark := marks[ClauseField(cl.Key)]
 			if mark == policy.ClausePresent || mark == policy.ClauseNotApplicable {
+				r.Accepted[ClauseField(cl.Key)] = mark
+				for _, f := range []string{ArticleField(cl.Key), ReasonField(cl.Key)} {
+					if v := strings.TrimSpace(marks[f]); v != "" {
+						r.Accepted[f] = v
+					}
+				}
 				continue
 			}
 			var notes []string

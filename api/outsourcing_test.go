@@ -235,6 +235,14 @@ func TestOutsourcingReviewThroughTheLinks(t *testing.T) {
 			t.Errorf("the revision page lacks %q:\n%s", want, revPage)
 		}
 	}
+	// The form starts from the draft as reviewed: the clauses accepted, with their articles;
+	// the one found missing is left to answer.
+	var info struct{ Values map[string]string }
+	call(t, http.MethodGet, strings.TrimPrefix(revision.Link, s.URL), "", nil, "Accept", "application/json").decode(t, &info)
+	if info.Values["clause_policy_compliance"] != "present" || info.Values["article_policy_compliance"] != marks.Get("article_policy_compliance") ||
+		info.Values["clause_publication"] != "" {
+		t.Errorf("the revision form starts from %v, want the accepted clauses and not the missing one", info.Values)
+	}
 	if e := post(t, revision.Link, decision("resubmit", ""), true).wantError(t, 400, "validation_failed"); e.Fields["clause_publication"] == "" || len(e.Fields) != 1 {
 		t.Errorf("fields = %v, want clause_publication (the clause found missing) alone", e.Fields)
 	}

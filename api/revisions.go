@@ -54,17 +54,33 @@ func (s *Server) returnOf(ctx context.Context, t models.Task, lang string) (*ret
 // currentValues are the request's current values of a form's revising fields, to fill the
 // form with.
 func currentValues(p models.Process, form []activities.Field) map[string]string {
+	out := map[string]string{}
 	var in map[string]any
 	if json.Unmarshal([]byte(p.Input), &in) != nil {
-		return nil
+		return out
 	}
-	out := map[string]string{}
 	for _, f := range form {
 		if v, ok := in[f.Name].(string); ok && f.Revises {
 			out[f.Name] = v
 		}
 	}
 	return out
+}
+
+// startValues are what a revision form starts from: the request's current values, and for
+// a returned outsourcing draft whose clauses the request does not hold yet, the answers the
+// review accepted (ret.Accepted), so only the clauses found missing are left to answer.
+func startValues(p models.Process, form []activities.Field, ret *activities.Return) map[string]string {
+	cur := currentValues(p, form)
+	if ret == nil {
+		return cur
+	}
+	for _, f := range form {
+		if _, ok := cur[f.Name]; !ok && f.Revises && ret.Accepted[f.Name] != "" {
+			cur[f.Name] = ret.Accepted[f.Name]
+		}
+	}
+	return cur
 }
 
 // revises reports whether a form revises a request.

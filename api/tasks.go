@@ -106,10 +106,10 @@ func (s *Server) taskPage(c echo.Context) error {
 		return s.pageError(c, err, lang)
 	}
 	form := taskForm(t)
-	returned, _ := s.returnOf(ctx, t, lang)
+	returned, ret := s.returnOf(ctx, t, lang)
 	var current map[string]string
 	if revises(form) {
-		current = currentValues(p, form)
+		current = startValues(p, form, ret)
 	}
 	if wantsJSON(c) {
 		body := map[string]any{"task_id": t.ID, "step": t.Step, "title": t.TitleEn, "title_ja": t.TitleJa,
@@ -215,14 +215,15 @@ func (s *Server) decide(c echo.Context) error {
 		}
 		v := s.taskView(t, p, l, people, lang, message)
 		v.Values, v.FieldErrors = values, f
+		var ret *activities.Return
+		v.Returned, ret = s.returnOf(ctx, t, lang)
 		if revises(form) {
-			// What was posted over the request's current values: nothing typed is lost.
-			v.Values = currentValues(p, form)
+			// What was posted over what the form started from: nothing typed is lost.
+			v.Values = startValues(p, form, ret)
 			for k, x := range values {
 				v.Values[k] = x
 			}
 		}
-		v.Returned, _ = s.returnOf(ctx, t, lang)
 		return s.render(c, status, v)
 	}
 	valuesJSON := ""
