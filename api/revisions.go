@@ -237,3 +237,27 @@ func (s *Server) revisionDetails(ctx context.Context, p models.Process, step, la
 	}
 	return out
 }
+
+// previousRecord is what a task that answers a return starts from when it asks for a record
+// again rather than revising the request (the next round's root-cause record, §5.3(3)): the
+// values of the record that was returned, for the fields the form asks. Nil otherwise.
+func (s *Server) previousRecord(ctx context.Context, t models.Task, form []activities.Field) map[string]string {
+	if t.ReturnOf == "" || revises(form) || len(form) == 0 {
+		return nil
+	}
+	d, err := s.Store.LastDecision(ctx, t.ProcessID, t.Step, s.now())
+	if err != nil {
+		return nil
+	}
+	var values map[string]string
+	if d.Values == "" || json.Unmarshal([]byte(d.Values), &values) != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, f := range form {
+		if v := values[f.Name]; v != "" {
+			out[f.Name] = v
+		}
+	}
+	return out
+}

@@ -110,6 +110,8 @@ func (s *Server) taskPage(c echo.Context) error {
 	var current map[string]string
 	if revises(form) {
 		current = startValues(p, form, ret)
+	} else {
+		current = s.previousRecord(ctx, t, form)
 	}
 	if wantsJSON(c) {
 		body := map[string]any{"task_id": t.ID, "step": t.Step, "title": t.TitleEn, "title_ja": t.TitleJa,
