@@ -76,8 +76,8 @@ const changeReturnRevise = "return-revise"
 // exceptionRevisionForm is what the requester of a returned exception may change: what was
 // asked (the alternative measure, the reason) and the period. The page fills it with the
 // request's current values; the API checks a resubmission as it checks a filing
-// (api.checkExceptionRequest), so the fields are not required here, where a withdrawal posts
-// them too.
+// (api.checkExceptionAsk, checkExceptionPeriod), so the fields are not required here, where a
+// withdrawal posts them too.
 func exceptionRevisionForm() []activities.Field {
 	return []activities.Field{
 		{Name: "alternative", Label: activities.Text{Ja: "代替措置", En: "What is done instead (alternative measure)"}, Kind: activities.FieldTextarea, Revises: true},

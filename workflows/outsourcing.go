@@ -206,31 +206,28 @@ type contract struct {
 	diso, giso     string
 	disoRole       policy.Role
 	reportsThisRun int
-	// lastRevision is the task of the latest revision step.
-	lastRevision string
 }
 
 // revise asks the requester to resubmit or withdraw what was returned (the selection, the
-// draft), in the step s names. It reports whether the process ended (withdrawn, or neither in
-// time) and how.
-func (c *contract) revise(ctx workflow.Context, t OutsourcingTiming, what string, s Step) (Result, bool, error) {
+// draft), in the step s names. It returns the revision task's ID and reports whether the
+// process ended (withdrawn, or neither in time) and how.
+func (c *contract) revise(ctx workflow.Context, t OutsourcingTiming, what string, s Step) (string, Result, bool, error) {
 	p := c.p
 	s.Assignee, s.AssigneeRole, s.Choices = c.in.RequesterID, policy.RoleStaff, []string{ChoiceResubmit, ChoiceWithdraw}
 	s.Deadline, s.Grace, s.RemindBefore = t.Revision, t.RevisionGrace, t.RemindBefore
 	s.EscalateTo, s.EscalateToRole, s.EscalatePost = c.diso, c.disoRole, c.disoPost()
 	rv, err := p.ask(ctx, s)
-	c.lastRevision = rv.TaskID
 	switch {
 	case err != nil:
-		return Result{}, true, err
+		return "", Result{}, true, err
 	case rv.TimedOut:
 		res, err := p.finish(ctx, "expired", "the returned "+what+" was neither resubmitted nor withdrawn")
-		return res, true, err
+		return rv.TaskID, res, true, err
 	case rv.Choice == ChoiceWithdraw:
 		res, err := p.finish(ctx, "withdrawn", "withdrawn by "+rv.DeciderID)
-		return res, true, err
+		return rv.TaskID, res, true, err
 	}
-	return Result{}, false, nil
+	return rv.TaskID, Result{}, false, nil
 }
 
 // disoPost is the post that decides for the department: its security officer, or the GISO
@@ -317,7 +314,7 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 			if workflow.GetVersion(ctx, changeReturnRevise, workflow.DefaultVersion, 1) >= 1 {
 				s.ReturnOf = d.TaskID
 			}
-			if res, ended, err := c.revise(ctx, t, "selection", s); err != nil || ended {
+			if _, res, ended, err := c.revise(ctx, t, "selection", s); err != nil || ended {
 				return res, err
 			}
 			continue
@@ -422,13 +419,14 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 		if revise {
 			s.ReturnOf, s.Form = returnedBy, draftRevisionForm()
 		}
-		if res, ended, err := c.revise(ctx, t, "draft", s); err != nil || ended {
+		revision, res, ended, err := c.revise(ctx, t, "draft", s)
+		if err != nil || ended {
 			return res, err
 		}
 		if revise {
 			// revise returned without ending: the draft was resubmitted.
 			if err := p.record(ctx, "Register: the revised draft's clauses as the request's next version", acts.RecordRevision,
-				activities.RevisionRecord{ProcessID: p.id, TaskID: c.lastRevision, ReturnOf: returnedBy}); err != nil {
+				activities.RevisionRecord{ProcessID: p.id, TaskID: revision, ReturnOf: returnedBy}); err != nil {
 				return Result{}, err
 			}
 		}
