@@ -40,6 +40,10 @@ type Field struct {
 	// NotBefore is the earliest date a date field takes (YYYY-MM-DD), such as the day a task
 	// opened for an improvement measure's due date (§9.1(2)).
 	NotBefore string `json:",omitempty"`
+	// Revises marks a field of a revision form (差戻し後の修正) that holds the request's field
+	// of the same name: the page shows its current value, and a resubmission replaces it
+	// in the register's next version of the request (models.ReviseRequest).
+	Revises bool `json:",omitempty"`
 }
 
 // Condition is a field's value among some values.

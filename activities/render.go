@@ -40,6 +40,8 @@ type taskMail struct {
 	Person  models.Person
 	Link    string
 	Loc     *time.Location
+	// Return is the return (差戻し) a revision task answers, if it answers one.
+	Return *Return
 }
 
 // mailWords are the fixed words of the HTML mail, per locale.
@@ -105,6 +107,7 @@ func renderTaskMail(m taskMail) (Message, error) {
 		"Due": FormatTime(m.Task.DueAt, m.Loc), "Expires": FormatTime(m.Task.ExpiresAt, m.Loc),
 		"Choices": strings.Join(choices, " / "), "Link": m.Link, "Lang": lang, "L": words[lang],
 		"Greeting": Text{Ja: m.Person.Name + " 様", En: "Dear " + m.Person.Name + ","}.In(lang),
+		"Returned": m.Return.Text(lang, m.Loc),
 	}
 	var text, html bytes.Buffer
 	if err := taskText[lang].Execute(&text, data); err != nil {

@@ -38,6 +38,9 @@ type TaskSpec struct {
 	// change "undeliverable"). Without it the refusal is recorded and the activity succeeds:
 	// the task then waits for its deadline, as older processes expect.
 	FailUndeliverable bool
+	// ReturnOf is the task whose decision returned the request this task asks to revise
+	// (差戻し): its mail and page show who returned it, when, and why.
+	ReturnOf string `json:",omitempty"`
 }
 
 // TaskMail is a further mail about an open task: a reminder or an escalation.
@@ -86,7 +89,7 @@ func (a *Activities) OpenTask(ctx context.Context, s TaskSpec) error {
 		ID: s.ID, ProcessID: s.ProcessID, WorkflowID: s.WorkflowID, Step: s.Step,
 		TitleJa: s.Title.Ja, TitleEn: s.Title.En, AssigneeID: s.AssigneeID,
 		Choices: models.JoinList(s.Choices), Form: form, Status: models.TaskOpen, DueAt: s.DueAt, ExpiresAt: s.ExpiresAt,
-		PostRole: s.PostRole, PostScope: s.PostScope, OnBehalfOf: s.OnBehalfOf,
+		PostRole: s.PostRole, PostScope: s.PostScope, OnBehalfOf: s.OnBehalfOf, ReturnOf: s.ReturnOf,
 	}
 	if err := a.Store.CreateTask(ctx, &t); err != nil {
 		return classify(fmt.Errorf("open task %s: %w", s.ID, err))
@@ -129,13 +132,17 @@ func (a *Activities) mailTask(ctx context.Context, m TaskMail) error {
 	if err != nil {
 		return classify(fmt.Errorf("mail about task %s: recipient: %w", m.TaskID, err))
 	}
+	ret, err := LoadReturn(ctx, a.Store, task)
+	if err != nil {
+		return classify(fmt.Errorf("mail about task %s: %w", m.TaskID, err))
+	}
 	token, hash, err := NewToken()
 	if err != nil {
 		return err
 	}
 	msg, err := renderTaskMail(taskMail{
 		Kind: m.Kind, Task: task, Process: proc, Person: person,
-		Link: a.PublicURL + "/tasks/" + token, Loc: a.Loc,
+		Link: a.PublicURL + "/tasks/" + token, Loc: a.Loc, Return: ret,
 	})
 	if err != nil {
 		return badInput("render mail %s: %v", key, err)

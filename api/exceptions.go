@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -44,49 +45,24 @@ func (s *Server) startException(c echo.Context) error {
 		_, ok := policy.LookupClause(id)
 		f.check(ok, "clauses", fmt.Sprintf("%q is not a clause of the security standards", id))
 	}
-	f.text("alternative", b.Alternative, true, 4000)
-	f.text("reason", b.Reason, true, 4000)
+	checkExceptionAsk(f, b.Alternative, b.Reason)
 	f.check(len(b.Systems) <= 50, "systems", "at most 50 systems")
 	for _, id := range b.Systems {
 		f.check(validID(id), "systems", fmt.Sprintf("%q is not a system ID", id))
 	}
 	_, err := policy.ParseLevel(b.Classification)
 	f.check(err == nil, "classification", "must be 1, 2 or 3 (§3(1))")
-	today := s.now().In(s.Loc).Format(policy.DateLayout)
 	if b.Emergency && b.StartDate == "" {
-		b.StartDate = today
+		b.StartDate = s.now().In(s.Loc).Format(policy.DateLayout)
 	}
-	start, err1 := policy.ParseDate(b.StartDate, s.Loc)
-	end, err2 := policy.ParseDate(b.EndDate, s.Loc)
-	f.check(err1 == nil, "start_date", "must be a date YYYY-MM-DD")
-	f.check(err2 == nil, "end_date", "is required: an exception must end (YYYY-MM-DD)")
-	if err1 == nil && err2 == nil {
-		f.check(end.After(start), "end_date", "must be after start_date")
-		f.check(b.Emergency || b.StartDate >= today, "start_date", "must not be in the past")
-		// §7.4(2) 「事後速やかに」: an emergency exception is taken first and reported after, so
-		// it started today or on a recent day (how recent is a town rule, checked below).
-		f.check(!b.Emergency || b.StartDate <= today, "start_date", "an emergency exception is taken already: today or a recent past day")
-	}
+	start, end := s.checkExceptionPeriod(f, b.StartDate, b.EndDate, b.Emergency)
 	f.check(b.Renews == "" || validID(b.Renews), "renews", "is not a process ID")
 	if err := f.err(); err != nil {
 		return err
 	}
-	bounds := s.dateBounds()
-	if err := s.dateWithin("start_date", b.StartDate, -1, bounds.StartDaysAhead, "POLICYFLOW_START_MAX_DAYS_AHEAD"); err != nil {
+	reportedLate, err := s.checkExceptionBounds(b.StartDate, start, end, b.Emergency)
+	if err != nil {
 		return err
-	}
-	reportedLate := 0
-	if b.Emergency {
-		if err := s.dateWithin("start_date", b.StartDate, bounds.EmergencyDaysPast, 0, "POLICYFLOW_EMERGENCY_REPORT_MAX_DAYS"); err != nil {
-			return err
-		}
-		reportedLate = int(s.now().In(s.Loc).Sub(start).Hours() / 24)
-	}
-	if days := int(end.Sub(start).Hours() / 24); days > bounds.ExceptionMaxDays {
-		// The policy sets no maximum: this is the town's rule.
-		return &Error{Status: 422, Code: "policy_violation",
-			Message: fmt.Sprintf("an exception may last at most %d days under the town's rule (POLICYFLOW_EXCEPTION_MAX_DAYS); ask again to renew it", bounds.ExceptionMaxDays),
-			Fields:  map[string]string{"end_date": fmt.Sprintf("more than %d days after start_date", bounds.ExceptionMaxDays)}}
 	}
 	ctx := c.Request().Context()
 	requester, err := s.Store.Person(ctx, b.Requester)
@@ -147,6 +123,57 @@ func (s *Server) startException(c echo.Context) error {
 				StartDate: b.StartDate, EndDate: b.EndDate, SystemIDs: b.Systems}
 		},
 	})
+}
+
+// checkExceptionAsk checks what an exception asks for: the alternative measure and the
+// reason, both required (§7.4(1)). A filing and a revision after a return (差戻し) are
+// checked alike.
+func checkExceptionAsk(f fieldErrors, alternative, reason string) {
+	f.text("alternative", alternative, true, 4000)
+	f.text("reason", reason, true, 4000)
+}
+
+// checkExceptionPeriod checks an exception's period, for a filing and a revision alike: both
+// dates, the end after the start, a normal exception starting today or later and an
+// emergency one (§7.4(2)) already taken. It returns the parsed dates (zero when malformed).
+func (s *Server) checkExceptionPeriod(f fieldErrors, startDate, endDate string, emergency bool) (start, end time.Time) {
+	today := s.now().In(s.Loc).Format(policy.DateLayout)
+	start, err1 := policy.ParseDate(startDate, s.Loc)
+	end, err2 := policy.ParseDate(endDate, s.Loc)
+	f.check(err1 == nil, "start_date", "must be a date YYYY-MM-DD")
+	f.check(err2 == nil, "end_date", "is required: an exception must end (YYYY-MM-DD)")
+	if err1 == nil && err2 == nil {
+		f.check(end.After(start), "end_date", "must be after start_date")
+		f.check(emergency || startDate >= today, "start_date", "must not be in the past")
+		// §7.4(2) 「事後速やかに」: an emergency exception is taken first and reported after, so
+		// it started today or on a recent day (how recent is a town rule, checked below).
+		f.check(!emergency || startDate <= today, "start_date", "an emergency exception is taken already: today or a recent past day")
+	}
+	return start, end
+}
+
+// checkExceptionBounds applies the town's rules on a well-formed period (422): how far
+// ahead it may start, how late an emergency may be reported, how long it may last. It
+// returns how many days late an emergency was reported.
+func (s *Server) checkExceptionBounds(startDate string, start, end time.Time, emergency bool) (int, error) {
+	bounds := s.dateBounds()
+	if err := s.dateWithin("start_date", startDate, -1, bounds.StartDaysAhead, "POLICYFLOW_START_MAX_DAYS_AHEAD"); err != nil {
+		return 0, err
+	}
+	reportedLate := 0
+	if emergency {
+		if err := s.dateWithin("start_date", startDate, bounds.EmergencyDaysPast, 0, "POLICYFLOW_EMERGENCY_REPORT_MAX_DAYS"); err != nil {
+			return 0, err
+		}
+		reportedLate = int(s.now().In(s.Loc).Sub(start).Hours() / 24)
+	}
+	if days := int(end.Sub(start).Hours() / 24); days > bounds.ExceptionMaxDays {
+		// The policy sets no maximum: this is the town's rule.
+		return 0, &Error{Status: 422, Code: "policy_violation",
+			Message: fmt.Sprintf("an exception may last at most %d days under the town's rule (POLICYFLOW_EXCEPTION_MAX_DAYS); ask again to renew it", bounds.ExceptionMaxDays),
+			Fields:  map[string]string{"end_date": fmt.Sprintf("more than %d days after start_date", bounds.ExceptionMaxDays)}}
+	}
+	return reportedLate, nil
 }
 
 func orDash(s string) string {

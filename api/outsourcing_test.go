@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -215,13 +216,42 @@ func TestOutsourcingReviewThroughTheLinks(t *testing.T) {
 	}
 	marks.Set("clause_publication", "missing")
 	marks.Del("article_publication")
-	s.decideLink(t, review.Link, "done", marks)
+	withNote := decision("done", "公表の条項が見当たりません")
+	for k, v := range marks {
+		withNote[k] = v
+	}
+	if r := post(t, review.Link, withNote, true); r.Status != http.StatusOK {
+		t.Fatalf("clause review: %s", r)
+	}
 
+	// The returned draft (issue 14): the requester's page names the reviewer, the note and
+	// the clause found missing; a resubmission must answer for it, and its answer is what
+	// the next round's reviewer reads.
 	revision := s.nextTask(t, id, "requester_revision")
 	equal(t, "revision assignee", revision.Task.AssigneeID, requester.EmployeeID)
-	s.decideLink(t, revision.Link, "resubmit", nil)
+	revPage := html.UnescapeString(string(call(t, http.MethodGet, strings.TrimPrefix(revision.Link, s.URL), "", nil).Body))
+	for _, want := range []string{reviewer.Name, "公表の条項が見当たりません", "11. Publication by the town when a security incident occurs — missing"} {
+		if !strings.Contains(revPage, want) {
+			t.Errorf("the revision page lacks %q:\n%s", want, revPage)
+		}
+	}
+	// The form starts from the draft as reviewed: the clauses accepted, with their articles;
+	// the one found missing is left to answer.
+	var info struct{ Values map[string]string }
+	call(t, http.MethodGet, strings.TrimPrefix(revision.Link, s.URL), "", nil, "Accept", "application/json").decode(t, &info)
+	if info.Values["clause_policy_compliance"] != "present" || info.Values["article_policy_compliance"] != marks.Get("article_policy_compliance") ||
+		info.Values["clause_publication"] != "" {
+		t.Errorf("the revision form starts from %v, want the accepted clauses and not the missing one", info.Values)
+	}
+	if e := post(t, revision.Link, decision("resubmit", ""), true).wantError(t, 400, "validation_failed"); e.Fields["clause_publication"] == "" || len(e.Fields) != 1 {
+		t.Errorf("fields = %v, want clause_publication (the clause found missing) alone", e.Fields)
+	}
+	s.decideLink(t, revision.Link, "resubmit", url.Values{"clause_publication": {"present"}, "article_publication": {"第12条"}})
 
 	review2 := s.nextTask(t, id, "clause_review")
+	if page := html.UnescapeString(string(call(t, http.MethodGet, strings.TrimPrefix(review2.Link, s.URL), "", nil).Body)); !strings.Contains(page, "11. Publication by the town when a security incident occurs — stated in: 第12条") {
+		t.Errorf("the second clause review does not show the requester's answer:\n%s", page)
+	}
 	if page := call(t, http.MethodGet, strings.TrimPrefix(review2.Link, s.URL), "", nil); page.Status != 200 ||
 		!(strings.Contains(string(page.Body), "required when 3.") || strings.Contains(string(page.Body), "の場合は必須")) {
 		t.Errorf("the clause page does not say when the reason is required: %s", page)

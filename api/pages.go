@@ -25,6 +25,8 @@ var taskTemplate = template.Must(template.ParseFS(pageFiles, "pages/task.html"))
 // pageWords are the fixed words of the task page.
 type pageWords struct {
 	Asked, Process, Summary, Assignee, Due, Comment, YouAre, Once, Recorded, Thanks, Escalated, Footer, Error string
+	// The return (差戻し) a revision task answers.
+	Returned, ReturnedBy, ReturnedAt, ReturnComment, MissingClauses, Revise string
 }
 
 var pageText = map[string]pageWords{
@@ -33,12 +35,16 @@ var pageText = map[string]pageWords{
 		Comment: "コメント（任意）", YouAre: "このリンクの持ち主:", Once: "判断は一度だけ記録できます。",
 		Recorded: "記録しました", Thanks: "ご対応ありがとうございました。このページは閉じてかまいません。",
 		Escalated: "担当者が期限までに判断しなかったため、この件はエスカレーションされています。", Footer: "情報セキュリティポリシー運用", Error: "エラー",
+		Returned: "この申請は差し戻されました", ReturnedBy: "差し戻した人", ReturnedAt: "差し戻した日時", ReturnComment: "コメント",
+		MissingClauses: "不足とされた契約条項（審査者のメモ）", Revise: "下の欄は現在の申請内容です。指摘に沿って修正し、「再提出」を押してください（空欄にした項目は現在の内容のままです）。",
 	},
 	"en": {
 		Asked: "Please decide the following.", Process: "Process", Summary: "Summary", Assignee: "Asked of", Due: "Due",
 		Comment: "Comment (optional)", YouAre: "This link belongs to", Once: "A decision can be recorded once.",
 		Recorded: "Recorded", Thanks: "Thank you. You may close this page.",
 		Escalated: "The person asked did not decide by the deadline, so this has been escalated.", Footer: "information-security policy processes", Error: "Error",
+		Returned: "This request was returned to you", ReturnedBy: "Returned by", ReturnedAt: "Returned at", ReturnComment: "Comment",
+		MissingClauses: "Contract clauses found missing (reviewer's note)", Revise: "The fields below hold the request as it stands. Change what the comment asks for and press Resubmit (a field left empty keeps its current value).",
 	},
 }
 
@@ -55,8 +61,14 @@ type taskView struct {
 	Details                                   []labelled
 	Choices                                   []labelled
 	Fields                                    []fieldView
-	// Values refill the form after a validation error.
-	Values map[string]string
+	// Values refill the form after a validation error, or hold the request's current values
+	// on a revision form; FieldErrors are shown next to their fields.
+	Values      map[string]string
+	FieldErrors map[string]string
+	// Returned is the return (差戻し) the task answers, if any; Revising is set when its
+	// form revises the request.
+	Returned *returnedView
+	Revising bool
 
 	// Token is the link's own token, for the page's link to the holder's absence form.
 	Token string
@@ -64,9 +76,9 @@ type taskView struct {
 
 // fieldView is one form input on the task page.
 type fieldView struct {
-	Name, Label, Kind, Value string
-	Required                 bool
-	Options                  []labelled
+	Name, Label, Kind, Value, Error string
+	Required                        bool
+	Options                         []labelled
 }
 
 func (s *Server) taskView(t models.Task, p models.Process, l models.TaskLink, people map[string]models.Person, lang, errText string) taskView {
@@ -85,6 +97,7 @@ func (s *Server) taskView(t models.Task, p models.Process, l models.TaskLink, pe
 		v.Choices = append(v.Choices, labelled{Label: activities.ChoiceLabel(c, lang), Value: c})
 	}
 	form := taskForm(t)
+	v.Revising = revises(form)
 	for _, f := range form {
 		fv := fieldView{Name: f.Name, Label: f.Label.In(lang), Kind: f.Kind, Required: f.Required}
 		if c := f.RequiredIf; c != nil {
@@ -298,6 +311,7 @@ func fieldValue(k string, v any, people map[string]models.Person, lang string) s
 func (s *Server) render(c echo.Context, status int, v taskView) error {
 	for i := range v.Fields {
 		v.Fields[i].Value = v.Values[v.Fields[i].Name]
+		v.Fields[i].Error = v.FieldErrors[v.Fields[i].Name]
 	}
 	v.Token = c.Param("token")
 	var b strings.Builder

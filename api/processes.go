@@ -279,7 +279,8 @@ func (s *Server) getProcess(c echo.Context) error {
 		tasks = append(tasks, map[string]any{"id": t.ID, "step": t.Step, "title": t.TitleEn, "title_ja": t.TitleJa,
 			"assignee_id": t.AssigneeID, "escalated_to_id": t.EscalatedToID, "choices": t.ChoiceList(),
 			"status": t.Status, "due_at": t.DueAt.In(s.Loc), "expires_at": t.ExpiresAt.In(s.Loc),
-			"reminders_sent": reminders[t.ID], "escalated": t.Escalated, "created_at": t.CreatedAt.In(s.Loc), "closed_at": s.local(t.ClosedAt)})
+			"reminders_sent": reminders[t.ID], "escalated": t.Escalated, "created_at": t.CreatedAt.In(s.Loc), "closed_at": s.local(t.ClosedAt),
+			"return_of": t.ReturnOf})
 	}
 	decisions := make([]map[string]any, 0, len(d.Decisions))
 	for _, x := range d.Decisions {
@@ -292,7 +293,9 @@ func (s *Server) getProcess(c echo.Context) error {
 		timeline = append(timeline, map[string]any{"at": e.At.In(s.Loc), "status": e.Status, "stage": e.Stage, "note": e.Note})
 	}
 	body := map[string]any{"process": s.summarize(d.Process), "input": input, "tasks": tasks,
-		"decisions": decisions, "notifications": notes, "timeline": timeline}
+		"decisions": decisions, "notifications": notes, "timeline": timeline,
+		// Every version of a request that was returned and revised, and what each changed.
+		"versions": s.versionsBody(d)}
 	if d.Process.Kind == models.KindOutsourcingReview {
 		if body["outsourcing"], err = s.outsourcingDetail(c.Request().Context(), d.Process.ID); err != nil {
 			return s.storeErr(err)

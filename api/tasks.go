@@ -105,12 +105,30 @@ func (s *Server) taskPage(c echo.Context) error {
 	if err := s.mayDecide(ctx, l, t, people, lang); err != nil {
 		return s.pageError(c, err, lang)
 	}
-	if wantsJSON(c) {
-		return c.JSON(http.StatusOK, map[string]any{"task_id": t.ID, "step": t.Step, "title": t.TitleEn, "title_ja": t.TitleJa,
-			"process_id": p.ID, "kind": p.Kind, "summary": visibleSummary(p, t.Step), "choices": t.ChoiceList(), "due_at": t.DueAt.In(s.Loc),
-			"expires_at": t.ExpiresAt.In(s.Loc), "assignee_id": t.AssigneeID, "you": l.PersonID, "form": taskForm(t)})
+	form := taskForm(t)
+	returned, ret := s.returnOf(ctx, t, lang)
+	var current map[string]string
+	if revises(form) {
+		current = startValues(p, form, ret)
+	} else {
+		current = s.previousRecord(ctx, t, form)
 	}
-	return s.render(c, http.StatusOK, s.taskView(t, p, l, people, lang, ""))
+	if wantsJSON(c) {
+		body := map[string]any{"task_id": t.ID, "step": t.Step, "title": t.TitleEn, "title_ja": t.TitleJa,
+			"process_id": p.ID, "kind": p.Kind, "summary": visibleSummary(p, t.Step), "choices": t.ChoiceList(), "due_at": t.DueAt.In(s.Loc),
+			"expires_at": t.ExpiresAt.In(s.Loc), "assignee_id": t.AssigneeID, "you": l.PersonID, "form": form}
+		if returned != nil {
+			body["returned"] = map[string]any{"by": returned.By, "at": returned.At, "comment": returned.Comment, "clauses": returned.Clauses}
+		}
+		if current != nil {
+			body["values"] = current
+		}
+		return c.JSON(http.StatusOK, body)
+	}
+	v := s.taskView(t, p, l, people, lang, "")
+	v.Returned, v.Values = returned, current
+	v.Details = append(v.Details, s.revisionDetails(ctx, p, t.Step, lang)...)
+	return s.render(c, http.StatusOK, v)
 }
 
 // decide records the decision a link's holder POSTs. The workflow validates and accepts it
@@ -174,13 +192,41 @@ func (s *Server) decide(c echo.Context) error {
 			f.check(false, name, "is not a field of this form")
 		}
 	}
-	if len(f) > 0 {
-		if wantsJSON(c) {
+	// A resubmission of a returned request is checked as its filing is (issue 14).
+	var bounds error
+	if len(f) == 0 {
+		var rf fieldErrors
+		if rf, bounds = s.checkRevision(ctx, t, p, form, choice, values); bounds == nil {
+			for name, msg := range rf {
+				f.check(false, name, msg)
+			}
+		}
+	}
+	if len(f) > 0 || bounds != nil {
+		status, message := http.StatusBadRequest, pick(lang, "入力内容を確認してください: ", "Please check what you entered: ")+describeFields(f)
+		var e *Error
+		if errors.As(bounds, &e) {
+			if wantsJSON(c) {
+				return e
+			}
+			status, message, f = e.Status, e.Message, e.Fields
+		} else if bounds != nil {
+			return s.pageError(c, bounds, lang)
+		} else if wantsJSON(c) {
 			return invalid(f)
 		}
-		v := s.taskView(t, p, l, people, lang, pick(lang, "入力内容を確認してください: ", "Please check what you entered: ")+describeFields(f))
-		v.Values = values
-		return s.render(c, http.StatusBadRequest, v)
+		v := s.taskView(t, p, l, people, lang, message)
+		v.Values, v.FieldErrors = values, f
+		var ret *activities.Return
+		v.Returned, ret = s.returnOf(ctx, t, lang)
+		if revises(form) {
+			// What was posted over what the form started from: nothing typed is lost.
+			v.Values = startValues(p, form, ret)
+			for k, x := range values {
+				v.Values[k] = x
+			}
+		}
+		return s.render(c, status, v)
 	}
 	valuesJSON := ""
 	if len(values) > 0 {

@@ -43,6 +43,7 @@ var Migrations = []Migration{
 	{Version: 5, Name: "API tokens expire; the dev-mode demo token is revoked", Up: tokenExpiry},
 	{Version: 6, Name: "public window: request counts per address prefix and minute, shared by API processes", Up: rateWindows},
 	{Version: 7, Name: "outsourcing: vendors without a 法人番号, reasons for clauses not applicable", Up: outsourcingAsNeeded},
+	{Version: 8, Name: "returns: every version of a request, the return a revision task answers", Up: requestVersions},
 	{Version: 9, Name: "directory: sections (課室) of departments, on people, systems and offboardings", Up: sectionColumns},
 	{Version: 10, Name: "self-inspection: campaigns, targets, answers and improvement measures (§9.1)", Up: inspectionTables},
 	{Version: 12, Name: "incidents: the report to the security committee at closure", Up: incidentCommitteeReport},
@@ -91,6 +92,21 @@ func incidentCommitteeReport(tx *gorm.DB) error {
 				return fmt.Errorf("add Incident.%s: %w", field, err)
 			}
 		}
+	}
+	return nil
+}
+
+// requestVersions is step 8: the register keeps every version of a request that was returned
+// (差戻し) and revised, and a revision task names the return it answers. Re-runnable.
+func requestVersions(tx *gorm.DB) error {
+	m := tx.Migrator()
+	if !m.HasColumn(&Task{}, "ReturnOf") {
+		if err := m.AddColumn(&Task{}, "ReturnOf"); err != nil {
+			return fmt.Errorf("add Task.ReturnOf: %w", err)
+		}
+	}
+	if !m.HasTable(&RequestVersion{}) {
+		return m.CreateTable(&RequestVersion{})
 	}
 	return nil
 }

@@ -208,7 +208,10 @@ type Task struct {
 	// OnBehalfOf is the post's holder when the task went to a deputy because the holder is
 	// absent (代決): the decision is the deputy's, for the holder, who reviews it afterwards.
 	OnBehalfOf string `gorm:"size:64"`
-	Choices    string `gorm:"size:200;not null"`
+	// ReturnOf is the task whose decision returned the request (差戻し) that this task asks
+	// to revise: its mail and page show who returned it, when, and why (migration step 8).
+	ReturnOf string `gorm:"size:191"`
+	Choices  string `gorm:"size:200;not null"`
 	// Form is the JSON of the task's form fields ([]activities.Field), if it has any.
 	Form          string `gorm:"type:text"`
 	Status        string `gorm:"size:16;not null;index"`
@@ -333,6 +336,7 @@ func All() []any {
 		&Absence{},
 		&RateWindow{},
 		&InspectionCampaign{}, &InspectionTarget{}, &InspectionAnswer{},
+		&RequestVersion{},
 	}
 }
 

@@ -127,6 +127,8 @@ type ProcessDetail struct {
 	Decisions     []Decision
 	Notifications []Notification
 	Events        []ProcessEvent
+	// Versions are the request's versions when it was returned and revised (migration 8).
+	Versions []RequestVersion
 	// Names maps the employee IDs of deciders to their names.
 	Names map[string]string
 }
@@ -151,9 +153,15 @@ func (s *Store) ProcessDetail(ctx context.Context, id string) (ProcessDetail, er
 	if err := db.Where("process_id = ?", id).Order("id").Find(&d.Events).Error; err != nil {
 		return d, err
 	}
-	ids := make([]string, 0, len(d.Decisions))
+	if err := db.Where("process_id = ?", id).Order("version").Find(&d.Versions).Error; err != nil {
+		return d, err
+	}
+	ids := make([]string, 0, len(d.Decisions)+len(d.Versions))
 	for _, x := range d.Decisions {
 		ids = append(ids, x.DeciderID)
+	}
+	for _, v := range d.Versions {
+		ids = append(ids, v.ByID)
 	}
 	d.Names = map[string]string{}
 	if len(ids) > 0 {

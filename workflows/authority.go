@@ -67,7 +67,7 @@ func (p *process) askPost(ctx workflow.Context, id string, s Step) (Decision, er
 		Step: s.Name, Title: s.Title, AssigneeID: t.assignee, Choices: s.Choices,
 		DueAt: due, ExpiresAt: expires, Form: s.Form,
 		PostRole: string(s.Post.Role), PostScope: s.Post.Scope, OnBehalfOf: t.onBehalfOf(t.assignee),
-		FailUndeliverable: p.undeliverable,
+		FailUndeliverable: p.undeliverable, ReturnOf: s.ReturnOf,
 	}
 	// unreachable is set when a mail to the assignee was refused for good (the activity has
 	// flagged them in the directory and noted it on the timeline): the task escalates now.

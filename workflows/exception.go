@@ -68,6 +68,27 @@ const (
 	ChoiceDone     = "done"
 )
 
+// changeReturnRevise is the workflow.GetVersion change under which a returned request
+// (差戻し) can be acted on (issue 14): the revision step shows who returned it, when and why
+// (Step.ReturnOf), is a form holding the request's current values (Field.Revises), and a
+// resubmission becomes the register's next version of the request (RecordRevision), which
+// the next round reviews. Processes returned before it replay as they ran.
+const changeReturnRevise = "return-revise"
+
+// exceptionRevisionForm is what the requester of a returned exception may change: what was
+// asked (the alternative measure, the reason) and the period. The page fills it with the
+// request's current values; the API checks a resubmission as it checks a filing
+// (api.checkExceptionAsk, checkExceptionPeriod), so the fields are not required here, where a
+// withdrawal posts them too.
+func exceptionRevisionForm() []activities.Field {
+	return []activities.Field{
+		{Name: "alternative", Label: activities.Text{Ja: "代替措置", En: "What is done instead (alternative measure)"}, Kind: activities.FieldTextarea, Revises: true},
+		{Name: "reason", Label: activities.Text{Ja: "理由", En: "Reason"}, Kind: activities.FieldTextarea, Revises: true},
+		{Name: "start_date", Label: activities.Text{Ja: "開始日", En: "Start date"}, Kind: activities.FieldDate, Revises: true},
+		{Name: "end_date", Label: activities.Text{Ja: "終了日", En: "End date"}, Kind: activities.FieldDate, Revises: true},
+	}
+}
+
 // ExceptionWorkflow runs one exception request from submission to the restoration of
 // compliance at its end (§7.4).
 //
@@ -159,14 +180,20 @@ func ExceptionWorkflow(ctx workflow.Context, in ExceptionInput) (Result, error) 
 			if escalate == "" || escalate == in.RequesterID {
 				escalate, role = r.GISO, policy.RoleGISO
 			}
-			d, err = p.ask(ctx, Step{
+			revision := Step{
 				Name:     "requester_revision",
 				Title:    activities.Text{Ja: "差し戻された例外措置申請の再提出または取下げ", En: "Resubmit or withdraw a returned exception request"},
 				Assignee: in.RequesterID, AssigneeRole: in.RequesterRole,
 				Choices: []string{ChoiceResubmit, ChoiceWithdraw}, Deadline: t.Revision, Grace: t.RevisionGrace,
 				RemindBefore: t.RemindBefore, EscalateTo: escalate, EscalateToRole: role,
 				EscalatePost: policy.Post{Role: policy.RoleDISO, Scope: in.Department},
-			})
+			}
+			revise := workflow.GetVersion(ctx, changeReturnRevise, workflow.DefaultVersion, 1) >= 1
+			if revise {
+				revision.Title = activities.Text{Ja: "差し戻された例外措置申請の修正と再提出（又は取下げ）", En: "Revise and resubmit (or withdraw) a returned exception request"}
+				revision.Form, revision.ReturnOf = exceptionRevisionForm(), d.TaskID
+			}
+			d, err = p.ask(ctx, revision)
 			if err != nil {
 				return p.end(ctx, err)
 			}
@@ -175,6 +202,20 @@ func ExceptionWorkflow(ctx workflow.Context, in ExceptionInput) (Result, error) 
 			}
 			if d.Choice == ChoiceWithdraw {
 				return p.finish(ctx, "withdrawn", "withdrawn by "+d.DeciderID)
+			}
+			if revise {
+				// The resubmitted request is the register's next version, which the next
+				// round reviews; its period is the one the workflow keeps from now on.
+				if err := p.record(ctx, "Register: the revised request as its next version", acts.RecordRevision,
+					activities.RevisionRecord{ProcessID: p.id, TaskID: d.TaskID, ReturnOf: revision.ReturnOf}); err != nil {
+					return p.end(ctx, err)
+				}
+				s, err1 := policy.ParseDate(d.Values["start_date"], p.cal.Loc)
+				e, err2 := policy.ParseDate(d.Values["end_date"], p.cal.Loc)
+				if err1 == nil && err2 == nil && e.After(s) {
+					in.StartDate, in.EndDate = d.Values["start_date"], d.Values["end_date"]
+					start, endsAt = s, p.cal.EndOfDay(e)
+				}
 			}
 		}
 		if start.After(p.now(ctx)) {

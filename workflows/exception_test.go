@@ -246,3 +246,43 @@ func TestExceptionRegisterOutageOnlyDelays(t *testing.T) {
 		t.Errorf("review opened at %v, the register was down until %v", r.opened[0].at, r.registerDownUntil)
 	}
 }
+
+// A return can be acted on (issue 14): the revision task names the return it answers (its
+// mail and page show who returned it, when and the comment), is a form holding what the
+// requester may change, the resubmission is kept as the request's next version before the
+// next round, and the process goes on with the revised period.
+func TestExceptionReturnRevisedWithNewPeriodThenApproved(t *testing.T) {
+	r := newRegister(t, monday)
+	r.decideAt(monday.Add(time.Hour), review1, "return", "C1")
+	r.decideWith(monday.Add(3*time.Hour), revision1, "resubmit", "I1", map[string]string{"start_date": "2026-06-01", "end_date": "2026-07-31"})
+	r.decideAt(monday.Add(5*time.Hour), review2, "approve", "C1")
+	r.decideAt(jst("2026-08-01 10:00"), restore1, "done", "I1")
+	r.decideAt(jst("2026-08-01 10:00"), restore2, "done", "I2")
+	res := r.run(normal())
+	equal(t, "status", res.Status, "completed")
+
+	rev := r.opened[1].spec
+	equal(t, "revision task", rev.ID, revision1)
+	equal(t, "the revision names the return it answers", rev.ReturnOf, review1)
+	var fields []string
+	for _, f := range rev.Form {
+		if f.Revises {
+			fields = append(fields, f.Name)
+		}
+	}
+	if want := []string{"alternative", "reason", "start_date", "end_date"}; !slices.Equal(fields, want) {
+		t.Errorf("revision form revises %v, want %v", fields, want)
+	}
+	if len(r.revisions) != 1 || r.revisions[0].TaskID != revision1 || r.revisions[0].ReturnOf != review1 || r.revisions[0].ProcessID != wfID {
+		t.Errorf("revisions kept = %+v, want the resubmission of %s answering %s", r.revisions, revision1, review1)
+	}
+	equal(t, "next round", r.opened[2].spec.ID, review2)
+	equal(t, "the second review is no revision", r.opened[2].spec.ReturnOf, "")
+	// The revised period holds: in effect from 1 June, restored after 31 July.
+	for _, s := range r.stages {
+		if s.Stage == "awaiting_start" {
+			equal(t, "awaiting start", s.Note, "approved; takes effect on 2026-06-01")
+		}
+	}
+	equal(t, "restoration opened", r.opened[3].at, jst("2026-08-01 00:00"))
+}

@@ -69,6 +69,8 @@ type register struct {
 	decisions []activities.DecisionRecord
 	stages    []activities.StageChange
 	notices   []mailed
+	// revisions are the resubmitted requests the workflow asked the register to keep.
+	revisions []activities.RevisionRecord
 	// params are the notices' parameters by their key.
 	params map[string]map[string]string
 	// dir is the directory the real AssignTask reads (posts and absences); handovers and
@@ -186,6 +188,10 @@ func newRegister(t *testing.T, start time.Time) *register {
 		r.lock(func() { r.decisions = append(r.decisions, d) })
 		return nil
 	})
+	reg("RecordRevision", func(_ context.Context, v activities.RevisionRecord) error {
+		r.lock(func() { r.revisions = append(r.revisions, v) })
+		return nil
+	})
 	reg("SendNotice", func(_ context.Context, n activities.Notice) error {
 		r.lock(func() {
 			r.notices = append(r.notices, mailed{n.Kind, n.Key, n.RecipientID, env.Now().In(tokyo)})
@@ -222,13 +228,18 @@ func (r *register) lock(f func()) {
 // environment (unlike the server) also remembers rejected update IDs, so each probe here gets
 // its own.
 func (r *register) decideAt(at time.Time, task, choice, by string) *updateResult {
+	return r.decideWith(at, task, choice, by, nil)
+}
+
+// decideWith is decideAt with the form's select and date values, as the API sends them.
+func (r *register) decideWith(at time.Time, task, choice, by string, values map[string]string) *updateResult {
 	res := &updateResult{}
 	r.env.RegisterDelayedCallback(func() {
 		r.env.UpdateWorkflow(workflows.UpdateDecide, task+"|"+by+"|"+choice, &testsuite.TestUpdateCallback{
 			OnReject:   func(err error) { res.rejected = err },
 			OnAccept:   func() { res.accepted = true },
 			OnComplete: func(v any, err error) { res.value, res.err = v, err },
-		}, signed(workflows.DecideRequest{TaskID: task, Choice: choice, DeciderID: by, RequestID: "req-" + task + "-" + by, DecidedAt: at.UTC()}))
+		}, signed(workflows.DecideRequest{TaskID: task, Choice: choice, DeciderID: by, Values: values, RequestID: "req-" + task + "-" + by, DecidedAt: at.UTC()}))
 	}, at.Sub(r.env.Now()))
 	return res
 }

@@ -815,6 +815,9 @@ func (x *incident) rootCause(ctx workflow.Context, tri triageResult) (Result, er
 			return Result{}, err
 		}
 	}
+	// returned is the CISO's return of the last round's record (changeReturnRevise): the next
+	// round's task shows who returned it, when, and the instructions.
+	returned := ""
 	for round := 1; round <= x.t.MaxRounds && !accepted; round++ {
 		if err := x.setStage(ctx, "root_cause", "root_cause", fmt.Sprintf("round %d: the GISO investigates the cause with the department and proposes measures (§5.3(3)1)", round)); err != nil {
 			return Result{}, err
@@ -834,6 +837,7 @@ func (x *incident) rootCause(ctx workflow.Context, tri triageResult) (Result, er
 			Assignee: x.r.GISO, AssigneeRole: policy.RoleGISO, Choices: []string{ChoiceSubmit}, Form: form,
 			Deadline: x.t.RootCause, RemindBefore: x.t.RemindBefore, EscalateTo: x.r.CISO, EscalateToRole: policy.RoleCISO, Grace: x.t.RootCauseGrace,
 			Post: policy.Post{Role: policy.RoleGISO}, EscalatePost: policy.Post{Role: policy.RoleCISO},
+			ReturnOf: returned,
 		})
 		if err != nil {
 			return Result{}, err
@@ -868,6 +872,7 @@ func (x *incident) rootCause(ctx workflow.Context, tri triageResult) (Result, er
 		if err != nil {
 			return Result{}, err
 		}
+		returned = ""
 		switch {
 		case r.TimedOut:
 			if err := x.hop(ctx, "root_cause_review_overdue", "", fmt.Sprintf("round %d: the record was not checked in time; it is asked for again", round)); err != nil {
@@ -876,6 +881,9 @@ func (x *incident) rootCause(ctx workflow.Context, tri triageResult) (Result, er
 		case r.Choice == ChoiceReturn:
 			if err := x.hop(ctx, "root_cause_returned", r.DeciderID, fmt.Sprintf("round %d: returned for more", round)); err != nil {
 				return Result{}, err
+			}
+			if workflow.GetVersion(ctx, changeReturnRevise, workflow.DefaultVersion, 1) >= 1 {
+				returned = r.TaskID
 			}
 		default:
 			accepted = true

@@ -454,6 +454,11 @@ func TestIncidentRootCauseReturnedOnce(t *testing.T) {
 	equal(t, "measures of the accepted record", m1.spec.AssigneeID, "I1")
 	rc, _ := r.openedTask(incTask("root_cause", 1))
 	equal(t, "root cause due in 5 business days", rc.spec.DueAt.In(tokyo), jst("2026-05-08 17:15"))
+	// The second record's task names the CISO's return, so it shows who returned the first
+	// and the instructions (issue 14).
+	rc2, _ := r.openedTask(incTask("root_cause", 2))
+	equal(t, "round 2 answers the return", rc2.spec.ReturnOf, incTask("root_cause_review", 1))
+	equal(t, "round 1 answers none", rc.spec.ReturnOf, "")
 	var got []string
 	for _, o := range r.opened {
 		if strings.Contains(o.spec.ID, "root_cause") || strings.Contains(o.spec.ID, "measure") {

@@ -215,9 +215,9 @@ type contract struct {
 }
 
 // revise asks the requester to resubmit or withdraw what was returned (the selection, the
-// draft), in the step s names. It reports whether the process ended (withdrawn, or neither in
-// time) and how.
-func (c *contract) revise(ctx workflow.Context, t OutsourcingTiming, what string, s Step) (Result, bool, error) {
+// draft), in the step s names. It returns the revision task's ID and reports whether the
+// process ended (withdrawn, or neither in time) and how.
+func (c *contract) revise(ctx workflow.Context, t OutsourcingTiming, what string, s Step) (string, Result, bool, error) {
 	p := c.p
 	s.Assignee, s.AssigneeRole, s.Choices = c.in.RequesterID, policy.RoleStaff, []string{ChoiceResubmit, ChoiceWithdraw}
 	s.Deadline, s.Grace, s.RemindBefore = t.Revision, t.RevisionGrace, t.RemindBefore
@@ -225,15 +225,15 @@ func (c *contract) revise(ctx workflow.Context, t OutsourcingTiming, what string
 	rv, err := p.ask(ctx, s)
 	switch {
 	case err != nil:
-		return Result{}, true, err
+		return "", Result{}, true, err
 	case rv.TimedOut:
 		res, err := p.finish(ctx, "expired", "the returned "+what+" was neither resubmitted nor withdrawn")
-		return res, true, err
+		return rv.TaskID, res, true, err
 	case rv.Choice == ChoiceWithdraw:
 		res, err := p.finish(ctx, "withdrawn", "withdrawn by "+rv.DeciderID)
-		return res, true, err
+		return rv.TaskID, res, true, err
 	}
-	return Result{}, false, nil
+	return rv.TaskID, Result{}, false, nil
 }
 
 // disoPost is the post that decides for the department: its security officer, or the GISO
@@ -313,10 +313,14 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 			if err := p.setStage(ctx, "returned", "selection_revision", why); err != nil {
 				return Result{}, err
 			}
-			if res, ended, err := c.revise(ctx, t, "selection", Step{
+			s := Step{
 				Name:  "selection_revision",
 				Title: activities.Text{Ja: "委託先の選定の見直し（セキュリティ対策の確保）と再提出", En: "Revise the vendor's selection (its security measures) and resubmit"},
-			}); err != nil || ended {
+			}
+			if workflow.GetVersion(ctx, changeReturnRevise, workflow.DefaultVersion, 1) >= 1 {
+				s.ReturnOf = d.TaskID
+			}
+			if _, res, ended, err := c.revise(ctx, t, "selection", s); err != nil || ended {
 				return res, err
 			}
 			continue
@@ -384,6 +388,7 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 		if len(verdict.Refused) > 0 {
 			why += " (not applicable, the reason refused: " + strings.Join(verdict.Refused, ", ") + ")"
 		}
+		returnedBy := d.TaskID
 		if failed >= t.MaxRounds {
 			if err := p.setStage(ctx, "escalated", "giso_decision", fmt.Sprintf("%d rounds with clauses missing (%s): the GISO decides", failed, why)); err != nil {
 				return Result{}, err
@@ -403,15 +408,33 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 			if g.Choice == ChoiceReject {
 				return p.finish(ctx, "rejected", "the GISO rejected the contract: "+why)
 			}
+			returnedBy = g.TaskID
 		}
 		if err := p.setStage(ctx, "returned", "requester_revision", fmt.Sprintf("round %d returned to the requester: %s", round, why)); err != nil {
 			return Result{}, err
 		}
-		if res, ended, err := c.revise(ctx, t, "draft", Step{
+		s := Step{
 			Name:  "requester_revision",
 			Title: activities.Text{Ja: "委託契約書案の修正と再提出", En: "Revise and resubmit the draft contract"},
-		}); err != nil || ended {
+		}
+		// Since changeReturnRevise the requester is shown who returned the draft and each
+		// clause found missing with the reviewer's note, and answers for each clause where the
+		// revised draft states it or why it does not apply; the answers are the register's
+		// next version of the request, which the next round reviews.
+		revise := workflow.GetVersion(ctx, changeReturnRevise, workflow.DefaultVersion, 1) >= 1
+		if revise {
+			s.ReturnOf, s.Form = returnedBy, draftRevisionForm()
+		}
+		revision, res, ended, err := c.revise(ctx, t, "draft", s)
+		if err != nil || ended {
 			return res, err
+		}
+		if revise {
+			// revise returned without ending: the draft was resubmitted.
+			if err := p.record(ctx, "Register: the revised draft's clauses as the request's next version", acts.RecordRevision,
+				activities.RevisionRecord{ProcessID: p.id, TaskID: revision, ReturnOf: returnedBy}); err != nil {
+				return Result{}, err
+			}
 		}
 	}
 
@@ -893,6 +916,30 @@ func clauseForm(asNeeded bool) []activities.Field {
 				Label: activities.Text{Ja: fmt.Sprintf("%d. 該当なしとする理由", cl.N), En: fmt.Sprintf("%d. Why it does not apply", cl.N)}, Kind: activities.FieldTextarea,
 				RequiredIf: &activities.Condition{Field: activities.ClauseField(cl.Key), Values: []string{policy.ClauseNotApplicable, policy.ClauseNotApplicableRefused}}})
 		}
+	}
+	return form
+}
+
+// draftRevisionForm is the requester's answer to a returned draft (changeReturnRevise): for
+// each requirement of §8.1(2), whether the revised draft states it and in which article, or
+// why it does not apply to the work (「必要に応じて」), which the next round's reviewer accepts
+// or refuses. Not required here: a withdrawal posts the form too; the API requires an
+// answer for each clause, and the reason of one not applicable, with a resubmission.
+func draftRevisionForm() []activities.Field {
+	var form []activities.Field
+	for _, cl := range policy.ContractClauses() {
+		form = append(form,
+			activities.Field{Name: activities.ClauseField(cl.Key), Kind: activities.FieldSelect, Revises: true,
+				Label: activities.Text{Ja: fmt.Sprintf("%d. %s", cl.N, cl.TitleJa), En: fmt.Sprintf("%d. %s", cl.N, cl.TitleEn)},
+				Options: []activities.Option{
+					{Value: policy.ClausePresent, Label: activities.Text{Ja: "記載した", En: "Stated in the draft"}},
+					{Value: policy.ClauseNotApplicable, Label: activities.Text{Ja: "該当なし（理由を記載）", En: "Does not apply (reason below)"}},
+				}},
+			activities.Field{Name: activities.ArticleField(cl.Key), Kind: activities.FieldText, Revises: true,
+				Label: activities.Text{Ja: fmt.Sprintf("%d. 記載箇所（条項）", cl.N), En: fmt.Sprintf("%d. Article of the draft", cl.N)}},
+			activities.Field{Name: activities.ReasonField(cl.Key), Kind: activities.FieldTextarea, Revises: true,
+				Label:      activities.Text{Ja: fmt.Sprintf("%d. 該当なしとする理由", cl.N), En: fmt.Sprintf("%d. Why it does not apply", cl.N)},
+				RequiredIf: &activities.Condition{Field: activities.ClauseField(cl.Key), Values: []string{policy.ClauseNotApplicable}}})
 	}
 	return form
 }

@@ -198,6 +198,25 @@ func TestOutsourcingClausesMissingThenFixed(t *testing.T) {
 	if !slices.Equal(r.stageNames(), want) {
 		t.Errorf("stages = %v\nwant %v", r.stageNames(), want)
 	}
+	// The returned draft names the review that returned it, so its mail and page list the
+	// clauses found missing; the requester answers for each clause, and the answers are the
+	// request's next version before round 2 (issue 14).
+	for _, o := range r.opened {
+		if o.spec.ID != outTask("requester_revision", 1) {
+			continue
+		}
+		equal(t, "the revision answers", o.spec.ReturnOf, outTask("clause_review", 1))
+		revises := 0
+		for _, f := range o.spec.Form {
+			if f.Revises {
+				revises++
+			}
+		}
+		equal(t, "revising fields (a mark, an article, a reason for each of the twelve clauses)", revises, 36)
+	}
+	if len(r.revisions) != 1 || r.revisions[0].TaskID != outTask("requester_revision", 1) || r.revisions[0].ReturnOf != outTask("clause_review", 1) {
+		t.Errorf("revisions = %+v, want the resubmitted draft answering round 1", r.revisions)
+	}
 	// Level 1: a "not applicable" whose reason the reviewer refused returns the draft too;
 	// the note names both clauses.
 	if note := r.stages[2].Note; !strings.Contains(note, "confidentiality") || !strings.Contains(note, "reason refused: publication") {
@@ -286,6 +305,10 @@ func TestOutsourcingGISOGivesAnotherRound(t *testing.T) {
 	r.decideWith(monday.Add(4*time.Hour), outTask("requester_revision", 1), "withdraw", owner, nil)
 	res, _ := r.execute(in)
 	equal(t, "status", res.Status, "withdrawn")
+	// The revision answers the GISO's return (whose page lists the clauses of the last
+	// review); a withdrawal keeps no new version.
+	equal(t, "the revision answers", r.opened[len(r.opened)-1].spec.ReturnOf, outTask("giso_decision", 1))
+	equal(t, "versions kept", len(r.revisions), 0)
 }
 
 func TestOutsourcingSelectionRejectedAndTimedOut(t *testing.T) {

@@ -21,7 +21,9 @@ import (
 // activities), testdata/histories/v1 those written before the change "authority" (issue 12) and
 // the process changes of issues 13-15, testdata/histories/v2 those written under "authority"
 // version 1 (the delegation rules' copy awaited in begin); they must keep replaying for as long
-// as such processes may be running.
+// as such processes may be running. The *_returned_revised_* histories were recorded under the
+// change "return-revise" (issue 14: a returned request revised through its form); the others
+// at the top level, before it.
 func TestReplayRecordedHistories(t *testing.T) {
 	var files []string
 	for _, pattern := range []string{"../testdata/histories/*.json", "../testdata/histories/v2/*.json", "../testdata/histories/v1/*.json", "../testdata/histories/v0/*.json"} {

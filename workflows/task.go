@@ -119,6 +119,9 @@ type Step struct {
 	// Parties are people the case is about besides the process's own (process.parties): none
 	// of them decides the step (separation of duties), e.g. the author of a record under review.
 	Parties []string
+	// ReturnOf is the task whose decision returned what this step asks to revise (差戻し):
+	// the task's mail and page show who returned it, when and why (changeReturnRevise).
+	ReturnOf string
 }
 
 // openTask is a task waiting in this workflow for its decision.
@@ -237,7 +240,7 @@ func (p *process) ask(ctx workflow.Context, s Step) (Decision, error) {
 	spec := activities.TaskSpec{
 		ID: id, ProcessID: p.id, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
 		Step: s.Name, Title: s.Title, AssigneeID: s.Assignee, Choices: s.Choices,
-		DueAt: due, ExpiresAt: expires, Form: s.Form,
+		DueAt: due, ExpiresAt: expires, Form: s.Form, ReturnOf: s.ReturnOf,
 	}
 	if err := p.run(ctx, fmt.Sprintf("Open task %q for the %s (%s), due %s", s.Name, s.AssigneeRole, s.Assignee, p.stamp(due)),
 		acts.OpenTask, spec); err != nil {

@@ -330,20 +330,39 @@ func TestExceptionEndToEnd(t *testing.T) {
 		t.Fatalf("second POST on a used link: %d\n%s", code, body)
 	}
 
-	// The requester (English locale) is asked to resubmit or withdraw. With the worker
-	// down the decision cannot reach the workflow: 503, and the link still works after.
-	revision := linkIn(t, "ism@town.example", started.ID, "Resubmit or withdraw")
+	// The requester (English locale) is asked to revise and resubmit, or withdraw: the mail
+	// says who returned it and why (issue 14), the page holds the request's values.
+	revMail := mailIn(t, "ism@town.example", started.ID, "Revise and resubmit")
+	for _, want := range []string{"Returned by: 副町長 テスト", "対象範囲を明確にしてください"} {
+		if !strings.Contains(revMail.Text, want) {
+			t.Errorf("the revision's mail lacks %q:\n%s", want, revMail.Text)
+		}
+	}
+	revision := linkIn(t, "ism@town.example", started.ID, "Revise and resubmit")
+	if code, body := getPage(t, revision); code != 200 || !strings.Contains(body, "対象範囲を明確にしてください") || !strings.Contains(body, "操作ログを毎日確認する") {
+		t.Fatalf("revision page: %d\n%s", code, body)
+	}
+	// A revision the filing would refuse is answered 400 on the page, the field named.
+	if code, body := postForm(t, revision, url.Values{"decision": {"resubmit"}, "start_date": {end}, "end_date": {today}}); code != http.StatusBadRequest || !strings.Contains(body, "must be after start_date") {
+		t.Fatalf("a revision ending before it starts: %d\n%s", code, body)
+	}
+	// With the worker down the decision cannot reach the workflow: 503, and the link still
+	// works after.
+	revised := url.Values{"decision": {"resubmit"}, "comment": {"scope narrowed to one terminal"}, "alternative": {"操作ログを毎日、課長が確認し記録する"}}
 	s.stop(s.worker)
-	if code, body := decide(t, revision, "resubmit", "scope narrowed to one terminal"); code != http.StatusServiceUnavailable || !strings.Contains(body, "try again") {
+	if code, body := postForm(t, revision, revised); code != http.StatusServiceUnavailable || !strings.Contains(body, "try again") {
 		t.Fatalf("POST with the worker stopped: %d\n%s", code, body)
 	}
 	s.worker = s.start("worker")
-	if code, body := decide(t, revision, "resubmit", "scope narrowed to one terminal"); code != 200 {
+	if code, body := postForm(t, revision, revised); code != 200 {
 		t.Fatalf("POST after the worker returned: %d\n%s", code, body)
 	}
 
 	// Round two: the CISO approves.
 	review2 := linkIn(t, "ciso@town.example", started.ID, "例外措置申請の審査", review)
+	if code, body := getPage(t, review2); code != 200 || !strings.Contains(body, "操作ログを毎日、課長が確認し記録する") || !strings.Contains(body, "第2版") {
+		t.Errorf("the second review does not show the revised request: %d\n%s", code, body)
+	}
 	if code, body := decide(t, review2, "approve", "承認します"); code != 200 {
 		t.Fatalf("approve: %d\n%s", code, body)
 	}
@@ -356,7 +375,11 @@ func TestExceptionEndToEnd(t *testing.T) {
 			ClientIP  string `json:"client_ip"`
 			Comment   string
 		}
-		Tasks []struct{ Status string }
+		Tasks    []struct{ Status string }
+		Versions []struct {
+			Version int
+			Changes []struct{ Field string }
+		}
 	}
 	eventually(t, 30*time.Second, "the process to be in effect", func() bool {
 		s.call(auditor, "GET", "/api/v1/processes/"+started.ID, nil, &got)
@@ -365,6 +388,9 @@ func TestExceptionEndToEnd(t *testing.T) {
 	if len(got.Decisions) != 3 || got.Decisions[2].Choice != "approve" || got.Decisions[2].DeciderID != "E2E-CISO" ||
 		got.Decisions[2].ClientIP != "127.0.0.1" || got.Decisions[1].Comment != "scope narrowed to one terminal" {
 		t.Errorf("decisions = %+v", got.Decisions)
+	}
+	if len(got.Versions) != 2 || len(got.Versions[1].Changes) != 1 || got.Versions[1].Changes[0].Field != "alternative" {
+		t.Errorf("versions = %+v, want the filed request and the revision of its alternative measure", got.Versions)
 	}
 
 	// The CISO finds it in Temporal by the process search attribute.

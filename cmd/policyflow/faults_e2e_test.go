@@ -43,7 +43,7 @@ import (
 
 const (
 	reviewSubject   = "例外措置申請の審査"
-	revisionSubject = "差し戻された例外措置申請の再提出または取下げ"
+	revisionSubject = "差し戻された例外措置申請の修正と再提出"
 )
 
 // rig is a running system with a directory, tokens and the means to read what it did: the

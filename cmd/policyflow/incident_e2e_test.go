@@ -92,9 +92,24 @@ func TestIncidentEndToEnd(t *testing.T) {
 	// their part, the GISO reports, the CISO accepts, the measure is done.
 	submit(t, linkIn(t, "inc-diso@town.example", id, "原因究明への協力（所管部局）"), "submit", map[string]string{"cause": "職員が添付ファイルを開いた"})
 	submit(t, linkIn(t, "inc-ism@town.example", id, "原因究明への協力（情報システム管理者）"), "submit", map[string]string{"cause": "端末の対策ソフトが古かった"})
-	submit(t, linkIn(t, "inc-giso@town.example", id, "原因究明"), "submit", map[string]string{
+	rc1 := linkIn(t, "inc-giso@town.example", id, "原因究明")
+	submit(t, rc1, "submit", map[string]string{
 		"cause": "添付ファイルを開いた", "measure_1": "標的型メール訓練を実施する", "owner_1": "INC-DISO"})
-	review := linkIn(t, "inc-ciso@town.example", id, "再発防止策の確認")
+	// The CISO returns the first record (§5.3(3)2); the GISO's next task says who returned
+	// it and the instructions, and starts from the record returned (issue 14).
+	rv1 := linkIn(t, "inc-ciso@town.example", id, "再発防止策の確認")
+	submit(t, rv1, "return", map[string]string{"instructions": "対策ソフトの更新漏れの原因も調べること"})
+	rc2Mail := mailIn(t, "inc-giso@town.example", id, "原因究明", rc1)
+	if !strings.Contains(rc2Mail.Text, "差し戻した人: 副町長 テスト") || !strings.Contains(rc2Mail.Text, "対策ソフトの更新漏れの原因も調べること") {
+		t.Errorf("the second record's mail does not show the return:\n%s", rc2Mail.Text)
+	}
+	rc2 := linkIn(t, "inc-giso@town.example", id, "原因究明", rc1)
+	if code, body := getPage(t, rc2); code != 200 || !strings.Contains(body, "対策ソフトの更新漏れの原因も調べること") || !strings.Contains(body, ">添付ファイルを開いた</textarea>") {
+		t.Errorf("the second record's page does not show the return or start from the first record: %d\n%s", code, body)
+	}
+	submit(t, rc2, "submit", map[string]string{
+		"cause": "添付ファイルを開いた。対策ソフトの自動更新が停止していた", "measure_1": "標的型メール訓練を実施する", "owner_1": "INC-DISO"})
+	review := linkIn(t, "inc-ciso@town.example", id, "再発防止策の確認", rv1)
 	resp, err = http.Get(review)
 	if err != nil {
 		t.Fatal(err)
@@ -118,8 +133,8 @@ func TestIncidentEndToEnd(t *testing.T) {
 		s.call(auditor, "GET", "/api/v1/processes/"+id, nil, &got)
 		return got.Process.Status == "closed"
 	})
-	if len(got.Decisions) != 13 {
-		t.Errorf("%d decisions, want 13: %+v", len(got.Decisions), got.Decisions)
+	if len(got.Decisions) != 15 {
+		t.Errorf("%d decisions, want 15 (a root-cause record returned once): %+v", len(got.Decisions), got.Decisions)
 	}
 	var rec struct {
 		Hops []struct{ Hop string }

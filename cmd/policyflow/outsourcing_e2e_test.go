@@ -96,8 +96,15 @@ func TestOutsourcingEndToEnd(t *testing.T) {
 	if code, body := decideForm(t, review, "done", marks); code != 200 {
 		t.Fatalf("clause review 1: %d\n%s", code, body)
 	}
+	// The returned draft's mail names the clause found missing and the reviewer's note
+	// (issue 14); the resubmission answers where the revised draft states it.
+	revMail := mailIn(t, "out-staff@town.example", id, "修正と再提出")
+	if want := "12. 情報セキュリティポリシーが遵守されなかった場合の規定（損害賠償等） — 記載なし（審査者のメモ: 第14条）"; !strings.Contains(revMail.Text, want) {
+		t.Errorf("the revision's mail lacks %q:\n%s", want, revMail.Text)
+	}
 	revision := linkIn(t, "out-staff@town.example", id, "修正と再提出")
-	if code, body := decide(t, revision, "resubmit", "損害賠償条項を第14条に追加しました"); code != 200 {
+	if code, body := decideForm(t, revision, "resubmit", url.Values{"comment": {"損害賠償条項を第14条に追加しました"},
+		"clause_non_compliance": {"present"}, "article_non_compliance": {"第14条"}}); code != 200 {
 		t.Fatalf("resubmit: %d\n%s", code, body)
 	}
 	marks.Set("clause_non_compliance", "present")
