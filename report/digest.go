@@ -157,7 +157,9 @@ func BuildDigest(ctx context.Context, s *models.Store, now time.Time, loc *time.
 		return d, fmt.Errorf("digest: cloud services: %w", err)
 	}
 	for _, list := range [][]Due{d.Ending, d.Certificates, d.Reviews} {
-		sort.Slice(list, func(i, j int) bool { return list[i].Date < list[j].Date || list[i].Date == list[j].Date && list[i].ID < list[j].ID })
+		sort.Slice(list, func(i, j int) bool {
+			return list[i].Date < list[j].Date || list[i].Date == list[j].Date && list[i].ID < list[j].ID
+		})
 	}
 	for _, a := range absences {
 		d.Absences = append(d.Absences, AbsenceLine{PersonID: a.EmployeeID, Name: names[a.EmployeeID].Name, DeputyID: a.DeputyID, From: a.From, To: a.To})

@@ -62,9 +62,9 @@ func (q Query) T(ja, en string) string {
 // answers to, key figures, charts and tables.
 type View struct {
 	Title, Clause, Lead string
-	Facts              []Fact
-	Charts             []template.HTML
-	Tables             []Table
+	Facts               []Fact
+	Charts              []template.HTML
+	Tables              []Table
 }
 
 // Fact is one key figure.
@@ -537,7 +537,9 @@ func vendorSection(ctx context.Context, q Query) (View, error) {
 	if err != nil {
 		return v, err
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] || rows[i][0] == rows[j][0] && rows[i][1] < rows[j][1] })
+	sort.Slice(rows, func(i, j int) bool {
+		return rows[i][0] < rows[j][0] || rows[i][0] == rows[j][0] && rows[i][1] < rows[j][1]
+	})
 	t := Table{Caption: q.T("委託先と認証", "Vendors and certificates"), Head: []string{q.T("ISMS認証有効期限", "Certificate valid until"), q.T("整理番号", "ID"),
 		q.T("委託先事業者", "Vendor"), q.T("所属", "Department"), q.T("契約期間", "Contract"), q.T("状態", "Status")}}
 	soon := 0
@@ -574,7 +576,9 @@ func cloudSection(ctx context.Context, q Query) (View, error) {
 	if err != nil {
 		return v, err
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] || rows[i][0] == rows[j][0] && rows[i][1] < rows[j][1] })
+	sort.Slice(rows, func(i, j int) bool {
+		return rows[i][0] < rows[j][0] || rows[i][0] == rows[j][0] && rows[i][1] < rows[j][1]
+	})
 	t := Table{Caption: q.T("利用中のサービス", "Services in use"), Head: []string{q.T("次回再評価日", "Next reassessment"), q.T("整理番号", "ID"),
 		q.T("サービス", "Service"), q.T("提供事業者", "Provider"), q.T("状態", "Status"), q.T("認証の最も早い有効期限", "Earliest certificate expiry")}}
 	for _, r := range rows {
