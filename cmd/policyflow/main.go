@@ -156,7 +156,7 @@ func newActivities(cfg config.Config, store *models.Store, tc client.Client, log
 	}
 	rules, delegation, plan := cfg.CloudRules, cfg.Delegation, cfg.IncidentPlan
 	return &activities.Activities{Store: store, Mailer: mailer, PublicURL: cfg.PublicURL, From: cfg.MailFrom, Loc: cfg.Loc, Log: log,
-		CloudRules: &rules, Delegation: &delegation, IncidentPlan: &plan,
+		CloudRules: &rules, Delegation: &delegation, IncidentPlan: &plan, ReportLinkTTL: time.Duration(cfg.ReportLinkDays) * 24 * time.Hour,
 		Batches: &offboarding.Starter{Store: store, Temporal: tc, TimeZone: cfg.TimeZone, Log: log,
 			DaysAhead: cfg.OffboardingMaxDaysAhead, DaysPast: cfg.OffboardingMaxDaysPast}}, nil
 }
@@ -290,6 +290,13 @@ func runWorker(ctx context.Context, log *slog.Logger) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	if err := worker.EnsureReconciliationSchedule(ctx, tc, worker.ReconciliationSchedule{Cron: cfg.ReconciliationCron, TimeZone: cfg.TimeZone, UnusedAfter: cfg.UnusedAfter}); err != nil {
+		w.Stop()
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
+		return err
+	}
+	if err := worker.EnsureDigestSchedule(ctx, tc, worker.DigestSchedule{Day: cfg.DigestDay, TimeZone: cfg.TimeZone}); err != nil {
 		w.Stop()
 		if ctx.Err() != nil {
 			return nil // stopped while starting
