@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -60,8 +59,9 @@ func MonthlyDigestWorkflow(ctx workflow.Context, in DigestInput) (DigestOutcome,
 	})
 	var out DigestOutcome
 	err = workflow.ExecuteChildWorkflow(cctx, DigestMonthWorkflow, DigestMonthInput{Month: month}).Get(ctx, &out)
-	var started *temporal.ChildWorkflowExecutionAlreadyStartedError
-	if errors.As(err, &started) {
+	// The server answers ChildWorkflowExecutionAlreadyStartedError, the test environment a
+	// WorkflowExecutionAlreadyStarted; both mean the month's digest ran.
+	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		workflow.GetLogger(ctx).Info("the month's digest has run already", "month", month)
 		return DigestOutcome{Month: month, AlreadyRun: true}, nil
 	}
