@@ -81,16 +81,38 @@ func (s *Store) RevokeReportLinks(ctx context.Context, fiscalYear int, at time.T
 // ErrBatchSize is returned for a batch size below 1.
 var ErrBatchSize = errors.New("batch size must be at least 1")
 
-// EachProcess visits the processes of a kind in pages of batch, by ID (keyset paging on the
-// primary key): a register of 100,000 rows never sits in memory at once. Input is read.
+// EachProcess visits the processes of a kind in pages of batch, in the order they were
+// filed (created_at, id), reading each page from the list index idx_process_list_kind
+// (kind, created_at, id) after the last row of the page before: a register of 100,000 rows
+// never sits in memory at once, and no page rereads the ones before it. Input is read.
 func (s *Store) EachProcess(ctx context.Context, kind string, batch int, visit func([]Process) error) error {
 	if batch < 1 {
 		return ErrBatchSize
 	}
-	var page []Process
-	return s.DB.WithContext(ctx).Where("kind = ?", kind).FindInBatches(&page, batch, func(*gorm.DB, int) error {
-		return visit(page)
-	}).Error
+	var lastAt time.Time
+	var lastID string
+	for first := true; ; first = false {
+		q := s.DB.WithContext(ctx).Where("kind = ?", kind)
+		if !first {
+			// The first condition bounds the index range; the second steps over the rows of
+			// the same instant already visited.
+			q = q.Where("created_at >= ? AND (created_at > ? OR id > ?)", lastAt, lastAt, lastID)
+		}
+		var page []Process
+		if err := q.Order("created_at, id").Limit(batch).Find(&page).Error; err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		if err := visit(page); err != nil {
+			return err
+		}
+		if len(page) < batch {
+			return nil
+		}
+		lastAt, lastID = page[len(page)-1].CreatedAt.UTC(), page[len(page)-1].ID
+	}
 }
 
 // EachIncident visits the incident register in pages of batch, by process ID.
@@ -130,7 +152,7 @@ func (s *Store) EachAccount(ctx context.Context, batch int, visit func([]Account
 	for first := true; ; first = false {
 		q := s.DB.WithContext(ctx).Order("system_id, account_id").Limit(batch)
 		if !first {
-			q = q.Where("system_id > ? OR (system_id = ? AND account_id > ?)", lastSys, lastSys, lastAcc)
+			q = q.Where("system_id >= ? AND (system_id > ? OR account_id > ?)", lastSys, lastSys, lastAcc)
 		}
 		var page []Account
 		if err := q.Find(&page).Error; err != nil {

@@ -22,7 +22,9 @@ func jst(s string) time.Time {
 	if err != nil {
 		panic(err)
 	}
-	return t
+	// The register stores instants in UTC (models.Open's NowFunc), as SQLite compares
+	// them as text.
+	return t.UTC()
 }
 
 func open(t testing.TB) *models.Store {
