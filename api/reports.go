@@ -23,8 +23,9 @@ func (s *Server) exportRegister(c echo.Context) error {
 	name, ok := strings.CutSuffix(file, ".csv")
 	reg, known := report.Lookup(name)
 	if !ok || !known {
-		names := make([]string, len(report.Registers))
-		for i, r := range report.Registers {
+		all := report.Registers()
+		names := make([]string, len(all))
+		for i, r := range all {
 			names[i] = r.Name + ".csv"
 		}
 		return apiError("not_found", "no register "+file+"; the registers are "+strings.Join(names, ", "))
@@ -91,7 +92,7 @@ func (s *Server) fiscalYearReport(c echo.Context) error {
 
 func (s *Server) renderReport(c echo.Context, fy int, lang string) error {
 	q := report.Query{Store: s.Store, FiscalYear: fy, Lang: lang, Loc: s.Loc, Now: s.now()}
-	page, err := report.FiscalYearReport(c.Request().Context(), q, report.Sections)
+	page, err := report.FiscalYearReport(c.Request().Context(), q, report.Sections())
 	if err != nil {
 		return s.storeErr(err)
 	}

@@ -120,7 +120,7 @@ func BenchmarkFiscalYearReport10k(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		peak = max(peak, peakHeap(func() {
-			p, err := report.FiscalYearReport(context.Background(), q, report.Sections)
+			p, err := report.FiscalYearReport(context.Background(), q, report.Sections())
 			if err != nil {
 				b.Fatal(err)
 			}

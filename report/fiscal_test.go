@@ -125,7 +125,7 @@ func TestFiscalYearReport(t *testing.T) {
 	s := open(t)
 	seedYear(t, s)
 	q := report.Query{Store: s, FiscalYear: 2026, Lang: "en", Loc: tokyo, Now: jst("2026-12-03 10:00"), Batch: 2}
-	p, err := report.FiscalYearReport(context.Background(), q, report.Sections)
+	p, err := report.FiscalYearReport(context.Background(), q, report.Sections())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestFiscalYearReport(t *testing.T) {
 		t.Errorf("page: %d charts, or a script, or not English", strings.Count(html, "<svg"))
 	}
 	q.Lang = "ja"
-	p, err = report.FiscalYearReport(context.Background(), q, report.Sections)
+	p, err = report.FiscalYearReport(context.Background(), q, report.Sections())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestReportTakesAnotherSection(t *testing.T) {
 			Charts: []template.HTML{report.BarChart("<b>x</b>", "", []report.Bar{{Label: "<script>alert(1)</script>", Value: 2}})}}, nil
 	}}
 	p, err := report.FiscalYearReport(context.Background(), report.Query{Store: s, FiscalYear: 2026, Lang: "ja", Loc: tokyo, Now: jst("2026-12-03 10:00")},
-		append(report.Sections, extra))
+		append(report.Sections(), extra))
 	if err != nil {
 		t.Fatal(err)
 	}

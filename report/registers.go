@@ -12,17 +12,20 @@ import (
 	"github.com/policyflow/policyflow/policy"
 )
 
-// Registers are the registers the API exports (GET /api/v1/registers/{name}.csv), by name.
-// Append one made with Define to export another.
-var Registers = []Register{ExceptionRegister, IncidentRegister, VendorRegister, CloudRegister, AccountRegister}
+// Registers returns the registers the API exports (GET /api/v1/registers/{name}.csv). To
+// export another, define it with Define and add it here.
+func Registers() []Register {
+	return []Register{ExceptionRegister, IncidentRegister, VendorRegister, CloudRegister, AccountRegister}
+}
 
 // Lookup returns the register of that name.
 func Lookup(name string) (Register, bool) {
-	i := slices.IndexFunc(Registers, func(r Register) bool { return r.Name == name })
+	all := Registers()
+	i := slices.IndexFunc(all, func(r Register) bool { return r.Name == name })
 	if i < 0 {
 		return Register{}, false
 	}
-	return Registers[i], true
+	return all[i], true
 }
 
 // exceptionInput is the request of an exception as the register keeps it (Process.Input).
