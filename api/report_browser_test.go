@@ -22,7 +22,9 @@ import (
 func seedReportYear(t *testing.T, s *models.Store) {
 	t.Helper()
 	ctx := context.Background()
-	at := func(day, hour int) time.Time { return time.Date(2026, 4, 1, hour, 0, 0, 0, time.UTC).AddDate(0, 0, day) }
+	at := func(day, hour int) time.Time {
+		return time.Date(2026, 4, 1, hour, 0, 0, 0, time.UTC).AddDate(0, 0, day)
+	}
 	create := func(v any) {
 		if err := s.DB.Create(v).Error; err != nil {
 			t.Fatal(err)
