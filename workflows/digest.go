@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/policy"
 )
 
 // DigestInput is what the monthly digest's Schedule starts MonthlyDigestWorkflow with.
@@ -17,9 +18,10 @@ type DigestInput struct {
 	TimeZone string
 }
 
-// DigestMonthInput names the month of a digest, YYYY-MM.
+// DigestMonthInput names the month of a digest, YYYY-MM, and the town's zone.
 type DigestMonthInput struct {
-	Month string
+	Month    string
+	TimeZone string
 }
 
 // DigestOutcome says what became of a month's digest: sent to whom, sent before (by an
@@ -58,7 +60,7 @@ func MonthlyDigestWorkflow(ctx workflow.Context, in DigestInput) (DigestOutcome,
 		StaticSummary:         "Monthly digest to the CISO and the GISO for " + month,
 	})
 	var out DigestOutcome
-	err = workflow.ExecuteChildWorkflow(cctx, DigestMonthWorkflow, DigestMonthInput{Month: month}).Get(ctx, &out)
+	err = workflow.ExecuteChildWorkflow(cctx, DigestMonthWorkflow, DigestMonthInput{Month: month, TimeZone: tz}).Get(ctx, &out)
 	// The server answers ChildWorkflowExecutionAlreadyStartedError, the test environment a
 	// WorkflowExecutionAlreadyStarted; both mean the month's digest ran.
 	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
@@ -69,10 +71,30 @@ func MonthlyDigestWorkflow(ctx workflow.Context, in DigestInput) (DigestOutcome,
 }
 
 // DigestMonthWorkflow mails the month's digest to the CISO and the GISO, once per month and
-// recipient (activities.SendMonthlyDigest).
+// recipient (activities.SendMonthlyDigest). When the Schedule's day is not a business day of
+// the town (a weekend, a holiday, the year-end closure: 1 January with the default day), it
+// waits until the same hour of the next business day, when the offices read their mail.
 func DigestMonthWorkflow(ctx workflow.Context, in DigestMonthInput) (DigestOutcome, error) {
+	tz := in.TimeZone
+	if tz == "" {
+		tz = "Asia/Tokyo"
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return DigestOutcome{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("time zone %q: %v", tz, err), activities.ErrBadInput, err)
+	}
+	cal := policy.NewCalendar(loc)
+	if now := workflow.Now(ctx).In(loc); !cal.IsBusinessDay(now) {
+		next := cal.AddBusinessDays(now, 1)
+		err := workflow.NewTimerWithOptions(ctx, next.Sub(now), workflow.TimerOptions{
+			Summary: "Wait for the next business day, " + next.Format("2006-01-02 15:04 MST"),
+		}).Get(ctx, nil)
+		if err != nil {
+			return DigestOutcome{Month: in.Month}, err
+		}
+	}
 	var res activities.DigestResult
-	err := workflow.ExecuteActivity(withSummary(ctx, "Mail the CISO and the GISO the digest of "+in.Month),
+	err = workflow.ExecuteActivity(withSummary(ctx, "Mail the CISO and the GISO the digest of "+in.Month),
 		acts.SendMonthlyDigest, activities.DigestRequest{Month: in.Month}).Get(ctx, &res)
 	if err != nil {
 		return DigestOutcome{Month: in.Month}, err
