@@ -30,6 +30,14 @@ func (s *Server) exportRegister(c echo.Context) error {
 		}
 		return apiError("not_found", "no register "+file+"; the registers are "+strings.Join(names, ", "))
 	}
+	format := report.Format{Loc: s.Loc, Now: s.now()}
+	if v := c.QueryParam("fiscal_year"); v != "" {
+		fy, err := strconv.Atoi(v)
+		if err != nil || fy < 2000 || fy > 2200 || strconv.Itoa(fy) != v {
+			return invalid(fieldErrors{"fiscal_year": "must be a fiscal year such as 2026 (April 2026 to March 2027)"})
+		}
+		format.FiscalYear = fy
+	}
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	res.Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-%s.csv"`, reg.Name, s.now().In(s.Loc).Format("20060102")))
@@ -37,7 +45,7 @@ func (s *Server) exportRegister(c echo.Context) error {
 	if c.Request().Method == http.MethodHead {
 		return nil
 	}
-	err := reg.WriteCSV(c.Request().Context(), s.Store, res, report.Format{Loc: s.Loc}, report.DefaultBatch, res.Flush)
+	err := reg.WriteCSV(c.Request().Context(), s.Store, res, format, report.DefaultBatch, res.Flush)
 	if err != nil {
 		// The header is out: the only honest signal left is to cut the connection, so that
 		// the client sees an incomplete transfer rather than a short register.

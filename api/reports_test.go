@@ -178,6 +178,10 @@ func TestRegisterExport(t *testing.T) {
 			t.Errorf("%s: %s", name, res)
 		}
 	}
+	if res := call(t, "GET", r.url+"/api/v1/registers/exceptions.csv?fiscal_year=2026", r.tokens["auditor"], nil); res.Status != 200 {
+		t.Errorf("with a fiscal year: %s", res)
+	}
+	call(t, "GET", r.url+"/api/v1/registers/exceptions.csv?fiscal_year=26", r.tokens["auditor"], nil).wantError(t, 400, "validation_failed")
 	call(t, "GET", r.url+"/api/v1/registers/people.csv", r.tokens["auditor"], nil).wantError(t, 404, "not_found")
 	call(t, "GET", r.url+"/api/v1/registers/exceptions", r.tokens["auditor"], nil).wantError(t, 404, "not_found")
 	call(t, "GET", r.url+"/api/v1/registers/exceptions.csv", r.tokens["officer"], nil).wantError(t, 403, "forbidden")

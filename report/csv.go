@@ -23,8 +23,35 @@ type Column[T any] struct {
 	Value   func(row T, f Format) string
 }
 
-// Format is what a cell needs to be written: the town's zone.
-type Format struct{ Loc *time.Location }
+// Format is what an export was asked for and what a cell needs to be written: the town's
+// zone, the moment of the export, and the fiscal year the request names, if any.
+type Format struct {
+	Loc *time.Location
+	// Now is the moment of the export; FiscalYear the year a request names
+	// (?fiscal_year=2026), zero when it names none.
+	Now        time.Time
+	FiscalYear int
+}
+
+// Year is the fiscal year the export is for: the one the request named, else the one Now
+// falls in (April to March, in the town's zone). Registers kept per year read it; the others
+// list every year.
+func (f Format) Year() int {
+	if f.FiscalYear != 0 {
+		return f.FiscalYear
+	}
+	return FiscalYearOf(f.Now, f.Loc)
+}
+
+// FiscalYearOf is the fiscal year (April to March) that t falls in, in loc: 2026 for
+// 2027-03-31.
+func FiscalYearOf(t time.Time, loc *time.Location) int {
+	l := t.In(loc)
+	if l.Month() < time.April {
+		return l.Year() - 1
+	}
+	return l.Year()
+}
 
 // Time writes an instant as ISO 8601 in the town's zone ("2026-04-01T09:00:00+09:00"), or
 // nothing for the zero time.
@@ -81,6 +108,35 @@ func Define[T any](name, titleJa, titleEn string, cols []Column[T],
 				return nil
 			})
 		}}
+}
+
+// DefineRows makes a register from its columns and a function that emits its rows one by
+// one, such as a models query that pages by itself; f carries the fiscal year asked for. The
+// self-inspection's results (§9.1(2)) are a few lines:
+//
+//	var InspectionRegister = report.DefineRows("inspections", "自己点検結果", "Self-inspection results",
+//		[]report.Column[models.InspectionResultRow]{
+//			{"campaign", "点検番号", func(r models.InspectionResultRow, _ report.Format) string { return r.Campaign }},
+//			{"answer", "回答", func(r models.InspectionResultRow, _ report.Format) string { return r.Answer }},
+//		},
+//		func(ctx context.Context, s *models.Store, f report.Format, emit func(models.InspectionResultRow) error) error {
+//			return s.InspectionResults(ctx, f.Year(), emit)
+//		})
+//
+// and an entry in Registers().
+func DefineRows[T any](name, titleJa, titleEn string, cols []Column[T],
+	each func(ctx context.Context, s *models.Store, f Format, emit func(T) error) error) Register {
+	r := Define(name, titleJa, titleEn, cols, nil)
+	r.rows = func(ctx context.Context, s *models.Store, f Format, _ int, emit func([]string) error) error {
+		return each(ctx, s, f, func(row T) error {
+			cells := make([]string, len(cols))
+			for i, c := range cols {
+				cells[i] = c.Value(row, f)
+			}
+			return emit(cells)
+		})
+	}
+	return r
 }
 
 // DefaultBatch is how many rows a register reads from the database at a time.

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -184,5 +185,33 @@ func TestRegisterStreamsInPages(t *testing.T) {
 	}))
 	if visits != n/batch {
 		t.Errorf("%d pages, want %d", visits, n/batch)
+	}
+}
+
+// A register made of a query that emits rows one by one (DefineRows), kept per fiscal year:
+// the year asked for, else the current one (April to March in Tokyo).
+func TestRegisterOfRows(t *testing.T) {
+	s := open(t)
+	var years []int
+	reg := report.DefineRows("numbers", "番号", "Numbers",
+		[]report.Column[int]{{"n", "番号", func(n int, _ report.Format) string { return fmt.Sprint(n) }}},
+		func(_ context.Context, _ *models.Store, f report.Format, emit func(int) error) error {
+			years = append(years, f.Year())
+			for n := range 3 {
+				if err := emit(n - 1); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	var b bytes.Buffer
+	must(t, reg.WriteCSV(context.Background(), s, &b, report.Format{Loc: tokyo, Now: jst("2027-03-31 23:00")}, 0, nil))
+	if got := b.String(); got != "\ufeff番号 (n)\r\n'-1\r\n0\r\n1\r\n" {
+		t.Errorf("csv %q", got)
+	}
+	must(t, reg.WriteCSV(context.Background(), s, io.Discard, report.Format{Loc: tokyo, Now: jst("2027-04-01 00:00")}, 0, nil))
+	must(t, reg.WriteCSV(context.Background(), s, io.Discard, report.Format{Loc: tokyo, Now: jst("2027-04-01 00:00"), FiscalYear: 2024}, 0, nil))
+	if fmt.Sprint(years) != "[2026 2027 2024]" {
+		t.Errorf("fiscal years %v, want [2026 2027 2024]", years)
 	}
 }
