@@ -37,9 +37,9 @@ type OverdueGroup struct {
 
 // OverdueTask is one overdue task.
 type OverdueTask struct {
-	ProcessID, Title string
-	DueAt            time.Time
-	DaysOver         int
+	ProcessID, TitleJa, TitleEn string
+	DueAt                       time.Time
+	DaysOver                    int
 }
 
 // Due is a date coming due.
@@ -99,7 +99,7 @@ func BuildDigest(ctx context.Context, s *models.Store, now time.Time, loc *time.
 			g = &OverdueGroup{Department: dept, PersonID: t.AssigneeID, Name: names[t.AssigneeID].Name}
 			groups[k] = g
 		}
-		g.Tasks = append(g.Tasks, OverdueTask{ProcessID: t.ProcessID, Title: t.TitleJa + " / " + t.TitleEn,
+		g.Tasks = append(g.Tasks, OverdueTask{ProcessID: t.ProcessID, TitleJa: t.TitleJa, TitleEn: t.TitleEn,
 			DueAt: t.DueAt, DaysOver: int(now.Sub(t.DueAt).Hours() / 24)})
 	}
 	for _, g := range groups {
@@ -199,7 +199,7 @@ func (d Digest) Text(lang string, loc *time.Location, greeting string) (subject,
 		}
 		fmt.Fprintf(&b, "    %s (%s)\n", orDash(g.Name), g.PersonID)
 		for _, x := range g.Tasks {
-			fmt.Fprintf(&b, "      - %s %s: %s %s (%s)\n", x.ProcessID, x.Title, t("期限", "due"),
+			fmt.Fprintf(&b, "      - %s %s: %s %s (%s)\n", x.ProcessID, t(x.TitleJa, x.TitleEn), t("期限", "due"),
 				x.DueAt.In(loc).Format("2006-01-02 15:04"), t(fmt.Sprintf("%d日超過", x.DaysOver), fmt.Sprintf("%d days over", x.DaysOver)))
 		}
 	}

@@ -58,7 +58,7 @@ func TestMonthlyDigest(t *testing.T) {
 		t.Errorf("absences = %+v", d.Absences)
 	}
 	subject, body := d.Text("ja", tokyo, "山田 花子 様")
-	for _, w := range []string{"[kenko]", "[soumu]", "佐藤 一郎 (D1)", "EXC-1 審査 / Review: 期限 2026-11-20 17:15 (10日超過)", "2026-12-20 EXC-END §6.2(1) juki",
+	for _, w := range []string{"[kenko]", "[soumu]", "佐藤 一郎 (D1)", "EXC-1 審査: 期限 2026-11-20 17:15 (10日超過)", "2026-12-20 EXC-END §6.2(1) juki",
 		"2026-12-20 OUT-1 ISMS みどりシステム株式会社", "2026-12-15 CLD-1 みどりクラウド", "山田 花子 (C1): 2026-12-10 00:00 – 2026-12-14 00:00　代理：G1"} {
 		if !strings.Contains(body, w) {
 			t.Errorf("the digest lacks %q:\n%s", w, body)
@@ -67,7 +67,7 @@ func TestMonthlyDigest(t *testing.T) {
 	if !strings.Contains(subject, "2026-12") || strings.Contains(body, "EXC-4") || strings.Contains(body, "EXC-LATER") || strings.Contains(body, "D1): 2026-12-10") {
 		t.Errorf("subject %q, or something not due is listed:\n%s", subject, body)
 	}
-	if subject, body := d.Text("en", tokyo, "Dear Ichiro,"); !strings.Contains(subject, "[Monthly digest]") || !strings.Contains(body, "10 days over") {
+	if subject, body := d.Text("en", tokyo, "Dear Ichiro,"); !strings.Contains(subject, "[Monthly digest]") || !strings.Contains(body, "EXC-1 Review: due 2026-11-20 17:15 (10 days over)") {
 		t.Errorf("English digest: %s\n%s", subject, body)
 	}
 }
