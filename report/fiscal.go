@@ -184,8 +184,6 @@ func counted(m map[string]int, label func(string) string) []Bar {
 	return bars
 }
 
-func same(s string) string { return s }
-
 // exceptionSection: exceptions in effect, ended, renewed, and the emergency ones with how
 // late they were reported (§7.4).
 func exceptionSection(ctx context.Context, q Query) (View, error) {
@@ -223,7 +221,7 @@ func exceptionSection(ctx context.Context, q Query) (View, error) {
 				emergency++
 				d := reportedLate(r, q.Loc)
 				late = append(late, float64(d))
-				emerg.add(p.ID, r.In.StartDate, p.CreatedAt.In(q.Loc).Format(policy.DateLayout), itoa(d), p.Status)
+				emerg.add(p.ID, r.In.StartDate, p.CreatedAt.In(q.Loc).Format(policy.DateLayout), itoa(d), q.label(p.Status))
 			}
 		}
 		return nil
@@ -246,7 +244,7 @@ func exceptionSection(ctx context.Context, q Query) (View, error) {
 		{q.T("緊急時の例外措置", "Emergency exceptions"), itoa(emergency)},
 		{q.T("事後報告までの日数（中央値／最大）", "Days until reported (median / max)"), formatNumber(medLate) + " / " + formatNumber(maxLate)},
 	}
-	v.Charts = []template.HTML{BarChart(q.T("状態別の件数", "By status"), "", counted(byStatus, same))}
+	v.Charts = []template.HTML{BarChart(q.T("状態別の件数", "By status"), "", counted(byStatus, q.label))}
 	v.Tables = []Table{emerg}
 	return v, nil
 }
@@ -469,7 +467,7 @@ func offboardingSection(ctx context.Context, q Query) (View, error) {
 		bars[i] = Bar{Label: b.label + q.T("日", " days"), Value: float64(hist[i])}
 	}
 	v.Charts = []template.HTML{
-		BarChart(q.T("理由別の件数", "By reason"), "", counted(byReason, same)),
+		BarChart(q.T("理由別の件数", "By reason"), "", counted(byReason, q.label)),
 		BarChart(q.T("発効日から最後のアカウント停止までの日数", "Days from the effective date to the last account disabled"), "", bars),
 	}
 	v.Tables = []Table{late}
@@ -509,7 +507,7 @@ func reconciliationSection(ctx context.Context, q Query) (View, error) {
 		t.add(r.ID, r.CreatedAt.In(q.Loc).Format(policy.DateLayout), itoa(len(fs)), itoa(dis), itoa(kept), itoa(undecided))
 	}
 	v.Facts = []Fact{{q.T("照合の回数", "Runs"), itoa(len(runs))}, {q.T("指摘の件数", "Findings"), itoa(findings)}}
-	v.Charts = []template.HTML{BarChart(q.T("指摘の種類別の件数", "Findings by kind"), "", counted(byKind, same))}
+	v.Charts = []template.HTML{BarChart(q.T("指摘の種類別の件数", "Findings by kind"), "", counted(byKind, q.label))}
 	v.Tables = []Table{t}
 	return v, nil
 }
@@ -534,7 +532,7 @@ func vendorSection(ctx context.Context, q Query) (View, error) {
 			if r.ContractStart > last || r.ContractEnd < first {
 				continue
 			}
-			rows = append(rows, []string{r.CertExpiry, r.ProcessID, r.VendorName, r.DepartmentID, r.ContractStart + " – " + r.ContractEnd, procs[r.ProcessID].Status})
+			rows = append(rows, []string{r.CertExpiry, r.ProcessID, r.VendorName, r.DepartmentID, r.ContractStart + " – " + r.ContractEnd, q.label(procs[r.ProcessID].Status)})
 		}
 		return nil
 	})
@@ -573,7 +571,7 @@ func cloudSection(ctx context.Context, q Query) (View, error) {
 			if !slices.Contains([]string{models.CloudApproved, models.CloudReassessing, models.CloudExiting}, c.Status) {
 				continue
 			}
-			rows = append(rows, []string{c.NextReassessment, c.ProcessID, c.Service, c.Provider, c.Status, certsDue(c)})
+			rows = append(rows, []string{c.NextReassessment, c.ProcessID, c.Service, c.Provider, q.label(c.Status), certsDue(c)})
 		}
 		return nil
 	})
@@ -589,7 +587,7 @@ func cloudSection(ctx context.Context, q Query) (View, error) {
 		t.add(r...)
 	}
 	v.Facts = []Fact{{q.T("利用中", "In use"), itoa(len(rows))}}
-	v.Charts = []template.HTML{BarChart(q.T("状態別の件数", "By status"), "", counted(byStatus, same))}
+	v.Charts = []template.HTML{BarChart(q.T("状態別の件数", "By status"), "", counted(byStatus, q.label))}
 	v.Tables = []Table{t}
 	return v, nil
 }
