@@ -343,8 +343,8 @@ func incidentSection(ctx context.Context, q Query) (View, error) {
 		if n == 0 {
 			continue
 		}
-		hopT.add(name, itoa(n), formatNumber(med), formatNumber(mx))
-		bars = append(bars, Bar{Label: name, Value: med})
+		hopT.add(q.label(name), itoa(n), formatNumber(med), formatNumber(mx))
+		bars = append(bars, Bar{Label: q.label(name), Value: med})
 	}
 	v.Charts = append(v.Charts, BarChart(q.T("認知から各段階までの時間（中央値、分）", "Minutes from discovery to each hop (median)"), q.T("分", " min"), bars))
 	v.Tables = []Table{m, hopT, causes, open}
