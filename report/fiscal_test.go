@@ -151,7 +151,7 @@ func TestFiscalYearReport(t *testing.T) {
 		"Malware infection|0|0|1|0|0", // triaged high
 		"Loss or theft|0|0|1|0|0",     // nobody triaged: handled as high
 		"triaged|1|30|30",             // 30 minutes from discovery
-		"ciso_instructed|1|90|90",     // 90 minutes
+		"CISO instructed|1|90|90",     // 90 minutes
 		"INC-1|Malware infection|High|パッチ未適用のVPN装置",
 		"INC-1|2|E2|職員への注意喚起", // measure 2 is still open
 	} {
