@@ -251,8 +251,9 @@ func exceptionSection(ctx context.Context, q Query) (View, error) {
 
 // hopOrder lists the hops of the reporting chain the report times, in the chain's order
 // (§5.3(1)): each is timed from the discovery.
-var hopOrder = []string{"received", "giso_notified", "ism_notified", "diso_notified", "triage_requested", "triaged",
-	"ciso_asked", "ciso_instructed", "giso_own_judgement", "recorded", "root_cause_reported", "root_cause_accepted", "closed"}
+var hopOrder = []string{"received", "disconnection_requested", "giso_notified", "ism_notified", "diso_notified", "ciso_notified",
+	"triage_requested", "triaged", "passed_on", "ciso_asked", "ciso_instructed", "giso_own_judgement", "recorded",
+	"root_cause_reported", "root_cause_accepted", "closed"}
 
 // incidentSection: incidents by category and severity, how promptly each hop came, root
 // causes and the measures still open (§5.3).
