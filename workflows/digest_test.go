@@ -92,3 +92,28 @@ func TestDigestOncePerMonth(t *testing.T) {
 		t.Errorf("activity calls by month: %v", calls)
 	}
 }
+
+// A digest due on a day the offices are closed goes out at the same hour of the next
+// business day: 1 January 2027 (a holiday in the year-end closure, then a weekend) waits
+// until Monday 4 January, 09:00; it is still January's digest.
+func TestDigestWaitsForABusinessDay(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetStartTime(jst("2027-01-01 09:00"))
+	env.RegisterWorkflow(workflows.MonthlyDigestWorkflow)
+	env.RegisterWorkflow(workflows.DigestMonthWorkflow)
+	var sentAt time.Time
+	var month string
+	env.RegisterActivityWithOptions(func(_ context.Context, r activities.DigestRequest) (activities.DigestResult, error) {
+		sentAt, month = env.Now().In(tokyo), r.Month
+		return activities.DigestResult{Sent: []string{"C1"}}, nil
+	}, activity.RegisterOptions{Name: "SendMonthlyDigest"})
+	env.ExecuteWorkflow(workflows.MonthlyDigestWorkflow, workflows.DigestInput{TimeZone: "Asia/Tokyo"})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if !sentAt.Equal(jst("2027-01-04 09:00")) || month != "2027-01" {
+		t.Errorf("sent at %v for %s, want 2027-01-04 09:00 JST for 2027-01", sentAt, month)
+	}
+}
