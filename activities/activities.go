@@ -48,6 +48,9 @@ type Activities struct {
 	Dir Directory
 	// Batches starts the items of a bulk batch of offboardings (RunBatchPage).
 	Batches BatchRunner
+	// ReportLinkTTL is how long a mailed link to the committee's yearly report works
+	// (POLICYFLOW_REPORT_LINK_DAYS, a town setting); zero means DefaultReportLinkTTL.
+	ReportLinkTTL time.Duration
 }
 
 func (a *Activities) now() time.Time {

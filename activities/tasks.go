@@ -276,8 +276,11 @@ func (a *Activities) undeliverable(ctx context.Context, key string, f MailFailur
 	}
 	note := fmt.Sprintf("mail (%s)%s to %s could not be delivered: permanent refusal (%s); the address is flagged in the directory",
 		o.kind, about, o.recipientID, why)
-	if err := a.Store.AddTimeline(ctx, o.processID, key+"/undeliverable", note, a.now()); err != nil {
-		return classify(fmt.Errorf("record undeliverable mail %s: timeline: %w", key, err))
+	// A mail about no process (the committee's report, the monthly digest) has no timeline.
+	if o.processID != "" {
+		if err := a.Store.AddTimeline(ctx, o.processID, key+"/undeliverable", note, a.now()); err != nil {
+			return classify(fmt.Errorf("record undeliverable mail %s: timeline: %w", key, err))
+		}
 	}
 	a.logger().Warn("mail refused for good", "key", key, "code", why)
 	if !o.fail {

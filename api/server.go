@@ -90,6 +90,8 @@ func (s *Server) Handler() *echo.Echo {
 	e.POST("/tasks/:token", s.decide)
 	e.GET("/tasks/:token/absence", s.absencePage)
 	e.POST("/tasks/:token/absence", s.postAbsencePage)
+	e.GET("/reports/:token", s.reportPage)
+	e.HEAD("/reports/:token", s.reportPage)
 	ceiling := s.PublicReportCeiling
 	if ceiling == 0 {
 		ceiling = DefaultPublicReportCeiling
@@ -139,6 +141,9 @@ func (s *Server) Handler() *echo.Echo {
 	v1.GET("/processes", s.listProcesses, s.auth(scopeAuditor))
 	v1.GET("/processes/:id", s.getProcess, s.auth(scopeAuditor))
 	v1.POST("/processes/:id/cancel", s.cancelProcess, s.auth(scopeAdmin))
+	v1.GET("/registers/:name", s.exportRegister, s.auth(scopeAuditor))
+	v1.GET("/reports/fiscal-year/:fy", s.fiscalYearReport, s.auth(scopeAuditor))
+	v1.POST("/reports/fiscal-year/:fy/revoke-links", s.revokeReportLinks, s.auth(scopeAdmin))
 	return e
 }
 

@@ -116,6 +116,14 @@ type Config struct {
 	// takes from all addresses together in a minute, counted across every API process
 	// sharing the database (POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE, default 60).
 	PublicReportsPerMinute int
+	// DigestDay is the day of the month (1–28, so that every month has it) on which the
+	// CISO and the GISO are mailed the monthly digest at 09:00 in TimeZone
+	// (POLICYFLOW_DIGEST_DAY, default 1; "off" removes the schedule, stored as 0). A town
+	// setting.
+	DigestDay int
+	// ReportLinkDays is how many days a mailed link to the security committee's yearly
+	// report works (POLICYFLOW_REPORT_LINK_DAYS, default 30). A town setting.
+	ReportLinkDays int
 }
 
 // Mode says which piece is starting, and so which settings it needs.
@@ -164,6 +172,8 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 		EmergencyReportMaxDays:  7,
 		ExceptionMaxDays:        366,
 		PublicReportsPerMinute:  60,
+		DigestDay:               1,
+		ReportLinkDays:          30,
 	}
 	c.PublicURL = strings.TrimRight(get("POLICYFLOW_PUBLIC_URL", ""), "/")
 	c.DatabaseURL = get("POLICYFLOW_DATABASE_URL", "")
@@ -312,6 +322,24 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 			errs = append(errs, errors.New("POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE must be a number of requests such as 60"))
 		} else {
 			c.PublicReportsPerMinute = n
+		}
+	}
+	if v := get("POLICYFLOW_DIGEST_DAY", ""); v == "off" {
+		c.DigestDay = 0
+	} else if v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 28 || strconv.Itoa(n) != v {
+			errs = append(errs, errors.New("POLICYFLOW_DIGEST_DAY must be a day of the month from 1 to 28 (every month has it), or off"))
+		} else {
+			c.DigestDay = n
+		}
+	}
+	if v := get("POLICYFLOW_REPORT_LINK_DAYS", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 366 || strconv.Itoa(n) != v {
+			errs = append(errs, errors.New("POLICYFLOW_REPORT_LINK_DAYS must be a number of days from 1 to 366, such as 30"))
+		} else {
+			c.ReportLinkDays = n
 		}
 	}
 	if c.ReconciliationCron != "off" && len(strings.Fields(c.ReconciliationCron)) != 5 {

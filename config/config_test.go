@@ -369,3 +369,27 @@ func TestTimingsSetting(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// The digest's day and the report links' lifetime are town settings, with defaults, checked.
+func TestDigestDayAndReportLinkDays(t *testing.T) {
+	c, err := Load(Dev, env(nil))
+	if err != nil || c.DigestDay != 1 || c.ReportLinkDays != 30 {
+		t.Errorf("defaults: day %d, link days %d, %v", c.DigestDay, c.ReportLinkDays, err)
+	}
+	if c, err := Load(Dev, env(map[string]string{"POLICYFLOW_DIGEST_DAY": "15", "POLICYFLOW_REPORT_LINK_DAYS": "7"})); err != nil || c.DigestDay != 15 || c.ReportLinkDays != 7 {
+		t.Errorf("set: %d, %d, %v", c.DigestDay, c.ReportLinkDays, err)
+	}
+	if c, err := Load(Dev, env(map[string]string{"POLICYFLOW_DIGEST_DAY": "off"})); err != nil || c.DigestDay != 0 {
+		t.Errorf("off: %d, %v", c.DigestDay, err)
+	}
+	for name, values := range map[string][]string{
+		"POLICYFLOW_DIGEST_DAY":       {"0", "29", "31", "01", "first"},
+		"POLICYFLOW_REPORT_LINK_DAYS": {"0", "400", "-1", "a week"},
+	} {
+		for _, v := range values {
+			if _, err := Load(Dev, env(map[string]string{name: v})); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s=%q: %v", name, v, err)
+			}
+		}
+	}
+}

@@ -47,6 +47,7 @@ var Migrations = []Migration{
 	{Version: 9, Name: "directory: sections (課室) of departments, on people, systems and offboardings", Up: sectionColumns},
 	{Version: 10, Name: "self-inspection: campaigns, targets, answers and improvement measures (§9.1)", Up: inspectionTables},
 	{Version: 12, Name: "incidents: the report to the security committee at closure", Up: incidentCommitteeReport},
+	{Version: 13, Name: "mailed links to the security committee's yearly report", Up: reportLinks},
 }
 
 // sectionColumns is step 9: the directory's second level, the sections (課室) of a department

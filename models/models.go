@@ -337,6 +337,7 @@ func All() []any {
 		&RateWindow{},
 		&InspectionCampaign{}, &InspectionTarget{}, &InspectionAnswer{},
 		&RequestVersion{},
+		&ReportLink{},
 	}
 }
 

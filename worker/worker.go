@@ -43,6 +43,8 @@ func Register(w sdkworker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(workflows.InspectionTargetWorkflow, workflow.RegisterOptions{Name: "InspectionTargetWorkflow"})
 	w.RegisterWorkflowWithOptions(workflows.AbsenceWorkflow, workflow.RegisterOptions{Name: "AbsenceWorkflow"})
 	w.RegisterWorkflowWithOptions(workflows.OffboardingBatchWorkflow, workflow.RegisterOptions{Name: "OffboardingBatchWorkflow"})
+	w.RegisterWorkflowWithOptions(workflows.MonthlyDigestWorkflow, workflow.RegisterOptions{Name: "MonthlyDigestWorkflow"})
+	w.RegisterWorkflowWithOptions(workflows.DigestMonthWorkflow, workflow.RegisterOptions{Name: "DigestMonthWorkflow"})
 	w.RegisterActivity(acts)
 }
 

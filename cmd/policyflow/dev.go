@@ -91,6 +91,9 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	if err := worker.EnsureInspectionSchedule(ctx, tc, worker.InspectionSchedule{Start: cfg.InspectionStart, TimeZone: cfg.TimeZone}); err != nil {
 		log.Warn("could not set up the self-inspection schedule", "err", err)
 	}
+	if err := worker.EnsureDigestSchedule(ctx, tc, worker.DigestSchedule{Day: cfg.DigestDay, TimeZone: cfg.TimeZone}); err != nil {
+		log.Warn("could not set up the monthly digest schedule", "err", err)
+	}
 	// The API's and the worker's metrics, one registry, on their own loopback listener.
 	stopMetrics, err := serveMetrics(cfg, reg, log)
 	if err != nil {

@@ -157,6 +157,7 @@ func newActivities(cfg config.Config, store *models.Store, tc client.Client, log
 	rules, delegation, plan, timings, checklist := cfg.CloudRules, cfg.Delegation, cfg.IncidentPlan, cfg.Timings, cfg.InspectionChecklist
 	return &activities.Activities{Store: store, Mailer: mailer, PublicURL: cfg.PublicURL, From: cfg.MailFrom, Loc: cfg.Loc, Log: log,
 		CloudRules: &rules, Delegation: &delegation, IncidentPlan: &plan, Timings: &timings, Checklist: &checklist,
+		ReportLinkTTL: time.Duration(cfg.ReportLinkDays) * 24 * time.Hour,
 		Batches: &offboarding.Starter{Store: store, Temporal: tc, TimeZone: cfg.TimeZone, Log: log,
 			DaysAhead: cfg.OffboardingMaxDaysAhead, DaysPast: cfg.OffboardingMaxDaysPast}}, nil
 }
@@ -297,6 +298,13 @@ func runWorker(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	if err := worker.EnsureInspectionSchedule(ctx, tc, worker.InspectionSchedule{Start: cfg.InspectionStart, TimeZone: cfg.TimeZone}); err != nil {
+		w.Stop()
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
+		return err
+	}
+	if err := worker.EnsureDigestSchedule(ctx, tc, worker.DigestSchedule{Day: cfg.DigestDay, TimeZone: cfg.TimeZone}); err != nil {
 		w.Stop()
 		if ctx.Err() != nil {
 			return nil // stopped while starting
