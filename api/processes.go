@@ -311,12 +311,19 @@ func (s *Server) cancelProcess(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	by := callerOf(c).Name
-	if err := s.Store.SetCancelReason(ctx, p.ID, reason, by); err != nil {
-		return s.storeErr(err)
+	if p, err = s.cancelRunning(c.Request().Context(), p, reason, callerOf(c).Name); err != nil {
+		return err
 	}
-	err = s.update(ctx, p.WorkflowID, "cancel", workflows.UpdateCancel, workflows.CancelRequest{By: by})
+	return c.JSON(http.StatusOK, s.summarize(p))
+}
+
+// cancelRunning cancels a running process for by, with a reason, and returns it as it is
+// afterwards. The API's cancel and the staff pages' withdraw both come through here.
+func (s *Server) cancelRunning(ctx context.Context, p models.Process, reason, by string) (models.Process, error) {
+	if err := s.Store.SetCancelReason(ctx, p.ID, reason, by); err != nil {
+		return p, s.storeErr(err)
+	}
+	err := s.update(ctx, p.WorkflowID, "cancel", workflows.UpdateCancel, workflows.CancelRequest{By: by})
 	var app *temporal.ApplicationError
 	switch {
 	case err == nil:
@@ -325,13 +332,13 @@ func (s *Server) cancelProcess(c echo.Context) error {
 		// being cancelled, as asked.
 	case isUnavailable(err):
 		// The Update may still be applied when the worker returns; the reason stays recorded.
-		return s.temporalErr(err, "cancel "+p.ID)
+		return p, s.temporalErr(err, "cancel "+p.ID)
 	default:
 		// Refused (the process ended meanwhile): the reason must not stand.
 		if cerr := s.Store.SetCancelReason(ctx, p.ID, "", ""); cerr != nil {
 			s.Log.Error("clear cancel reason", "process", p.ID, "err", cerr)
 		}
-		return s.temporalErr(err, "cancel "+p.ID)
+		return p, s.temporalErr(err, "cancel "+p.ID)
 	}
 	// The workflow closes its tasks and records the end; give it a moment so the answer
 	// shows the final state.
@@ -339,9 +346,9 @@ func (s *Server) cancelProcess(c echo.Context) error {
 	defer wcancel()
 	_ = s.Temporal.GetWorkflow(wctx, p.WorkflowID, "").Get(wctx, nil)
 	if p, err = s.Store.Process(ctx, p.ID); err != nil {
-		return s.storeErr(err)
+		return p, s.storeErr(err)
 	}
-	return c.JSON(http.StatusOK, s.summarize(p))
+	return p, nil
 }
 
 // temporalErr maps a failure to reach or use Temporal to an API error: unreachable or too

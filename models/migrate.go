@@ -43,6 +43,7 @@ var Migrations = []Migration{
 	{Version: 5, Name: "API tokens expire; the dev-mode demo token is revoked", Up: tokenExpiry},
 	{Version: 6, Name: "public window: request counts per address prefix and minute, shared by API processes", Up: rateWindows},
 	{Version: 7, Name: "outsourcing: vendors without a 法人番号, reasons for clauses not applicable", Up: outsourcingAsNeeded},
+	{Version: 11, Name: "staff pages: one-time sign-in links and sessions, stored hashed", Up: staffSessions},
 }
 
 // outsourcingAsNeeded is step 7: a vendor named by another identifier and the reason it has

@@ -313,6 +313,7 @@ func All() []any {
 		&AccountUse{}, &ReconciliationFinding{},
 		&Absence{},
 		&RateWindow{},
+		&SignInLink{}, &StaffSession{},
 	}
 }
 

@@ -1,0 +1,409 @@
+package api_test
+
+// The staff pages (issue 17): sign-in by a mailed one-time link, sessions, CSRF, "my open
+// tasks" and "my requests".
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/api"
+	"github.com/policyflow/policyflow/models"
+)
+
+// staffBrowser is a person at the staff pages: their session cookie and CSRF token.
+type staffBrowser struct {
+	Person models.Person
+	Cookie *http.Cookie
+	CSRF   string
+}
+
+func staffGet(t testing.TB, path string, ck *http.Cookie, headers ...string) reply {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, shared.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck != nil {
+		req.AddCookie(ck)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return send(t, req)
+}
+
+func staffPost(t testing.TB, path string, ck *http.Cookie, form url.Values, headers ...string) reply {
+	t.Helper()
+	if !strings.HasPrefix(path, "http") {
+		path = shared.URL + path
+	}
+	req, err := http.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if ck != nil {
+		req.AddCookie(ck)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return send(t, req)
+}
+
+var signInLinkPattern = regexp.MustCompile(`https?://[^\s<>"]+/staff/sign-in/[A-Za-z0-9_-]{43}`)
+
+// askLink asks for a sign-in link for who and returns the one mailed to person.
+func (s *system) askLink(t testing.TB, who string, person models.Person) string {
+	t.Helper()
+	before := s.countRows(t, &models.OutboxMessage{}, "`key` LIKE ?", "sign-in/"+person.EmployeeID+"/%")
+	r := staffPost(t, "/staff/sign-in", nil, url.Values{"who": {who}})
+	if r.Status != http.StatusOK {
+		t.Fatalf("ask for a link: %s", r)
+	}
+	s.API.BackgroundDone()
+	var msgs []models.OutboxMessage
+	if err := s.Store.DB.Where("`key` LIKE ?", "sign-in/"+person.EmployeeID+"/%").Order("id").Find(&msgs).Error; err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(msgs)) != before+1 {
+		t.Fatalf("%d sign-in mails to %s, want %d", len(msgs), person.EmployeeID, before+1)
+	}
+	m := msgs[len(msgs)-1]
+	if m.To != person.Email {
+		t.Errorf("the link went to %q, want the registered address %q", m.To, person.Email)
+	}
+	link := signInLinkPattern.FindString(m.Text)
+	if !strings.HasPrefix(link, s.URL+"/staff/sign-in/") {
+		t.Fatalf("no sign-in link in the mail: %q", m.Text)
+	}
+	return link
+}
+
+// signIn signs person in through a mailed link and returns their browser.
+func (s *system) signIn(t testing.TB, person models.Person) staffBrowser {
+	t.Helper()
+	link := s.askLink(t, person.EmployeeID, person)
+	r := staffPost(t, link, nil, nil)
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/staff" {
+		t.Fatalf("sign in: %s", r)
+	}
+	b := staffBrowser{Person: person, Cookie: sessionCookie(t, r)}
+	home := staffGet(t, "/staff", b.Cookie)
+	if home.Status != http.StatusOK {
+		t.Fatalf("home after sign-in: %s", home)
+	}
+	m := regexp.MustCompile(`name="csrf" value="([0-9a-f]{64})"`).FindSubmatch(home.Body)
+	if m == nil {
+		t.Fatalf("no CSRF token on the home page: %s", home)
+	}
+	b.CSRF = string(m[1])
+	return b
+}
+
+func sessionCookie(t testing.TB, r reply) *http.Cookie {
+	t.Helper()
+	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+		if c.Name == "pf_staff" && c.Value != "" {
+			return c
+		}
+	}
+	t.Fatalf("no session cookie in %v", r.Header.Values("Set-Cookie"))
+	return nil
+}
+
+func (b staffBrowser) form(kv ...string) url.Values {
+	v := url.Values{"csrf": {b.CSRF}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Add(kv[i], kv[i+1])
+	}
+	return v
+}
+
+// The sign-in page answers the same body with the same status whatever was entered: a
+// known employee ID, a known address, an unknown ID, a former employee, something that is
+// neither. Only the known and employed are mailed.
+func TestStaffSignInAnswersAlike(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	dept := uid("dept")
+	known := s.addPerson(t, dept)
+	gone := person(uid("emp"), dept)
+	gone.Status = "retired"
+	if _, err := s.Store.PutPeople(context.Background(), []models.Person{gone}); err != nil {
+		t.Fatal(err)
+	}
+	var first reply
+	for i, who := range []string{known.EmployeeID, strings.ToUpper(known.Email), uid("nobody"), gone.EmployeeID, "x' OR 1=1 --", "nobody@nowhere.example"} {
+		r := staffPost(t, "/staff/sign-in", nil, url.Values{"who": {who}})
+		if i == 0 {
+			first = r
+			if r.Status != http.StatusOK {
+				t.Fatalf("first answer: %s", r)
+			}
+			continue
+		}
+		if r.Status != first.Status || string(r.Body) != string(first.Body) {
+			t.Errorf("the answer for entry %d differs from a known ID's:\n%s\nvs\n%s", i, r, first)
+		}
+	}
+	s.API.BackgroundDone()
+	if n := s.countRows(t, &models.OutboxMessage{}, "`key` LIKE ?", "sign-in/"+known.EmployeeID+"/%"); n != 2 {
+		t.Errorf("%d mails to the known person (by ID and by address), want 2", n)
+	}
+	if n := s.countRows(t, &models.OutboxMessage{}, "`key` LIKE ?", "sign-in/"+gone.EmployeeID+"/%"); n != 0 {
+		t.Errorf("a former employee was mailed %d links", n)
+	}
+	if n := s.countRows(t, &models.SignInLink{}, "employee_id = ?", gone.EmployeeID); n != 0 {
+		t.Errorf("a former employee got %d links", n)
+	}
+}
+
+// One person is mailed at most LinksPerHour links, however often someone asks.
+func TestStaffSignInLinksPerPersonBounded(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	p := s.addPerson(t, uid("dept"))
+	for range api.DefaultStaffSettings.LinksPerHour + 3 {
+		if r := staffPost(t, "/staff/sign-in", nil, url.Values{"who": {p.EmployeeID}}); r.Status != http.StatusOK {
+			t.Fatal(r)
+		}
+	}
+	s.API.BackgroundDone()
+	if n := s.countRows(t, &models.SignInLink{}, "employee_id = ?", p.EmployeeID); n != int64(api.DefaultStaffSettings.LinksPerHour) {
+		t.Errorf("%d links made for one person in an hour, want %d", n, api.DefaultStaffSettings.LinksPerHour)
+	}
+}
+
+// The sign-in page is rate-limited per address prefix like the public window (429 with
+// Retry-After), and nothing is mailed past the limit.
+func TestStaffSignInRateLimited(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	p := s.addPerson(t, uid("dept"))
+	srv := &api.Server{Store: s.Store, Temporal: s.Temporal, Loc: tokyo, TimeZone: "Asia/Tokyo", Log: slog.New(slog.DiscardHandler),
+		DecisionKeys: s.Keys, Mailer: activities.Outbox{Store: s.Store}, PublicURL: s.URL, SignInPerMinute: 2}
+	h := httptest.NewServer(srv.Handler())
+	defer h.Close()
+	var last reply
+	for range 4 {
+		last = staffPost(t, h.URL+"/staff/sign-in", nil, url.Values{"who": {p.EmployeeID}})
+	}
+	srv.BackgroundDone()
+	if last.Status != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" {
+		t.Fatalf("past the limit: %s, want 429 with Retry-After", last)
+	}
+	if n := s.countRows(t, &models.SignInLink{}, "employee_id = ?", p.EmployeeID); n > 3 {
+		t.Errorf("%d links made past the limit", n)
+	}
+}
+
+// A sign-in link works once; opening its page changes nothing (mail scanners open links);
+// an expired link does not work.
+func TestStaffSignInLinkOnceAndExpiring(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	p := s.addPerson(t, uid("dept"))
+	link := s.askLink(t, p.Email, p)
+	for range 2 {
+		if r := staffGet(t, strings.TrimPrefix(link, s.URL), nil); r.Status != http.StatusOK || !strings.Contains(string(r.Body), "<form method=\"post\">") {
+			t.Fatalf("the link's page: %s", r)
+		}
+	}
+	if r := staffPost(t, link, nil, nil); r.Status != http.StatusSeeOther {
+		t.Fatalf("first use: %s", r)
+	}
+	if r := staffPost(t, link, nil, nil); r.Status != http.StatusGone || r.Header.Get("Set-Cookie") != "" {
+		t.Errorf("second use: %s, want 410 without a session", r)
+	}
+	if r := staffGet(t, strings.TrimPrefix(link, s.URL), nil); r.Status != http.StatusGone {
+		t.Errorf("the used link's page: %s, want 410", r)
+	}
+
+	late := s.askLink(t, p.EmployeeID, p)
+	hash := activities.HashToken(late[strings.LastIndex(late, "/")+1:])
+	if err := s.Store.DB.Model(&models.SignInLink{}).Where("hash = ?", hash).Update("expires_at", time.Now().Add(-time.Second)).Error; err != nil {
+		t.Fatal(err)
+	}
+	if r := staffPost(t, late, nil, nil); r.Status != http.StatusGone || r.Header.Get("Set-Cookie") != "" {
+		t.Errorf("expired link: %s, want 410 without a session", r)
+	}
+	if r := staffPost(t, "/staff/sign-in/"+strings.Repeat("A", 43), nil, nil); r.Status != http.StatusGone {
+		t.Errorf("unknown link: %s, want 410", r)
+	}
+}
+
+// The session cookie cannot be read by scripts, is sent only to the staff pages and only
+// from them (SameSite=Strict), and only over HTTPS when the pages are served so. The
+// session is stored as a hash.
+func TestStaffSessionCookie(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	p := s.addPerson(t, uid("dept"))
+	r := staffPost(t, s.askLink(t, p.EmployeeID, p), nil, nil)
+	ck := sessionCookie(t, r)
+	raw := r.Header.Get("Set-Cookie")
+	if !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/staff" || ck.Secure {
+		t.Errorf("cookie over http: %q, want HttpOnly, SameSite=Strict, Path=/staff, not Secure", raw)
+	}
+	if n := s.countRows(t, &models.StaffSession{}, "hash = ?", ck.Value); n != 0 {
+		t.Error("the session token is stored as it is")
+	}
+	if n := s.countRows(t, &models.StaffSession{}, "hash = ? AND employee_id = ?", activities.HashToken(ck.Value), p.EmployeeID); n != 1 {
+		t.Error("the session is not stored by its hash")
+	}
+	r = staffPost(t, s.askLink(t, p.EmployeeID, p), nil, nil, "X-Forwarded-Proto", "https")
+	if ck := sessionCookie(t, r); !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode {
+		t.Errorf("cookie behind an HTTPS proxy: %q, want Secure too", r.Header.Get("Set-Cookie"))
+	}
+}
+
+// A session ends after the idle timeout, after the absolute timeout however busy, and on
+// sign-out; a request without a live session is sent to the sign-in page.
+func TestStaffSessionTimeouts(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	p := s.addPerson(t, uid("dept"))
+	d := api.DefaultStaffSettings
+	set := func(b staffBrowser, col string, at time.Time) {
+		if err := s.Store.DB.Model(&models.StaffSession{}).Where("hash = ?", activities.HashToken(b.Cookie.Value)).Update(col, at).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	ended := func(what string, b staffBrowser) {
+		t.Helper()
+		r := staffGet(t, "/staff", b.Cookie)
+		if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/staff/sign-in") {
+			t.Errorf("%s: %s, want a redirect to the sign-in page", what, r)
+		}
+	}
+
+	idle := s.signIn(t, p)
+	set(idle, "last_seen_at", time.Now().Add(-d.Idle+time.Minute))
+	if r := staffGet(t, "/staff", idle.Cookie); r.Status != http.StatusOK {
+		t.Fatalf("within the idle timeout: %s", r)
+	}
+	set(idle, "last_seen_at", time.Now().Add(-d.Idle-time.Minute))
+	ended("past the idle timeout", idle)
+	set(idle, "last_seen_at", time.Now()) // an ended session stays ended
+	ended("an ended session", idle)
+
+	busy := s.signIn(t, p)
+	set(busy, "created_at", time.Now().Add(-d.Max-time.Minute))
+	ended("past the absolute timeout", busy)
+
+	out := s.signIn(t, p)
+	if r := staffPost(t, "/staff/sign-out", out.Cookie, out.form()); r.Status != http.StatusOK {
+		t.Fatalf("sign out: %s", r)
+	}
+	ended("after signing out", out)
+	ended("without a cookie", staffBrowser{Cookie: &http.Cookie{Name: "pf_staff", Value: strings.Repeat("x", 43)}})
+}
+
+// A POST without the session's CSRF token is refused (403) and changes nothing.
+func TestStaffCSRF(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	o := s.newOpenTask(t)
+	b := s.signIn(t, o.Requester)
+	other := s.signIn(t, s.addPerson(t, uid("dept")))
+	for name, form := range map[string]url.Values{
+		"none":            {"reason": {"changed my mind"}},
+		"another session": {"reason": {"changed my mind"}, "csrf": {other.CSRF}},
+		"garbage":         {"reason": {"changed my mind"}, "csrf": {"x"}},
+	} {
+		r := staffPost(t, "/staff/requests/"+o.ProcessID+"/withdraw", b.Cookie, form)
+		if r.Status != http.StatusForbidden {
+			t.Errorf("withdraw with CSRF token %s: %s, want 403", name, r)
+		}
+		if r := staffPost(t, "/staff/sign-out", b.Cookie, url.Values{"csrf": form["csrf"]}); r.Status != http.StatusForbidden {
+			t.Errorf("sign out with CSRF token %s: %s, want 403", name, r)
+		}
+	}
+	if p := s.process(t, o.ProcessID); p.Process.Status == "cancelled" || p.Process.ClosedAt != nil {
+		t.Errorf("a refused withdrawal changed the process: %+v", p.Process)
+	}
+	if r := staffGet(t, "/staff", b.Cookie); r.Status != http.StatusOK {
+		t.Errorf("a refused sign-out ended the session: %s", r)
+	}
+}
+
+// "My open tasks" lists the tasks a person holds a link to and opens them on the task
+// page their mailed link opens; "My requests" shows a request's stage, whom it waits for
+// and until when; the requester withdraws it through the API's cancellation; nobody else
+// sees it.
+func TestStaffTasksAndRequests(t *testing.T) {
+	s := sys(t)
+	o := s.newOpenTask(t)
+	requester := s.signIn(t, o.Requester)
+	home := staffGet(t, "/staff", requester.Cookie)
+	if !strings.Contains(string(home.Body), "/staff/requests/"+o.ProcessID) {
+		t.Fatalf("the requester's home does not list their request: %s", home)
+	}
+	page := staffGet(t, "/staff/requests/"+o.ProcessID, requester.Cookie)
+	body := string(page.Body)
+	for _, want := range []string{sharedCISOName, "Withdraw this request", "The log server is being replaced."} {
+		if page.Status != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("the request's page lacks %q: %s", want, page)
+		}
+	}
+
+	stranger := s.signIn(t, s.addPerson(t, uid("dept")))
+	if r := staffGet(t, "/staff/requests/"+o.ProcessID, stranger.Cookie); r.Status != http.StatusNotFound || strings.Contains(string(r.Body), "log server") {
+		t.Errorf("a stranger sees the request: %s", r)
+	}
+	if r := staffPost(t, "/staff/tasks/open", stranger.Cookie, stranger.form("task", o.Task.ID)); r.Status != http.StatusNotFound {
+		t.Errorf("a stranger opens the CISO's task: %s", r)
+	}
+
+	ciso, err := s.Store.Person(context.Background(), sharedCISO)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decider := s.signIn(t, ciso)
+	home = staffGet(t, "/staff", decider.Cookie)
+	if !strings.Contains(string(home.Body), `name="task" value="`+html.EscapeString(o.Task.ID)+`"`) {
+		t.Fatalf("the CISO's home does not list their open task: %s", home)
+	}
+	r := staffPost(t, "/staff/tasks/open", decider.Cookie, decider.form("task", o.Task.ID))
+	loc := r.Header.Get("Location")
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(loc, "/tasks/") {
+		t.Fatalf("open the task: %s", r)
+	}
+	if r := staffGet(t, loc, nil); r.Status != http.StatusOK || !strings.Contains(string(r.Body), `name="decision"`) {
+		t.Errorf("the task page the staff pages open: %s", r)
+	}
+
+	if r := staffPost(t, "/staff/requests/"+o.ProcessID+"/withdraw", stranger.Cookie, stranger.form("reason", "not mine")); r.Status != http.StatusConflict {
+		t.Errorf("a stranger withdraws the request: %s", r)
+	}
+	if r := staffPost(t, "/staff/requests/"+o.ProcessID+"/withdraw", requester.Cookie, requester.form("reason", " ")); r.Status != http.StatusBadRequest {
+		t.Errorf("withdraw without a reason: %s", r)
+	}
+	r = staffPost(t, "/staff/requests/"+o.ProcessID+"/withdraw", requester.Cookie, requester.form("reason", "The old log server stays after all."))
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("withdraw: %s", r)
+	}
+	eventually(t, "the withdrawn process to close", func() (bool, string) {
+		p := s.process(t, o.ProcessID)
+		return p.Process.ClosedAt != nil, fmt.Sprint(p.Process.Status)
+	})
+	p, err := s.Store.Process(context.Background(), o.ProcessID)
+	if err != nil || p.CancelReason != "The old log server stays after all." || p.CancelledBy != o.Requester.EmployeeID {
+		t.Errorf("the withdrawal's record: %q by %q (%v)", p.CancelReason, p.CancelledBy, err)
+	}
+	if r := staffGet(t, "/staff/requests/"+o.ProcessID, requester.Cookie); strings.Contains(string(r.Body), "Withdraw this request") {
+		t.Errorf("a closed request offers to be withdrawn")
+	}
+}
