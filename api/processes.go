@@ -65,13 +65,6 @@ type startedBody struct {
 // the same Idempotency-Key and body answers 200 with the same process. If Temporal is
 // unreachable the register entry is removed again and the caller gets 503.
 func (s *Server) startProcess(c echo.Context, st startSpec) error {
-	ctx := c.Request().Context()
-	input, err := json.Marshal(st.Input)
-	if err != nil {
-		return err
-	}
-	sum := sha256.Sum256(append([]byte(st.Kind+"\n"), input...))
-	reqHash := hex.EncodeToString(sum[:])
 	var key *string
 	if k := c.Request().Header.Get("Idempotency-Key"); k != "" {
 		if len(k) > 150 || !validHeaderToken(k) {
@@ -79,10 +72,44 @@ func (s *Server) startProcess(c echo.Context, st startSpec) error {
 		}
 		k = st.Kind + ":" + k
 		key = &k
-		if p, err := s.Store.ProcessByIdempotencyKey(ctx, k); err == nil {
-			return s.repeat(c, p, reqHash)
+	}
+	p, repeated, err := s.start(c.Request().Context(), st, key)
+	if err != nil {
+		return err
+	}
+	if repeated {
+		return s.repeat(c, p, st)
+	}
+	c.Set(logProcessKey, p.ID)
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/processes/"+p.ID)
+	return c.JSON(http.StatusCreated, startedBody{ID: p.ID, Kind: st.Kind, WorkflowID: p.ID, Status: "started"})
+}
+
+// requestHash is what tells a repeat of a start request from another request under the
+// same idempotency key: a hash of the kind and the validated request.
+func requestHash(st startSpec) (string, []byte, error) {
+	input, err := json.Marshal(st.Input)
+	if err != nil {
+		return "", nil, err
+	}
+	sum := sha256.Sum256(append([]byte(st.Kind+"\n"), input...))
+	return hex.EncodeToString(sum[:]), input, nil
+}
+
+// start registers a validated request's process and starts its workflow. With an
+// idempotency key (already prefixed with the kind) that a process was started under, it
+// starts nothing and returns that process, repeated. Both the API and the staff pages file
+// requests through here, after the same validation (checkException, checkIncident, ...).
+func (s *Server) start(ctx context.Context, st startSpec, key *string) (models.Process, bool, error) {
+	reqHash, input, err := requestHash(st)
+	if err != nil {
+		return models.Process{}, false, err
+	}
+	if key != nil {
+		if p, err := s.Store.ProcessByIdempotencyKey(ctx, *key); err == nil {
+			return p, true, nil
 		} else if !errors.Is(err, models.ErrNotFound) {
-			return s.storeErr(err)
+			return p, false, s.storeErr(err)
 		}
 	}
 	id := s.newProcessID(st.Kind)
@@ -93,18 +120,18 @@ func (s *Server) startProcess(c echo.Context, st startSpec) error {
 	}
 	if err := s.Store.CreateProcess(ctx, &p); errors.Is(err, models.ErrDuplicate) && key != nil {
 		if p, err := s.Store.ProcessByIdempotencyKey(ctx, *key); err == nil {
-			return s.repeat(c, p, reqHash)
+			return p, true, nil
 		}
-		return s.storeErr(err)
+		return p, false, s.storeErr(err)
 	} else if err != nil {
-		return s.storeErr(err)
+		return p, false, s.storeErr(err)
 	}
 	if st.Save != nil {
 		if err := st.Save(ctx, id); err != nil {
 			cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
 			_ = s.Store.DeleteProcess(cleanup, id)
-			return s.storeErr(err)
+			return p, false, s.storeErr(err)
 		}
 	}
 	h := workflows.Header{ProcessID: id, Kind: st.Kind, Department: st.Department, TimeZone: s.TimeZone}
@@ -124,14 +151,16 @@ func (s *Server) startProcess(c echo.Context, st startSpec) error {
 		if derr := s.Store.DeleteProcess(cleanup, id); derr != nil {
 			s.Log.Error("remove unstarted process", "process", id, "err", derr)
 		}
-		return errUnavailable
+		return p, false, errUnavailable
 	}
-	c.Set(logProcessKey, id)
-	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/processes/"+id)
-	return c.JSON(http.StatusCreated, startedBody{ID: id, Kind: st.Kind, WorkflowID: id, Status: "started"})
+	return p, false, nil
 }
 
-func (s *Server) repeat(c echo.Context, p models.Process, reqHash string) error {
+func (s *Server) repeat(c echo.Context, p models.Process, st startSpec) error {
+	reqHash, _, err := requestHash(st)
+	if err != nil {
+		return err
+	}
 	if p.RequestHash != reqHash {
 		return apiError("conflict", "this Idempotency-Key was used for a different request ("+p.ID+")")
 	}
