@@ -407,3 +407,159 @@ func TestStaffTasksAndRequests(t *testing.T) {
 		t.Errorf("a closed request offers to be withdrawn")
 	}
 }
+
+// A form is shown, and taken, only from those the policy lets file the request: an incident
+// report from anyone, an exception request from a department security officer or a system
+// manager (§7.4(1)).
+func TestStaffFormsByRole(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	dept := uid("dept")
+	staff := s.signIn(t, s.addPerson(t, dept))
+	diso := s.signIn(t, s.addPerson(t, dept, "diso"))
+	for _, c := range []struct {
+		b        staffBrowser
+		kind     string
+		want     int
+		inHome   bool
+		homeText string
+	}{
+		{staff, "incident", http.StatusOK, true, ""},
+		{staff, "exception", http.StatusForbidden, false, ""},
+		{diso, "incident", http.StatusOK, true, ""},
+		{diso, "exception", http.StatusOK, true, ""},
+		{diso, "offboarding", http.StatusNotFound, false, ""},
+	} {
+		home := staffGet(t, "/staff", c.b.Cookie)
+		if got := strings.Contains(string(home.Body), `href="/staff/new/`+c.kind+`"`); got != c.inHome {
+			t.Errorf("%v's home offers %s: %v, want %v", c.b.Person.RoleNames(), c.kind, got, c.inHome)
+		}
+		if r := staffGet(t, "/staff/new/"+c.kind, c.b.Cookie); r.Status != c.want {
+			t.Errorf("%v GET form %s: %d, want %d", c.b.Person.RoleNames(), c.kind, r.Status, c.want)
+		}
+		if c.want != http.StatusOK {
+			form := c.b.form("step", "confirm", "key", strings.Repeat("a", 32))
+			for k, v := range exceptionForm() {
+				form[k] = v
+			}
+			if r := staffPost(t, "/staff/new/"+c.kind, c.b.Cookie, form); r.Status != c.want {
+				t.Errorf("%v POST form %s: %d, want %d", c.b.Person.RoleNames(), c.kind, r.Status, c.want)
+			}
+			if n := s.countRows(t, &models.Process{}, "requester_id = ?", c.b.Person.EmployeeID); n != 0 {
+				t.Errorf("a refused form filed %d requests", n)
+			}
+		}
+	}
+	// The exception form offers the catalogue's clauses with their text.
+	r := staffGet(t, "/staff/new/exception", diso.Cookie)
+	if !strings.Contains(string(r.Body), `value="6.1(5)"`) || !strings.Contains(string(r.Body), "§6.1(5) ") {
+		t.Errorf("the exception form does not offer §6.1(5) with its text")
+	}
+}
+
+func exceptionForm() url.Values {
+	return url.Values{
+		"clauses":        {"6.1(5)"},
+		"alternative":    {"The logs are copied to a USB disk by hand every Friday."},
+		"reason":         {"The log server is being replaced."},
+		"classification": {"2"},
+		"start_date":     {date(1)},
+		"end_date":       {date(30)},
+	}
+}
+
+// An incident report goes through the confirmation page; sending the confirmation twice
+// (a double click, a reload) files one report, which "My requests" then lists.
+func TestStaffIncidentFiledOnce(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	dept := uid("dept")
+	sysID := uid("sys")
+	if _, err := s.Store.PutSystem(context.Background(), models.System{ID: sysID, Name: "Counter PCs", DepartmentID: dept}); err != nil {
+		t.Fatal(err)
+	}
+	b := s.signIn(t, s.addPerson(t, dept))
+	form := staffGet(t, "/staff/new/incident", b.Cookie)
+	key := regexp.MustCompile(`name="key" value="([0-9a-f]{32})"`).FindSubmatch(form.Body)
+	if form.Status != http.StatusOK || key == nil || !strings.Contains(string(form.Body), "Counter PCs") {
+		t.Fatalf("the incident form (with the department's systems and a key): %s", form)
+	}
+	values := b.form("key", string(key[1]), "category", "loss_theft", "system", sysID, "classification", "2",
+		"discovered_at", time.Now().In(tokyo).Add(-time.Hour).Format("2006-01-02T15:04"), "description", "A tablet was left on the train.", "step", "check")
+	confirm := staffPost(t, "/staff/new/incident", b.Cookie, values)
+	if confirm.Status != http.StatusOK || !strings.Contains(string(confirm.Body), `value="confirm"`) || !strings.Contains(string(confirm.Body), "A tablet was left on the train.") {
+		t.Fatalf("the confirmation page: %s", confirm)
+	}
+	if n := s.countRows(t, &models.Process{}, "requester_id = ?", b.Person.EmployeeID); n != 0 {
+		t.Fatalf("the confirmation page filed %d requests", n)
+	}
+	values.Set("step", "confirm")
+	first := staffPost(t, "/staff/new/incident", b.Cookie, values)
+	second := staffPost(t, "/staff/new/incident", b.Cookie, values)
+	if first.Status != http.StatusSeeOther || second.Status != http.StatusSeeOther || first.Header.Get("Location") != second.Header.Get("Location") {
+		t.Fatalf("double submit: %s / %s", first, second)
+	}
+	if n := s.countRows(t, &models.Process{}, "requester_id = ? AND kind = ?", b.Person.EmployeeID, "incident"); n != 1 {
+		t.Errorf("a double submit filed %d incident reports, want 1", n)
+	}
+	id := strings.TrimPrefix(first.Header.Get("Location"), "/staff?filed=")
+	home := staffGet(t, first.Header.Get("Location"), b.Cookie)
+	if !strings.Contains(string(home.Body), "/staff/requests/"+id) {
+		t.Errorf("My requests does not list the report %s: %s", id, home)
+	}
+	in := s.process(t, id)
+	if in.Process.Kind != "incident" || in.Process.Department != dept {
+		t.Errorf("the filed report: %+v", in.Process)
+	}
+}
+
+// A form with a wrong field comes back with the error next to that field and everything
+// entered kept, in the person's language; nothing is filed. The page refuses what the API
+// refuses, a rule of the town's included (the exception's longest duration).
+func TestStaffFormErrorsKept(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	dept := uid("dept")
+	p := person(uid("emp"), dept, "diso")
+	p.Locale = "ja"
+	if _, err := s.Store.PutPeople(context.Background(), []models.Person{p}); err != nil {
+		t.Fatal(err)
+	}
+	b := s.signIn(t, p)
+	for name, c := range map[string]struct {
+		field, value, wantField string
+	}{
+		"end before start":   {"end_date", date(0), "end_date"},
+		"too long":           {"end_date", date(800), "end_date"},
+		"no clause":          {"clauses", "", "clauses"},
+		"unknown clause":     {"clauses", "99.9(9)", "clauses"},
+		"bad classification": {"classification", "7", "classification"},
+	} {
+		form := b.form("key", strings.Repeat("b", 32), "step", "check")
+		for k, v := range exceptionForm() {
+			form[k] = v
+		}
+		if c.value == "" {
+			form.Del(c.field)
+		} else {
+			form.Set(c.field, c.value)
+		}
+		r := staffPost(t, "/staff/new/exception", b.Cookie, form)
+		body := string(r.Body)
+		if r.Status != http.StatusBadRequest || !strings.Contains(body, `id="e-`+c.wantField+`"`) {
+			t.Errorf("%s: %d, want 400 with an error beside %s: %s", name, r.Status, c.wantField, r)
+			continue
+		}
+		if !strings.Contains(body, "入力内容を確認してください") {
+			t.Errorf("%s: the error is not in Japanese", name)
+		}
+		for _, kept := range []string{"The logs are copied to a USB disk by hand every Friday.", "The log server is being replaced.", `value="` + date(1) + `"`} {
+			if !strings.Contains(body, kept) {
+				t.Errorf("%s: what was entered is lost: %q", name, kept)
+			}
+		}
+	}
+	if n := s.countRows(t, &models.Process{}, "requester_id = ?", p.EmployeeID); n != 0 {
+		t.Errorf("forms with errors filed %d requests", n)
+	}
+}

@@ -25,6 +25,8 @@ func (s *Server) staffRoutes(e *echo.Echo) {
 	g.POST("/tasks/open", s.openStaffTask)
 	g.GET("/requests/:id", s.staffRequest)
 	g.POST("/requests/:id/withdraw", s.withdrawRequest)
+	g.GET("/new/:kind", s.newRequestForm)
+	g.POST("/new/:kind", s.fileRequest)
 }
 
 type taskRow struct {

@@ -1,0 +1,369 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/policy"
+)
+
+// Filing a request from the staff pages: a form (no JavaScript), a confirmation page, then
+// the request is filed through the same validation and start as the API's
+// (checkIncident, checkException, Server.start). A hidden idempotency key makes a double
+// submit file one request.
+
+// formField is one input of a staff form, with what was entered and what is wrong with it.
+type formField struct {
+	// Kind is text, textarea, select, checkboxes, date, datetime or checkbox.
+	Name, Label, Kind, Help string
+	Required                bool
+	Options                 []formOption
+	Value                   string
+	Values                  []string
+	Error                   string
+}
+
+type formOption struct{ Value, Label string }
+
+// Shown is what the confirmation page shows for the field: the labels of the options chosen.
+func (f formField) Shown() string {
+	chosen := f.Values
+	if f.Kind != "checkboxes" {
+		chosen = []string{f.Value}
+	}
+	if f.Kind == "checkbox" {
+		if f.Value == "yes" {
+			return "✓"
+		}
+		return "—"
+	}
+	var out []string
+	for _, v := range chosen {
+		if v == "" {
+			continue
+		}
+		label := v
+		for _, o := range f.Options {
+			if o.Value == v {
+				label = o.Label
+			}
+		}
+		out = append(out, label)
+	}
+	if len(out) == 0 {
+		return "—"
+	}
+	return strings.Join(out, "\n")
+}
+
+type formData struct {
+	Kind, KindLabel, Key string
+	Fields               []formField
+	Confirm              bool
+}
+
+// filing is one kind of request the staff pages file: its form, and how the form's values
+// become the API's request, validated and ready to start.
+type filing struct {
+	fields func(s *Server, ctx context.Context, p models.Person, lang string) ([]formField, error)
+	check  func(s *Server, ctx context.Context, p models.Person, v url.Values) (startSpec, error)
+}
+
+var filings = map[string]filing{
+	models.KindIncident:  {fields: (*Server).incidentFields, check: (*Server).checkIncidentForm},
+	models.KindException: {fields: (*Server).exceptionFields, check: (*Server).checkExceptionForm},
+}
+
+func classificationOptions(lang string) []formOption {
+	var out []formOption
+	for n := 1; n <= 3; n++ {
+		l, _ := policy.ParseLevel(n)
+		out = append(out, formOption{Value: strconv.Itoa(n), Label: l.Title(lang)})
+	}
+	return out
+}
+
+func (s *Server) systemOptions(ctx context.Context, department string) ([]formOption, error) {
+	systems, err := s.Store.SystemsOf(ctx, department)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]formOption, 0, len(systems))
+	for _, sys := range systems {
+		out = append(out, formOption{Value: sys.ID, Label: sys.Name + " (" + sys.ID + ")"})
+	}
+	return out, nil
+}
+
+// incidentFields is the incident report's form (§5.3(1)).
+func (s *Server) incidentFields(ctx context.Context, p models.Person, lang string) ([]formField, error) {
+	systems, err := s.systemOptions(ctx, p.DepartmentID)
+	if err != nil {
+		return nil, err
+	}
+	var cats []formOption
+	for _, c := range policy.Categories() {
+		cats = append(cats, formOption{Value: string(c), Label: c.Title(lang)})
+	}
+	return []formField{
+		{Name: "category", Label: pick(lang, "区分", "Category"), Kind: "select", Required: true, Options: cats},
+		{Name: "system", Label: pick(lang, "システム（所属のシステムから。該当がなければ空欄）", "System (of your department; leave empty if none)"), Kind: "select", Options: systems},
+		{Name: "classification", Label: pick(lang, "関わる情報の分類（§3(1)）", "Classification of the information involved (§3(1))"), Kind: "select", Required: true, Options: classificationOptions(lang)},
+		{Name: "discovered_at", Label: pick(lang, "認知日時", "Discovered at"), Kind: "datetime", Required: true,
+			Value: s.now().In(s.Loc).Format("2006-01-02T15:04")},
+		{Name: "description", Label: pick(lang, "内容（何が、いつ、どこで）", "What happened (what, when, where)"), Kind: "textarea", Required: true},
+	}, nil
+}
+
+// checkIncidentForm makes the form's values the API's report, by the signed-in person,
+// and validates it as POST /incidents does.
+func (s *Server) checkIncidentForm(ctx context.Context, p models.Person, v url.Values) (startSpec, error) {
+	b := incidentBody{Reporter: p.EmployeeID, System: v.Get("system"), Category: v.Get("category"),
+		Description: v.Get("description"), Classification: atoiOrZero(v.Get("classification")),
+		DiscoveredAt: s.localToRFC3339(v.Get("discovered_at"))}
+	return s.checkIncident(ctx, b)
+}
+
+// exceptionFields is the exception request's form (§7.4).
+func (s *Server) exceptionFields(ctx context.Context, p models.Person, lang string) ([]formField, error) {
+	systems, err := s.systemOptions(ctx, p.DepartmentID)
+	if err != nil {
+		return nil, err
+	}
+	var clauses []formOption
+	for _, c := range policy.Clauses() {
+		clauses = append(clauses, formOption{Value: c.ID, Label: "§" + c.ID + " " + pick(lang, c.TitleJa, c.TitleEn) + "（" + pick(lang, c.SectionJa, c.SectionEn) + "）"})
+	}
+	return []formField{
+		{Name: "clauses", Label: pick(lang, "適用除外する条項（対策基準）", "Clauses departed from (security standards)"), Kind: "checkboxes", Required: true, Options: clauses},
+		{Name: "alternative", Label: pick(lang, "代替措置", "What is done instead"), Kind: "textarea", Required: true},
+		{Name: "reason", Label: pick(lang, "理由", "Reason"), Kind: "textarea", Required: true},
+		{Name: "systems", Label: pick(lang, "対象システム（所属のシステム）", "Systems in scope (of your department)"), Kind: "checkboxes", Options: systems},
+		{Name: "classification", Label: pick(lang, "情報の分類（§3(1)）", "Classification of the information (§3(1))"), Kind: "select", Required: true, Options: classificationOptions(lang)},
+		{Name: "emergency", Label: pick(lang, "緊急のため既に実施した（事後報告、§7.4(2)）", "Taken already in an emergency, reported afterwards (§7.4(2))"), Kind: "checkbox"},
+		{Name: "start_date", Label: pick(lang, "開始日", "Start date"), Kind: "date", Required: true},
+		{Name: "end_date", Label: pick(lang, "終了日", "End date"), Kind: "date", Required: true},
+		{Name: "renews", Label: pick(lang, "更新元の申請番号（更新の場合）", "Request it renews (for a renewal)"), Kind: "text"},
+	}, nil
+}
+
+// checkExceptionForm makes the form's values the API's request, by the signed-in person,
+// and validates it as POST /exceptions does.
+func (s *Server) checkExceptionForm(ctx context.Context, p models.Person, v url.Values) (startSpec, error) {
+	b := exceptionBody{Requester: p.EmployeeID, Clauses: v["clauses"], Alternative: v.Get("alternative"), Reason: v.Get("reason"),
+		Systems: v["systems"], Classification: atoiOrZero(v.Get("classification")), StartDate: v.Get("start_date"),
+		EndDate: v.Get("end_date"), Emergency: v.Get("emergency") == "yes", Renews: strings.TrimSpace(v.Get("renews"))}
+	if b.Clauses == nil {
+		b.Clauses = []string{}
+	}
+	if b.Systems == nil {
+		b.Systems = []string{}
+	}
+	return s.checkException(ctx, b)
+}
+
+func atoiOrZero(v string) int {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// localToRFC3339 reads a datetime-local value ("2026-12-03T10:30") in the town's zone; what
+// does not read so is passed on as it is, for the API's check to refuse.
+func (s *Server) localToRFC3339(v string) string {
+	t, err := time.ParseInLocation("2006-01-02T15:04", v, s.Loc)
+	if err != nil {
+		return v
+	}
+	return t.Format(time.RFC3339)
+}
+
+// mayFile answers the page for a kind the person may not file: 404 for a kind the pages do
+// not file, 403 for one their roles do not allow (policy.MayStart).
+func (s *Server) mayFile(c echo.Context, ss staffSession, kind string) (filing, bool, error) {
+	lang := ss.Person.Locale
+	f, ok := filings[kind]
+	if !ok {
+		return f, false, s.staffPage(c, http.StatusNotFound, "message", staffView{Lang: lang, Name: ss.Person.Name,
+			Title: pick(lang, "見つかりません", "Not found"), Error: pick(lang, "この申請はこのページでは受け付けていません。", "This request is not filed from these pages."), Data: "/staff"})
+	}
+	if !policy.MayStart(kind, ss.Person.RoleNames()) {
+		return f, false, s.staffPage(c, http.StatusForbidden, "message", staffView{Lang: lang, Name: ss.Person.Name,
+			Title: pick(lang, "この申請はできません", "You cannot file this request"),
+			Error: pick(lang, "この申請をできるのは、定められた役職の方だけです。", "Only holders of the posts the policy names may file this request."), Data: "/staff"})
+	}
+	return f, true, nil
+}
+
+// newRequestForm shows an empty form with a fresh idempotency key.
+func (s *Server) newRequestForm(c echo.Context) error {
+	ss := sessionOf(c)
+	kind := c.Param("kind")
+	fl, ok, err := s.mayFile(c, ss, kind)
+	if !ok {
+		return err
+	}
+	fields, err := fl.fields(s, c.Request().Context(), ss.Person, ss.Person.Locale)
+	if err != nil {
+		return s.storeErr(err)
+	}
+	return s.showForm(c, ss, kind, fields, newFormKey(), false, "", http.StatusOK)
+}
+
+func newFormKey() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (s *Server) showForm(c echo.Context, ss staffSession, kind string, fields []formField, key string, confirm bool, errText string, status int) error {
+	lang := ss.Person.Locale
+	title := activities.KindLabel(kind, lang)
+	if confirm {
+		title = pick(lang, "内容の確認: ", "Please confirm: ") + title
+	}
+	v := ss.view(title)
+	v.Error = errText
+	v.Data = formData{Kind: kind, KindLabel: activities.KindLabel(kind, lang), Key: key, Fields: fields, Confirm: confirm}
+	return s.staffPage(c, status, "form", v)
+}
+
+// fileRequest takes the form: step "check" validates it and shows the confirmation page (or
+// the form again, with the errors next to the fields and what was entered kept); "edit"
+// goes back to the form; "confirm" validates again and files the request, once per key.
+func (s *Server) fileRequest(c echo.Context) error {
+	ss := sessionOf(c)
+	ctx := c.Request().Context()
+	lang := ss.Person.Locale
+	kind := c.Param("kind")
+	fl, ok, err := s.mayFile(c, ss, kind)
+	if !ok {
+		return err
+	}
+	fields, err := fl.fields(s, ctx, ss.Person, lang)
+	if err != nil {
+		return s.storeErr(err)
+	}
+	form := c.Request().PostForm
+	for i := range fields {
+		fields[i].Value = strings.TrimSpace(form.Get(fields[i].Name))
+		fields[i].Values = form[fields[i].Name]
+		if fields[i].Kind == "textarea" {
+			fields[i].Value = form.Get(fields[i].Name)
+		}
+	}
+	key := form.Get("key")
+	if len(key) != 32 || strings.Trim(key, "0123456789abcdef") != "" {
+		key = newFormKey()
+	}
+	step := form.Get("step")
+	if step == "edit" {
+		return s.showForm(c, ss, kind, fields, key, false, "", http.StatusOK)
+	}
+	st, err := fl.check(s, ctx, ss.Person, form)
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			return err
+		}
+		if e.Status >= 500 {
+			return s.showForm(c, ss, kind, fields, key, false, pick(lang,
+				"ただいま受け付けられません。入力内容はそのままです。しばらくしてからもう一度送信してください。",
+				"This cannot be filed right now. What you entered is kept: please send it again in a few minutes."), e.Status)
+		}
+		general := fieldMessages(fields, e.Fields, lang)
+		msg := pick(lang, "入力内容を確認してください。", "Please check what you entered.")
+		if general != "" {
+			msg += " " + general
+		} else if len(e.Fields) == 0 {
+			msg += " " + e.Message
+		}
+		return s.showForm(c, ss, kind, fields, key, false, msg, http.StatusBadRequest)
+	}
+	if step != "confirm" {
+		return s.showForm(c, ss, kind, fields, key, true, "", http.StatusOK)
+	}
+	// The key is the person's own: another's form cannot collide with it.
+	full := kind + ":staff:" + ss.Person.EmployeeID + ":" + key
+	p, _, err := s.start(ctx, st, &full)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return s.showForm(c, ss, kind, fields, key, true, pick(lang,
+				"ただいま受け付けられません。まだ申請されていません。しばらくしてからもう一度送信してください。",
+				"This cannot be filed right now; nothing was filed. Please send it again in a few minutes."), e.Status)
+		}
+		return err
+	}
+	c.Set(logProcessKey, p.ID)
+	return c.Redirect(http.StatusSeeOther, "/staff?filed="+url.QueryEscape(p.ID))
+}
+
+// fieldMessages puts each error next to its field, in the person's language, and returns
+// those about no field of the form (the requester's post, say).
+func fieldMessages(fields []formField, errs map[string]string, lang string) string {
+	var other []string
+	for name, msg := range errs {
+		i := slices.IndexFunc(fields, func(f formField) bool { return f.Name == name })
+		if i < 0 {
+			other = append(other, translateFieldError(msg, lang))
+			continue
+		}
+		fields[i].Error = translateFieldError(msg, lang)
+	}
+	slices.Sort(other)
+	return strings.Join(other, " ")
+}
+
+// fieldErrorsJa are the API's field messages in Japanese; one not listed is shown as the
+// API gives it.
+var fieldErrorsJa = []struct{ prefix, ja string }{
+	{"is required", "入力してください。"},
+	{"must be a date YYYY-MM-DD", "日付を入力してください。"},
+	{"is required: an exception must end", "終了日を入力してください（例外措置には終わりが必要です）。"},
+	{"must be after start_date", "開始日より後の日にしてください。"},
+	{"must not be in the past", "過去の日付は指定できません（緊急の事後報告を除く）。"},
+	{"an emergency exception is taken already", "緊急の事後報告では、開始日は今日か最近の日です。"},
+	{"name 1-20 clauses", "適用除外する条項を1〜20個選んでください。"},
+	{"must be 1, 2 or 3", "情報の分類を選んでください。"},
+	{"must be one of", "区分を選んでください。"},
+	{"must be a time in RFC 3339", "認知日時を入力してください。"},
+	{"must not be in the future", "認知日時に未来は指定できません。"},
+	{"must be within the last year", "認知日時は1年以内にしてください。"},
+	{"must be at most", "長すぎます。"},
+	{"more than", "町の定める期間を超えています（"},
+	{"must be on or before", "町の定める期間を超えています（"},
+	{"must be on or after", "町の定める期間を超えています（"},
+	{"unknown system", "登録されていないシステムです。"},
+	{"no exception", "更新元の例外措置の申請が見つかりません。"},
+	{"is not a process ID", "申請番号の形ではありません。"},
+}
+
+func translateFieldError(msg, lang string) string {
+	if lang == "en" {
+		return msg
+	}
+	for _, t := range fieldErrorsJa {
+		if strings.HasPrefix(msg, t.prefix) {
+			if strings.HasSuffix(t.ja, "（") {
+				return t.ja + msg + "）"
+			}
+			return t.ja
+		}
+	}
+	return msg
+}
