@@ -220,6 +220,10 @@ func (s *Server) requestData(c echo.Context, ss staffSession) (requestData, int,
 	if p.ClosedAt != nil {
 		d.Closed = activities.FormatTime(*p.ClosedAt, s.Loc)
 	}
+	if mine {
+		// The summary is made of the fields the requester gave: theirs to see.
+		d.Summary = p.Summary
+	}
 	seen := map[string]bool{}
 	for _, st := range steps {
 		if v := visibleSummary(p, st); v != "" {
