@@ -563,3 +563,48 @@ func TestStaffFormErrorsKept(t *testing.T) {
 		t.Errorf("forms with errors filed %d requests", n)
 	}
 }
+
+// A system manager files a cloud service assessment (§8.3): countries offered by name, a
+// missing one refused beside its field with the rest kept, then filed once; someone
+// without the post is not offered the form.
+func TestStaffCloudForm(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	dept := uid("dept")
+	s.addPerson(t, dept, "diso")
+	ism := s.signIn(t, s.addPerson(t, dept, "ism"))
+	staff := s.signIn(t, s.addPerson(t, dept))
+	if r := staffGet(t, "/staff/new/cloud_assessment", staff.Cookie); r.Status != http.StatusForbidden {
+		t.Errorf("staff without the ism post: %d, want 403", r.Status)
+	}
+	form := staffGet(t, "/staff/new/cloud_assessment", ism.Cookie)
+	if form.Status != http.StatusOK || !strings.Contains(string(form.Body), "Japan (JP)") {
+		t.Fatalf("the cloud form with countries by name: %s", form)
+	}
+	values := ism.form("key", strings.Repeat("c", 32), "step", "check", "service", "Town chat", "provider", "Chat KK",
+		"purpose", "Messages between departments.", "classification", "2", "processing_regions", "JP",
+		"governing_law", "JP", "jurisdiction", "JP", "cert_kind", "ismap", "cert_issued_on", date(-30),
+		"exit_plan", "Export all messages as CSV.", "security_design_ref", "DOC-42")
+	r := staffPost(t, "/staff/new/cloud_assessment", ism.Cookie, values)
+	if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `id="e-storage_regions"`) || !strings.Contains(string(r.Body), "Export all messages as CSV.") {
+		t.Fatalf("no storage country: %s", r)
+	}
+	values.Set("cert_issued_on", date(5))
+	values.Add("storage_regions", "JP")
+	if r := staffPost(t, "/staff/new/cloud_assessment", ism.Cookie, values); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `id="e-cert_issued_on"`) {
+		t.Fatalf("a certification issued in the future: %s", r)
+	}
+	values.Set("cert_issued_on", date(-30))
+	if r := staffPost(t, "/staff/new/cloud_assessment", ism.Cookie, values); r.Status != http.StatusOK || !strings.Contains(string(r.Body), `value="confirm"`) {
+		t.Fatalf("the confirmation page: %s", r)
+	}
+	values.Set("step", "confirm")
+	for range 2 {
+		if r := staffPost(t, "/staff/new/cloud_assessment", ism.Cookie, values); r.Status != http.StatusSeeOther {
+			t.Fatalf("file: %s", r)
+		}
+	}
+	if n := s.countRows(t, &models.Process{}, "requester_id = ? AND kind = ?", ism.Person.EmployeeID, "cloud_assessment"); n != 1 {
+		t.Errorf("%d cloud assessments filed, want 1", n)
+	}
+}

@@ -82,8 +82,9 @@ type filing struct {
 }
 
 var filings = map[string]filing{
-	models.KindIncident:  {fields: (*Server).incidentFields, check: (*Server).checkIncidentForm},
-	models.KindException: {fields: (*Server).exceptionFields, check: (*Server).checkExceptionForm},
+	models.KindIncident:        {fields: (*Server).incidentFields, check: (*Server).checkIncidentForm},
+	models.KindException:       {fields: (*Server).exceptionFields, check: (*Server).checkExceptionForm},
+	models.KindCloudAssessment: {fields: (*Server).cloudFields, check: (*Server).checkCloudForm},
 }
 
 func classificationOptions(lang string) []formOption {
@@ -350,6 +351,13 @@ var fieldErrorsJa = []struct{ prefix, ja string }{
 	{"must be on or after", "町の定める期間を超えています（"},
 	{"unknown system", "登録されていないシステムです。"},
 	{"no exception", "更新元の例外措置の申請が見つかりません。"},
+	{"name 1-20 countries", "国を1〜20選んでください。"},
+	{"must be the country of the contract's governing law", "準拠法の国を選んでください。"},
+	{"must be the country of the contract's courts", "裁判管轄の国を選んでください。"},
+	{"must be a kind such as", "認証の種類を選んでください。"},
+	{"must be a date YYYY-MM-DD (a report's date", "発行日を入力してください。"},
+	{"must be a date YYYY-MM-DD after issued_on", "発行日より後の日付にしてください。"},
+	{"no diso in", "所属に情報セキュリティ責任者（diso）がいないため、評価できません（§8.3）。"},
 	{"is not a process ID", "申請番号の形ではありません。"},
 }
 
@@ -366,4 +374,72 @@ func translateFieldError(msg, lang string) string {
 		}
 	}
 	return msg
+}
+
+// countries are the countries the cloud form offers by name (ISO 3166-1 alpha-2): where the
+// services a town uses keep and process data. The API takes any code.
+var countries = []struct{ code, ja, en string }{
+	{"JP", "日本", "Japan"}, {"US", "アメリカ合衆国", "United States"}, {"SG", "シンガポール", "Singapore"},
+	{"IE", "アイルランド", "Ireland"}, {"DE", "ドイツ", "Germany"}, {"NL", "オランダ", "Netherlands"},
+	{"FR", "フランス", "France"}, {"GB", "英国", "United Kingdom"}, {"AU", "オーストラリア", "Australia"},
+	{"KR", "韓国", "Republic of Korea"}, {"TW", "台湾", "Taiwan"}, {"HK", "香港", "Hong Kong"},
+	{"CN", "中国", "China"}, {"IN", "インド", "India"}, {"CA", "カナダ", "Canada"},
+}
+
+func countryOptions(lang string) []formOption {
+	out := make([]formOption, 0, len(countries))
+	for _, c := range countries {
+		out = append(out, formOption{Value: c.code, Label: pick(lang, c.ja, c.en) + " (" + c.code + ")"})
+	}
+	return out
+}
+
+// cloudFields is the cloud service assessment's form (§8.3), with one certification or
+// audit report (§8.3(5)); the API takes more.
+func (s *Server) cloudFields(ctx context.Context, p models.Person, lang string) ([]formField, error) {
+	certs := []formOption{{"ismap", "ISMAP"}, {"iso27001", "ISO/IEC 27001"}, {"iso27017", "ISO/IEC 27017"},
+		{"iso27018", "ISO/IEC 27018"}, {"soc2_type2", "SOC 2 Type II"}}
+	return []formField{
+		{Name: "service", Label: pick(lang, "クラウドサービス", "Cloud service"), Kind: "text", Required: true},
+		{Name: "provider", Label: pick(lang, "提供事業者", "Provider"), Kind: "text", Required: true},
+		{Name: "purpose", Label: pick(lang, "利用目的", "Purpose"), Kind: "textarea", Required: true},
+		{Name: "classification", Label: pick(lang, "預ける情報の最も高い分類（§3(1)）", "Highest classification of the data entrusted (§3(1))"), Kind: "select", Required: true, Options: classificationOptions(lang)},
+		{Name: "storage_regions", Label: pick(lang, "保存場所（国）", "Stored in (countries)"), Kind: "checkboxes", Required: true, Options: countryOptions(lang)},
+		{Name: "processing_regions", Label: pick(lang, "処理場所（国）", "Processed in (countries)"), Kind: "checkboxes", Required: true, Options: countryOptions(lang)},
+		{Name: "governing_law", Label: pick(lang, "契約の準拠法（国）", "Contract's governing law (country)"), Kind: "select", Required: true, Options: countryOptions(lang)},
+		{Name: "jurisdiction", Label: pick(lang, "契約の裁判管轄（国）", "Contract's court jurisdiction (country)"), Kind: "select", Required: true, Options: countryOptions(lang)},
+		{Name: "court", Label: pick(lang, "管轄裁判所", "Court"), Kind: "text"},
+		{Name: "cert_kind", Label: pick(lang, "認証・監査報告書（§8.3(5)）", "Certification or audit report (§8.3(5))"), Kind: "select", Options: certs},
+		{Name: "cert_issued_on", Label: pick(lang, "その発行日", "Its date of issue"), Kind: "date"},
+		{Name: "cert_valid_until", Label: pick(lang, "その有効期限", "Valid until"), Kind: "date"},
+		{Name: "cert_reference", Label: pick(lang, "その登録番号等", "Its reference"), Kind: "text"},
+		{Name: "exit_plan", Label: pick(lang, "中断・終了時の移行計画（§8.3(3)）", "Exit plan (§8.3(3))"), Kind: "textarea"},
+		{Name: "security_design_ref", Label: pick(lang, "セキュリティ設計の文書（§8.3(4)）", "Security design document (§8.3(4))"), Kind: "text"},
+	}, nil
+}
+
+// checkCloudForm makes the form's values the API's request, by the signed-in person, and
+// validates it as POST /cloud-assessments does. The certification's errors come back on
+// the form's fields for it.
+func (s *Server) checkCloudForm(ctx context.Context, p models.Person, v url.Values) (startSpec, error) {
+	b := models.CloudRequest{Requester: p.EmployeeID, Service: v.Get("service"), Provider: v.Get("provider"), Purpose: v.Get("purpose"),
+		Classification: atoiOrZero(v.Get("classification")), StorageRegions: v["storage_regions"], ProcessingRegions: v["processing_regions"],
+		GoverningLaw: v.Get("governing_law"), Jurisdiction: v.Get("jurisdiction"), Court: strings.TrimSpace(v.Get("court")),
+		Certifications: []models.CloudCert{}, ExitPlan: v.Get("exit_plan"), SecurityDesignRef: strings.TrimSpace(v.Get("security_design_ref"))}
+	if k := v.Get("cert_kind"); k != "" || v.Get("cert_issued_on") != "" {
+		b.Certifications = append(b.Certifications, models.CloudCert{Kind: k, IssuedOn: v.Get("cert_issued_on"),
+			ValidUntil: v.Get("cert_valid_until"), Reference: strings.TrimSpace(v.Get("cert_reference"))})
+	}
+	st, err := s.checkCloud(ctx, b)
+	var e *Error
+	if errors.As(err, &e) && len(e.Fields) > 0 {
+		fields := make(map[string]string, len(e.Fields))
+		for name, msg := range e.Fields {
+			fields[strings.Replace(name, "certifications[0].", "cert_", 1)] = msg
+		}
+		e2 := *e
+		e2.Fields = fields
+		return st, &e2
+	}
+	return st, err
 }
