@@ -608,3 +608,42 @@ func TestStaffCloudForm(t *testing.T) {
 		t.Errorf("%d cloud assessments filed, want 1", n)
 	}
 }
+
+// A department security officer files an outsourcing review (§8.1): a wrong corporate
+// number and an incomplete second asset come back beside their fields with the rest kept;
+// corrected, it is filed once.
+func TestStaffOutsourcingForm(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	dept := uid("dept")
+	diso := s.signIn(t, s.addPerson(t, dept, "diso"))
+	ism := s.signIn(t, s.addPerson(t, dept, "ism"))
+	if r := staffGet(t, "/staff/new/outsourcing_review", ism.Cookie); r.Status != http.StatusForbidden {
+		t.Errorf("a system manager: %d, want 403", r.Status)
+	}
+	values := diso.form("key", strings.Repeat("d", 32), "step", "check", "vendor_name", "Sample Systems K.K.",
+		"corporate_number", "7000012050003", "contact_email", "sales@sample.example", "contact_locale", "ja",
+		"work", "Runs the payroll batch.", "asset1_name", "Payroll data", "asset1_class", "electronic", "asset1_classification", "2",
+		"asset2_name", "Printed slips", "asset2_classification", "2",
+		"classification", "2", "contract_start", date(10), "contract_end", date(375), "audit_status", "passed", "report_interval_months", "3")
+	r := staffPost(t, "/staff/new/outsourcing_review", diso.Cookie, values)
+	body := string(r.Body)
+	if r.Status != http.StatusBadRequest || !strings.Contains(body, `id="e-corporate_number"`) || !strings.Contains(body, `id="e-asset2_class"`) ||
+		!strings.Contains(body, "Runs the payroll batch.") || !strings.Contains(body, `value="Printed slips"`) {
+		t.Fatalf("wrong corporate number and an asset without its form: %s", r)
+	}
+	values.Set("corporate_number", "7000012050002")
+	values.Set("asset2_class", "paper")
+	if r := staffPost(t, "/staff/new/outsourcing_review", diso.Cookie, values); r.Status != http.StatusOK || !strings.Contains(string(r.Body), `value="confirm"`) {
+		t.Fatalf("the confirmation page: %s", r)
+	}
+	values.Set("step", "confirm")
+	for range 2 {
+		if r := staffPost(t, "/staff/new/outsourcing_review", diso.Cookie, values); r.Status != http.StatusSeeOther {
+			t.Fatalf("file: %s", r)
+		}
+	}
+	if n := s.countRows(t, &models.Process{}, "requester_id = ? AND kind = ?", diso.Person.EmployeeID, "outsourcing_review"); n != 1 {
+		t.Errorf("%d outsourcing reviews filed, want 1", n)
+	}
+}

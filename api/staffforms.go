@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -82,9 +83,10 @@ type filing struct {
 }
 
 var filings = map[string]filing{
-	models.KindIncident:        {fields: (*Server).incidentFields, check: (*Server).checkIncidentForm},
-	models.KindException:       {fields: (*Server).exceptionFields, check: (*Server).checkExceptionForm},
-	models.KindCloudAssessment: {fields: (*Server).cloudFields, check: (*Server).checkCloudForm},
+	models.KindIncident:          {fields: (*Server).incidentFields, check: (*Server).checkIncidentForm},
+	models.KindException:         {fields: (*Server).exceptionFields, check: (*Server).checkExceptionForm},
+	models.KindCloudAssessment:   {fields: (*Server).cloudFields, check: (*Server).checkCloudForm},
+	models.KindOutsourcingReview: {fields: (*Server).outsourcingFields, check: (*Server).checkOutsourcingForm},
 }
 
 func classificationOptions(lang string) []formOption {
@@ -357,6 +359,19 @@ var fieldErrorsJa = []struct{ prefix, ja string }{
 	{"must be a kind such as", "認証の種類を選んでください。"},
 	{"must be a date YYYY-MM-DD (a report's date", "発行日を入力してください。"},
 	{"must be a date YYYY-MM-DD after issued_on", "発行日より後の日付にしてください。"},
+	{"must be the vendor's 13-digit corporate number", "法人番号（13桁、検査用数字が正しいもの）を入力してください。"},
+	{"give the vendor's 13-digit corporate number", "法人番号か、法人番号がない場合は他の識別番号とその理由を入力してください。"},
+	{"only for a vendor without a corporate number", "法人番号がある場合は入力しないでください。"},
+	{"must be a plain mail address", "メールアドレスを入力してください。"},
+	{"name 1-50 information assets", "取り扱う情報資産を入力してください。"},
+	{"must be electronic, paper or device", "形態を選んでください。"},
+	{"must be the highest classification of the assets", "情報資産の最も高い分類にしてください（"},
+	{"name the subcontractors", "再委託先を入力してください。"},
+	{"only when subcontracted is true", "再委託がある場合だけ入力してください。"},
+	{"must be after contract_start", "契約開始日より後の日にしてください。"},
+	{"a contract may run at most", "契約期間が長すぎます（"},
+	{"must be none, passed or findings", "監査の状況を選んでください。"},
+	{"must be 1-12", "1〜12か月を選んでください。"},
 	{"no diso in", "所属に情報セキュリティ責任者（diso）がいないため、評価できません（§8.3）。"},
 	{"is not a process ID", "申請番号の形ではありません。"},
 }
@@ -365,15 +380,19 @@ func translateFieldError(msg, lang string) string {
 	if lang == "en" {
 		return msg
 	}
-	for _, t := range fieldErrorsJa {
-		if strings.HasPrefix(msg, t.prefix) {
-			if strings.HasSuffix(t.ja, "（") {
-				return t.ja + msg + "）"
-			}
-			return t.ja
+	best := -1 // the longest prefix that matches
+	for i, t := range fieldErrorsJa {
+		if strings.HasPrefix(msg, t.prefix) && (best < 0 || len(t.prefix) > len(fieldErrorsJa[best].prefix)) {
+			best = i
 		}
 	}
-	return msg
+	if best < 0 {
+		return msg
+	}
+	if t := fieldErrorsJa[best]; strings.HasSuffix(t.ja, "（") {
+		return t.ja + msg + "）"
+	}
+	return fieldErrorsJa[best].ja
 }
 
 // countries are the countries the cloud form offers by name (ISO 3166-1 alpha-2): where the
@@ -442,4 +461,109 @@ func (s *Server) checkCloudForm(ctx context.Context, p models.Person, v url.Valu
 		return st, &e2
 	}
 	return st, err
+}
+
+// outsourcingAssetRows is how many information assets the outsourcing form takes (the API
+// takes up to 50).
+const outsourcingAssetRows = 3
+
+// outsourcingFields is the outsourcing contract review's form (§8.1).
+func (s *Server) outsourcingFields(ctx context.Context, p models.Person, lang string) ([]formField, error) {
+	classes := []formOption{{"electronic", pick(lang, "電子データ", "Electronic")}, {"paper", pick(lang, "紙", "Paper")}, {"device", pick(lang, "機器・媒体", "Device or medium")}}
+	fields := []formField{
+		{Name: "vendor_name", Label: pick(lang, "委託先事業者", "Vendor"), Kind: "text", Required: true},
+		{Name: "corporate_number", Label: pick(lang, "法人番号（13桁）", "Corporate number (13 digits)"), Kind: "text"},
+		{Name: "other_identifier", Label: pick(lang, "法人番号がない場合: 他の識別番号", "Without a corporate number: another identifier"), Kind: "text"},
+		{Name: "identifier_reason", Label: pick(lang, "法人番号がない理由", "Why there is no corporate number"), Kind: "text"},
+		{Name: "contact_name", Label: pick(lang, "委託先担当者", "Vendor contact"), Kind: "text"},
+		{Name: "contact_email", Label: pick(lang, "委託先担当者のメールアドレス", "Vendor contact's address"), Kind: "text", Required: true},
+		{Name: "contact_locale", Label: pick(lang, "委託先への連絡言語", "Vendor contact's language"), Kind: "select", Required: true,
+			Options: []formOption{{"ja", "日本語"}, {"en", "English"}}, Value: "ja"},
+		{Name: "work", Label: pick(lang, "委託内容", "Work"), Kind: "textarea", Required: true},
+	}
+	for i := 1; i <= outsourcingAssetRows; i++ {
+		n := strconv.Itoa(i)
+		fields = append(fields,
+			formField{Name: "asset" + n + "_name", Label: pick(lang, "取り扱う情報資産 "+n, "Information asset "+n), Kind: "text", Required: i == 1},
+			formField{Name: "asset" + n + "_class", Label: pick(lang, "その形態", "Its form"), Kind: "select", Required: i == 1, Options: classes},
+			formField{Name: "asset" + n + "_classification", Label: pick(lang, "その分類", "Its classification"), Kind: "select", Required: i == 1, Options: classificationOptions(lang)})
+	}
+	months := make([]formOption, 0, 12)
+	for m := 1; m <= 12; m++ {
+		months = append(months, formOption{Value: strconv.Itoa(m), Label: strconv.Itoa(m)})
+	}
+	return append(fields,
+		formField{Name: "classification", Label: pick(lang, "最も高い分類（§3(1)）", "Highest classification (§3(1))"), Kind: "select", Required: true, Options: classificationOptions(lang)},
+		formField{Name: "subcontracted", Label: pick(lang, "再委託がある", "The work is subcontracted"), Kind: "checkbox"},
+		formField{Name: "subcontractors", Label: pick(lang, "再委託先（1行に1社）", "Subcontractors (one per line)"), Kind: "textarea"},
+		formField{Name: "contract_start", Label: pick(lang, "契約開始日", "Contract start"), Kind: "date", Required: true},
+		formField{Name: "contract_end", Label: pick(lang, "契約終了日", "Contract end"), Kind: "date", Required: true},
+		formField{Name: "cert_number", Label: pick(lang, "ISMS認証登録番号（あれば）", "ISMS certificate number (if any)"), Kind: "text"},
+		formField{Name: "cert_expiry", Label: pick(lang, "ISMS認証有効期限", "ISMS certificate valid until"), Kind: "date"},
+		formField{Name: "audit_status", Label: pick(lang, "情報セキュリティ監査", "Security audit"), Kind: "select", Required: true,
+			Options: []formOption{{policy.AuditNone, pick(lang, "なし", "None")}, {policy.AuditPassed, pick(lang, "指摘なし", "Passed")}, {policy.AuditFindings, pick(lang, "指摘あり", "Findings open")}}},
+		formField{Name: "audit_summary", Label: pick(lang, "監査結果の概要", "Audit summary"), Kind: "textarea"},
+		formField{Name: "report_interval_months", Label: pick(lang, "定期報告の間隔（月）", "Report every (months)"), Kind: "select", Required: true, Options: months},
+	), nil
+}
+
+// checkOutsourcingForm makes the form's values the API's request, by the signed-in person,
+// and validates it as POST /outsourcing-reviews does; errors come back on the form's fields.
+func (s *Server) checkOutsourcingForm(ctx context.Context, p models.Person, v url.Values) (startSpec, error) {
+	b := outsourcingBody{Requester: p.EmployeeID,
+		Vendor: outsourcingVendor{Name: v.Get("vendor_name"), CorporateNumber: strings.TrimSpace(v.Get("corporate_number")),
+			OtherIdentifier: v.Get("other_identifier"), IdentifierReason: v.Get("identifier_reason"), ContactName: strings.TrimSpace(v.Get("contact_name")),
+			ContactEmail: strings.TrimSpace(v.Get("contact_email")), ContactLocale: v.Get("contact_locale")},
+		Work: v.Get("work"), Assets: []outsourcingAsset{}, Classification: atoiOrZero(v.Get("classification")),
+		Subcontracted: v.Get("subcontracted") == "yes", ContractStart: v.Get("contract_start"), ContractEnd: v.Get("contract_end"),
+		Audit: outsourcingAudit{Status: v.Get("audit_status"), Summary: v.Get("audit_summary")}, ReportIntervalMonths: atoiOrZero(v.Get("report_interval_months"))}
+	rows := map[int]int{} // index in Assets -> row on the form
+	for i := 1; i <= outsourcingAssetRows; i++ {
+		n := strconv.Itoa(i)
+		name, class, level := v.Get("asset"+n+"_name"), v.Get("asset"+n+"_class"), v.Get("asset"+n+"_classification")
+		if strings.TrimSpace(name) == "" && class == "" && level == "" {
+			continue
+		}
+		rows[len(b.Assets)] = i
+		b.Assets = append(b.Assets, outsourcingAsset{Name: name, Class: class, Classification: atoiOrZero(level)})
+	}
+	for _, line := range strings.Split(v.Get("subcontractors"), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			b.Subcontractors = append(b.Subcontractors, line)
+		}
+	}
+	if n := strings.TrimSpace(v.Get("cert_number")); n != "" || v.Get("cert_expiry") != "" {
+		b.Certificate = &outsourcingCert{Number: n, Expiry: v.Get("cert_expiry")}
+	}
+	st, err := s.checkOutsourcing(ctx, b)
+	var e *Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
+		return st, err
+	}
+	fields := make(map[string]string, len(e.Fields))
+	for name, msg := range e.Fields {
+		switch {
+		case strings.HasPrefix(name, "vendor."):
+			name = strings.TrimPrefix(name, "vendor.")
+			if name == "name" {
+				name = "vendor_name"
+			}
+		case name == "assets":
+			name = "asset1_name"
+		case strings.HasPrefix(name, "assets["):
+			var i int
+			var rest string
+			if _, err := fmt.Sscanf(name, "assets[%d].%s", &i, &rest); err == nil {
+				name = "asset" + strconv.Itoa(rows[i]) + "_" + rest
+			}
+		case strings.HasPrefix(name, "certificate."):
+			name = "cert_" + strings.TrimPrefix(name, "certificate.")
+		case strings.HasPrefix(name, "audit."):
+			name = "audit_" + strings.TrimPrefix(name, "audit.")
+		}
+		fields[name] = msg
+	}
+	e2 := *e
+	e2.Fields = fields
+	return st, &e2
 }

@@ -48,7 +48,7 @@ type homeData struct {
 }
 
 // staffKinds are the requests the staff pages file, in the order the home page offers them.
-var staffKinds = []string{models.KindIncident, models.KindException, models.KindCloudAssessment}
+var staffKinds = []string{models.KindIncident, models.KindException, models.KindOutsourcingReview, models.KindCloudAssessment}
 
 // staffHome lists the person's open tasks, their requests, and the forms they may use.
 func (s *Server) staffHome(c echo.Context) error {
