@@ -275,6 +275,12 @@ func (s *Server) useSignInLink(c echo.Context) error {
 	if !validSignInToken(token) {
 		return s.staffPage(c, http.StatusGone, "message", linkGone(lang))
 	}
+	// Another site's form must not sign a visitor in as someone else (login CSRF): browsers
+	// say where a request comes from, and only the link's own page may send this one.
+	if site := c.Request().Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return s.staffPage(c, http.StatusForbidden, "message", staffView{Lang: lang, Title: pick(lang, "サインインできません", "Cannot sign in"),
+			Error: pick(lang, "このボタンは、メールのリンクで開いたページから押してください。", "Press the button on the page the mailed link opens."), Data: "/staff/sign-in"})
+	}
 	ctx := c.Request().Context()
 	now := s.now()
 	id, err := s.Store.UseSignInLink(ctx, activities.HashToken(token), now)

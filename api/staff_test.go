@@ -221,7 +221,10 @@ func TestStaffSignInLinkOnceAndExpiring(t *testing.T) {
 			t.Fatalf("the link's page: %s", r)
 		}
 	}
-	if r := staffPost(t, link, nil, nil); r.Status != http.StatusSeeOther {
+	if r := staffPost(t, link, nil, nil, "Sec-Fetch-Site", "cross-site"); r.Status != http.StatusForbidden || r.Header.Get("Set-Cookie") != "" {
+		t.Errorf("another site's form signs in: %s, want 403", r)
+	}
+	if r := staffPost(t, link, nil, nil, "Sec-Fetch-Site", "same-origin"); r.Status != http.StatusSeeOther {
 		t.Fatalf("first use: %s", r)
 	}
 	if r := staffPost(t, link, nil, nil); r.Status != http.StatusGone || r.Header.Get("Set-Cookie") != "" {
