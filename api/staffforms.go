@@ -147,7 +147,7 @@ func (s *Server) exceptionFields(ctx context.Context, p models.Person, lang stri
 	}
 	var clauses []formOption
 	for _, c := range policy.Clauses() {
-		clauses = append(clauses, formOption{Value: c.ID, Label: "§" + c.ID + " " + pick(lang, c.TitleJa, c.TitleEn) + "（" + pick(lang, c.SectionJa, c.SectionEn) + "）"})
+		clauses = append(clauses, formOption{Value: c.ID, Label: "§" + c.ID + " " + pick(lang, c.TitleJa+"（"+c.SectionJa+"）", c.TitleEn+" ("+c.SectionEn+")")})
 	}
 	return []formField{
 		{Name: "clauses", Label: pick(lang, "適用除外する条項（対策基準）", "Clauses departed from (security standards)"), Kind: "checkboxes", Required: true, Options: clauses},

@@ -27,7 +27,8 @@ func TestStaffPagesInABrowser(t *testing.T) {
 	s.putPeople(directory, map[string]map[string]any{
 		"SP-CISO":  {"name": "副町長 職員頁", "email": "sp-ciso@town.example", "department": "mayor", "roles": []string{"ciso"}},
 		"SP-GISO":  {"name": "総務部長 職員頁", "email": "sp-giso@town.example", "department": "general", "roles": []string{"giso"}},
-		"SP-DISO":  {"name": "課長 職員頁", "email": "sp-diso@town.example", "department": "welfare", "roles": []string{"diso"}},
+		// The officer reads English (locale en): the pages speak each person's language.
+		"SP-DISO":  {"name": "Dana Officer", "email": "sp-diso@town.example", "department": "welfare", "roles": []string{"diso"}, "locale": "en"},
 		"SP-ISM":   {"name": "係長 職員頁", "email": "sp-ism@town.example", "department": "welfare", "roles": []string{"ism"}},
 		"SP-STAFF": {"name": "主事 職員頁", "email": "sp-staff@town.example", "department": "welfare"},
 	})
@@ -98,11 +99,11 @@ func TestStaffPagesInABrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	signIn := func(who, address string) {
+	signIn := func(who, address, lang, sent string) {
 		t.Helper()
-		do("open the sign-in page", chromedp.Navigate(s.baseURL+"/staff/sign-in?lang=ja"))
+		do("open the sign-in page", chromedp.Navigate(s.baseURL+"/staff/sign-in?lang="+lang))
 		do("ask for a link", chromedp.SetValue(chromedp.CSS("#who"), who), chromedp.Click(chromedp.CSS(`button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)))
-		if got := text(`p[role="status"]`); !strings.Contains(got, "リンクを送りました") {
+		if got := text(`p[role="status"]`); !strings.Contains(got, sent) {
 			t.Errorf("the sign-in page's answer: %q", got)
 		}
 		mctx, mcancel := context.WithTimeout(ctx, 60*time.Second)
@@ -127,7 +128,7 @@ func TestStaffPagesInABrowser(t *testing.T) {
 	}
 
 	// A member of staff reports a lost tablet.
-	signIn("SP-STAFF", "sp-staff@town.example")
+	signIn("SP-STAFF", "sp-staff@town.example", "ja", "リンクを送りました")
 	shot("01-staff-home")
 	do("open the incident form", chromedp.Navigate(s.baseURL+"/staff/new/incident"), chromedp.WaitVisible(chromedp.CSS(`#f-category`)))
 	do("fill the report",
@@ -156,7 +157,7 @@ func TestStaffPagesInABrowser(t *testing.T) {
 	do("sign out", chromedp.Click(chromedp.CSS(`nav button`)), chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)))
 
 	// A department security officer files an exception request, wrong first.
-	signIn("sp-diso@town.example", "sp-diso@town.example")
+	signIn("sp-diso@town.example", "sp-diso@town.example", "en", "a sign-in link was mailed")
 	do("open the exception form", chromedp.Navigate(s.baseURL+"/staff/new/exception"), chromedp.WaitVisible(chromedp.CSS(`#f-clauses`)))
 	today := time.Now().In(tokyo(t))
 	do("fill the request",
@@ -168,7 +169,7 @@ func TestStaffPagesInABrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`#f-start_date`), today.AddDate(0, 0, 2).Format("2006-01-02")),
 		chromedp.SetValue(chromedp.CSS(`#f-end_date`), today.AddDate(0, 0, 1).Format("2006-01-02")))
 	do("check it", chromedp.Click(chromedp.CSS(`button[value="check"]`)), chromedp.WaitVisible(chromedp.CSS(`#e-end_date`)))
-	if got := text(`#e-end_date`); !strings.Contains(got, "開始日より後") {
+	if got := text(`#e-end_date`); !strings.Contains(got, "must be after start_date") {
 		t.Errorf("the end date's error: %q", got)
 	}
 	if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`#f-reason`))); err != nil || v != "ログサーバの更新作業のため。" {
