@@ -193,6 +193,11 @@ func (s *Server) mailSignInLink(ctx context.Context, who string) {
 	}
 	st := s.staffSettings()
 	now := s.now()
+	// What can no longer sign anyone in is deleted as new links are made. The links of the
+	// last hour stay: they count toward LinksPerHour.
+	if err := s.Store.ForgetStaffSignIns(ctx, now.Add(-max(st.Max, time.Hour))); err != nil {
+		s.Log.Warn("staff sign-in: forgetting old links and sessions failed", "err", err)
+	}
 	n, err := s.Store.RecentSignInLinks(ctx, p.EmployeeID, now.Add(-time.Hour))
 	if err != nil {
 		s.Log.Warn("staff sign-in: counting links failed", "err", err)

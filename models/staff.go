@@ -170,3 +170,16 @@ func (s *Store) SystemsOf(ctx context.Context, department string) ([]System, err
 	err := s.DB.WithContext(ctx).Where("department_id = ?", department).Order("name, id").Find(&ss).Error
 	return ss, err
 }
+
+// ForgetStaffSignIns deletes the sign-in links that expired before before and the sessions
+// last used before it: neither can sign anyone in any more, and the table stays small.
+func (s *Store) ForgetStaffSignIns(ctx context.Context, before time.Time) error {
+	db := s.DB.WithContext(ctx)
+	if err := db.Where("expires_at < ?", before).Delete(&SignInLink{}).Error; err != nil {
+		return fmt.Errorf("forget sign-in links: %w", err)
+	}
+	if err := db.Where("last_seen_at < ?", before).Delete(&StaffSession{}).Error; err != nil {
+		return fmt.Errorf("forget staff sessions: %w", err)
+	}
+	return nil
+}

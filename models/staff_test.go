@@ -67,5 +67,23 @@ func TestSignInLinkOnce(t *testing.T) {
 		if n, err := s.RecentSignInLinks(ctx, "e1", now.Add(-time.Minute)); err != nil || n != 1 {
 			t.Errorf("recent links %d, %v; want 1", n, err)
 		}
+		// Dead links and sessions are forgotten; live ones stay.
+		for _, ss := range []models.StaffSession{
+			{Hash: "s-live", EmployeeID: "e1", CreatedAt: now, LastSeenAt: now},
+			{Hash: "s-dead", EmployeeID: "e1", CreatedAt: now.Add(-48 * time.Hour), LastSeenAt: now.Add(-47 * time.Hour)},
+		} {
+			if err := s.CreateStaffSession(ctx, ss); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.ForgetStaffSignIns(ctx, now.Add(-10*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		var links, sessions []string
+		s.DB.Model(&models.SignInLink{}).Order("hash").Pluck("hash", &links)
+		s.DB.Model(&models.StaffSession{}).Order("hash").Pluck("hash", &sessions)
+		if len(links) != 1 || links[0] != "h-ok" || len(sessions) != 1 || sessions[0] != "s-live" {
+			t.Errorf("after forgetting: links %v, sessions %v; want [h-ok] [s-live]", links, sessions)
+		}
 	})
 }
