@@ -387,6 +387,14 @@ func TestStaffTasksAndRequests(t *testing.T) {
 	if r := staffGet(t, loc, nil); r.Status != http.StatusOK || !strings.Contains(string(r.Body), `name="decision"`) {
 		t.Errorf("the task page the staff pages open: %s", r)
 	}
+	// Deciding there is deciding: the requester sees the decision and that it is their turn.
+	if r := post(t, s.URL+loc, decision("return", "Name the systems, please."), false); r.Status != http.StatusOK {
+		t.Fatalf("decide on the opened task page: %s", r)
+	}
+	eventually(t, "the requester's page to show the decision and their revision", func() (bool, string) {
+		body := string(staffGet(t, "/staff/requests/"+o.ProcessID, requester.Cookie).Body)
+		return strings.Contains(body, "Return for changes") && strings.Contains(body, "<td>"+o.Requester.Name+"</td>"), body
+	})
 
 	if r := staffPost(t, "/staff/requests/"+o.ProcessID+"/withdraw", stranger.Cookie, stranger.form("reason", "not mine")); r.Status != http.StatusConflict {
 		t.Errorf("a stranger withdraws the request: %s", r)
