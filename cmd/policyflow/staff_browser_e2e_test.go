@@ -25,8 +25,8 @@ func TestStaffPagesInABrowser(t *testing.T) {
 	s := startSystem(t)
 	directory := s.run("token", "create", "staff-browser-directory", "directory")
 	s.putPeople(directory, map[string]map[string]any{
-		"SP-CISO":  {"name": "副町長 職員頁", "email": "sp-ciso@town.example", "department": "mayor", "roles": []string{"ciso"}},
-		"SP-GISO":  {"name": "総務部長 職員頁", "email": "sp-giso@town.example", "department": "general", "roles": []string{"giso"}},
+		"SP-CISO": {"name": "副町長 職員頁", "email": "sp-ciso@town.example", "department": "mayor", "roles": []string{"ciso"}},
+		"SP-GISO": {"name": "総務部長 職員頁", "email": "sp-giso@town.example", "department": "general", "roles": []string{"giso"}},
 		// The officer reads English (locale en): the pages speak each person's language.
 		"SP-DISO":  {"name": "Dana Officer", "email": "sp-diso@town.example", "department": "welfare", "roles": []string{"diso"}, "locale": "en"},
 		"SP-ISM":   {"name": "係長 職員頁", "email": "sp-ism@town.example", "department": "welfare", "roles": []string{"ism"}},
