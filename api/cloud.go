@@ -23,15 +23,25 @@ var (
 )
 
 // startCloudAssessment validates a cloud service assessment (§8.3) and starts its process.
-// Malformed fields are 400. A requester who is not an employee in the directory, or a
-// department without a security officer to assess the service, is 422. What the rules make
-// of the service (a missing exit plan, data abroad, stale certifications) is not refused
-// here: the workflow records the rules' outcome and reasons in the register.
 func (s *Server) startCloudAssessment(c echo.Context) error {
 	var b models.CloudRequest
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
+	st, err := s.checkCloud(c.Request().Context(), b)
+	if err != nil {
+		return err
+	}
+	return s.startProcess(c, st)
+}
+
+// checkCloud validates a cloud service assessment (§8.3), for the API and the staff pages
+// alike, and says how to start its process. Malformed fields are 400. A requester who is
+// not an employee in the directory, or a department without a security officer to assess
+// the service, is 422. What the rules make of the service (a missing exit plan, data
+// abroad, stale certifications) is not refused here: the workflow records the rules'
+// outcome and reasons in the register.
+func (s *Server) checkCloud(ctx context.Context, b models.CloudRequest) (startSpec, error) {
 	f := fieldErrors{}
 	f.id("requester", b.Requester)
 	f.check(b.Department == "" || validID(b.Department), "department", "is not a department ID")
@@ -66,26 +76,25 @@ func (s *Server) startCloudAssessment(c echo.Context) error {
 	f.text("exit_plan", b.ExitPlan, false, 4000)
 	f.text("security_design_ref", b.SecurityDesignRef, false, 500)
 	if err := f.err(); err != nil {
-		return err
+		return startSpec{}, err
 	}
-	ctx := c.Request().Context()
 	requester, err := s.Store.Person(ctx, b.Requester)
 	if errors.Is(err, models.ErrNotFound) {
-		return &Error{Status: 422, Code: "policy_violation", Message: "the requester is not in the directory", Fields: map[string]string{"requester": "unknown employee_id"}}
+		return startSpec{}, &Error{Status: 422, Code: "policy_violation", Message: "the requester is not in the directory", Fields: map[string]string{"requester": "unknown employee_id"}}
 	} else if err != nil {
-		return s.storeErr(err)
+		return startSpec{}, s.storeErr(err)
 	}
 	if requester.Status != models.StatusEmployed {
-		return &Error{Status: 422, Code: "policy_violation", Message: "the requester is no longer employed", Fields: map[string]string{"requester": "not employed"}}
+		return startSpec{}, &Error{Status: 422, Code: "policy_violation", Message: "the requester is no longer employed", Fields: map[string]string{"requester": "not employed"}}
 	}
 	if b.Department == "" {
 		b.Department = requester.DepartmentID
 	}
 	if _, err := s.Store.RoleHolder(ctx, string(policy.RoleDISO), b.Department); errors.Is(err, models.ErrNotFound) {
-		return &Error{Status: 422, Code: "policy_violation", Message: "the department has no security officer (diso) to judge the use of the service (§8.3)",
+		return startSpec{}, &Error{Status: 422, Code: "policy_violation", Message: "the department has no security officer (diso) to judge the use of the service (§8.3)",
 			Fields: map[string]string{"department": "no diso in " + b.Department}}
 	} else if err != nil {
-		return s.storeErr(err)
+		return startSpec{}, s.storeErr(err)
 	}
 	b.Service, b.Provider = strings.TrimSpace(b.Service), strings.TrimSpace(b.Provider)
 	summary := fmt.Sprintf("Cloud service assessment: level %d data, stored in %s, processed in %s", b.Classification,
@@ -97,13 +106,13 @@ func (s *Server) startCloudAssessment(c echo.Context) error {
 	details := fmt.Sprintf("**Cloud service assessment** (クラウドサービスの利用, §8.3)\n\n- department: `%s`\n- requester: `%s`\n- classification: level %d\n- stored in: %s; processed in: %s\n- governing law: %s; courts: %s\n- certifications: %s\n- exit plan (§8.3(3)): %t\n- security design (§8.3(4)): %t\n\nThe service, provider, purpose, exit plan and the rules' reasons are in the register (GET /api/v1/processes/{id}).",
 		b.Department, b.Requester, b.Classification, strings.Join(b.StorageRegions, ", "), strings.Join(b.ProcessingRegions, ", "),
 		b.GoverningLaw, b.Jurisdiction, orDash(strings.Join(kinds, ", ")), strings.TrimSpace(b.ExitPlan) != "", strings.TrimSpace(b.SecurityDesignRef) != "")
-	return s.startProcess(c, startSpec{
+	return startSpec{
 		Kind: models.KindCloudAssessment, Department: b.Department, RequesterID: b.Requester,
 		Summary: summary, Details: details, Input: b, Workflow: workflows.CloudWorkflow,
 		Args: func(h workflows.Header) any {
 			return workflows.CloudInput{Header: h, RequesterID: b.Requester}
 		},
-	})
+	}, nil
 }
 
 // terminateCloudService ends the use of an approved cloud service: the reason goes to the

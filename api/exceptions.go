@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -29,14 +30,24 @@ type exceptionBody struct {
 	Renews string `json:"renews,omitempty"`
 }
 
-// startException validates an exception request and starts its process. Malformed fields
-// are 400; a requester who is not a department security officer or system manager, or an
-// exception longer than a year, breaks the policy (422).
+// startException validates an exception request and starts its process.
 func (s *Server) startException(c echo.Context) error {
 	var b exceptionBody
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
+	st, err := s.checkException(c.Request().Context(), b)
+	if err != nil {
+		return err
+	}
+	return s.startProcess(c, st)
+}
+
+// checkException validates an exception request, for the API and the staff pages alike,
+// and says how to start its process. Malformed fields are 400; a requester who is not a
+// department security officer or system manager, or an exception longer than the town
+// allows, breaks the policy (422). Every error names its fields.
+func (s *Server) checkException(ctx context.Context, b exceptionBody) (startSpec, error) {
 	f := fieldErrors{}
 	f.id("requester", b.Requester)
 	f.check(b.Department == "" || validID(b.Department), "department", "is not a department ID")
@@ -58,47 +69,46 @@ func (s *Server) startException(c echo.Context) error {
 	start, end := s.checkExceptionPeriod(f, b.StartDate, b.EndDate, b.Emergency)
 	f.check(b.Renews == "" || validID(b.Renews), "renews", "is not a process ID")
 	if err := f.err(); err != nil {
-		return err
+		return startSpec{}, err
 	}
 	reportedLate, err := s.checkExceptionBounds(b.StartDate, start, end, b.Emergency)
 	if err != nil {
-		return err
+		return startSpec{}, err
 	}
-	ctx := c.Request().Context()
 	requester, err := s.Store.Person(ctx, b.Requester)
 	if err != nil {
 		if err == models.ErrNotFound {
-			return &Error{Status: 422, Code: "policy_violation", Message: "the requester is not in the directory", Fields: map[string]string{"requester": "unknown employee_id"}}
+			return startSpec{}, &Error{Status: 422, Code: "policy_violation", Message: "the requester is not in the directory", Fields: map[string]string{"requester": "unknown employee_id"}}
 		}
-		return s.storeErr(err)
+		return startSpec{}, s.storeErr(err)
 	}
 	if requester.HasRole(string(policy.RoleCISO)) {
 		// Nobody decides their own case, and the CISO's permission has no deputy by default.
-		return &Error{Status: 422, Code: "policy_violation", Message: "the requester holds the CISO's post, whose permission the exception needs (§7.4(1)); nobody may permit their own request",
+		return startSpec{}, &Error{Status: 422, Code: "policy_violation", Message: "the requester holds the CISO's post, whose permission the exception needs (§7.4(1)); nobody may permit their own request",
 			Fields: map[string]string{"requester": "holds ciso"}}
 	}
 	role := policy.RoleISM
 	if requester.HasRole(string(policy.RoleDISO)) {
 		role = policy.RoleDISO
 	} else if !requester.HasRole(string(policy.RoleISM)) {
-		return &Error{Status: 422, Code: "policy_violation", Message: "only a department security officer (diso) or a system manager (ism) may request an exception (§7.4(1))",
+		return startSpec{}, &Error{Status: 422, Code: "policy_violation", Message: "only a department security officer (diso) or a system manager (ism) may request an exception (§7.4(1))",
 			Fields: map[string]string{"requester": "holds neither diso nor ism"}}
 	}
 	if requester.Status != models.StatusEmployed {
-		return &Error{Status: 422, Code: "policy_violation", Message: "the requester is no longer employed", Fields: map[string]string{"requester": "not employed"}}
+		return startSpec{}, &Error{Status: 422, Code: "policy_violation", Message: "the requester is no longer employed", Fields: map[string]string{"requester": "not employed"}}
 	}
 	for _, id := range b.Systems {
 		if _, err := s.Store.System(ctx, id); err == models.ErrNotFound {
-			return &Error{Status: 422, Code: "policy_violation", Message: "a system in scope is not registered", Fields: map[string]string{"systems": "unknown system " + id}}
+			return startSpec{}, &Error{Status: 422, Code: "policy_violation", Message: "a system in scope is not registered", Fields: map[string]string{"systems": "unknown system " + id}}
 		} else if err != nil {
-			return s.storeErr(err)
+			return startSpec{}, s.storeErr(err)
 		}
 	}
 	if b.Renews != "" {
 		if old, err := s.Store.Process(ctx, b.Renews); err == models.ErrNotFound || (err == nil && old.Kind != models.KindException) {
-			return &Error{Status: 422, Code: "policy_violation", Message: "a renewal must name an earlier exception request", Fields: map[string]string{"renews": "no exception " + b.Renews}}
+			return startSpec{}, &Error{Status: 422, Code: "policy_violation", Message: "a renewal must name an earlier exception request", Fields: map[string]string{"renews": "no exception " + b.Renews}}
 		} else if err != nil {
-			return s.storeErr(err)
+			return startSpec{}, s.storeErr(err)
 		}
 	}
 	if b.Department == "" {
@@ -115,14 +125,14 @@ func (s *Server) startException(c echo.Context) error {
 	}
 	details := fmt.Sprintf("**Exception request** (例外措置, §7.4)\n\n- department: `%s`\n- requester: `%s` (%s)\n- clauses: §%s\n- systems: %s\n- classification: level %d\n- from %s to the end of %s\n- emergency (§7.4(2)): %t\n- renews: %s\n\nThe reason and the alternative measure are in the register (GET /api/v1/processes/{id}).",
 		b.Department, b.Requester, role, strings.Join(b.Clauses, ", §"), orNone(b.Systems), b.Classification, b.StartDate, b.EndDate, b.Emergency, orDash(b.Renews))
-	return s.startProcess(c, startSpec{
+	return startSpec{
 		Kind: models.KindException, Department: b.Department, RequesterID: b.Requester,
 		Summary: summary, Details: details, Input: b, Workflow: workflows.ExceptionWorkflow,
 		Args: func(h workflows.Header) any {
 			return workflows.ExceptionInput{Header: h, RequesterID: b.Requester, RequesterRole: role, Emergency: b.Emergency,
 				StartDate: b.StartDate, EndDate: b.EndDate, SystemIDs: b.Systems}
 		},
-	})
+	}, nil
 }
 
 // checkExceptionAsk checks what an exception asks for: the alternative measure and the

@@ -150,7 +150,8 @@ func build(temporalAddr, namespace string) (_ *system, err error) {
 	}
 	workflows.UseDecisionVerifier(s.Keys)
 	s.API = &api.Server{Store: s.Store, Temporal: s.Temporal, Loc: tokyo, TimeZone: "Asia/Tokyo",
-		Log: log, UpdateTimeout: 5 * time.Second, DecisionKeys: s.Keys}
+		Log: log, UpdateTimeout: 5 * time.Second, DecisionKeys: s.Keys,
+		Mailer: activities.Outbox{Store: s.Store}, PublicURL: s.URL, SignInPerMinute: 10000}
 	s.HTTP.Config.Handler = s.API.Handler()
 	s.HTTP.Start()
 	s.Acts = &activities.Activities{Store: s.Store, Mailer: activities.Outbox{Store: s.Store},

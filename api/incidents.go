@@ -65,14 +65,23 @@ func categoryNames() string {
 	return strings.Join(names, ", ")
 }
 
-// startIncident validates a report from inside and starts the incident's process. The
-// reporter must be employed; the department defaults to the reporter's; a named system
-// must be registered.
+// startIncident validates a report from inside and starts the incident's process.
 func (s *Server) startIncident(c echo.Context) error {
 	var b incidentBody
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
+	st, err := s.checkIncident(c.Request().Context(), b)
+	if err != nil {
+		return err
+	}
+	return s.startProcess(c, st)
+}
+
+// checkIncident validates a report from inside (§5.3(1)), for the API and the staff pages
+// alike, and says how to start the incident's process. The reporter must be employed; the
+// department defaults to the reporter's; a named system must be registered.
+func (s *Server) checkIncident(ctx context.Context, b incidentBody) (startSpec, error) {
 	f := fieldErrors{}
 	f.id("reporter", b.Reporter)
 	f.check(b.Department == "" || validID(b.Department), "department", "is not a department ID")
@@ -84,24 +93,23 @@ func (s *Server) startIncident(c echo.Context) error {
 	f.check(err == nil, "classification", "must be 1, 2 or 3 (§3(1))")
 	discovered := s.checkDiscovered(f, b.DiscoveredAt, true)
 	if err := f.err(); err != nil {
-		return err
+		return startSpec{}, err
 	}
-	ctx := c.Request().Context()
 	reporter, err := s.Store.Person(ctx, b.Reporter)
 	if errors.Is(err, models.ErrNotFound) {
-		return &Error{Status: 422, Code: "policy_violation", Message: "the reporter is not in the directory", Fields: map[string]string{"reporter": "unknown employee_id"}}
+		return startSpec{}, &Error{Status: 422, Code: "policy_violation", Message: "the reporter is not in the directory", Fields: map[string]string{"reporter": "unknown employee_id"}}
 	} else if err != nil {
-		return s.storeErr(err)
+		return startSpec{}, s.storeErr(err)
 	}
 	if reporter.Status != models.StatusEmployed {
-		return &Error{Status: 422, Code: "policy_violation", Message: "the reporter is no longer employed", Fields: map[string]string{"reporter": "not employed"}}
+		return startSpec{}, &Error{Status: 422, Code: "policy_violation", Message: "the reporter is no longer employed", Fields: map[string]string{"reporter": "not employed"}}
 	}
 	var systems []string
 	if b.System != "" {
 		if _, err := s.Store.System(ctx, b.System); errors.Is(err, models.ErrNotFound) {
-			return &Error{Status: 422, Code: "policy_violation", Message: "the system is not registered", Fields: map[string]string{"system": "unknown system " + b.System}}
+			return startSpec{}, &Error{Status: 422, Code: "policy_violation", Message: "the system is not registered", Fields: map[string]string{"system": "unknown system " + b.System}}
 		} else if err != nil {
-			return s.storeErr(err)
+			return startSpec{}, s.storeErr(err)
 		}
 		systems = []string{b.System}
 	}
@@ -119,14 +127,14 @@ func (s *Server) startIncident(c echo.Context) error {
 	details := fmt.Sprintf("**Security incident** (§5.3(1), §7.3)\n\n- department: `%s`\n- reporter: `%s`\n- category: %s (%s)\n- system: %s\n- classification: level %d\n- discovered: %s\n- received: %s\n\nThe description is in the register (GET /api/v1/processes/{id}).",
 		b.Department, b.Reporter, cat, cat.Title("ja"), orNone(systems), b.Classification,
 		activities.FormatTime(discovered, s.Loc), activities.FormatTime(received, s.Loc))
-	return s.startProcess(c, startSpec{
+	return startSpec{
 		Kind: models.KindIncident, Department: b.Department, RequesterID: b.Reporter,
 		Summary: summary, Details: details, Input: report, Workflow: workflows.IncidentWorkflow,
 		Args: func(h workflows.Header) any {
 			return workflows.IncidentInput{Header: h, Source: models.IncidentFromStaff, ReporterID: b.Reporter, Category: cat,
 				SystemIDs: systems, DiscoveredAt: discovered.UTC(), ReceivedAt: received.UTC()}
 		},
-	})
+	}, nil
 }
 
 // publicReportBody is a resident's report through the public window (§5.3(2)4). Contact

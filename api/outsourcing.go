@@ -93,13 +93,23 @@ type outsourcingRecord struct {
 const MaxContractYears = 10
 
 // startOutsourcingReview validates an outsourcing contract review and starts its process.
-// Malformed fields (a corporate number whose check digit is wrong, a bad address, dates,
-// levels) are 400; a requester who is not in the directory or not employed is 422.
 func (s *Server) startOutsourcingReview(c echo.Context) error {
 	var b outsourcingBody
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
+	st, err := s.checkOutsourcing(c.Request().Context(), b)
+	if err != nil {
+		return err
+	}
+	return s.startProcess(c, st)
+}
+
+// checkOutsourcing validates an outsourcing contract review (§8.1), for the API and the
+// staff pages alike, and says how to start its process. Malformed fields (a corporate
+// number whose check digit is wrong, a bad address, dates, levels) are 400; a requester who
+// is not in the directory or not employed is 422.
+func (s *Server) checkOutsourcing(ctx context.Context, b outsourcingBody) (startSpec, error) {
 	f := fieldErrors{}
 	f.id("requester", b.Requester)
 	f.check(b.Department == "" || validID(b.Department), "department", "is not a department ID")
@@ -174,20 +184,19 @@ func (s *Server) startOutsourcingReview(c echo.Context) error {
 	f.text("audit.summary", b.Audit.Summary, false, 4000)
 	f.check(b.ReportIntervalMonths >= 1 && b.ReportIntervalMonths <= 12, "report_interval_months", "must be 1-12")
 	if err := f.err(); err != nil {
-		return err
+		return startSpec{}, err
 	}
 	if err := s.dateWithin("contract_start", b.ContractStart, -1, s.dateBounds().StartDaysAhead, "POLICYFLOW_START_MAX_DAYS_AHEAD"); err != nil {
-		return err
+		return startSpec{}, err
 	}
-	ctx := c.Request().Context()
 	requester, err := s.Store.Person(ctx, b.Requester)
 	if err == models.ErrNotFound {
-		return &Error{Status: 422, Code: "policy_violation", Message: "the requester is not in the directory", Fields: map[string]string{"requester": "unknown employee_id"}}
+		return startSpec{}, &Error{Status: 422, Code: "policy_violation", Message: "the requester is not in the directory", Fields: map[string]string{"requester": "unknown employee_id"}}
 	} else if err != nil {
-		return s.storeErr(err)
+		return startSpec{}, s.storeErr(err)
 	}
 	if requester.Status != models.StatusEmployed {
-		return &Error{Status: 422, Code: "policy_violation", Message: "the requester is no longer employed", Fields: map[string]string{"requester": "not employed"}}
+		return startSpec{}, &Error{Status: 422, Code: "policy_violation", Message: "the requester is no longer employed", Fields: map[string]string{"requester": "not employed"}}
 	}
 	if b.Department == "" {
 		b.Department = requester.DepartmentID
@@ -212,7 +221,7 @@ func (s *Server) startOutsourcingReview(c echo.Context) error {
 	summary := fmt.Sprintf("Outsourcing to %s, level %d information, %s to %s", vendorID, b.Classification, b.ContractStart, b.ContractEnd)
 	details := fmt.Sprintf("**Outsourcing contract review** (外部委託, §8.1, §5.1(3), §3(2)9)\n\n- department: `%s`\n- requester: `%s`\n- vendor: %s\n- highest classification: level %d\n- asset classes: %s\n- subcontracted: %t\n- contract: %s to the end of %s\n- report every %d months\n- selection flags (§8.1(1)): %s\n\nThe vendor, the work and the contact are in the register (GET /api/v1/processes/{id}).",
 		b.Department, b.Requester, vendorID, b.Classification, strings.Join(classes, ", "), b.Subcontracted, b.ContractStart, b.ContractEnd, b.ReportIntervalMonths, orDash(strings.Join(flags, ", ")))
-	return s.startProcess(c, startSpec{
+	return startSpec{
 		Kind: models.KindOutsourcingReview, Department: b.Department, RequesterID: b.Requester,
 		Summary: summary, Details: details, Input: rec, Workflow: workflows.OutsourcingWorkflow,
 		Save: func(ctx context.Context, id string) error {
@@ -232,7 +241,7 @@ func (s *Server) startOutsourcingReview(c echo.Context) error {
 				Classification: level, ContractStart: b.ContractStart, ContractEnd: b.ContractEnd, CertExpiry: certExpiryText,
 				Audit: b.Audit.Status, ReportIntervalMonths: b.ReportIntervalMonths, AssetClasses: classes}
 		},
-	})
+	}, nil
 }
 
 // selectionFlagLabels are the task page's words for the flags of §8.1(1).

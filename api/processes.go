@@ -68,13 +68,6 @@ type startedBody struct {
 // the same Idempotency-Key and body answers 200 with the same process. If Temporal is
 // unreachable the register entry is removed again and the caller gets 503.
 func (s *Server) startProcess(c echo.Context, st startSpec) error {
-	ctx := c.Request().Context()
-	input, err := json.Marshal(st.Input)
-	if err != nil {
-		return err
-	}
-	sum := sha256.Sum256(append([]byte(st.Kind+"\n"), input...))
-	reqHash := hex.EncodeToString(sum[:])
 	var key *string
 	if k := c.Request().Header.Get("Idempotency-Key"); k != "" {
 		if len(k) > 150 || !validHeaderToken(k) {
@@ -82,10 +75,44 @@ func (s *Server) startProcess(c echo.Context, st startSpec) error {
 		}
 		k = st.Kind + ":" + k
 		key = &k
-		if p, err := s.Store.ProcessByIdempotencyKey(ctx, k); err == nil {
-			return s.repeat(c, p, reqHash)
+	}
+	p, repeated, err := s.start(c.Request().Context(), st, key)
+	if err != nil {
+		return err
+	}
+	if repeated {
+		return s.repeat(c, p, st)
+	}
+	c.Set(logProcessKey, p.ID)
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/processes/"+p.ID)
+	return c.JSON(http.StatusCreated, startedBody{ID: p.ID, Kind: st.Kind, WorkflowID: p.ID, Status: "started"})
+}
+
+// requestHash is what tells a repeat of a start request from another request under the
+// same idempotency key: a hash of the kind and the validated request.
+func requestHash(st startSpec) (string, []byte, error) {
+	input, err := json.Marshal(st.Input)
+	if err != nil {
+		return "", nil, err
+	}
+	sum := sha256.Sum256(append([]byte(st.Kind+"\n"), input...))
+	return hex.EncodeToString(sum[:]), input, nil
+}
+
+// start registers a validated request's process and starts its workflow. With an
+// idempotency key (already prefixed with the kind) that a process was started under, it
+// starts nothing and returns that process, repeated. Both the API and the staff pages file
+// requests through here, after the same validation (checkException, checkIncident, ...).
+func (s *Server) start(ctx context.Context, st startSpec, key *string) (models.Process, bool, error) {
+	reqHash, input, err := requestHash(st)
+	if err != nil {
+		return models.Process{}, false, err
+	}
+	if key != nil {
+		if p, err := s.Store.ProcessByIdempotencyKey(ctx, *key); err == nil {
+			return p, true, nil
 		} else if !errors.Is(err, models.ErrNotFound) {
-			return s.storeErr(err)
+			return p, false, s.storeErr(err)
 		}
 	}
 	id := s.newProcessID(st.Kind)
@@ -99,20 +126,20 @@ func (s *Server) startProcess(c echo.Context, st startSpec) error {
 	}
 	if err := s.Store.CreateProcess(ctx, &p); errors.Is(err, models.ErrDuplicate) && key != nil {
 		if p, err := s.Store.ProcessByIdempotencyKey(ctx, *key); err == nil {
-			return s.repeat(c, p, reqHash)
+			return p, true, nil
 		}
-		return s.storeErr(err)
+		return p, false, s.storeErr(err)
 	} else if errors.Is(err, models.ErrDuplicate) && st.ID != "" {
-		return apiError("conflict", "process "+st.ID+" exists already")
+		return p, false, apiError("conflict", "process "+st.ID+" exists already")
 	} else if err != nil {
-		return s.storeErr(err)
+		return p, false, s.storeErr(err)
 	}
 	if st.Save != nil {
 		if err := st.Save(ctx, id); err != nil {
 			cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
 			_ = s.Store.DeleteProcess(cleanup, id)
-			return s.storeErr(err)
+			return p, false, s.storeErr(err)
 		}
 	}
 	h := workflows.Header{ProcessID: id, Kind: st.Kind, Department: st.Department, TimeZone: s.TimeZone}
@@ -132,14 +159,16 @@ func (s *Server) startProcess(c echo.Context, st startSpec) error {
 		if derr := s.Store.DeleteProcess(cleanup, id); derr != nil {
 			s.Log.Error("remove unstarted process", "process", id, "err", derr)
 		}
-		return errUnavailable
+		return p, false, errUnavailable
 	}
-	c.Set(logProcessKey, id)
-	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/processes/"+id)
-	return c.JSON(http.StatusCreated, startedBody{ID: id, Kind: st.Kind, WorkflowID: id, Status: "started"})
+	return p, false, nil
 }
 
-func (s *Server) repeat(c echo.Context, p models.Process, reqHash string) error {
+func (s *Server) repeat(c echo.Context, p models.Process, st startSpec) error {
+	reqHash, _, err := requestHash(st)
+	if err != nil {
+		return err
+	}
 	if p.RequestHash != reqHash {
 		return apiError("conflict", "this Idempotency-Key was used for a different request ("+p.ID+")")
 	}
@@ -322,12 +351,19 @@ func (s *Server) cancelProcess(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	by := callerOf(c).Name
-	if err := s.Store.SetCancelReason(ctx, p.ID, reason, by); err != nil {
-		return s.storeErr(err)
+	if p, err = s.cancelRunning(c.Request().Context(), p, reason, callerOf(c).Name); err != nil {
+		return err
 	}
-	err = s.update(ctx, p.WorkflowID, "cancel", workflows.UpdateCancel, workflows.CancelRequest{By: by})
+	return c.JSON(http.StatusOK, s.summarize(p))
+}
+
+// cancelRunning cancels a running process for by, with a reason, and returns it as it is
+// afterwards. The API's cancel and the staff pages' withdraw both come through here.
+func (s *Server) cancelRunning(ctx context.Context, p models.Process, reason, by string) (models.Process, error) {
+	if err := s.Store.SetCancelReason(ctx, p.ID, reason, by); err != nil {
+		return p, s.storeErr(err)
+	}
+	err := s.update(ctx, p.WorkflowID, "cancel", workflows.UpdateCancel, workflows.CancelRequest{By: by})
 	var app *temporal.ApplicationError
 	switch {
 	case err == nil:
@@ -336,13 +372,13 @@ func (s *Server) cancelProcess(c echo.Context) error {
 		// being cancelled, as asked.
 	case isUnavailable(err):
 		// The Update may still be applied when the worker returns; the reason stays recorded.
-		return s.temporalErr(err, "cancel "+p.ID)
+		return p, s.temporalErr(err, "cancel "+p.ID)
 	default:
 		// Refused (the process ended meanwhile): the reason must not stand.
 		if cerr := s.Store.SetCancelReason(ctx, p.ID, "", ""); cerr != nil {
 			s.Log.Error("clear cancel reason", "process", p.ID, "err", cerr)
 		}
-		return s.temporalErr(err, "cancel "+p.ID)
+		return p, s.temporalErr(err, "cancel "+p.ID)
 	}
 	// The workflow closes its tasks and records the end; give it a moment so the answer
 	// shows the final state.
@@ -350,9 +386,9 @@ func (s *Server) cancelProcess(c echo.Context) error {
 	defer wcancel()
 	_ = s.Temporal.GetWorkflow(wctx, p.WorkflowID, "").Get(wctx, nil)
 	if p, err = s.Store.Process(ctx, p.ID); err != nil {
-		return s.storeErr(err)
+		return p, s.storeErr(err)
 	}
-	return c.JSON(http.StatusOK, s.summarize(p))
+	return p, nil
 }
 
 // temporalErr maps a failure to reach or use Temporal to an API error: unreachable or too

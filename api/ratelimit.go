@@ -34,6 +34,9 @@ const limitTableSize = 10000
 // publicLimiter counts the public window's requests in the database and refuses those over
 // the limits with 429 and Retry-After.
 type publicLimiter struct {
+	// name prefixes the keys it counts under, so that limiters sharing the table count
+	// apart: "" for the public window, "signin:" for the staff pages' sign-in.
+	name      string
 	store     *models.Store
 	perPrefix int
 	ceiling   int
@@ -60,10 +63,11 @@ func (l *publicLimiter) allow(ctx context.Context, addr string) (ok, byPrefix bo
 	now := l.now()
 	start := now.Truncate(l.every)
 	end := start.Add(l.every)
-	prefix := clientPrefix(addr)
+	prefix := l.name + clientPrefix(addr)
+	all := l.name + allCount
 
 	l.mu.Lock()
-	refusedAll := l.refusedUntil(allCount, now)
+	refusedAll := l.refusedUntil(all, now)
 	refusedPrefix := l.refusedUntil(prefix, now)
 	forget := !l.forgotten.Equal(start)
 	l.forgotten = start
@@ -89,12 +93,12 @@ func (l *publicLimiter) allow(ctx context.Context, addr string) (ok, byPrefix bo
 		l.refuse(prefix, end)
 		return false, true, end.Sub(now), nil
 	}
-	n, err = l.store.CountRate(ctx, allCount, start)
+	n, err = l.store.CountRate(ctx, all, start)
 	if err != nil {
 		return false, false, 0, err
 	}
 	if n > l.ceiling {
-		if l.refuse(allCount, end) {
+		if l.refuse(all, end) {
 			l.log.Warn("public window: the ceiling of requests from all addresses is reached; every resident is refused until the window ends",
 				"ceiling", l.ceiling, "window", l.every.String(), "until", end)
 		}

@@ -8,12 +8,14 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/policyflow/policyflow/activities"
 	"github.com/policyflow/policyflow/metrics"
 	"github.com/policyflow/policyflow/models"
 	"github.com/policyflow/policyflow/proof"
@@ -54,6 +56,18 @@ type Server struct {
 	// addresses together per minute, counted across every API process sharing the database
 	// (POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE); zero means DefaultPublicReportCeiling.
 	PublicReportCeiling int
+	// Mailer sends the staff pages' sign-in links (the worker's mailer: SMTP, or the outbox
+	// in dev mode). PublicURL is where the links point (POLICYFLOW_PUBLIC_URL).
+	Mailer    activities.Mailer
+	PublicURL string
+	// Staff are the town's settings of the staff pages' sessions; zero means defaults.
+	Staff StaffSettings
+	// SignInPerMinute is how many sign-in requests one address prefix may send per minute
+	// (as the public window's PublicReportBurst, which is the default when zero).
+	SignInPerMinute int
+
+	bg            sync.WaitGroup
+	signInLimiter *publicLimiter
 }
 
 // untrustedForwardWarnEvery is how often the log warns about one peer sending
@@ -98,6 +112,13 @@ func (s *Server) Handler() *echo.Echo {
 	}
 	e.POST("/public/incident-reports", s.reportIncident,
 		newPublicLimiter(s.Store, PublicReportBurst, ceiling, PublicReportEvery, s.now, s.Log).middleware, limitBody(PublicReportMaxBody))
+	perPrefix := s.SignInPerMinute
+	if perPrefix == 0 {
+		perPrefix = PublicReportBurst
+	}
+	s.signInLimiter = newPublicLimiter(s.Store, perPrefix, ceiling, PublicReportEvery, s.now, s.Log)
+	s.signInLimiter.name = "signin:"
+	s.staffRoutes(e)
 	if s.DevMode {
 		e.GET("/dev/mailbox", s.mailbox)
 	}

@@ -20,14 +20,19 @@ import (
 
 // Config is every setting policyflow reads.
 type Config struct {
-	HTTPAddr          string
-	PublicURL         string
-	DatabaseURL       string
-	DataDir           string
-	TemporalAddress   string
-	TemporalNamespace string
-	SMTPURL           string
-	MailFrom          string
+	// StaffLinkTTL, StaffIdle and StaffMax are the staff pages' town settings: how long a
+	// mailed sign-in link works, and a session's idle and absolute timeouts
+	// (POLICYFLOW_STAFF_LINK_MINUTES, POLICYFLOW_STAFF_IDLE_MINUTES,
+	// POLICYFLOW_STAFF_SESSION_HOURS); zero means api.DefaultStaffSettings.
+	StaffLinkTTL, StaffIdle, StaffMax time.Duration
+	HTTPAddr                          string
+	PublicURL                         string
+	DatabaseURL                       string
+	DataDir                           string
+	TemporalAddress                   string
+	TemporalNamespace                 string
+	SMTPURL                           string
+	MailFrom                          string
 	// DevToken is dev mode's admin API token (POLICYFLOW_DEV_TOKEN), held in memory by the
 	// API and never stored.
 	DevToken string
@@ -314,6 +319,27 @@ func Load(mode Mode, getenv func(string) string) (Config, error) {
 				continue
 			}
 			*d.v = n
+		}
+	}
+	for _, d := range []struct {
+		name      string
+		unit      time.Duration
+		min, max  int
+		v         *time.Duration
+		unitName  string
+		exampleIs int
+	}{
+		{"POLICYFLOW_STAFF_LINK_MINUTES", time.Minute, 1, 60, &c.StaffLinkTTL, "minutes", 15},
+		{"POLICYFLOW_STAFF_IDLE_MINUTES", time.Minute, 1, 480, &c.StaffIdle, "minutes", 30},
+		{"POLICYFLOW_STAFF_SESSION_HOURS", time.Hour, 1, 24, &c.StaffMax, "hours", 8},
+	} {
+		if v := get(d.name, ""); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < d.min || n > d.max || strconv.Itoa(n) != v {
+				errs = append(errs, fmt.Errorf("%s must be a number of %s from %d to %d, such as %d", d.name, d.unitName, d.min, d.max, d.exampleIs))
+				continue
+			}
+			*d.v = time.Duration(n) * d.unit
 		}
 	}
 	if v := get("POLICYFLOW_PUBLIC_REPORTS_PER_MINUTE", ""); v != "" {

@@ -229,6 +229,24 @@ func TestPublicReportsPerMinute(t *testing.T) {
 	}
 }
 
+// The staff pages' town settings: unset is zero (the API's defaults), a number sets it, and
+// anything else, or out of range, is refused by name.
+func TestStaffSettings(t *testing.T) {
+	c, err := Load(Dev, env(nil))
+	if err != nil || c.StaffLinkTTL != 0 || c.StaffIdle != 0 || c.StaffMax != 0 {
+		t.Errorf("unset: %v %v %v, %v", c.StaffLinkTTL, c.StaffIdle, c.StaffMax, err)
+	}
+	c, err = Load(Dev, env(map[string]string{"POLICYFLOW_STAFF_LINK_MINUTES": "10", "POLICYFLOW_STAFF_IDLE_MINUTES": "20", "POLICYFLOW_STAFF_SESSION_HOURS": "4"}))
+	if err != nil || c.StaffLinkTTL != 10*time.Minute || c.StaffIdle != 20*time.Minute || c.StaffMax != 4*time.Hour {
+		t.Errorf("set: %v %v %v, %v", c.StaffLinkTTL, c.StaffIdle, c.StaffMax, err)
+	}
+	for name, v := range map[string]string{"POLICYFLOW_STAFF_LINK_MINUTES": "61", "POLICYFLOW_STAFF_IDLE_MINUTES": "0", "POLICYFLOW_STAFF_SESSION_HOURS": "8h"} {
+		if _, err := Load(Dev, env(map[string]string{name: v})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: %v", name, v, err)
+		}
+	}
+}
+
 // Dev mode uses its own SQLite and its own Temporal: another database or a Temporal server
 // elsewhere is refused, naming the setting and the way to say it is intended (issue 15), so
 // the dev worker never polls a production task queue by accident.

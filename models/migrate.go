@@ -46,6 +46,7 @@ var Migrations = []Migration{
 	{Version: 8, Name: "returns: every version of a request, the return a revision task answers", Up: requestVersions},
 	{Version: 9, Name: "directory: sections (課室) of departments, on people, systems and offboardings", Up: sectionColumns},
 	{Version: 10, Name: "self-inspection: campaigns, targets, answers and improvement measures (§9.1)", Up: inspectionTables},
+	{Version: 11, Name: "staff pages: one-time sign-in links and sessions, stored hashed", Up: staffSessions},
 	{Version: 12, Name: "incidents: the report to the security committee at closure", Up: incidentCommitteeReport},
 	{Version: 13, Name: "mailed links to the security committee's yearly report", Up: reportLinks},
 }

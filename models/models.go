@@ -338,6 +338,7 @@ func All() []any {
 		&InspectionCampaign{}, &InspectionTarget{}, &InspectionAnswer{},
 		&RequestVersion{},
 		&ReportLink{},
+		&SignInLink{}, &StaffSession{},
 	}
 }
 

@@ -167,7 +167,22 @@ func newAPI(cfg config.Config, store *models.Store, tc client.Client, log *slog.
 		TrustedProxies: cfg.TrustedProxies, UIOrigins: cfg.UIOrigins, Metrics: reg, DecisionKeys: cfg.DecisionKeys,
 		Dates: api.DateBounds{OffboardingDaysAhead: cfg.OffboardingMaxDaysAhead, OffboardingDaysPast: cfg.OffboardingMaxDaysPast,
 			StartDaysAhead: cfg.StartMaxDaysAhead, EmergencyDaysPast: cfg.EmergencyReportMaxDays, ExceptionMaxDays: cfg.ExceptionMaxDays},
-		PublicReportCeiling: cfg.PublicReportsPerMinute}
+		PublicReportCeiling: cfg.PublicReportsPerMinute, PublicURL: cfg.PublicURL,
+		Staff: api.StaffSettings{LinkTTL: cfg.StaffLinkTTL, Idle: cfg.StaffIdle, Max: cfg.StaffMax}}
+	// The staff pages mail their sign-in links as the worker mails task links.
+	// The outbox keeps links in the database, so it is for dev mode only.
+	switch {
+	case cfg.SMTPURL != "":
+		if m, err := activities.NewSMTPMailer(cfg.SMTPURL, cfg.MailFrom); err == nil {
+			srv.Mailer = m
+		} else {
+			log.Error("staff sign-in links cannot be mailed", "err", err)
+		}
+	case dev:
+		srv.Mailer = activities.Outbox{Store: store}
+	default:
+		log.Warn("POLICYFLOW_SMTP_URL is not set: the staff pages cannot mail sign-in links")
+	}
 	if dev {
 		srv.DevToken = cfg.DevToken // in memory only, never stored
 	}

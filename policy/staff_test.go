@@ -1,0 +1,36 @@
+package policy
+
+import "testing"
+
+func TestMayStart(t *testing.T) {
+	for _, c := range []struct {
+		kind  string
+		roles []string
+		want  bool
+	}{
+		{"incident", nil, true}, // §5.3(1): everyone reports
+		{"exception", nil, false},
+		{"exception", []string{"diso"}, true}, // §7.4(1)
+		{"exception", []string{"ism"}, true},  // §7.4(1)
+		{"exception", []string{"ciso"}, false},
+		{"outsourcing_review", []string{"diso"}, true},
+		{"outsourcing_review", []string{"ism"}, false},
+		{"cloud_assessment", []string{"ism"}, true},
+		{"cloud_assessment", []string{"diso"}, false},
+		{"offboarding", []string{"diso", "ism", "ciso"}, false},
+		{"reconciliation", []string{"giso"}, false},
+	} {
+		if got := MayStart(c.kind, c.roles); got != c.want {
+			t.Errorf("MayStart(%s, %v) = %v, want %v", c.kind, c.roles, got, c.want)
+		}
+	}
+}
+
+func TestWithdrawable(t *testing.T) {
+	for kind, want := range map[string]bool{"exception": true, "outsourcing_review": true, "cloud_assessment": true,
+		"incident": false, "offboarding": false, "reconciliation": false} {
+		if got := Withdrawable(kind); got != want {
+			t.Errorf("Withdrawable(%s) = %v, want %v", kind, got, want)
+		}
+	}
+}
