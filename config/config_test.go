@@ -112,7 +112,7 @@ func TestIncidentPlanSetting(t *testing.T) {
 			t.Errorf("%s: %v", path, err)
 		}
 	}
-	if _, err := Load(Dev, plan(bad)); err == nil || !strings.Contains(err.Error(), "malware has no route") {
+	if _, err := Load(Dev, plan(bad)); err == nil || !strings.Contains(err.Error(), "malware has no route") || !strings.Contains(err.Error(), "deadlines.triage: is required") {
 		t.Errorf("the error does not name the mistake: %v", err)
 	}
 }

@@ -113,8 +113,10 @@ func (s Severity) AtLeast(other Severity) bool {
 
 // NeedsCISO reports whether an incident goes to the CISO for instructions. The department
 // security officer reports to the CISO "when needed" (必要に応じて, §5.3(1)3, §5.3(2)3);
-// policyflow takes a high or critical incident to be always needed, and anything else
-// when the officer says so.
+// policyflow took a high or critical incident to be always needed, and anything else
+// when the officer says so. Since the change incident-rules 5 the plan says from which
+// severity (IncidentPlan.NeedsCISO, ciso_from, default high); this is the rule of the
+// incidents started before it.
 func NeedsCISO(s Severity, officerAsks bool) bool {
 	return s.AtLeast(SeverityHigh) || officerAsks
 }
@@ -185,16 +187,6 @@ func PlanSteps() []PlanStep {
 	}
 	return steps
 }
-
-// Deadlines of the incident's reporting chain, in clock hours. The policy asks for each hop
-// "promptly" (速やかに, §5.3(1)1–2); these are the defaults the town may change.
-const (
-	// TriageDeadline is how long the department security officer has to triage a report.
-	TriageDeadline = time.Hour
-	// CISOInstructionDeadline is how long the CISO has to give instructions before the
-	// GISO acts on own judgement (§2(2)5).
-	CISOInstructionDeadline = 2 * time.Hour
-)
 
 // A DisconnectionStep is one thing to do at once on a device infected, or suspected to be
 // infected, with malware (§6.4(3)7).

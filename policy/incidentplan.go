@@ -38,6 +38,51 @@ type IncidentPlan struct {
 		Deadline Duration `json:"deadline"`
 		Grace    Duration `json:"grace"`
 	} `json:"disconnection"`
+	// CISOFrom is the lowest severity that always goes to the CISO for instructions; below
+	// it the triager says. The department's officer reports to the CISO "when needed"
+	// (必要に応じて, §5.3(1)3, §5.3(2)3): which severity is always needed is a town setting
+	// (default high). Empty in a plan copied before the plan held it: high, as NeedsCISO
+	// says.
+	CISOFrom Severity `json:"ciso_from"`
+	// Deadlines are those of the incident's human steps outside the plan's own steps: the
+	// reporting chain (triage, the CISO's instructions), the record outside the plan, and
+	// the root cause (§5.3(3)). Each is a town setting: the policy asks for the first ones
+	// "promptly" (速やかに, §5.3(1)1–2) and names no number.
+	Deadlines IncidentDeadlines `json:"deadlines"`
+}
+
+// IncidentDeadlines are the deadlines of the incident's steps besides the plan's own, as the
+// plan file writes them (Period: {"clock": "1h"} or {"business_days": 5}). The reporting
+// chain and the record run on clock hours; the root cause, its review and the measures,
+// which are not an emergency, may count business days. Each *_grace is the time the one the
+// step escalates to has after the deadline.
+type IncidentDeadlines struct {
+	// Triage is the triager's (§5.3(1)2), reminded TriageRemind before.
+	Triage       Period     `json:"triage"`
+	TriageGrace  Period     `json:"triage_grace"`
+	TriageRemind []Duration `json:"triage_remind"`
+	// CISO is the CISO's instructions (§5.3(1)3); at the deadline the GISO decides on own
+	// judgement within CISOGrace (§2(2)5).
+	CISO       Period     `json:"ciso"`
+	CISOGrace  Period     `json:"ciso_grace"`
+	CISORemind []Duration `json:"ciso_remind"`
+	// Record is the triager's record of an incident outside the plan.
+	Record       Period     `json:"record"`
+	RecordGrace  Period     `json:"record_grace"`
+	RecordRemind []Duration `json:"record_remind"`
+	// RootCause is the GISO's record of the cause and measures, and the department's and
+	// the system's part of it (§5.3(3)1); Review the CISO's check (§5.3(3)2); Measure each
+	// recurrence-prevention measure. They are reminded RemindBefore before.
+	RootCause      Period     `json:"root_cause"`
+	RootCauseGrace Period     `json:"root_cause_grace"`
+	Review         Period     `json:"review"`
+	ReviewGrace    Period     `json:"review_grace"`
+	Measure        Period     `json:"measure"`
+	MeasureGrace   Period     `json:"measure_grace"`
+	RemindBefore   []Duration `json:"remind_before"`
+	// MaxRounds is how often a root-cause record or a measure nobody completes is asked
+	// again before the incident closes as root_cause_missing or measures_incomplete.
+	MaxRounds int `json:"max_rounds"`
 }
 
 // PlanStepSpec is a PlanStep as the plan file writes it.
@@ -135,9 +180,10 @@ func LoadIncidentPlan(path string) (IncidentPlan, error) {
 
 // ParseIncidentPlan decodes and checks a plan: a version; the four measures of §7.3(1),
 // each once, with a phase, deadlines and known severities, and a step for every severity;
-// a known plan_from; a route for every category, with a triager that is the department's
-// officer or the GISO and known posts to tell; contacts with an ID, a name and a way to
-// reach them.
+// a known plan_from and ciso_from; a route for every category, with a triager that is the
+// department's officer or the GISO and known posts to tell; contacts with an ID, a name and
+// a way to reach them; every one of the deadlines, within bounds, with reminders shorter
+// than the deadlines they remind of (checkDeadlines).
 func ParseIncidentPlan(b []byte) (IncidentPlan, error) {
 	var p IncidentPlan
 	if err := decodeStrict(b, &p); err != nil {
@@ -244,7 +290,55 @@ func ParseIncidentPlan(b []byte) (IncidentPlan, error) {
 	if p.Disconnection.Deadline <= 0 || time.Duration(p.Disconnection.Deadline) > time.Hour || p.Disconnection.Grace <= 0 || time.Duration(p.Disconnection.Grace) > time.Hour {
 		errs = append(errs, errors.New("disconnection: deadline and grace must be more than 0 and at most 1h (§6.4(3)7 「即時」)"))
 	}
+	if p.CISOFrom == "" {
+		errs = append(errs, errors.New("ciso_from is required: the lowest severity that always goes to the CISO (low, medium, high or critical)"))
+	} else if _, err := ParseSeverity(string(p.CISOFrom)); err != nil {
+		errs = append(errs, fmt.Errorf("ciso_from: %w", err))
+	}
+	errs = append(errs, checkDeadlines(p.Deadlines)...)
 	return p, errors.Join(errs...)
+}
+
+// maxIncidentClock bounds the clock-hour deadlines of the incident: a week, as the plan's
+// steps.
+const maxIncidentClock = 7 * 24 * time.Hour
+
+// checkDeadlines checks the plan's deadlines as ParseTimings checks the timings file, each
+// error naming the field (deadlines.triage_grace): every field given and within bounds; the
+// reporting chain and the record on clock hours, at most 168h (an emergency does not wait
+// for business days); each list of reminders longest first and shorter than the deadlines
+// it reminds of; max_rounds from 1 to 100.
+func checkDeadlines(d IncidentDeadlines) []error {
+	c := &timingsCheck{}
+	const s = "deadlines"
+	c.reminded(s, s+".triage_remind", d.TriageRemind, map[string]Period{"triage": d.Triage})
+	c.reminded(s, s+".ciso_remind", d.CISORemind, map[string]Period{"ciso": d.CISO})
+	c.reminded(s, s+".record_remind", d.RecordRemind, map[string]Period{"record": d.Record})
+	c.periods(s, map[string]Period{"triage_grace": d.TriageGrace, "ciso_grace": d.CISOGrace, "record_grace": d.RecordGrace})
+	clock := map[string]Period{"triage": d.Triage, "triage_grace": d.TriageGrace, "ciso": d.CISO, "ciso_grace": d.CISOGrace,
+		"record": d.Record, "record_grace": d.RecordGrace}
+	for _, name := range sortedKeys(clock) {
+		switch p := clock[name]; {
+		case p.BusinessDays != 0:
+			c.fail(s+"."+name, `runs on clock hours, not business days: give {"clock": "1h"}`)
+		case time.Duration(p.Clock) > maxIncidentClock:
+			c.fail(s+"."+name, "must be at most 168h (7 days): an incident's reporting chain runs on clock hours (§5.3(1) 「速やかに」)")
+		}
+	}
+	c.steps(s, d.RemindBefore, map[string]Period{"root_cause": d.RootCause, "review": d.Review, "measure": d.Measure})
+	c.periods(s, map[string]Period{"root_cause_grace": d.RootCauseGrace, "review_grace": d.ReviewGrace, "measure_grace": d.MeasureGrace})
+	c.count(s+".max_rounds", d.MaxRounds)
+	return c.errs
+}
+
+// NeedsCISO reports whether an incident of severity s goes to the CISO for instructions under
+// the plan: from CISOFrom up, below it when the triager asks (§5.3(1)3 「必要に応じて」). A
+// plan without ciso_from (copied before it held one) says what NeedsCISO says.
+func (p IncidentPlan) NeedsCISO(s Severity, triagerAsks bool) bool {
+	if p.CISOFrom == "" {
+		return NeedsCISO(s, triagerAsks)
+	}
+	return s.AtLeast(p.CISOFrom) || triagerAsks
 }
 
 // PlanSteps returns the plan's steps as the workflow runs them.

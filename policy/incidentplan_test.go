@@ -21,6 +21,28 @@ func TestDefaultIncidentPlanMatchesTheDefaults(t *testing.T) {
 	if p.Disconnection.Deadline != Duration(DisconnectionDeadline) || p.Disconnection.Grace != Duration(DisconnectionGrace) {
 		t.Errorf("disconnection = %+v", p.Disconnection)
 	}
+	// ciso_from high: the CISO instructs as NeedsCISO always said (§5.3(1)3). The deadlines
+	// are compared with the workflow's defaults in workflows (TestDefaultIncidentPlanDeadlinesAreTheCodes).
+	for _, s := range Severities() {
+		for _, asks := range []bool{false, true} {
+			if p.NeedsCISO(s, asks) != NeedsCISO(s, asks) {
+				t.Errorf("NeedsCISO(%s, %t): the plan says %t", s, asks, p.NeedsCISO(s, asks))
+			}
+		}
+	}
+}
+
+// ciso_from says from which severity the CISO always instructs; below it the triager says.
+func TestIncidentPlanCISOFrom(t *testing.T) {
+	p := DefaultIncidentPlan()
+	p.CISOFrom = SeverityMedium
+	if !p.NeedsCISO(SeverityMedium, false) || p.NeedsCISO(SeverityLow, false) || !p.NeedsCISO(SeverityLow, true) {
+		t.Error("ciso_from medium: from medium always, below it when the triager asks")
+	}
+	p.CISOFrom = SeverityCritical
+	if p.NeedsCISO(SeverityHigh, false) || !p.NeedsCISO(SeverityCritical, false) {
+		t.Error("ciso_from critical: high goes only when the triager asks")
+	}
 }
 
 // A town's plan with a mistake is refused with an error naming it.
@@ -44,6 +66,20 @@ func TestParseIncidentPlanRefuses(t *testing.T) {
 		{"contact without a way to reach", `"contacts": []`, `"contacts": [{"id": "police", "name": "警察署"}]`, "contacts 1 (police): a phone, an email or an address is required"},
 		{"contact twice", `"contacts": []`, `"contacts": [{"id": "p", "name": "a", "phone": "1"}, {"id": "p", "name": "b", "phone": "2"}]`, "contacts 2 (p): id named twice"},
 		{"contact without id", `"contacts": []`, `"contacts": [{"id": "a b", "name": "a", "phone": "1"}]`, "contacts 1 (a b): id is required"},
+		{"no ciso_from", `"ciso_from": "high",`, ``, "ciso_from is required"},
+		{"bad ciso_from", `"ciso_from": "high"`, `"ciso_from": "always"`, "ciso_from: parse severity"},
+		{"no deadlines", `"deadlines": {`, `"deadlines_": {`, "unknown field"},
+		{"triage missing", `"triage": {"clock": "1h"}, `, ``, `deadlines.triage: is required`},
+		{"triage on business days", `"triage": {"clock": "1h"}`, `"triage": {"business_days": 1}`, "deadlines.triage: runs on clock hours"},
+		{"slow triage", `"triage": {"clock": "1h"}`, `"triage": {"clock": "200h"}`, "deadlines.triage: must be at most 168h"},
+		{"triage reminder after its deadline", `"triage_remind": ["30m"]`, `"triage_remind": ["1h"]`, "deadlines.triage_remind: the reminder 1h0m0s before the deadline comes before deadlines.triage opens (1h0m0s)"},
+		{"ciso reminder after its deadline", `"ciso_remind": ["1h"]`, `"ciso_remind": ["3h"]`, "deadlines.ciso_remind: the reminder 3h0m0s"},
+		{"record grace on business days", `"record_grace": {"clock": "24h"}`, `"record_grace": {"business_days": 2}`, "deadlines.record_grace: runs on clock hours"},
+		{"review grace missing", `"review_grace": {"business_days": 2}`, `"review_grace": {}`, "deadlines.review_grace: is required"},
+		{"measure too long", `"measure": {"business_days": 20}`, `"measure": {"business_days": 400}`, "deadlines.measure: business_days must be from 1 to 250"},
+		{"reminder longer than the review", `"remind_before": ["48h", "4h"]`, `"remind_before": ["96h", "4h"]`, "deadlines.remind_before: the reminder 96h0m0s before the deadline comes before deadlines.review opens (3 business days)"},
+		{"reminders not longest first", `"remind_before": ["48h", "4h"]`, `"remind_before": ["4h", "48h"]`, "deadlines.remind_before: give the reminders longest first"},
+		{"no rounds", `"max_rounds": 5`, `"max_rounds": 0`, "deadlines.max_rounds: must be from 1 to 100"},
 		{"contact of an unknown category", `"contacts": []`, `"contacts": [{"id": "p", "name": "a", "phone": "1", "categories": ["fire"]}]`, "contacts 1 (p): categories: parse category"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 //
 // Each process copies its part when it starts and keeps it to its end: a changed file applies
 // to processes started after the change only. The incident's deadlines are not here: they are
-// part of the emergency response plan (IncidentPlan, POLICYFLOW_INCIDENT_PLAN).
+// part of the emergency response plan (IncidentPlan.Deadlines, POLICYFLOW_INCIDENT_PLAN).
 type Timings struct {
 	// Version names the revision; each process records the version it runs under.
 	Version string `json:"version"`
@@ -237,8 +237,12 @@ func (c *timingsCheck) periods(section string, ps map[string]Period) {
 // the step opens (shorter than its deadline; a business day counts as a day at least) and
 // given longest first.
 func (c *timingsCheck) steps(section string, remind []Duration, ps map[string]Period) {
+	c.reminded(section, section+".remind_before", remind, ps)
+}
+
+// reminded is steps with the reminders in their own field (deadlines.triage_remind).
+func (c *timingsCheck) reminded(section, field string, remind []Duration, ps map[string]Period) {
 	c.periods(section, ps)
-	field := section + ".remind_before"
 	for i, d := range remind {
 		if d <= 0 || time.Duration(d) > maxClock {
 			c.fail(field, "a reminder must be more than 0 and at most 8784h (366 days) before the deadline")

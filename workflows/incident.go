@@ -35,7 +35,8 @@ type IncidentInput struct {
 
 // IncidentTiming holds the deadlines of the incident's human steps. Incidents run on clock
 // hours; only the root-cause stage, which is not an emergency, counts business days. The
-// zero value means DefaultIncidentTiming.
+// zero value means the deadlines of the plan the incident copies at its start (since
+// rulesPlanDeadlines; DefaultIncidentTiming before).
 type IncidentTiming struct {
 	Triage, TriageGrace       Deadline
 	TriageRemind              []time.Duration
@@ -55,11 +56,14 @@ type IncidentTiming struct {
 }
 
 // DefaultIncidentTiming gives the officer an hour to triage and the CISO two hours to give
-// instructions, each with as long again for the one it escalates to.
+// instructions, each with as long again for the one it escalates to. It is what incidents
+// started before rulesPlanDeadlines run under, and must never change; the embedded plan's
+// deadlines (policy/incident_plan.json) say the same, so that a town that does not edit its
+// plan sees no change (TestDefaultIncidentPlanDeadlinesAreTheCodes).
 var DefaultIncidentTiming = IncidentTiming{
-	Triage: Deadline{Clock: policy.TriageDeadline}, TriageGrace: Deadline{Clock: time.Hour},
+	Triage: Deadline{Clock: time.Hour}, TriageGrace: Deadline{Clock: time.Hour},
 	TriageRemind: []time.Duration{30 * time.Minute},
-	CISO:         Deadline{Clock: policy.CISOInstructionDeadline}, CISOGrace: Deadline{Clock: 2 * time.Hour},
+	CISO:         Deadline{Clock: 2 * time.Hour}, CISOGrace: Deadline{Clock: 2 * time.Hour},
 	CISORemind: []time.Duration{time.Hour},
 	Record:     Deadline{Clock: 24 * time.Hour}, RecordGrace: Deadline{Clock: 24 * time.Hour},
 	RecordRemind: []time.Duration{4 * time.Hour},
@@ -68,6 +72,21 @@ var DefaultIncidentTiming = IncidentTiming{
 	Measure: Deadline{BusinessDays: 20}, MeasureGrace: Deadline{BusinessDays: 5},
 	RemindBefore: []time.Duration{48 * time.Hour, 4 * time.Hour},
 	MaxRounds:    5,
+}
+
+// incidentTiming is the plan's deadlines as the incident runs them; Plan is left nil.
+func incidentTiming(p policy.IncidentPlan) IncidentTiming {
+	d := p.Deadlines
+	return IncidentTiming{
+		Triage: deadline(d.Triage), TriageGrace: deadline(d.TriageGrace), TriageRemind: durations(d.TriageRemind),
+		CISO: deadline(d.CISO), CISOGrace: deadline(d.CISOGrace), CISORemind: durations(d.CISORemind),
+		Record: deadline(d.Record), RecordGrace: deadline(d.RecordGrace), RecordRemind: durations(d.RecordRemind),
+		RootCause: deadline(d.RootCause), RootCauseGrace: deadline(d.RootCauseGrace),
+		Review: deadline(d.Review), ReviewGrace: deadline(d.ReviewGrace),
+		Measure: deadline(d.Measure), MeasureGrace: deadline(d.MeasureGrace),
+		RemindBefore: durations(d.RemindBefore),
+		MaxRounds:    d.MaxRounds,
+	}
 }
 
 // Choices offered on the incident's tasks (besides ChoiceDone and ChoiceReturn).
@@ -131,6 +150,16 @@ func (x *incident) runsPlan(s policy.Severity, officerSaysApplies bool) bool {
 	return policy.RunsPlan(s, officerSaysApplies)
 }
 
+// needsCISO reports whether the incident goes to the CISO for instructions at severity s:
+// since rulesPlanDeadlines as the plan the incident copied says (ciso_from), before it as
+// policy.NeedsCISO says (high and critical always).
+func (x *incident) needsCISO(s policy.Severity, triagerAsks bool) bool {
+	if x.rules >= rulesPlanDeadlines && x.hasPlan {
+		return x.plan.NeedsCISO(s, triagerAsks)
+	}
+	return policy.NeedsCISO(s, triagerAsks)
+}
+
 // changeIncidentOrder is the workflow.GetVersion change under which an incident takes its
 // steps in the order and from the people the policy names (issue 13). Each version adds
 // one rule; an incident keeps the version it started under:
@@ -180,11 +209,16 @@ const (
 //  3. when the first-hour disconnection was confirmed, the containment step does not ask
 //     the §6.4(3)7 checklist again: it shows who confirmed it and when;
 //  4. a resident's report passed on to the department concerned (§5.3(2)1–2) becomes that
-//     department's process: the register's row and the Department search attribute.
+//     department's process: the register's row and the Department search attribute;
+//  5. the plan holds the incident's other deadlines (triage, the CISO's instructions, the
+//     record outside the plan, the root cause, its review, the measures, their reminders and
+//     rounds) and the severity from which the CISO always instructs (ciso_from): an incident
+//     given no Timing runs under those of the plan it copied at its start, so a revised plan
+//     applies to new incidents only.
 const changeIncidentRules = "incident-rules"
 
 // incidentRules is the latest version of changeIncidentRules.
-const incidentRules workflow.Version = 4
+const incidentRules workflow.Version = 5
 
 // Versions of changeIncidentRules.
 const (
@@ -192,6 +226,7 @@ const (
 	rulesPlanSeverity    workflow.Version = 2
 	rulesFirstHourShown  workflow.Version = 3
 	rulesDepartmentMoved workflow.Version = 4
+	rulesPlanDeadlines   workflow.Version = 5
 )
 
 // IncidentWorkflow runs the response to one security incident, from report to closure.
@@ -207,8 +242,9 @@ const (
 //     whether the emergency response plan applies, whether the CISO is to be told, who
 //     handles each step. Those the route names are told of the report (§5.3(1)2).
 //     When the plan applies, the CISO is told with the severity (§2(3)5, §2(2)8).
-//  2. High and critical incidents, attack notices, and any the officer chooses, go to the
-//     CISO for instructions (§5.3(1)3); for an attack notice the CISO decides whether to
+//  2. Incidents from the plan's ciso_from severity up (high and critical by default),
+//     attack notices, and any the officer chooses, go to the CISO for instructions
+//     (§5.3(1)3); for an attack notice the CISO decides whether to
 //     stop systems (§6.5(2)). When the CISO does not answer in time the task escalates to
 //     the GISO, who decides on own judgement (§2(2)5); the record says so.
 //  3. Outside the plan (low severity, or medium without it) the triager records what was
@@ -222,8 +258,10 @@ const (
 //  6. Whatever the outcome, the security committee gets the incident's report
 //     (activities.ReportToCommittee).
 //
-// Incidents started before changeIncidentOrder (or under an earlier version of it) run
-// as they did: see changeIncidentOrder for what each version adds.
+// Every deadline is the plan's (since changeIncidentRules 5), unless the starter gave a
+// Timing. Incidents started before changeIncidentOrder (or under an earlier version of it)
+// run as they did: see changeIncidentOrder and changeIncidentRules for what each version
+// adds.
 //
 // Every hop of the reporting chain is recorded with its time (RecordIncidentHop).
 func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (Result, error) {
@@ -267,6 +305,13 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 		}
 		if x.in.Timing.Plan == nil {
 			x.t.Plan = plan.PlanSteps()
+		}
+		if x.rules >= rulesPlanDeadlines && x.in.Timing.Triage == (Deadline{}) && plan.Deadlines.Triage != (policy.Period{}) {
+			// The deadlines are the plan's too (§7.3(1), (3)): those of the copy taken now,
+			// to the incident's end. (A copy without them cannot come from a checked file.)
+			t := incidentTiming(plan)
+			t.Plan = x.t.Plan
+			x.t = t
 		}
 		route = plan.Route(x.in.Category)
 		x.planVersion, x.plan, x.hasPlan = plan.Version, plan, true
@@ -339,7 +384,7 @@ func (x *incident) respond(ctx workflow.Context) (Result, error) {
 	}
 
 	// 2. The CISO's instructions when needed, or the GISO's own judgement (§2(2)5).
-	if policy.NeedsCISO(tri.severity, tri.askCISO) {
+	if x.needsCISO(tri.severity, tri.askCISO) {
 		if err := x.cisoInstruction(ctx, route); err != nil {
 			return Result{}, err
 		}
@@ -461,6 +506,22 @@ func (x *incident) planLabel() activities.Text {
 	return activities.Text{Ja: "緊急時対応計画を適用する（高・重大は常に適用）", En: "The emergency response plan applies (always for high and critical)"}
 }
 
+// cisoLabel is the triage's question whether to report to the CISO, with the severities that
+// always go.
+func (x *incident) cisoLabel() activities.Text {
+	if x.rules >= rulesPlanDeadlines && x.hasPlan && x.plan.CISOFrom != "" {
+		var ja, en []string
+		for _, s := range policy.Severities() {
+			if s.AtLeast(x.plan.CISOFrom) {
+				ja, en = append(ja, s.Title("ja")), append(en, s.Title("en"))
+			}
+		}
+		return activities.Text{Ja: "CISOに報告し指示を仰ぐ（" + strings.Join(ja, "・") + "は常に）",
+			En: "Report to the CISO for instructions (always for " + strings.ToLower(strings.Join(en, ", ")) + ")"}
+	}
+	return activities.Text{Ja: "CISOに報告し指示を仰ぐ（高・重大は常に）", En: "Report to the CISO for instructions (always for high and critical)"}
+}
+
 // triage asks the officer for severity, whether the plan applies, whether to tell the CISO
 // and who handles each step. Nobody triaging in time is taken as high severity.
 func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role, route policy.CategoryRoute) (triageResult, error) {
@@ -472,8 +533,7 @@ func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role
 		{Name: "severity", Kind: activities.FieldSelect, Required: true, Options: sev,
 			Label: activities.Text{Ja: "重大度", En: "Severity"}},
 		{Name: "plan", Kind: activities.FieldSelect, Required: true, Options: yesNo, Label: x.planLabel()},
-		{Name: "ciso", Kind: activities.FieldSelect, Required: true, Options: yesNo,
-			Label: activities.Text{Ja: "CISOに報告し指示を仰ぐ（高・重大は常に）", En: "Report to the CISO for instructions (always for high and critical)"}},
+		{Name: "ciso", Kind: activities.FieldSelect, Required: true, Options: yesNo, Label: x.cisoLabel()},
 	}
 	opts := x.handlerOptions()
 	for _, s := range x.t.Plan {
@@ -526,7 +586,7 @@ func (x *incident) triage(ctx workflow.Context, triager string, role policy.Role
 			res.handlers[st.Name] = v
 		}
 	}
-	return res, x.hop(ctx, "triaged", d.DeciderID, fmt.Sprintf("severity %s, plan %t, CISO asked %t", s, x.runsPlan(s, res.plan), policy.NeedsCISO(s, res.askCISO)))
+	return res, x.hop(ctx, "triaged", d.DeciderID, fmt.Sprintf("severity %s, plan %t, CISO asked %t", s, x.runsPlan(s, res.plan), x.needsCISO(s, res.askCISO)))
 }
 
 // cisoInstruction asks the CISO for instructions. When the CISO does not answer by the
@@ -1126,7 +1186,7 @@ func (x *incident) tellCISO(ctx workflow.Context, tri triageResult) error {
 		by = "nobody in time: handled as high / 期限内の判定なし（高として対応）"
 	}
 	instruction := "not asked / 求めない"
-	if policy.NeedsCISO(tri.severity, tri.askCISO) {
+	if x.needsCISO(tri.severity, tri.askCISO) {
 		instruction = "asked: a task follows / 求める（別途依頼）"
 	}
 	if err := x.run(ctx, fmt.Sprintf("Tell the CISO (%s) of the %s incident under the plan (§2(3)5, §2(2)8)", x.r.CISO, tri.severity), acts.SendNotice, activities.Notice{

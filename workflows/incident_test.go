@@ -55,10 +55,13 @@ func newIncidentRegister(t *testing.T, start time.Time) *incidentRegister {
 		return setup, nil
 	}, activity.RegisterOptions{Name: "RegisterIncident"})
 	r.env.RegisterActivityWithOptions(func(context.Context, string) (policy.IncidentPlan, error) {
-		if r.plan != nil {
-			return *r.plan, nil
-		}
-		return policy.DefaultIncidentPlan(), nil
+		plan := policy.DefaultIncidentPlan()
+		r.lock(func() {
+			if r.plan != nil {
+				plan = *r.plan
+			}
+		})
+		return plan, nil
 	}, activity.RegisterOptions{Name: "CurrentIncidentPlan"})
 	r.env.RegisterActivityWithOptions(func(_ context.Context, h activities.IncidentHop) error {
 		r.lock(func() { r.hops = append(r.hops, h) })
@@ -963,5 +966,74 @@ func TestIncidentNotPassedOnKeepsTheDepartment(t *testing.T) {
 	equal(t, "status", res.Status, "closed")
 	if len(r.moves) != 0 {
 		t.Errorf("moved to %v", r.moves)
+	}
+}
+
+// townPlan is the default plan with another version, triage in half an hour and the CISO's
+// instructions in three hours.
+func townPlan(version string) *policy.IncidentPlan {
+	p := policy.DefaultIncidentPlan()
+	p.Version = version
+	p.Deadlines.Triage = policy.Period{Clock: policy.Duration(30 * time.Minute)}
+	p.Deadlines.TriageRemind = []policy.Duration{policy.Duration(10 * time.Minute)}
+	p.Deadlines.CISO = policy.Period{Clock: policy.Duration(3 * time.Hour)}
+	return &p
+}
+
+// §7.3(1), (3): the deadlines are the plan's, and an incident keeps those of the plan it
+// copied at its start. Here the worker loads a revised plan ten minutes after the report:
+// the running incident's triage stays due in an hour, and the CISO's instructions, asked
+// after the revision, are still due in two hours as the old plan said; an incident reported
+// after the revision gets the revised deadlines (half an hour, three hours).
+func TestIncidentKeepsThePlansDeadlinesItStartedWith(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	r.env.RegisterDelayedCallback(func() {
+		r.lock(func() { r.plan = townPlan("town-2") })
+	}, 10*time.Minute)
+	r.decide(monday.Add(20*time.Minute), incTask("triage", 1), "record", "D1", triageValues("high", "yes", "no"))
+	r.decide(monday.Add(30*time.Minute), incTask("ciso_instruction", 1), "instruct", "C1", nil)
+	r.planToClosure(monday.Add(30*time.Minute), "C1")
+	equal(t, "status", r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}}).Status, "closed")
+	tri, _ := r.openedTask(incTask("triage", 1))
+	equal(t, "triage due as the plan copied at the start says", tri.spec.DueAt.Sub(tri.at), time.Hour)
+	c, _ := r.openedTask(incTask("ciso_instruction", 1))
+	equal(t, "CISO opened after the revision", c.at, monday.Add(20*time.Minute))
+	equal(t, "CISO due as the plan copied at the start says", c.spec.DueAt.Sub(c.at), 2*time.Hour)
+
+	n := newIncidentRegister(t, monday)
+	n.plan = townPlan("town-2")
+	n.decide(monday.Add(20*time.Minute), incTask("triage", 1), "record", "D1", triageValues("high", "yes", "no"))
+	n.decide(monday.Add(30*time.Minute), incTask("ciso_instruction", 1), "instruct", "C1", nil)
+	n.planToClosure(monday.Add(30*time.Minute), "C1")
+	equal(t, "status", n.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}}).Status, "closed")
+	tri, _ = n.openedTask(incTask("triage", 1))
+	equal(t, "triage due as the revised plan says", tri.spec.DueAt.Sub(tri.at), 30*time.Minute)
+	c, _ = n.openedTask(incTask("ciso_instruction", 1))
+	equal(t, "CISO due as the revised plan says", c.spec.DueAt.Sub(c.at), 3*time.Hour)
+	if !slices.Contains(n.mails, mailed{"reminder-1", incTask("triage", 1), "D1", monday.Add(20 * time.Minute)}) {
+		t.Errorf("the revised plan's triage reminder (10 min before) was not sent: %v", n.mails)
+	}
+}
+
+// The plan says from which severity the CISO always instructs (ciso_from; §5.3(1)3
+// 「必要に応じて」): a town that sets medium has a medium incident go to the CISO though the
+// officer did not ask, and the triage's question says so.
+func TestIncidentCISOFromThePlan(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	plan := policy.DefaultIncidentPlan()
+	plan.CISOFrom = policy.SeverityMedium
+	r.plan = &plan
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("medium", "yes", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("ciso_instruction", 1), "instruct", "C1", nil)
+	r.planToClosure(monday.Add(20*time.Minute), "C1")
+	equal(t, "status", r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}}).Status, "closed")
+	if _, ok := r.openedTask(incTask("ciso_instruction", 1)); !ok {
+		t.Error("a medium incident did not go to the CISO though the plan says ciso_from medium")
+	}
+	tri, _ := r.openedTask(incTask("triage", 1))
+	for _, f := range tri.spec.Form {
+		if f.Name == "ciso" && !strings.Contains(f.Label.En, "always for medium, high, critical") {
+			t.Errorf("the triage's question does not say which severities always go: %q", f.Label.En)
+		}
 	}
 }

@@ -8,3 +8,6 @@ var (
 	OffboardingTimingOf    = offboardingTiming
 	ReconciliationTimingOf = reconciliationTiming
 )
+
+// IncidentTimingOf is the plan's deadlines as an incident runs them.
+var IncidentTimingOf = incidentTiming

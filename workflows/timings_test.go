@@ -76,6 +76,15 @@ func TestDefaultTimingsFileIsTheCodesDefaults(t *testing.T) {
 	}
 }
 
+// The embedded plan's deadlines say what DefaultIncidentTiming says, so that a town that does
+// not edit its plan sees incidents run as before incident-rules 5; a field added to
+// IncidentTiming and not to the plan's deadlines fails here.
+func TestDefaultIncidentPlanDeadlinesAreTheCodes(t *testing.T) {
+	if got := workflows.IncidentTimingOf(policy.DefaultIncidentPlan()); !reflect.DeepEqual(got, workflows.DefaultIncidentTiming) {
+		t.Errorf("the embedded plan gives %+v,\nthe code %+v", got, workflows.DefaultIncidentTiming)
+	}
+}
+
 // cloudTimings is the default file with another version and the officer's assessment
 // deadline (ten business days by default) set to days.
 func cloudTimings(version string, days int) *policy.Timings {
