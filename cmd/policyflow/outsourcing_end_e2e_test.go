@@ -58,8 +58,9 @@ func fileOutsourcing(t *testing.T, s *system, officer, requester, contactEmail, 
 
 // TestOutsourcingVendorIncidentEndToEnd: a vendor's report of a security incident (contract
 // item 10 緊急時報告義務, §5.3(1)) starts an incident process on the real services. The
-// contract is reviewed through the mailed links (selection, clauses, approval, the
-// vendor's acknowledgement of the briefing); it began a month ago, so the first monthly
+// contract is reviewed through the mailed links (the selection returned and revised in its
+// form, then approved; clauses, approval, the vendor's acknowledgement of the briefing); it
+// began a month ago, so the first monthly
 // report is asked at once, and the vendor's contact names an incident in it. The department
 // security officer is told, and the incident's first task, its triage (§5.3(1)2), arrives in
 // the officer's mailbox with a link that opens on the vendor's account of it.
@@ -75,7 +76,33 @@ func TestOutsourcingVendorIncidentEndToEnd(t *testing.T) {
 	const vendor = "suzuki@ovi-vendor.example"
 	id := fileOutsourcing(t, s, officer, "OVI-STAFF", vendor, day(-1, -5), day(11, 0), day(24, 0), 1)
 
-	if code, body := decideForm(t, linkIn(t, "ovi-diso@town.example", id, "選定審査"), "approve",
+	// The officer returns the selection (§8.1(1)1); the requester revises it in the
+	// revision's form (issue 14), which holds the selection as filed, and the second round
+	// approves the revised one.
+	sel := linkIn(t, "ovi-diso@town.example", id, "選定審査")
+	const why = "監査の指摘事項の是正状況を確認し、最新の認証を登録してください"
+	if code, body := decideForm(t, sel, "return", url.Values{"comment": {why},
+		"certificate_check": {"valid"}, "audit_check": {"findings"}, "measures_fit": {"no"}}); code != 200 {
+		t.Fatalf("return the selection: %d\n%s", code, body)
+	}
+	if m := mailIn(t, "ovi-staff@town.example", id, "選定の見直し"); !strings.Contains(m.Text, why) {
+		t.Errorf("the revision's mail lacks the officer's comment:\n%s", m.Text)
+	}
+	revise := linkIn(t, "ovi-staff@town.example", id, "選定の見直し")
+	if code, page := getPage(t, revise); code != 200 || !strings.Contains(page, `value="1180301018771"`) || !strings.Contains(page, `value="IS 000010"`) {
+		t.Errorf("the selection's revision page (%d) does not hold the selection as filed:\n%s", code, page)
+	}
+	if code, body := decideForm(t, revise, "resubmit", url.Values{"comment": {"是正完了報告書と更新後の認証を登録しました"},
+		"vendor_name": {"株式会社テスト情報システム"}, "corporate_number": {"1180301018771"}, "contact_name": {"鈴木"},
+		"contact_email": {vendor}, "contact_locale": {"ja"}, "certificate_number": {"IS 000011"}, "certificate_expiry": {day(30, 0)},
+		"audit_status": {"passed"}, "audit_summary": {"指摘事項は是正済み（是正完了報告書）"}}); code != 200 {
+		t.Fatalf("resubmit the selection: %d\n%s", code, body)
+	}
+	sel2 := linkIn(t, "ovi-diso@town.example", id, "選定審査", sel)
+	if code, page := getPage(t, sel2); code != 200 || !strings.Contains(page, "第2版") || !strings.Contains(page, "IS 000011") {
+		t.Errorf("the second selection round (%d) does not show version 2:\n%s", code, page)
+	}
+	if code, body := decideForm(t, sel2, "approve",
 		url.Values{"certificate_check": {"valid"}, "audit_check": {"passed"}, "measures_fit": {"yes"}}); code != 200 {
 		t.Fatalf("selection: %d\n%s", code, body)
 	}
@@ -118,6 +145,7 @@ func TestOutsourcingVendorIncidentEndToEnd(t *testing.T) {
 		inc.Process.Department != "residents" || inc.Input.Reporter != "ext:"+id || inc.Input.Category != "malware" {
 		t.Errorf("the incident in the register: %d %+v", code, inc)
 	}
+	recordHistory(t, id, "outsourcing_selection_revised_vendor_incident.json")
 	for _, p := range []string{incident, id} {
 		var cancelled struct{ Status string }
 		if code := s.call(admin, "POST", "/api/v1/processes/"+p+"/cancel", map[string]string{"reason": "e2e cleanup"}, &cancelled); code != 200 {
