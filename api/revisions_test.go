@@ -144,7 +144,8 @@ func TestOutsourcingSelectionReturnRevisedThroughTheLink(t *testing.T) {
 	rev := s.nextTask(t, id, "selection_revision")
 	equal(t, "revision answers", rev.Task.ReturnOf, sel.Task.ID)
 	page := html.UnescapeString(string(call(t, http.MethodGet, rev.Link, "", nil).Body))
-	for _, want := range []string{comment, `value="Sample Systems K.K."`, `value="7000012050002"`, `value="IS 123456"`, `value="yamada@vendor.example"`} {
+	for _, want := range []string{comment, `value="Sample Systems K.K."`, `value="7000012050002"`, `value="IS 123456"`, `value="yamada@vendor.example"`,
+		"a field left empty means there is none"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the selection's revision page lacks %q", want)
 		}
