@@ -44,6 +44,11 @@ type Field struct {
 	// of the same name: the page shows its current value, and a resubmission replaces it
 	// in the register's next version of the request (models.ReviseRequest).
 	Revises bool `json:",omitempty"`
+	// EmptyClears, on a revising field, makes the form hold the field's whole value: a
+	// resubmission that leaves it empty removes it from the request, as a vendor chosen
+	// instead may hold no certificate or no corporate number. Without it an empty field keeps
+	// the request's current value.
+	EmptyClears bool `json:",omitempty"`
 }
 
 // Condition is a field's value among some values.

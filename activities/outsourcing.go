@@ -2,10 +2,12 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
+	"time"
 
 	"github.com/policyflow/policyflow/models"
 	"github.com/policyflow/policyflow/policy"
@@ -225,4 +227,84 @@ func truncateRunes(s string, n int) string {
 		return s
 	}
 	return string(r[:n])
+}
+
+// VendorIdentity names a vendor in a process's summary: by its corporate number (法人番号),
+// or, for a vendor that has none, by its other identifier. The filing and a revised
+// selection name it alike.
+func VendorIdentity(corporateNumber, otherIdentifier string) string {
+	if corporateNumber != "" {
+		return "corporate number " + corporateNumber
+	}
+	return "vendor identifier " + otherIdentifier + " (no corporate number)"
+}
+
+// RecordSelectionRevision keeps a vendor selection resubmitted after the department
+// security officer returned it (§8.1(1)1, step selection_revision) as the request's next
+// version, like RecordRevision, and in the same transaction makes the register's review and
+// the vendor's contact name the revised vendor, certificate and audit. The selection flags
+// of §8.1(1) are worked out again for the revised certificate and audit, so the next
+// selection review sees them, and the summary names the revised vendor. Idempotent on the
+// task.
+func (a *Activities) RecordSelectionRevision(ctx context.Context, r RevisionRecord) error {
+	rev, d, err := a.revision(ctx, r)
+	if err != nil {
+		return err
+	}
+	p, err := a.Store.Process(ctx, r.ProcessID)
+	if err != nil {
+		return classify(fmt.Errorf("record selection revision %s: %w", r.TaskID, err))
+	}
+	req := map[string]any{}
+	if err := json.Unmarshal([]byte(p.Input), &req); err != nil {
+		return badInput("record selection revision %s: the request is not JSON: %v", r.TaskID, err)
+	}
+	for k, v := range rev.Values {
+		if v == nil {
+			delete(req, k)
+		} else {
+			req[k] = v
+		}
+	}
+	str := func(k string) string { v, _ := req[k].(string); return v }
+	loc := a.Loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	var certExpiry time.Time
+	if v := str("certificate_expiry"); v != "" {
+		if certExpiry, err = policy.ParseDate(v, loc); err != nil {
+			return badInput("record selection revision %s: certificate_expiry: %v", r.TaskID, err)
+		}
+	}
+	level, _ := req["classification"].(float64)
+	start, err1 := policy.ParseDate(str("contract_start"), loc)
+	end, err2 := policy.ParseDate(str("contract_end"), loc)
+	if err1 != nil || err2 != nil {
+		return badInput("record selection revision %s: the contract period is not dates", r.TaskID)
+	}
+	rev.Values["selection_flags"] = nil
+	if flags := policy.SelectionFlags(policy.Vendor{CertExpiry: certExpiry, Audit: str("audit_status")}, policy.Level(int(level)), start, end); len(flags) > 0 {
+		rev.Values["selection_flags"] = flags
+	}
+	rev.Summarize = func(summary string, before, after map[string]any) string {
+		s := func(m map[string]any, k string) string { v, _ := m[k].(string); return v }
+		old := VendorIdentity(s(before, "corporate_number"), s(before, "other_identifier"))
+		now := VendorIdentity(s(after, "corporate_number"), s(after, "other_identifier"))
+		return summarizeRevision(strings.Replace(summary, old, now, 1), before, after)
+	}
+	locale := str("contact_locale")
+	if locale == "" {
+		locale = "ja"
+	}
+	v, err := a.Store.ReviseOutsourcingSelection(ctx, rev, models.SelectionRevision{
+		VendorName: str("vendor_name"), CorporateNumber: str("corporate_number"), OtherIdentifier: str("other_identifier"),
+		IdentifierReason: str("identifier_reason"), CertNumber: str("certificate_number"), CertExpiry: str("certificate_expiry"),
+		AuditStatus: str("audit_status"), AuditNote: str("audit_summary"),
+		ContactName: str("contact_name"), ContactEmail: str("contact_email"), ContactLocale: locale,
+	})
+	if err != nil {
+		return classify(fmt.Errorf("record selection revision %s: %w", r.TaskID, err))
+	}
+	return a.noteRevision(ctx, r, d, v)
 }

@@ -171,31 +171,53 @@ type RevisionRecord struct {
 // request and the register's next version, with who returned the previous one and why, and
 // the timeline names the fields that changed. Idempotent on the task.
 func (a *Activities) RecordRevision(ctx context.Context, r RevisionRecord) error {
-	task, _, err := a.Store.TaskWithProcess(ctx, r.TaskID)
+	rev, d, err := a.revision(ctx, r)
+	if err != nil {
+		return err
+	}
+	v, err := a.Store.ReviseRequest(ctx, rev)
 	if err != nil {
 		return classify(fmt.Errorf("record revision %s: %w", r.TaskID, err))
 	}
+	return a.noteRevision(ctx, r, d, v)
+}
+
+// revision reads a resubmission: the revising fields (Field.Revises) the revision task's
+// decision holds, as the request's new values; an empty field whose form holds its whole
+// value (Field.EmptyClears) removes it.
+func (a *Activities) revision(ctx context.Context, r RevisionRecord) (models.Revision, models.Decision, error) {
+	task, _, err := a.Store.TaskWithProcess(ctx, r.TaskID)
+	if err != nil {
+		return models.Revision{}, models.Decision{}, classify(fmt.Errorf("record revision %s: %w", r.TaskID, err))
+	}
 	d, values, err := a.Store.DecisionValues(ctx, r.TaskID)
 	if err != nil {
-		return classify(fmt.Errorf("record revision %s: decision: %w", r.TaskID, err))
+		return models.Revision{}, d, classify(fmt.Errorf("record revision %s: decision: %w", r.TaskID, err))
 	}
 	var form []Field
 	if task.Form != "" {
 		if err := json.Unmarshal([]byte(task.Form), &form); err != nil {
-			return badInput("record revision %s: form: %v", r.TaskID, err)
+			return models.Revision{}, d, badInput("record revision %s: form: %v", r.TaskID, err)
 		}
 	}
 	revised := map[string]any{}
 	for _, f := range form {
-		if v := strings.TrimSpace(values[f.Name]); f.Revises && v != "" {
+		v := strings.TrimSpace(values[f.Name])
+		switch {
+		case !f.Revises:
+		case v != "":
 			revised[f.Name] = v
+		case f.EmptyClears:
+			revised[f.Name] = nil
 		}
 	}
-	v, err := a.Store.ReviseRequest(ctx, models.Revision{ProcessID: r.ProcessID, TaskID: r.TaskID, ReturnTaskID: r.ReturnOf,
-		ByID: d.DeciderID, At: d.DecidedAt, Values: revised, Summarize: summarizeRevision})
-	if err != nil {
-		return classify(fmt.Errorf("record revision %s: %w", r.TaskID, err))
-	}
+	return models.Revision{ProcessID: r.ProcessID, TaskID: r.TaskID, ReturnTaskID: r.ReturnOf,
+		ByID: d.DeciderID, At: d.DecidedAt, Values: revised, Summarize: summarizeRevision}, d, nil
+}
+
+// noteRevision writes the timeline's line for version v: who resubmitted it and the fields
+// that changed since the version before.
+func (a *Activities) noteRevision(ctx context.Context, r RevisionRecord, d models.Decision, v models.RequestVersion) error {
 	changed := "nothing changed"
 	vs, err := a.Store.RequestVersions(ctx, r.ProcessID)
 	if err != nil {

@@ -113,28 +113,10 @@ func (s *Server) checkOutsourcing(ctx context.Context, b outsourcingBody) (start
 	f := fieldErrors{}
 	f.id("requester", b.Requester)
 	f.check(b.Department == "" || validID(b.Department), "department", "is not a department ID")
-	f.text("vendor.name", b.Vendor.Name, true, 200)
-	switch {
-	case b.Vendor.CorporateNumber != "":
-		if err := policy.CheckCorporateNumber(b.Vendor.CorporateNumber); err != nil {
-			f.check(false, "vendor.corporate_number", "must be the vendor's 13-digit corporate number (法人番号) with a valid check digit")
-		}
-		f.check(b.Vendor.OtherIdentifier == "" && b.Vendor.IdentifierReason == "", "vendor.other_identifier",
-			"only for a vendor without a corporate number")
-	default:
-		// A sole proprietor or a foreign company has no 法人番号: another identifier and the
-		// reason stand in its place, so the register still names the vendor unambiguously.
-		f.check(strings.TrimSpace(b.Vendor.OtherIdentifier) != "", "vendor.corporate_number",
-			"give the vendor's 13-digit corporate number (法人番号), or other_identifier and identifier_reason when it has none")
-		f.text("vendor.other_identifier", b.Vendor.OtherIdentifier, true, 100)
-		f.text("vendor.identifier_reason", b.Vendor.IdentifierReason, true, 1000)
-	}
-	f.text("vendor.contact_name", b.Vendor.ContactName, false, 200)
-	f.email("vendor.contact_email", b.Vendor.ContactEmail)
 	if b.Vendor.ContactLocale == "" {
 		b.Vendor.ContactLocale = "ja"
 	}
-	f.check(b.Vendor.ContactLocale == "ja" || b.Vendor.ContactLocale == "en", "vendor.contact_locale", "must be ja or en")
+	checkOutsourcingVendor(f, b.Vendor, filingFields)
 	f.text("work", b.Work, true, 4000)
 	f.check(len(b.Assets) > 0 && len(b.Assets) <= 50, "assets", "name 1-50 information assets the work touches")
 	highest := 0
@@ -172,16 +154,7 @@ func (s *Server) checkOutsourcing(ctx context.Context, b outsourcingBody) (start
 		f.check(b.ContractEnd >= today, "contract_end", "must not be in the past")
 		f.check(!end.After(start.AddDate(MaxContractYears, 0, 0)), "contract_end", fmt.Sprintf("a contract may run at most %d years", MaxContractYears))
 	}
-	var certExpiry time.Time
-	if b.Certificate != nil {
-		f.text("certificate.number", b.Certificate.Number, true, 100)
-		var err error
-		certExpiry, err = policy.ParseDate(b.Certificate.Expiry, s.Loc)
-		f.check(err == nil, "certificate.expiry", "must be a date YYYY-MM-DD")
-	}
-	f.check(b.Audit.Status == policy.AuditNone || b.Audit.Status == policy.AuditPassed || b.Audit.Status == policy.AuditFindings,
-		"audit.status", "must be none, passed or findings")
-	f.text("audit.summary", b.Audit.Summary, false, 4000)
+	certExpiry := s.checkOutsourcingEvidence(f, b.Certificate, b.Audit, filingFields)
 	f.check(b.ReportIntervalMonths >= 1 && b.ReportIntervalMonths <= 12, "report_interval_months", "must be 1-12")
 	if err := f.err(); err != nil {
 		return startSpec{}, err
@@ -214,10 +187,7 @@ func (s *Server) checkOutsourcing(ctx context.Context, b outsourcingBody) (start
 	if b.Certificate != nil {
 		rec.CertificateNumber, rec.CertificateExpiry, certExpiryText = b.Certificate.Number, b.Certificate.Expiry, b.Certificate.Expiry
 	}
-	vendorID := "corporate number " + rec.CorporateNumber
-	if rec.CorporateNumber == "" {
-		vendorID = "vendor identifier " + rec.OtherIdentifier + " (no corporate number)"
-	}
+	vendorID := activities.VendorIdentity(rec.CorporateNumber, rec.OtherIdentifier)
 	summary := fmt.Sprintf("Outsourcing to %s, level %d information, %s to %s", vendorID, b.Classification, b.ContractStart, b.ContractEnd)
 	details := fmt.Sprintf("**Outsourcing contract review** (外部委託, §8.1, §5.1(3), §3(2)9)\n\n- department: `%s`\n- requester: `%s`\n- vendor: %s\n- highest classification: level %d\n- asset classes: %s\n- subcontracted: %t\n- contract: %s to the end of %s\n- report every %d months\n- selection flags (§8.1(1)): %s\n\nThe vendor, the work and the contact are in the register (GET /api/v1/processes/{id}).",
 		b.Department, b.Requester, vendorID, b.Classification, strings.Join(classes, ", "), b.Subcontracted, b.ContractStart, b.ContractEnd, b.ReportIntervalMonths, orDash(strings.Join(flags, ", ")))
@@ -242,6 +212,79 @@ func (s *Server) checkOutsourcing(ctx context.Context, b outsourcingBody) (start
 				Audit: b.Audit.Status, ReportIntervalMonths: b.ReportIntervalMonths, AssetClasses: classes}
 		},
 	}, nil
+}
+
+// vendorFields names the fields of what the department security officer checks of a vendor
+// (§8.1(1)) as a request carries them: nested in a filing (filingFields), flat on the form
+// of a returned selection (selectionFields, workflows' selection_revision).
+type vendorFields struct {
+	Name, CorporateNumber, OtherIdentifier, IdentifierReason, ContactName, ContactEmail, ContactLocale string
+	CertNumber, CertExpiry, AuditStatus, AuditSummary                                                  string
+}
+
+var (
+	filingFields = vendorFields{"vendor.name", "vendor.corporate_number", "vendor.other_identifier", "vendor.identifier_reason",
+		"vendor.contact_name", "vendor.contact_email", "vendor.contact_locale", "certificate.number", "certificate.expiry", "audit.status", "audit.summary"}
+	selectionFields = vendorFields{"vendor_name", "corporate_number", "other_identifier", "identifier_reason",
+		"contact_name", "contact_email", "contact_locale", "certificate_number", "certificate_expiry", "audit_status", "audit_summary"}
+)
+
+// checkOutsourcingVendor checks the vendor a request names: its name, its 13-digit corporate
+// number (法人番号) with a valid check digit or, for a vendor without one, another identifier
+// and the reason, and its contact. A filing and a revised selection are checked alike.
+func checkOutsourcingVendor(f fieldErrors, v outsourcingVendor, n vendorFields) {
+	f.text(n.Name, v.Name, true, 200)
+	switch {
+	case v.CorporateNumber != "":
+		if err := policy.CheckCorporateNumber(v.CorporateNumber); err != nil {
+			f.check(false, n.CorporateNumber, "must be the vendor's 13-digit corporate number (法人番号) with a valid check digit")
+		}
+		f.check(v.OtherIdentifier == "" && v.IdentifierReason == "", n.OtherIdentifier,
+			"only for a vendor without a corporate number")
+	default:
+		// A sole proprietor or a foreign company has no 法人番号: another identifier and the
+		// reason stand in its place, so the register still names the vendor unambiguously.
+		f.check(strings.TrimSpace(v.OtherIdentifier) != "", n.CorporateNumber,
+			"give the vendor's 13-digit corporate number (法人番号), or other_identifier and identifier_reason when it has none")
+		f.text(n.OtherIdentifier, v.OtherIdentifier, true, 100)
+		f.text(n.IdentifierReason, v.IdentifierReason, true, 1000)
+	}
+	f.text(n.ContactName, v.ContactName, false, 200)
+	f.email(n.ContactEmail, v.ContactEmail)
+	f.check(v.ContactLocale == "ja" || v.ContactLocale == "en", n.ContactLocale, "must be ja or en")
+}
+
+// checkOutsourcingEvidence checks the vendor's evidence of security that §8.1(1)2 has the
+// officer refer to: the ISMS certificate (number and last day; may be absent) and the audit
+// status. It returns the certificate's last day (zero when absent or malformed).
+func (s *Server) checkOutsourcingEvidence(f fieldErrors, cert *outsourcingCert, audit outsourcingAudit, n vendorFields) time.Time {
+	var certExpiry time.Time
+	if cert != nil {
+		f.text(n.CertNumber, cert.Number, true, 100)
+		var err error
+		certExpiry, err = policy.ParseDate(cert.Expiry, s.Loc)
+		f.check(err == nil, n.CertExpiry, "must be a date YYYY-MM-DD")
+	}
+	f.check(audit.Status == policy.AuditNone || audit.Status == policy.AuditPassed || audit.Status == policy.AuditFindings,
+		n.AuditStatus, "must be none, passed or findings")
+	f.text(n.AuditSummary, audit.Summary, false, 4000)
+	return certExpiry
+}
+
+// checkSelectionRevision checks a returned selection as resubmitted (the request's current
+// values with the form's over them) as POST /outsourcing-reviews checks a filing.
+func (s *Server) checkSelectionRevision(f fieldErrors, merged map[string]string) {
+	v := outsourcingVendor{Name: merged["vendor_name"], CorporateNumber: merged["corporate_number"], OtherIdentifier: merged["other_identifier"],
+		IdentifierReason: merged["identifier_reason"], ContactName: merged["contact_name"], ContactEmail: merged["contact_email"], ContactLocale: merged["contact_locale"]}
+	if v.ContactLocale == "" {
+		v.ContactLocale = "ja"
+	}
+	checkOutsourcingVendor(f, v, selectionFields)
+	var cert *outsourcingCert
+	if merged["certificate_number"] != "" || merged["certificate_expiry"] != "" {
+		cert = &outsourcingCert{Number: merged["certificate_number"], Expiry: merged["certificate_expiry"]}
+	}
+	s.checkOutsourcingEvidence(f, cert, outsourcingAudit{Status: merged["audit_status"], Summary: merged["audit_summary"]}, selectionFields)
 }
 
 // selectionFlagLabels are the task page's words for the flags of §8.1(1).

@@ -27,6 +27,9 @@ type pageWords struct {
 	Asked, Process, Summary, Assignee, Due, Comment, YouAre, Once, Recorded, Thanks, Escalated, Footer, Error string
 	// The return (差戻し) a revision task answers.
 	Returned, ReturnedBy, ReturnedAt, ReturnComment, MissingClauses, Revise string
+	// ReviseWhole replaces Revise on a form that holds the whole of what it revises
+	// (activities.Field.EmptyClears): an emptied field is cleared, not kept.
+	ReviseWhole string
 }
 
 var pageText = map[string]pageWords{
@@ -37,6 +40,7 @@ var pageText = map[string]pageWords{
 		Escalated: "担当者が期限までに判断しなかったため、この件はエスカレーションされています。", Footer: "情報セキュリティポリシー運用", Error: "エラー",
 		Returned: "この申請は差し戻されました", ReturnedBy: "差し戻した人", ReturnedAt: "差し戻した日時", ReturnComment: "コメント",
 		MissingClauses: "不足とされた契約条項（審査者のメモ）", Revise: "下の欄は現在の申請内容です。指摘に沿って修正し、「再提出」を押してください（空欄にした項目は現在の内容のままです）。",
+		ReviseWhole: "下の欄は現在の申請内容です。指摘に沿って修正し、「再提出」を押してください（この欄の内容がそのまま新しい申請内容になります。空欄にした項目は「なし」として扱います）。",
 	},
 	"en": {
 		Asked: "Please decide the following.", Process: "Process", Summary: "Summary", Assignee: "Asked of", Due: "Due",
@@ -45,6 +49,7 @@ var pageText = map[string]pageWords{
 		Escalated: "The person asked did not decide by the deadline, so this has been escalated.", Footer: "information-security policy processes", Error: "Error",
 		Returned: "This request was returned to you", ReturnedBy: "Returned by", ReturnedAt: "Returned at", ReturnComment: "Comment",
 		MissingClauses: "Contract clauses found missing (reviewer's note)", Revise: "The fields below hold the request as it stands. Change what the comment asks for and press Resubmit (a field left empty keeps its current value).",
+		ReviseWhole: "The fields below hold the request as it stands. Change what the comment asks for and press Resubmit (what the fields hold becomes the request: a field left empty means there is none).",
 	},
 }
 
@@ -69,6 +74,8 @@ type taskView struct {
 	// form revises the request.
 	Returned *returnedView
 	Revising bool
+	// Whole is set when the revision form holds the whole of what it revises.
+	Whole bool
 
 	// Token is the link's own token, for the page's link to the holder's absence form.
 	Token string
@@ -98,6 +105,9 @@ func (s *Server) taskView(t models.Task, p models.Process, l models.TaskLink, pe
 	}
 	form := taskForm(t)
 	v.Revising = revises(form)
+	for _, f := range form {
+		v.Whole = v.Whole || f.EmptyClears
+	}
 	for _, f := range form {
 		fv := fieldView{Name: f.Name, Label: f.Label.In(lang), Kind: f.Kind, Required: f.Required}
 		if c := f.RequiredIf; c != nil {

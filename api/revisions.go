@@ -102,6 +102,12 @@ func (s *Server) checkRevision(ctx context.Context, t models.Task, p models.Proc
 		return f, nil
 	}
 	merged := currentValues(p, form)
+	for _, field := range form {
+		if field.EmptyClears {
+			// The form holds the field's whole value: what is not posted is cleared.
+			delete(merged, field.Name)
+		}
+	}
 	for k, v := range values {
 		merged[k] = v
 	}
@@ -117,6 +123,12 @@ func (s *Server) checkRevision(ctx context.Context, t models.Task, p models.Proc
 		_, err := s.checkExceptionBounds(merged["start_date"], start, end, false)
 		return f, err
 	case models.KindOutsourcingReview:
+		if t.Step == "selection_revision" {
+			// The vendor, its identifier, contact, certificate and audit, as a filing's
+			// (§8.1(1)).
+			s.checkSelectionRevision(f, merged)
+			return f, nil
+		}
 		// Each clause the review did not accept is answered: where the revised draft states
 		// it, or why it does not apply (§8.1(2)); the reason itself is the form's RequiredIf.
 		_, r := s.returnOf(ctx, t, "en")

@@ -222,6 +222,11 @@ func (s *Server) decide(c echo.Context) error {
 		if revises(form) {
 			// What was posted over what the form started from: nothing typed is lost.
 			v.Values = startValues(p, form, ret)
+			for _, field := range form {
+				if field.EmptyClears {
+					delete(v.Values, field.Name) // emptied on purpose: it stays empty
+				}
+			}
 			for k, x := range values {
 				v.Values[k] = x
 			}

@@ -44,7 +44,7 @@ type Revision struct {
 	ReturnTaskID string
 	ByID         string
 	At           time.Time
-	// Values replace the request's fields of the same name.
+	// Values replace the request's fields of the same name; a nil value removes the field.
 	Values map[string]any
 	// Summarize, if set, gives the process's new summary from its old one and the old and
 	// new request.
@@ -58,7 +58,54 @@ type Revision struct {
 func (s *Store) ReviseRequest(ctx context.Context, r Revision) (RequestVersion, error) {
 	var out RequestVersion
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		out, _, err = reviseRequest(tx, r)
+		return err
+	})
+	return out, err
+}
+
+// SelectionRevision is what a revised vendor selection (§8.1(1)) changes in the register
+// besides the request: the review's vendor, certificate and audit, and the vendor's contact.
+type SelectionRevision struct {
+	VendorName, CorporateNumber, OtherIdentifier, IdentifierReason string
+	CertNumber, CertExpiry, AuditStatus, AuditNote                 string
+	ContactName, ContactEmail, ContactLocale                       string
+}
+
+// ReviseOutsourcingSelection records a revised vendor selection as the request's next
+// version (ReviseRequest) and, in the same transaction, makes the outsourcing review and its
+// vendor contact say the same: the register never holds a request naming one vendor and a
+// review naming another. Idempotent on the revision task.
+func (s *Store) ReviseOutsourcingSelection(ctx context.Context, r Revision, v SelectionRevision) (RequestVersion, error) {
+	var out RequestVersion
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var again bool
+		var err error
+		if out, again, err = reviseRequest(tx, r); err != nil || again {
+			return err
+		}
+		var review OutsourcingReview
+		if err := tx.First(&review, "process_id = ?", r.ProcessID).Error; err != nil {
+			return notFound(err)
+		}
+		if err := tx.Model(&OutsourcingReview{}).Where("process_id = ?", r.ProcessID).Updates(map[string]any{
+			"vendor_name": v.VendorName, "corporate_number": v.CorporateNumber, "other_identifier": v.OtherIdentifier,
+			"identifier_reason": v.IdentifierReason, "cert_number": v.CertNumber, "cert_expiry": v.CertExpiry,
+			"audit_status": v.AuditStatus, "audit_note": v.AuditNote}).Error; err != nil {
+			return err
+		}
+		return tx.Model(&ExternalContact{}).Where("id = ?", review.ContactID).Updates(map[string]any{
+			"organisation": v.VendorName, "name": v.ContactName, "email": v.ContactEmail, "locale": v.ContactLocale}).Error
+	})
+	return out, err
+}
+
+// reviseRequest is ReviseRequest within tx; again reports a revision recorded before.
+func reviseRequest(tx *gorm.DB, r Revision) (out RequestVersion, again bool, err error) {
+	err = func() error {
 		if err := tx.Where("process_id = ? AND task_id = ?", r.ProcessID, r.TaskID).First(&out).Error; err == nil {
+			again = true
 			return nil
 		} else if !errors.Is(err, gorm.ErrRecordNotFound) {
 			return err
@@ -85,7 +132,13 @@ func (s *Store) ReviseRequest(ctx context.Context, r Revision) (RequestVersion, 
 			}
 		}
 		after := maps.Clone(before)
-		maps.Copy(after, r.Values)
+		for k, v := range r.Values {
+			if v == nil {
+				delete(after, k)
+			} else {
+				after[k] = v
+			}
+		}
 		b, err := json.Marshal(after)
 		if err != nil {
 			return err
@@ -108,8 +161,8 @@ func (s *Store) ReviseRequest(ctx context.Context, r Revision) (RequestVersion, 
 			set["summary"] = r.Summarize(p.Summary, before, after)
 		}
 		return tx.Model(&Process{}).Where("id = ?", p.ID).Updates(set).Error
-	})
-	return out, err
+	}()
+	return out, again, err
 }
 
 // RequestVersions returns a process's versions, oldest first; none for a request never

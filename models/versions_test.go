@@ -91,3 +91,60 @@ func TestRequestVersionsKeepEveryRevision(t *testing.T) {
 		}
 	})
 }
+
+// A revised vendor selection (§8.1(1), issue 14) changes the request, the outsourcing review
+// and the vendor's contact together: a field the revision clears leaves the request, and a
+// retried activity records nothing twice.
+func TestReviseOutsourcingSelectionKeepsTheRegisterConsistent(t *testing.T) {
+	each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		p := models.Process{ID: "OUT-1", Kind: models.KindOutsourcingReview, Status: "returned", Stage: "selection_revision", WorkflowID: "OUT-1",
+			RequesterID: "E-REQ", Summary: "Outsourcing to corporate number 1180301018771",
+			Input: `{"vendor_name":"Old K.K.","corporate_number":"1180301018771","contact_email":"old@vendor.example","certificate_number":"IS 1","certificate_expiry":"2026-12-31","audit_status":"none"}`}
+		if err := s.CreateProcess(ctx, &p); err != nil {
+			t.Fatal(err)
+		}
+		contact := models.ExternalContact{ID: "ext:OUT-1", ProcessID: "OUT-1", Organisation: "Old K.K.", Email: "old@vendor.example", Locale: "ja"}
+		review := models.OutsourcingReview{ProcessID: "OUT-1", DepartmentID: "residents", RequesterID: "E-REQ", VendorName: "Old K.K.",
+			CorporateNumber: "1180301018771", ContactID: contact.ID, ContractStart: "2026-06-01", ContractEnd: "2027-05-31",
+			CertNumber: "IS 1", CertExpiry: "2026-12-31", AuditStatus: "none", ReportIntervalMonths: 3}
+		if err := s.SaveOutsourcingReview(ctx, review, contact); err != nil {
+			t.Fatal(err)
+		}
+		rev := models.Revision{ProcessID: "OUT-1", TaskID: "OUT-1/selection_revision/1", ByID: "E-REQ", At: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC),
+			Values: map[string]any{"vendor_name": "Sato Data", "corporate_number": nil, "other_identifier": "T1234567890123",
+				"contact_email": "sato@vendor.example", "certificate_number": nil, "certificate_expiry": nil, "audit_status": "passed"}}
+		sel := models.SelectionRevision{VendorName: "Sato Data", OtherIdentifier: "T1234567890123", IdentifierReason: "sole proprietor",
+			AuditStatus: "passed", ContactEmail: "sato@vendor.example", ContactLocale: "en"}
+		for range 2 {
+			if v, err := s.ReviseOutsourcingSelection(ctx, rev, sel); err != nil || v.Version != 2 {
+				t.Fatalf("revision: version %d, %v; want 2", v.Version, err)
+			}
+		}
+		now, err := s.Process(ctx, "OUT-1")
+		var req map[string]any
+		if err != nil || json.Unmarshal([]byte(now.Input), &req) != nil {
+			t.Fatalf("process: %v %s", err, now.Input)
+		}
+		for _, gone := range []string{"corporate_number", "certificate_number", "certificate_expiry"} {
+			if _, ok := req[gone]; ok {
+				t.Errorf("the request still holds %s after the revision cleared it: %s", gone, now.Input)
+			}
+		}
+		if req["vendor_name"] != "Sato Data" || req["other_identifier"] != "T1234567890123" {
+			t.Errorf("the revised request: %s", now.Input)
+		}
+		r, err := s.OutsourcingReview(ctx, "OUT-1")
+		if err != nil || r.VendorName != "Sato Data" || r.CorporateNumber != "" || r.OtherIdentifier != "T1234567890123" ||
+			r.CertNumber != "" || r.CertExpiry != "" || r.AuditStatus != "passed" {
+			t.Errorf("the review after the revision: %+v %v", r, err)
+		}
+		var c models.ExternalContact
+		if err := s.DB.First(&c, "id = ?", "ext:OUT-1").Error; err != nil || c.Organisation != "Sato Data" || c.Email != "sato@vendor.example" || c.Locale != "en" {
+			t.Errorf("the contact after the revision: %+v %v", c, err)
+		}
+	})
+}

@@ -124,6 +124,11 @@ const (
 	// officer and its subcontractor briefed (§5.1(3)); a briefing not acknowledged in time
 	// becomes the officer's task (briefing_followup), not a note.
 	changeSubcontracting = "outsourcing-subcontracting"
+	// changeSelectionRevise: the returned selection (selection_revision) is a form holding
+	// the vendor, its identifier, contact, certificate and audit; a resubmission is the
+	// request's next version (RecordSelectionRevision), and the next selection round flags
+	// the revised certificate and audit.
+	changeSelectionRevise = "outsourcing-selection-revise"
 )
 
 // The outsourcing review's tasks use approve, reject, return, resubmit, withdraw, done,
@@ -196,7 +201,8 @@ func OutsourcingWorkflow(ctx workflow.Context, in OutsourcingInput) (Result, err
 		}
 		return res, nil
 	}
-	res, err = c.live(ctx, t, OutsourcingRunning{NextReport: 1, CertExpiry: in.CertExpiry})
+	// The certificate is the selection's, revised or not (changeSelectionRevise).
+	res, err = c.live(ctx, t, OutsourcingRunning{NextReport: 1, CertExpiry: c.in.CertExpiry})
 	if err != nil {
 		return p.end(ctx, err)
 	}
@@ -215,9 +221,9 @@ type contract struct {
 }
 
 // revise asks the requester to resubmit or withdraw what was returned (the selection, the
-// draft), in the step s names. It returns the revision task's ID and reports whether the
+// draft), in the step s names. It returns the revision's decision and reports whether the
 // process ended (withdrawn, or neither in time) and how.
-func (c *contract) revise(ctx workflow.Context, t OutsourcingTiming, what string, s Step) (string, Result, bool, error) {
+func (c *contract) revise(ctx workflow.Context, t OutsourcingTiming, what string, s Step) (Decision, Result, bool, error) {
 	p := c.p
 	s.Assignee, s.AssigneeRole, s.Choices = c.in.RequesterID, policy.RoleStaff, []string{ChoiceResubmit, ChoiceWithdraw}
 	s.Deadline, s.Grace, s.RemindBefore = t.Revision, t.RevisionGrace, t.RemindBefore
@@ -225,15 +231,15 @@ func (c *contract) revise(ctx workflow.Context, t OutsourcingTiming, what string
 	rv, err := p.ask(ctx, s)
 	switch {
 	case err != nil:
-		return "", Result{}, true, err
+		return rv, Result{}, true, err
 	case rv.TimedOut:
 		res, err := p.finish(ctx, "expired", "the returned "+what+" was neither resubmitted nor withdrawn")
-		return rv.TaskID, res, true, err
+		return rv, res, true, err
 	case rv.Choice == ChoiceWithdraw:
 		res, err := p.finish(ctx, "withdrawn", "withdrawn by "+rv.DeciderID)
-		return rv.TaskID, res, true, err
+		return rv, res, true, err
 	}
-	return rv.TaskID, Result{}, false, nil
+	return rv, Result{}, false, nil
 }
 
 // disoPost is the post that decides for the department: its security officer, or the GISO
@@ -320,8 +326,38 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 			if workflow.GetVersion(ctx, changeReturnRevise, workflow.DefaultVersion, 1) >= 1 {
 				s.ReturnOf = d.TaskID
 			}
-			if _, res, ended, err := c.revise(ctx, t, "selection", s); err != nil || ended {
+			// Since changeSelectionRevise the requester changes the selection in the task
+			// itself (another vendor, or the vendor's certificate and audit brought to fit),
+			// and the next round reviews and flags the revised one.
+			revise := workflow.GetVersion(ctx, changeSelectionRevise, workflow.DefaultVersion, 1) >= 1
+			if revise {
+				s.Title = activities.Text{Ja: "委託先の選定の見直し（事業者・セキュリティ対策の修正）と再提出", En: "Revise the vendor's selection (the vendor, its security measures) and resubmit"}
+				s.Form = selectionRevisionForm()
+			}
+			revision, res, ended, err := c.revise(ctx, t, "selection", s)
+			if err != nil || ended {
 				return res, err
+			}
+			if revise {
+				if err := p.record(ctx, "Register: the revised selection as the request's next version (§8.1(1))", acts.RecordSelectionRevision,
+					activities.RevisionRecord{ProcessID: p.id, TaskID: revision.TaskID, ReturnOf: d.TaskID}); err != nil {
+					return Result{}, err
+				}
+				// The form holds the whole selection: no certificate is no certificate.
+				v := revision.Values
+				in.CertExpiry, c.in.CertExpiry = v["certificate_expiry"], v["certificate_expiry"]
+				if a := v["audit_status"]; a != "" {
+					in.Audit, c.in.Audit = a, a
+				}
+				certExpiry = time.Time{}
+				if in.CertExpiry != "" {
+					certExpiry, _ = policy.ParseDate(in.CertExpiry, p.cal.Loc)
+				}
+				flags = policy.SelectionFlags(policy.Vendor{CertExpiry: certExpiry, Audit: in.Audit}, in.Classification, c.start, c.end)
+				note = "the department security officer checks the revised selection (§8.1(1))"
+				if len(flags) > 0 {
+					note += "; flagged: " + strings.Join(flags, ", ")
+				}
 			}
 			continue
 		}
@@ -432,7 +468,7 @@ func (c *contract) review(ctx workflow.Context, t OutsourcingTiming) (Result, er
 		if revise {
 			// revise returned without ending: the draft was resubmitted.
 			if err := p.record(ctx, "Register: the revised draft's clauses as the request's next version", acts.RecordRevision,
-				activities.RevisionRecord{ProcessID: p.id, TaskID: revision, ReturnOf: returnedBy}); err != nil {
+				activities.RevisionRecord{ProcessID: p.id, TaskID: revision.TaskID, ReturnOf: returnedBy}); err != nil {
 				return Result{}, err
 			}
 		}
@@ -890,6 +926,36 @@ func selectionForm(fit bool) []activities.Field {
 			activities.Option{Value: "yes", Label: activities.Text{Ja: "確保されている", En: "Yes"}},
 			activities.Option{Value: "no", Label: activities.Text{Ja: "確保されていない（承認できない）", En: "No (the vendor cannot be approved)"}, Forbids: notFit}),
 		{Name: "selection_note", Label: activities.Text{Ja: "確認内容・所見", En: "What was checked, findings"}, Kind: activities.FieldTextarea},
+	}
+}
+
+// selectionRevisionForm is the requester's answer to a returned selection
+// (changeSelectionRevise): the vendor and what the officer checks of it under §8.1(1) (its
+// identifier, contact, ISMS certificate and security audits), holding the request's current
+// values. It holds the whole selection (Field.EmptyClears): a vendor chosen instead may have
+// no certificate or no corporate number. Not required here, where a withdrawal posts it too:
+// the API checks a resubmission as POST /outsourcing-reviews checks a filing.
+func selectionRevisionForm() []activities.Field {
+	field := func(name, kind string, label activities.Text, opts ...activities.Option) activities.Field {
+		return activities.Field{Name: name, Label: label, Kind: kind, Options: opts, Revises: true, EmptyClears: true}
+	}
+	return []activities.Field{
+		field("vendor_name", activities.FieldText, activities.Text{Ja: "委託先事業者名", En: "Vendor"}),
+		field("corporate_number", activities.FieldText, activities.Text{Ja: "法人番号（13桁）", En: "Corporate number (13 digits)"}),
+		field("other_identifier", activities.FieldText, activities.Text{Ja: "法人番号がない場合の識別番号（適格請求書発行事業者登録番号など）", En: "Other identifier, for a vendor without a corporate number"}),
+		field("identifier_reason", activities.FieldTextarea, activities.Text{Ja: "法人番号がない理由", En: "Why the vendor has no corporate number"}),
+		field("contact_name", activities.FieldText, activities.Text{Ja: "委託先担当者", En: "Vendor contact"}),
+		field("contact_email", activities.FieldText, activities.Text{Ja: "委託先担当者のメールアドレス", En: "Vendor contact's address"}),
+		field("contact_locale", activities.FieldSelect, activities.Text{Ja: "委託先への連絡言語", En: "Vendor contact's language"},
+			activities.Option{Value: "ja", Label: activities.Text{Ja: "日本語", En: "Japanese"}},
+			activities.Option{Value: "en", Label: activities.Text{Ja: "英語", En: "English"}}),
+		field("certificate_number", activities.FieldText, activities.Text{Ja: "ISMS認証登録番号（認証がない場合は空欄）", En: "ISMS certificate number (empty: none)"}),
+		field("certificate_expiry", activities.FieldDate, activities.Text{Ja: "ISMS認証有効期限", En: "ISMS certificate valid until"}),
+		field("audit_status", activities.FieldSelect, activities.Text{Ja: "情報セキュリティ監査の実施状況", En: "Security audits"},
+			activities.Option{Value: policy.AuditPassed, Label: activities.Text{Ja: "実施済み・重大な指摘なし", En: "Audited, no significant findings"}},
+			activities.Option{Value: policy.AuditFindings, Label: activities.Text{Ja: "実施済み・指摘事項あり", En: "Audited, findings open"}},
+			activities.Option{Value: policy.AuditNone, Label: activities.Text{Ja: "未実施", En: "Not audited"}}),
+		field("audit_summary", activities.FieldTextarea, activities.Text{Ja: "監査結果の概要", En: "Audit summary"}),
 	}
 }
 

@@ -68,6 +68,10 @@ func newOutRegister(t *testing.T, start time.Time) *outRegister {
 	reg("RegisterSubcontractor", func(_ context.Context, sc activities.Subcontractor) (string, error) {
 		return sc.ContactID, nil
 	})
+	reg("RecordSelectionRevision", func(_ context.Context, v activities.RevisionRecord) error {
+		r.lock(func() { r.revisions = append(r.revisions, v) })
+		return nil
+	})
 	reg("FileIncident", func(_ context.Context, f activities.IncidentFiling) error {
 		r.lock(func() { r.filed = append(r.filed, f) })
 		return nil
@@ -538,6 +542,57 @@ func TestOutsourcingMeasuresThatDoNotFitCannotBeApproved(t *testing.T) {
 	// The form says so too, so the task page refuses it before the workflow does.
 	if bad := activities.CheckChoice(r.opened[0].spec.Form, "approve", notFit); bad["measures_fit"] == "" {
 		t.Errorf("the selection form does not rule out approval: %v", bad)
+	}
+}
+
+// TestOutsourcingSelectionRevisedThroughTheForm: a selection returned because the vendor's
+// measures do not fit the work (§8.1(1)1) is revised in the task itself (issue 14,
+// changeSelectionRevise): the revision's form holds the vendor and what §8.1(1)2 has the
+// officer refer to, the resubmission is kept as the request's next version, and the next
+// round flags the revised certificate and audit, not the ones first filed.
+func TestOutsourcingSelectionRevisedThroughTheForm(t *testing.T) {
+	r := newOutRegister(t, monday)
+	notFit := map[string]string{"certificate_check": "none", "audit_check": "none", "measures_fit": "no"}
+	r.decideWith(monday.Add(1*time.Hour), outTask("selection_review", 1), "return", "D1", notFit)
+	r.decideWith(monday.Add(2*time.Hour), outTask("selection_revision", 1), "resubmit", owner,
+		map[string]string{"certificate_expiry": "2028-03-31", "audit_status": policy.AuditPassed, "contact_locale": "ja"})
+	r.decideWith(monday.Add(3*time.Hour), outTask("selection_review", 2), "approve", "D1", selectionOK)
+	r.decideWith(monday.Add(4*time.Hour), outTask("clause_review", 1), "done", "R1", clauseMarks(nil))
+	r.decideWith(monday.Add(5*time.Hour), outTask("approval", 1), "reject", "D1", nil)
+	in := outsourcing(policy.Level1, "2026-06-01", "2027-05-31")
+	in.CertExpiry, in.Audit = "", policy.AuditNone
+	res, _ := r.execute(in)
+	equal(t, "status", res.Status, "rejected")
+
+	rev := r.opened[1].spec
+	equal(t, "revision step", rev.Step, "selection_revision")
+	equal(t, "revision answers", rev.ReturnOf, outTask("selection_review", 1))
+	revising := map[string]bool{}
+	for _, f := range rev.Form {
+		if f.Revises && f.EmptyClears {
+			revising[f.Name] = true
+		}
+	}
+	for _, name := range []string{"vendor_name", "corporate_number", "other_identifier", "identifier_reason", "contact_name", "contact_email",
+		"certificate_number", "certificate_expiry", "audit_status", "audit_summary"} {
+		if !revising[name] {
+			t.Errorf("the selection's revision form does not hold %s (form: %+v)", name, rev.Form)
+		}
+	}
+	if len(r.revisions) != 1 || r.revisions[0] != (activities.RevisionRecord{ProcessID: outID, TaskID: outTask("selection_revision", 1), ReturnOf: outTask("selection_review", 1)}) {
+		t.Errorf("revisions kept = %+v, want the resubmitted selection answering selection_review/1", r.revisions)
+	}
+	var notes []string
+	for _, st := range r.stages {
+		if st.Stage == "selection_review" {
+			notes = append(notes, st.Note)
+		}
+	}
+	if len(notes) != 2 || !strings.Contains(notes[0], policy.FlagNoCertificate) || !strings.Contains(notes[0], policy.FlagNoAudit) {
+		t.Fatalf("selection notes = %q", notes)
+	}
+	if strings.Contains(notes[1], policy.FlagNoCertificate) || strings.Contains(notes[1], policy.FlagNoAudit) || !strings.Contains(notes[1], "revised selection") {
+		t.Errorf("the second round flags the selection first filed, not the revised one: %q", notes[1])
 	}
 }
 

@@ -22,8 +22,10 @@ import (
 // the process changes of issues 13-15, testdata/histories/v2 those written under "authority"
 // version 1 (the delegation rules' copy awaited in begin); they must keep replaying for as long
 // as such processes may be running. The *_returned_revised_* histories were recorded under the
-// change "return-revise" (issue 14: a returned request revised through its form); the others
-// at the top level, before it.
+// change "return-revise" (issue 14: a returned request revised through its form), and
+// outsourcing_selection_revised_vendor_incident.json under "outsourcing-selection-revise" (a
+// returned vendor selection revised through its form); the others at the top level, before
+// them.
 func TestReplayRecordedHistories(t *testing.T) {
 	var files []string
 	for _, pattern := range []string{"../testdata/histories/*.json", "../testdata/histories/v2/*.json", "../testdata/histories/v1/*.json", "../testdata/histories/v0/*.json"} {
