@@ -154,6 +154,11 @@ type PlanStep struct {
 	// Severities are those the step runs for when the plan applies; nil means every
 	// severity. The town's plan sets them (IncidentPlan).
 	Severities []Severity
+	// Owner is the post whose holder handles the step when the triager names nobody (the
+	// GISO, the system's manager, the department's officer or the CISO); empty means the
+	// rule of the code before the plan named owners (contact: the GISO; the rest: the
+	// system's manager).
+	Owner Role
 }
 
 // For reports whether the step runs for an incident of severity s under the plan.
@@ -184,7 +189,9 @@ func PlanSteps() []PlanStep {
 	}
 	for i := range steps {
 		steps[i].Severities = Severities()
+		steps[i].Owner = RoleISM
 	}
+	steps[0].Owner = RoleGISO // the GISO keeps the contact network (§2(2)7)
 	return steps
 }
 

@@ -97,6 +97,9 @@ type PlanStepSpec struct {
 	Grace        Duration   `json:"grace"`
 	// Severities are those the step runs for when the plan applies; empty means all.
 	Severities []Severity `json:"severities,omitempty"`
+	// Owner is the post whose holder handles the step unless the triager names someone:
+	// giso, ism (the system's manager), diso (the department's officer) or ciso.
+	Owner Role `json:"owner"`
 }
 
 // A PlanContact is one entry of the plan's emergency contact list (§7.3(2)1).
@@ -217,6 +220,9 @@ func ParseIncidentPlan(b []byte) (IncidentPlan, error) {
 			if r <= 0 || r >= s.Deadline {
 				errs = append(errs, fmt.Errorf("%s: a reminder must come after the step opens and before its deadline", where))
 			}
+		}
+		if !slices.Contains([]Role{RoleGISO, RoleISM, RoleDISO, RoleCISO}, s.Owner) {
+			errs = append(errs, fmt.Errorf("%s: owner %q: want giso, ism, diso or ciso (the post that handles the step)", where, s.Owner))
 		}
 		for _, sev := range s.Severities {
 			if _, err := ParseSeverity(string(sev)); err != nil {
@@ -350,7 +356,7 @@ func (p IncidentPlan) PlanSteps() []PlanStep {
 			r[i] = time.Duration(d)
 		}
 		out = append(out, PlanStep{Name: s.Name, TitleJa: s.TitleJa, TitleEn: s.TitleEn, Clause: s.Clause, Phase: s.Phase,
-			Deadline: time.Duration(s.Deadline), RemindBefore: r, Grace: time.Duration(s.Grace), Severities: slices.Clone(s.Severities)})
+			Deadline: time.Duration(s.Deadline), RemindBefore: r, Grace: time.Duration(s.Grace), Severities: slices.Clone(s.Severities), Owner: s.Owner})
 	}
 	return out
 }

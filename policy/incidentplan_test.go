@@ -66,6 +66,8 @@ func TestParseIncidentPlanRefuses(t *testing.T) {
 		{"contact without a way to reach", `"contacts": []`, `"contacts": [{"id": "police", "name": "警察署"}]`, "contacts 1 (police): a phone, an email or an address is required"},
 		{"contact twice", `"contacts": []`, `"contacts": [{"id": "p", "name": "a", "phone": "1"}, {"id": "p", "name": "b", "phone": "2"}]`, "contacts 2 (p): id named twice"},
 		{"contact without id", `"contacts": []`, `"contacts": [{"id": "a b", "name": "a", "phone": "1"}]`, "contacts 1 (a b): id is required"},
+		{"unknown owner", `"owner": "giso"`, `"owner": "mayor"`, `step 1 (contact): owner "mayor": want giso, ism, diso or ciso`},
+		{"no owner", `, "owner": "ism"}`, `}`, `step 2 (evidence): owner "": want giso`},
 		{"no ciso_from", `"ciso_from": "high",`, ``, "ciso_from is required"},
 		{"bad ciso_from", `"ciso_from": "high"`, `"ciso_from": "always"`, "ciso_from: parse severity"},
 		{"no deadlines", `"deadlines": {`, `"deadlines_": {`, "unknown field"},

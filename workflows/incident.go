@@ -214,11 +214,13 @@ const (
 //     record outside the plan, the root cause, its review, the measures, their reminders and
 //     rounds) and the severity from which the CISO always instructs (ciso_from): an incident
 //     given no Timing runs under those of the plan it copied at its start, so a revised plan
-//     applies to new incidents only.
+//     applies to new incidents only;
+//  6. each step of the plan names its owner's role (owner: giso, ism, diso or ciso): the
+//     holder of that post in this incident handles the step when the triager names nobody.
 const changeIncidentRules = "incident-rules"
 
 // incidentRules is the latest version of changeIncidentRules.
-const incidentRules workflow.Version = 5
+const incidentRules workflow.Version = 6
 
 // Versions of changeIncidentRules.
 const (
@@ -227,6 +229,7 @@ const (
 	rulesFirstHourShown  workflow.Version = 3
 	rulesDepartmentMoved workflow.Version = 4
 	rulesPlanDeadlines   workflow.Version = 5
+	rulesStepOwner       workflow.Version = 6
 )
 
 // IncidentWorkflow runs the response to one security incident, from report to closure.
@@ -709,15 +712,30 @@ func (x *incident) tellClosed(ctx workflow.Context, sev policy.Severity, how str
 	})
 }
 
-// handlerFor is who handles a plan step: the officer's choice, or by role: the GISO, who
+// handlerFor is who handles a plan step: the officer's choice; since rulesStepOwner the
+// holder of the post the plan names as the step's owner; before it by role: the GISO, who
 // keeps the contact network (§2(2)7), contacts; the system's manager (or the department's
-// officer) does the rest.
-func (x *incident) handlerFor(step string, tri triageResult) (string, policy.Role) {
-	if id, ok := tri.handlers[step]; ok {
+// officer) does the rest. A post nobody holds in this incident falls to the department's
+// officer, then the GISO.
+func (x *incident) handlerFor(s policy.PlanStep, tri triageResult) (string, policy.Role) {
+	if id, ok := tri.handlers[s.Name]; ok {
 		return id, policy.RoleStaff
 	}
+	if x.rules >= rulesStepOwner && s.Owner != "" {
+		switch {
+		case s.Owner == policy.RoleCISO && x.r.CISO != "":
+			return x.r.CISO, policy.RoleCISO
+		case s.Owner == policy.RoleGISO && x.r.GISO != "":
+			return x.r.GISO, policy.RoleGISO
+		case s.Owner == policy.RoleISM && len(x.r.ISMs) > 0:
+			return x.r.ISMs[0], policy.RoleISM
+		case s.Owner != policy.RoleGISO && s.Owner != policy.RoleCISO && x.r.DISO != "":
+			return x.r.DISO, policy.RoleDISO
+		}
+		return x.r.GISO, policy.RoleGISO
+	}
 	switch {
-	case step == policy.StepContact && x.r.GISO != "":
+	case s.Name == policy.StepContact && x.r.GISO != "":
 		return x.r.GISO, policy.RoleGISO
 	case len(x.r.ISMs) > 0:
 		return x.r.ISMs[0], policy.RoleISM
@@ -747,7 +765,7 @@ func (x *incident) post(role policy.Role) policy.Post {
 
 // planStep builds the task of one step of the plan.
 func (x *incident) planStep(s policy.PlanStep, tri triageResult) Step {
-	who, role := x.handlerFor(s.Name, tri)
+	who, role := x.handlerFor(s, tri)
 	escalate, escRole := x.r.GISO, policy.RoleGISO
 	if who == x.r.GISO {
 		escalate, escRole = x.r.CISO, policy.RoleCISO

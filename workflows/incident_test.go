@@ -1037,3 +1037,38 @@ func TestIncidentCISOFromThePlan(t *testing.T) {
 		}
 	}
 }
+
+// The plan names each step's owner (§7.3(1): the plan is the town's): a plan that gives the
+// contact step to the department's officer and the evidence to the GISO has them handle
+// those steps when the triager names nobody.
+func TestIncidentPlanStepOwners(t *testing.T) {
+	r := newIncidentRegister(t, monday)
+	plan := policy.DefaultIncidentPlan()
+	for i := range plan.Steps {
+		switch plan.Steps[i].Name {
+		case policy.StepContact:
+			plan.Steps[i].Owner = policy.RoleDISO
+		case policy.StepEvidence:
+			plan.Steps[i].Owner = policy.RoleGISO
+		}
+	}
+	r.plan = &plan
+	r.decide(monday.Add(10*time.Minute), incTask("triage", 1), "record", "D1", triageValues("high", "no", "no"))
+	r.decide(monday.Add(20*time.Minute), incTask("ciso_instruction", 1), "instruct", "C1", nil)
+	at := func(n int) time.Time { return monday.Add(20*time.Minute + time.Duration(n)*10*time.Minute) }
+	r.decide(at(1), incTask("contact", 1), "done", "D1", contacted)
+	r.decide(at(1), incTask("evidence", 1), "done", "G1", nil)
+	r.decide(at(2), incTask("containment", 1), "done", "I1", nil)
+	r.decide(at(3), incTask("recovery", 1), "done", "I1", nil)
+	r.causes(at(3).Add(5 * time.Minute))
+	r.decide(at(4), incTask("root_cause", 1), "submit", "G1", map[string]string{"owner_1": "D1"})
+	r.decide(at(5), incTask("root_cause_review", 1), "accept", "C1", nil)
+	r.decide(at(6), incTask("measure_1", 1), "done", "D1", nil)
+	equal(t, "status", r.start(workflows.IncidentInput{ReporterID: "S1", SystemIDs: []string{"SYS1"}}).Status, "closed")
+	c, _ := r.openedTask(incTask("contact", 1))
+	e, _ := r.openedTask(incTask("evidence", 1))
+	k, _ := r.openedTask(incTask("containment", 1))
+	equal(t, "contact handled by the plan's owner, the department's officer", c.spec.AssigneeID, "D1")
+	equal(t, "evidence handled by the plan's owner, the GISO", e.spec.AssigneeID, "G1")
+	equal(t, "containment handled by the system's manager", k.spec.AssigneeID, "I1")
+}
