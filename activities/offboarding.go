@@ -47,6 +47,10 @@ type SystemFacts struct {
 	// Section is the section (課室) of Department that owns the system, or "".
 	Section string
 	ISM     string
+	// ISMVendor is true when the system's manager is a vendor's person (policy.RoleVendor),
+	// whichever department the directory lists them in: they never change its privileged
+	// passwords (§6.2(1)3(エ)).
+	ISMVendor bool
 }
 
 // AssetRef is a lent asset by ID and kind; its description stays in the database.
@@ -63,16 +67,35 @@ type OffboardingFacts struct {
 	// Candidates are the members of each department that owns one of the systems, who
 	// might rotate a credential (policy.ChooseRotator decides).
 	Candidates map[string][]policy.Candidate
-	GISO       string
-	DISO       string
-	HR         string
+	// SectionCandidates are the members of each section (課室) that owns one of the systems,
+	// by section: a designee for such a system is named among them (policy.CanDesignate,
+	// §6.1(1)). Facts read before sections counted for designations have none.
+	SectionCandidates map[string][]policy.Candidate
+	GISO              string
+	DISO              string
+	HR                string
+}
+
+// candidates are the directory's people as the policy sees them when choosing who changes a
+// password.
+func candidates(members []models.Person) []policy.Candidate {
+	cs := make([]policy.Candidate, 0, len(members))
+	for _, m := range members {
+		c := policy.Candidate{EmployeeID: m.EmployeeID, DepartmentID: m.DepartmentID, SectionID: m.SectionID, Employed: m.Status == models.StatusEmployed}
+		for _, r := range m.RoleNames() {
+			c.Roles = append(c.Roles, policy.Role(r))
+		}
+		cs = append(cs, c)
+	}
+	return cs
 }
 
 // maxCandidates bounds how many members of a section are considered for a rotation.
 const maxCandidates = 50
 
 // OffboardingFacts reads the leaver's accounts (held, and shared or privileged ones whose
-// password they knew), lent assets, the systems' managers and sections, and who holds the
+// password they knew), lent assets, the systems' managers (and whether each is a vendor's)
+// and sections, the members of the systems' departments and sections, and who holds the
 // GISO, DISO and HR roles.
 func (a *Activities) OffboardingFacts(ctx context.Context, req OffboardingFactsRequest) (OffboardingFacts, error) {
 	var f OffboardingFacts
@@ -89,25 +112,32 @@ func (a *Activities) OffboardingFacts(ctx context.Context, req OffboardingFactsR
 		systems[acc.SystemID] = SystemFacts{ID: acc.SystemID, Department: acc.SystemDeptID, Section: acc.SystemSectionID, ISM: acc.ISMID}
 	}
 	f.Candidates = map[string][]policy.Candidate{}
+	f.SectionCandidates = map[string][]policy.Candidate{}
 	for _, id := range sortedKeys(systems) {
 		s := systems[id]
-		f.Systems = append(f.Systems, s)
-		if _, done := f.Candidates[s.Department]; done || s.Department == "" {
-			continue
-		}
-		members, err := a.Store.DepartmentPeople(ctx, s.Department, maxCandidates)
-		if err != nil {
-			return f, fmt.Errorf("members of %s: %w", s.Department, err)
-		}
-		cs := make([]policy.Candidate, 0, len(members))
-		for _, m := range members {
-			c := policy.Candidate{EmployeeID: m.EmployeeID, DepartmentID: m.DepartmentID, Employed: m.Status == models.StatusEmployed}
-			for _, r := range m.RoleNames() {
-				c.Roles = append(c.Roles, policy.Role(r))
+		if s.ISM != "" {
+			switch ism, err := a.Store.Person(ctx, s.ISM); {
+			case err == nil:
+				s.ISMVendor = ism.HasRole(string(policy.RoleVendor))
+			case !isNotFound(err):
+				return f, fmt.Errorf("manager of %s: %w", s.ID, err)
 			}
-			cs = append(cs, c)
 		}
-		f.Candidates[s.Department] = cs
+		f.Systems = append(f.Systems, s)
+		if _, done := f.Candidates[s.Department]; !done && s.Department != "" {
+			members, err := a.Store.DepartmentPeople(ctx, s.Department, maxCandidates)
+			if err != nil {
+				return f, fmt.Errorf("members of %s: %w", s.Department, err)
+			}
+			f.Candidates[s.Department] = candidates(members)
+		}
+		if _, done := f.SectionCandidates[s.Section]; !done && s.Section != "" {
+			members, err := a.Store.SectionPeople(ctx, s.Section, maxCandidates)
+			if err != nil {
+				return f, fmt.Errorf("members of section %s: %w", s.Section, err)
+			}
+			f.SectionCandidates[s.Section] = candidates(members)
+		}
 	}
 	assets, err := a.Store.LentAssets(ctx, req.EmployeeID)
 	if err != nil {

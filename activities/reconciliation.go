@@ -70,7 +70,8 @@ func (a *Activities) FindReconciliationFindings(ctx context.Context, req Finding
 		for _, acc := range page {
 			f.Checked++
 			facts := policy.ReconciledAccount{Shared: acc.Shared, HolderKnown: acc.HolderKnown, HolderEmployed: acc.HolderEmployed,
-				SystemDepartment: acc.SystemDepartment, HolderDepartment: acc.HolderDepartment, HolderLeft: acc.HolderLeft}
+				SystemDepartment: acc.SystemDepartment, HolderDepartment: acc.HolderDepartment, HolderLeft: acc.HolderLeft,
+				SystemSection: acc.SystemSection, HolderSection: acc.HolderSection, HolderLeftSections: acc.HolderLeftSections}
 			if acc.LastUsed != nil {
 				facts.LastUsed = *acc.LastUsed
 			}
@@ -128,6 +129,7 @@ var findingNames = map[string]Text{
 	policy.FindingUnknownHolder:    {Ja: "名簿にない利用者のID", En: "holder not in the roster"},
 	policy.FindingUnused:           {Ja: "長期間未使用のID", En: "not used past the threshold"},
 	policy.FindingFormerDepartment: {Ja: "異動前の所属のシステムに残るID", En: "holder transferred out of the system's department"},
+	policy.FindingFormerSection:    {Ja: "異動前の課室のシステムに残るID", En: "holder transferred out of the system's section"},
 }
 
 // SendReconciliationNotice sends the reconciliation's summary with the findings and their

@@ -219,6 +219,14 @@ func (s *Store) DepartmentPeople(ctx context.Context, department string, limit i
 	return ps, err
 }
 
+// SectionPeople returns the people of a section (課室) with their roles, by employee ID. A
+// section's ID is unique in the town.
+func (s *Store) SectionPeople(ctx context.Context, section string, limit int) ([]Person, error) {
+	var ps []Person
+	err := s.DB.WithContext(ctx).Preload("Roles").Where("section_id = ?", section).Order("employee_id").Limit(limit).Find(&ps).Error
+	return ps, err
+}
+
 // CreateOffboarding registers a new offboarding process with its details, in one
 // transaction. ErrDuplicate: a process with this ID exists (a retry). ErrOpenOffboarding:
 // another offboarding of the employee is open.

@@ -63,20 +63,26 @@ type ReconciledAccount struct {
 	SystemDepartment string
 	HolderDepartment string
 	HolderLeft       []string
+	// SystemSection is the section (課室) that owns the system, or ""; HolderSection is the
+	// holder's section now, or ""; HolderLeftSections lists the sections the holder was
+	// transferred out of by the same offboardings (their former_section, when known).
+	SystemSection      string
+	HolderSection      string
+	HolderLeftSections []string
 }
 
-// ActiveAccounts visits every active account with its system's manager and department, its
-// holder's employment, department and the departments they were transferred out of (by
-// offboardings effective on or before asOf, YYYY-MM-DD, not cancelled), and its last use,
-// in pages of 500.
+// ActiveAccounts visits every active account with its system's manager, department and
+// section, its holder's employment, department and section and the departments and sections
+// they were transferred out of (by offboardings effective on or before asOf, YYYY-MM-DD, not
+// cancelled), and its last use, in pages of 500.
 func (s *Store) ActiveAccounts(ctx context.Context, asOf string, visit func([]ReconciledAccount) error) error {
 	var systems []System
 	if err := s.DB.WithContext(ctx).Find(&systems).Error; err != nil {
 		return err
 	}
-	ism, dept := map[string]string{}, map[string]string{}
+	ism, dept, section := map[string]string{}, map[string]string{}, map[string]string{}
 	for _, x := range systems {
-		ism[x.ID], dept[x.ID] = x.ISMEmployeeID, x.DepartmentID
+		ism[x.ID], dept[x.ID], section[x.ID] = x.ISMEmployeeID, x.DepartmentID, x.SectionID
 	}
 	var page []Account
 	return s.DB.WithContext(ctx).Where("status = ?", "active").Order("system_id, account_id").
@@ -99,7 +105,7 @@ func (s *Store) ActiveAccounts(ctx context.Context, asOf string, visit func([]Re
 					people[p.EmployeeID] = p
 				}
 			}
-			left := map[string][]string{}
+			left, leftSections := map[string][]string{}, map[string][]string{}
 			if len(ids) > 0 {
 				var moves []Offboarding
 				cancelled := s.DB.WithContext(ctx).Model(&Process{}).Select("id").Where("status = ?", "cancelled")
@@ -109,6 +115,9 @@ func (s *Store) ActiveAccounts(ctx context.Context, asOf string, visit func([]Re
 				}
 				for _, m := range moves {
 					left[m.EmployeeID] = append(left[m.EmployeeID], m.FormerDepartment)
+					if m.FormerSection != "" {
+						leftSections[m.EmployeeID] = append(leftSections[m.EmployeeID], m.FormerSection)
+					}
 				}
 			}
 			var uses []AccountUse
@@ -121,11 +130,12 @@ func (s *Store) ActiveAccounts(ctx context.Context, asOf string, visit func([]Re
 			}
 			out := make([]ReconciledAccount, 0, len(page))
 			for _, a := range page {
-				r := ReconciledAccount{Account: a, ISMID: ism[a.SystemID], SystemDepartment: dept[a.SystemID]}
+				r := ReconciledAccount{Account: a, ISMID: ism[a.SystemID], SystemDepartment: dept[a.SystemID], SystemSection: section[a.SystemID]}
 				if a.HolderEmployeeID != nil {
 					p, ok := people[*a.HolderEmployeeID]
 					r.HolderKnown, r.HolderEmployed = ok, ok && p.Status == StatusEmployed
 					r.HolderDepartment, r.HolderLeft = p.DepartmentID, left[*a.HolderEmployeeID]
+					r.HolderSection, r.HolderLeftSections = p.SectionID, leftSections[*a.HolderEmployeeID]
 				}
 				if t, ok := used[a.SystemID+"/"+a.AccountID]; ok {
 					r.LastUsed = &t

@@ -231,8 +231,10 @@ func SectionTransferReviews(formerSection string, accounts []AccountFacts) []Acc
 type Candidate struct {
 	EmployeeID   string
 	DepartmentID string
-	Employed     bool
-	Roles        []Role
+	// SectionID is the person's section (課室) within DepartmentID, or "".
+	SectionID string
+	Employed  bool
+	Roles     []Role
 }
 
 // CanRotate says why a person may not change the password of a privileged or shared ID of
@@ -249,6 +251,21 @@ func CanRotate(c Candidate, ownerDept, leaver string) error {
 		return fmt.Errorf("%s is no longer employed", c.EmployeeID)
 	case c.DepartmentID != ownerDept:
 		return fmt.Errorf("%s is not a member of the owning section %s", c.EmployeeID, ownerDept)
+	}
+	return nil
+}
+
+// CanDesignate says why a person may not be designated to change the password of a
+// privileged or shared ID of a system owned by ownerDept and, when the system has one, by
+// ownerSection, or nil if they may (§6.2(1)3(イ) 「…指名し、CISOが認めた者」): CanRotate, and
+// a member of the owning section when there is one, since staff do not use another section's
+// systems (§6.1(1)). A system without a section is the department's: any member of it may.
+func CanDesignate(c Candidate, ownerDept, ownerSection, leaver string) error {
+	if err := CanRotate(c, ownerDept, leaver); err != nil {
+		return err
+	}
+	if ownerSection != "" && c.SectionID != ownerSection {
+		return fmt.Errorf("%s is not a member of the owning section %s", c.EmployeeID, ownerSection)
 	}
 	return nil
 }

@@ -93,7 +93,7 @@ func TestRotator(t *testing.T) {
 }
 
 func TestVendors(t *testing.T) {
-	got := Vendors([]Candidate{{"E1", "taxation", true, []Role{RoleStaff}}, {"V1", "taxation", true, []Role{RoleISM, RoleVendor}}, {"V2", "taxation", true, []Role{RoleVendor}}})
+	got := Vendors([]Candidate{{EmployeeID: "E1", DepartmentID: "taxation", Employed: true, Roles: []Role{RoleStaff}}, {EmployeeID: "V1", DepartmentID: "taxation", Employed: true, Roles: []Role{RoleISM, RoleVendor}}, {EmployeeID: "V2", DepartmentID: "taxation", Employed: true, Roles: []Role{RoleVendor}}})
 	if !slices.Equal(got, []string{"V1", "V2"}) {
 		t.Errorf("Vendors = %v, want V1 and V2 (§6.2(1)3(エ))", got)
 	}
@@ -141,13 +141,13 @@ func TestCanRotate(t *testing.T) {
 		c    Candidate
 		ok   bool
 	}{
-		{"staff of the owning section", Candidate{"E1", "taxation", true, []Role{RoleStaff}}, true},
-		{"the section's manager", Candidate{"E2", "taxation", true, []Role{RoleISM}}, true},
-		{"a vendor, even in the section (§6.2(1)3(エ))", Candidate{"V1", "taxation", true, []Role{RoleVendor}}, false},
-		{"a vendor who is also staff", Candidate{"V2", "taxation", true, []Role{RoleStaff, RoleVendor}}, false},
-		{"another section", Candidate{"E3", "general", true, []Role{RoleStaff}}, false},
-		{"not employed", Candidate{"E4", "taxation", false, []Role{RoleStaff}}, false},
-		{"the leaver", Candidate{"L1", "taxation", true, []Role{RoleISM}}, false},
+		{"staff of the owning section", Candidate{EmployeeID: "E1", DepartmentID: "taxation", Employed: true, Roles: []Role{RoleStaff}}, true},
+		{"the section's manager", Candidate{EmployeeID: "E2", DepartmentID: "taxation", Employed: true, Roles: []Role{RoleISM}}, true},
+		{"a vendor, even in the section (§6.2(1)3(エ))", Candidate{EmployeeID: "V1", DepartmentID: "taxation", Employed: true, Roles: []Role{RoleVendor}}, false},
+		{"a vendor who is also staff", Candidate{EmployeeID: "V2", DepartmentID: "taxation", Employed: true, Roles: []Role{RoleStaff, RoleVendor}}, false},
+		{"another section", Candidate{EmployeeID: "E3", DepartmentID: "general", Employed: true, Roles: []Role{RoleStaff}}, false},
+		{"not employed", Candidate{EmployeeID: "E4", DepartmentID: "taxation", Employed: false, Roles: []Role{RoleStaff}}, false},
+		{"the leaver", Candidate{EmployeeID: "L1", DepartmentID: "taxation", Employed: true, Roles: []Role{RoleISM}}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -161,9 +161,9 @@ func TestCanRotate(t *testing.T) {
 
 func TestChooseRotatorSkipsVendorAndLeaver(t *testing.T) {
 	cs := []Candidate{
-		{"V1", "taxation", true, []Role{RoleVendor, RoleISM}},
-		{"L1", "taxation", true, []Role{RoleStaff}},
-		{"E1", "taxation", true, []Role{RoleStaff}},
+		{EmployeeID: "V1", DepartmentID: "taxation", Employed: true, Roles: []Role{RoleVendor, RoleISM}},
+		{EmployeeID: "L1", DepartmentID: "taxation", Employed: true, Roles: []Role{RoleStaff}},
+		{EmployeeID: "E1", DepartmentID: "taxation", Employed: true, Roles: []Role{RoleStaff}},
 	}
 	if got, ok := ChooseRotator(cs, "taxation", "L1"); !ok || got != "E1" {
 		t.Errorf("ChooseRotator = %q %t, want E1", got, ok)
@@ -240,5 +240,33 @@ func TestSectionTransferActionsAndReviews(t *testing.T) {
 	}
 	if got := SectionTransferReviews("", accounts); got != nil {
 		t.Errorf("no former section: %v", got)
+	}
+}
+
+// §6.2(1)3(イ), §6.1(1): a designee for a system a section owns is a member of that section;
+// for a system of the department without a section, any member of the department. The
+// rules of CanRotate (never a vendor (エ), nor the leaver, nor someone gone) hold either way.
+func TestCanDesignate(t *testing.T) {
+	cases := []struct {
+		name    string
+		c       Candidate
+		section string
+		ok      bool
+	}{
+		{"staff of the owning section", Candidate{EmployeeID: "E1", DepartmentID: "taxation", SectionID: "assess", Employed: true, Roles: []Role{RoleStaff}}, "assess", true},
+		{"staff of another section of the department", Candidate{EmployeeID: "E2", DepartmentID: "taxation", SectionID: "collect", Employed: true, Roles: []Role{RoleStaff}}, "assess", false},
+		{"staff of the department in no section", Candidate{EmployeeID: "E3", DepartmentID: "taxation", Employed: true, Roles: []Role{RoleStaff}}, "assess", false},
+		{"a vendor of the owning section (エ)", Candidate{EmployeeID: "V1", DepartmentID: "taxation", SectionID: "assess", Employed: true, Roles: []Role{RoleVendor}}, "assess", false},
+		{"the leaver, of the owning section", Candidate{EmployeeID: "L1", DepartmentID: "taxation", SectionID: "assess", Employed: true, Roles: []Role{RoleStaff}}, "assess", false},
+		{"a system without a section: any section of the department", Candidate{EmployeeID: "E2", DepartmentID: "taxation", SectionID: "collect", Employed: true, Roles: []Role{RoleStaff}}, "", true},
+		{"a system without a section: another department", Candidate{EmployeeID: "E4", DepartmentID: "general", Employed: true, Roles: []Role{RoleStaff}}, "", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := CanDesignate(c.c, "taxation", c.section, "L1")
+			if (err == nil) != c.ok {
+				t.Errorf("CanDesignate = %v, want ok %t", err, c.ok)
+			}
+		})
 	}
 }

@@ -18,6 +18,11 @@ const (
 	// the system, and still has an active ID on it: access the transfer should have ended
 	// (§6.2(1)2(イ) 「業務上必要がなくなった場合」, §6.1(1)).
 	FindingFormerDepartment = "former_department"
+	// FindingFormerSection: the holder was transferred out of the section (課室) that owns
+	// the system, to another section of the same department, and still has an active ID on
+	// it: staff do not use another section's files (§6.1(1)), and access the work no longer
+	// needs ends (§6.2(1)2(イ)).
+	FindingFormerSection = "former_section"
 )
 
 // ReconciledAccount is what the reconciliation knows of one active account.
@@ -35,12 +40,19 @@ type ReconciledAccount struct {
 	SystemDepartment string
 	HolderDepartment string
 	HolderLeft       []string
+	// SystemSection is the section of SystemDepartment that owns the system, or "";
+	// HolderSection is the holder's section now, or ""; HolderLeftSections lists the
+	// sections the holder was transferred out of (the offboardings' former sections).
+	SystemSection      string
+	HolderSection      string
+	HolderLeftSections []string
 }
 
 // Reconcile returns what is wrong with an active account, or "" when nothing is. A holder
 // who is gone comes first, then a transferred holder's ID on their former department's
-// system (unless they have since returned to it); an account whose use is not reported is
-// never "unused".
+// system (unless they have since returned to it), then, within the department they are in,
+// their ID on the system of a section they were transferred out of (unless they have since
+// returned to that section); an account whose use is not reported is never "unused".
 func Reconcile(a ReconciledAccount, now time.Time, unusedAfter time.Duration) string {
 	switch {
 	case !a.Shared && !a.HolderKnown:
@@ -49,6 +61,9 @@ func Reconcile(a ReconciledAccount, now time.Time, unusedAfter time.Duration) st
 		return FindingNotEmployed
 	case !a.Shared && a.SystemDepartment != "" && a.HolderDepartment != a.SystemDepartment && slices.Contains(a.HolderLeft, a.SystemDepartment):
 		return FindingFormerDepartment
+	case !a.Shared && a.SystemSection != "" && a.HolderDepartment == a.SystemDepartment && a.HolderSection != a.SystemSection &&
+		slices.Contains(a.HolderLeftSections, a.SystemSection):
+		return FindingFormerSection
 	case unusedAfter > 0 && !a.LastUsed.IsZero() && now.Sub(a.LastUsed) > unusedAfter:
 		return FindingUnused
 	}
@@ -57,9 +72,9 @@ func Reconcile(a ReconciledAccount, now time.Time, unusedAfter time.Duration) st
 
 // KeepNeedsReason reports whether keeping the account of a finding needs a written reason
 // from the system's manager: the account of someone no longer employed, not in the roster,
-// or transferred out of the system's department is kept only for a stated reason
+// or transferred out of the system's department or section is kept only for a stated reason
 // (§6.2(1)2(ウ): no ID is left that nobody uses; (イ) access ends when the work no longer
 // needs it). An unused account of a current employee may be kept without one.
 func KeepNeedsReason(kind string) bool {
-	return kind == FindingNotEmployed || kind == FindingUnknownHolder || kind == FindingFormerDepartment
+	return kind == FindingNotEmployed || kind == FindingUnknownHolder || kind == FindingFormerDepartment || kind == FindingFormerSection
 }

@@ -26,6 +26,22 @@ func TestReconcile(t *testing.T) {
 		{"transferred, but on a common system", ReconciledAccount{HolderKnown: true, HolderEmployed: true, SystemDepartment: "general", HolderDepartment: "welfare", HolderLeft: []string{"tax"}}, ""},
 		{"transferred back to the system's department", ReconciledAccount{HolderKnown: true, HolderEmployed: true, SystemDepartment: "tax", HolderDepartment: "tax", HolderLeft: []string{"tax"}}, ""},
 		{"transferred and retired: not employed first", ReconciledAccount{HolderKnown: true, SystemDepartment: "tax", HolderDepartment: "welfare", HolderLeft: []string{"tax"}}, FindingNotEmployed},
+		// §6.1(1), §6.2(1)2(イ): within one department, an ID left on the former section's system.
+		{"transferred out of the system's section", ReconciledAccount{HolderKnown: true, HolderEmployed: true, SystemDepartment: "tax", SystemSection: "assess",
+			HolderDepartment: "tax", HolderSection: "collect", HolderLeftSections: []string{"assess"}}, FindingFormerSection},
+		{"transferred out of the section, now in none of the department's", ReconciledAccount{HolderKnown: true, HolderEmployed: true, SystemDepartment: "tax", SystemSection: "assess",
+			HolderDepartment: "tax", HolderLeftSections: []string{"assess"}}, FindingFormerSection},
+		{"transferred back to the system's section", ReconciledAccount{HolderKnown: true, HolderEmployed: true, SystemDepartment: "tax", SystemSection: "assess",
+			HolderDepartment: "tax", HolderSection: "assess", HolderLeftSections: []string{"assess"}}, ""},
+		{"transferred out of another section than the system's", ReconciledAccount{HolderKnown: true, HolderEmployed: true, SystemDepartment: "tax", SystemSection: "assess",
+			HolderDepartment: "tax", HolderSection: "collect", HolderLeftSections: []string{"audit"}}, ""},
+		{"in another section, never transferred out of the system's", ReconciledAccount{HolderKnown: true, HolderEmployed: true, SystemDepartment: "tax", SystemSection: "assess",
+			HolderDepartment: "tax", HolderSection: "collect"}, ""},
+		{"system of the department without a section", ReconciledAccount{HolderKnown: true, HolderEmployed: true, SystemDepartment: "tax",
+			HolderDepartment: "tax", HolderSection: "collect", HolderLeftSections: []string{"assess"}}, ""},
+		{"left the section and the department: former department first", ReconciledAccount{HolderKnown: true, HolderEmployed: true, SystemDepartment: "tax", SystemSection: "assess",
+			HolderDepartment: "welfare", HolderLeft: []string{"tax"}, HolderLeftSections: []string{"assess"}}, FindingFormerDepartment},
+		{"shared account of the former section", ReconciledAccount{Shared: true, SystemDepartment: "tax", SystemSection: "assess", LastUsed: now, HolderLeftSections: []string{"assess"}}, ""},
 		{"shared account of the former department", ReconciledAccount{Shared: true, SystemDepartment: "tax", LastUsed: now}, ""},
 	}
 	for _, c := range cases {
@@ -38,10 +54,10 @@ func TestReconcile(t *testing.T) {
 }
 
 // §6.2(1)2(ウ): keeping the ID of someone no longer employed (or not in the roster, or moved
-// out of the system's department) needs a written reason; an unused ID does not.
+// out of the system's department or section) needs a written reason; an unused ID does not.
 func TestKeepNeedsReason(t *testing.T) {
 	for kind, want := range map[string]bool{
-		FindingNotEmployed: true, FindingUnknownHolder: true, FindingFormerDepartment: true, FindingUnused: false,
+		FindingNotEmployed: true, FindingUnknownHolder: true, FindingFormerDepartment: true, FindingFormerSection: true, FindingUnused: false,
 	} {
 		if got := KeepNeedsReason(kind); got != want {
 			t.Errorf("KeepNeedsReason(%s) = %v, want %v", kind, got, want)

@@ -353,6 +353,16 @@ func (o *offboarding) reread(ctx workflow.Context, filed []policy.AccountAction)
 		if _, ok := o.facts.Candidates[a.SystemDepartment]; !ok {
 			o.facts.Candidates[a.SystemDepartment] = facts.Candidates[a.SystemDepartment]
 		}
+		// Facts read before changeSectionDesignees have no sections' members: nor do they get
+		// some here, so that such an offboarding keeps the department's.
+		if o.facts.SectionCandidates == nil {
+			continue
+		}
+		if c, ok := facts.SectionCandidates[a.SystemSection]; ok {
+			if _, have := o.facts.SectionCandidates[a.SystemSection]; !have {
+				o.facts.SectionCandidates[a.SystemSection] = c
+			}
+		}
 	}
 	all := slices.Concat(filed, added)
 	slices.SortStableFunc(all, func(x, y policy.AccountAction) int {
@@ -608,23 +618,34 @@ const changeRotatorPost = "offboarding-rotator-post"
 // leaver knew (§6.2(1)3(イ)); the task is for the post "manager of the system", so when the
 // manager is the leaver (a party) the policy's own rule for offboarding.rotate_credential
 // (policy.PolicyDelegation) sends it to the GISO. A vendor's person never gets it
-// (§6.2(1)3(エ)): the section's vendors are parties to the step.
+// (§6.2(1)3(エ)): the section's vendors are parties to the step (since
+// changeSectionDesignees also the section's, and a manager the directory marks a vendor).
+// The one asked may designate a member of the system's section, or of its department when it
+// has none (designees).
 func (o *offboarding) rotate(ctx workflow.Context, a policy.AccountAction) (bool, error) {
-	var ism string
+	var sys activities.SystemFacts
 	for _, s := range o.facts.Systems {
 		if s.ID == a.SystemID {
-			ism = s.ISM
+			sys = s
 		}
 	}
+	ism := sys.ISM
 	members := o.facts.Candidates[a.SystemDepartment]
 	if workflow.GetVersion(ctx, changeRotatorPost, workflow.DefaultVersion, 1) >= 1 {
 		vendors := policy.Vendors(members)
+		pool, section := members, ""
+		if o.sectionDesignees(ctx) {
+			if a.SystemSection != "" {
+				pool, section = o.facts.SectionCandidates[a.SystemSection], a.SystemSection
+			}
+			vendors = vendorsOf(vendors, policy.Vendors(o.facts.SectionCandidates[a.SystemSection]), sys)
+		}
 		who, role := ism, policy.Rotator(ism, o.in.EmployeeID, vendors)
 		if role == policy.RoleGISO {
 			who = o.giso
 		}
 		return o.askRotation(ctx, a, Step{Assignee: who, AssigneeRole: role,
-			Post: policy.Post{Role: policy.RoleISM, Scope: a.SystemID}, Parties: vendors}, o.designees(a, ism))
+			Post: policy.Post{Role: policy.RoleISM, Scope: a.SystemID}, Parties: vendors}, o.designees(a, ism, pool, section))
 	}
 	candidates := make([]policy.Candidate, 0, len(members))
 	for _, c := range members { // the system's manager first
@@ -652,17 +673,50 @@ func (o *offboarding) rotate(ctx workflow.Context, a policy.AccountAction) (bool
 // (§6.2(1)3(イ)).
 const ChoiceDesignate = "designate"
 
+// changeSectionDesignees is the workflow.GetVersion change under which the designees for a
+// system a section (課室) owns are that section's members, not the whole department's (a
+// system without a section keeps the department's), and the vendors kept from a rotation are
+// the department's, the section's and the system's manager when the directory marks them a
+// vendor, wherever it lists them (§6.2(1)3(イ)(エ), §6.1(1)). Offboardings that opened their
+// rotation before it, or read the directory before it, keep the department's members.
+const changeSectionDesignees = "offboarding-section-designees"
+
+// sectionDesignees reports whether the rotations name their designees by section and keep
+// every vendor the directory knows of from the step (changeSectionDesignees): only when the
+// facts were read from the directory with the sections' members (an offboarding that read
+// them before keeps the department's members, even if it rotates after the change).
+func (o *offboarding) sectionDesignees(ctx workflow.Context) bool {
+	if o.facts.SectionCandidates == nil {
+		return false
+	}
+	return workflow.GetVersion(ctx, changeSectionDesignees, workflow.DefaultVersion, 1) >= 1
+}
+
+// vendorsOf are the vendors' people kept from changing the system's passwords (§6.2(1)3(エ)):
+// those of the department and of the section (the department's list is bounded, a
+// section's may hold others), and the system's manager when the directory marks them a
+// vendor, wherever it lists them. Sorted, each once.
+func vendorsOf(department, section []string, sys activities.SystemFacts) []string {
+	out := slices.Concat(department, section)
+	if sys.ISMVendor && sys.ISM != "" {
+		out = append(out, sys.ISM)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // designees are whom the system's manager (or the GISO) may name to change a password in
-// their place (§6.2(1)3(イ)): employed members of the owning section other than the manager,
-// never a vendor (エ) nor the leaver (policy.CanRotate). Only processes whose steps name posts
-// (changeAuthority) offer it, since the CISO's approval is asked of the post.
-func (o *offboarding) designees(a policy.AccountAction, ism string) []activities.Option {
+// their place (§6.2(1)3(イ)): employed members of pool other than the manager, never a vendor
+// (エ) nor the leaver; for a system a section owns, members of that section
+// (policy.CanDesignate, §6.1(1)). Only processes whose steps name posts (changeAuthority)
+// offer it, since the CISO's approval is asked of the post.
+func (o *offboarding) designees(a policy.AccountAction, ism string, pool []policy.Candidate, section string) []activities.Option {
 	if !o.authority {
 		return nil
 	}
 	var out []activities.Option
-	for _, c := range o.facts.Candidates[a.SystemDepartment] {
-		if c.EmployeeID != ism && policy.CanRotate(c, a.SystemDepartment, o.in.EmployeeID) == nil {
+	for _, c := range pool {
+		if c.EmployeeID != ism && policy.CanDesignate(c, a.SystemDepartment, section, o.in.EmployeeID) == nil {
 			out = append(out, activities.Option{Value: c.EmployeeID, Label: activities.Text{Ja: c.EmployeeID, En: c.EmployeeID}})
 		}
 	}

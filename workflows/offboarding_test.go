@@ -760,3 +760,92 @@ func TestOffboardingSectionTransferReviewsTheFormerSectionsSystems(t *testing.T)
 	equal(t, "posts", r.posts[0], activities.LeaverPostsRequest{ProcessID: wfID, EmployeeID: "L1", Reason: policy.Transfer,
 		NewDepartment: "taxation", NewSection: "tax-collect", WithinDepartment: true})
 }
+
+// sectionFacts is the directory of leaverFacts with sections (課室): the tax system belongs to
+// the assessment section (tax-assess) of taxation, as do its manager I1, the leaver L1, S2
+// and a vendor's engineer V2; S1 and a vendor's V3 are in the collection section. The
+// department's members, as read (a bounded list), do not include S2 nor V2.
+func sectionFacts() activities.OffboardingFacts {
+	f := leaverFacts()
+	for i := range f.Accounts {
+		if f.Accounts[i].SystemID == "tax" {
+			f.Accounts[i].SystemSection = "tax-assess"
+		}
+	}
+	f.Systems[1].Section = "tax-assess"
+	member := func(id, section string, roles ...policy.Role) policy.Candidate {
+		return policy.Candidate{EmployeeID: id, DepartmentID: "taxation", SectionID: section, Employed: true, Roles: roles}
+	}
+	f.Candidates["taxation"] = []policy.Candidate{member("I1", "tax-assess", policy.RoleISM), member("L1", "tax-assess", policy.RoleStaff),
+		member("S1", "tax-collect", policy.RoleStaff), member("V3", "tax-collect", policy.RoleVendor)}
+	f.SectionCandidates = map[string][]policy.Candidate{"tax-assess": {member("I1", "tax-assess", policy.RoleISM),
+		member("L1", "tax-assess", policy.RoleStaff), member("S2", "tax-assess", policy.RoleStaff), member("V2", "tax-assess", policy.RoleStaff, policy.RoleVendor)}}
+	return f
+}
+
+// §6.2(1)3(イ)(エ), §6.1(1): the designee for a system a section owns is named among that
+// section's members, never a vendor nor the leaver: a member of another section of the
+// department may not be named, a member of the section the department's bounded list missed
+// may.
+func TestOffboardingDesigneesAreTheSystemsSectionMembers(t *testing.T) {
+	r := newOffboarding(t, jst("2026-03-25 09:00"))
+	r.facts = sectionFacts()
+	r.decide(jst("2026-04-01 10:00"), disable1, "done", "I2", map[string]string{"account:l1": "disabled"})
+	r.decide(jst("2026-04-01 10:10"), disable2, "done", "I1", map[string]string{"account:l1": "disabled"})
+	r.decide(jst("2026-04-01 10:30"), assets1, "done", "D1", map[string]string{"asset:PC-1": "returned", "asset:CARD-1": "returned"})
+	r.decide(jst("2026-04-01 10:40"), secrecy1, "acknowledge", "L1", nil)
+	vendor := r.decide(jst("2026-04-01 10:12"), rotate1, "done", "V2", nil)
+	otherSection := r.decide(jst("2026-04-01 10:14"), rotate1, "designate", "I1", map[string]string{"designee": "S1"})
+	sectionVendor := r.decide(jst("2026-04-01 10:16"), rotate1, "designate", "I1", map[string]string{"designee": "V2"})
+	named := r.decide(jst("2026-04-01 10:20"), rotate1, "designate", "I1", map[string]string{"designee": "S2"})
+	const approval = wfID + "/approve_rotation_designee/1"
+	const second = wfID + "/rotate_credential/2"
+	r.decide(jst("2026-04-01 11:00"), approval, "approve", "C1", nil)
+	r.decide(jst("2026-04-01 11:30"), second, "done", "S2", nil)
+	res := r.start(policy.Retirement, "2026-03-31")
+	equal(t, "status", res.Status, "completed")
+	var offered []string
+	for _, f := range r.openedBy()[rotate1].spec.Form {
+		for _, o := range f.Options {
+			offered = append(offered, o.Value)
+		}
+	}
+	equal(t, "designees offered", strings.Join(offered, ","), "S2")
+	equal(t, "the section's vendor, not asked, cannot confirm the rotation", vendor.rejected != nil, true)
+	equal(t, "a member of another section cannot be named", otherSection.rejected != nil, true)
+	equal(t, "the section's vendor cannot be named", sectionVendor.rejected != nil, true)
+	equal(t, "the section's member is named", named.rejected == nil && named.accepted, true)
+	equal(t, "second rotation task to", r.openedBy()[second].spec.AssigneeID, "S2")
+}
+
+// §6.2(1)3(イ)(エ): a system without a section is its department's: its designees are the
+// department's members; and a manager the directory marks a vendor's person, though listed in
+// another department, never gets the rotation: the GISO does.
+func TestOffboardingRotationOfADepartmentsSystemAndAVendorManager(t *testing.T) {
+	r := newOffboarding(t, jst("2026-03-25 09:00"))
+	f := sectionFacts()
+	for i := range f.Accounts {
+		f.Accounts[i].SystemSection = ""
+	}
+	f.Systems[1].Section, f.Systems[1].ISM, f.Systems[1].ISMVendor = "", "V9", true
+	r.dir.set("ism/tax", "V9")
+	r.facts = f
+	r.decide(jst("2026-04-01 10:00"), disable1, "done", "I2", map[string]string{"account:l1": "disabled"})
+	r.decide(jst("2026-04-01 10:10"), disable2, "done", "V9", map[string]string{"account:l1": "disabled"}) // disabling is not (エ)'s
+	r.decide(jst("2026-04-01 10:30"), assets1, "done", "D1", map[string]string{"asset:PC-1": "returned", "asset:CARD-1": "returned"})
+	r.decide(jst("2026-04-01 10:40"), secrecy1, "acknowledge", "L1", nil)
+	vendor := r.decide(jst("2026-04-01 10:15"), rotate1, "done", "V9", nil)
+	r.decide(jst("2026-04-01 10:20"), rotate1, "done", "G1", nil)
+	res := r.start(policy.Retirement, "2026-03-31")
+	equal(t, "status", res.Status, "completed")
+	by := r.openedBy()
+	equal(t, "rotation assignee", by[rotate1].spec.AssigneeID, "G1")
+	equal(t, "the vendor manager's decision refused", vendor.rejected != nil, true)
+	var offered []string
+	for _, f := range by[rotate1].spec.Form {
+		for _, o := range f.Options {
+			offered = append(offered, o.Value)
+		}
+	}
+	equal(t, "designees offered: the department's", strings.Join(offered, ","), "I1,S1")
+}

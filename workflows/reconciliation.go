@@ -183,6 +183,7 @@ var findingJa = map[string]string{
 	policy.FindingUnknownHolder:    "名簿にない利用者",
 	policy.FindingUnused:           "長期間未使用",
 	policy.FindingFormerDepartment: "異動前の所属のシステム",
+	policy.FindingFormerSection:    "異動前の課室のシステム",
 }
 
 // changeKeepReason is the workflow.GetVersion change under which the reconciliation's form
@@ -192,7 +193,7 @@ const changeKeepReason = "reconciliation-keep-reason"
 
 // keepReasons are the form's reason fields: one per finding whose account may be kept only
 // for a written reason (the account of someone no longer employed, not in the roster, or
-// transferred out of the system's department; §6.2(1)2(イ)(ウ)). The API refuses a "keep"
+// transferred out of the system's department or section; §6.1(1), §6.2(1)2(イ)(ウ)). The API refuses a "keep"
 // without it (activities.CheckValues); the reason is free text, kept in the register with
 // the decision's values, never in history.
 func keepReasons(findings []activities.FindingRef) []activities.Field {

@@ -10,6 +10,8 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/policyflow/policyflow/activities"
+	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/policy"
 	"github.com/policyflow/policyflow/workflows"
 )
 
@@ -89,5 +91,52 @@ func TestReconciliationFindingsGoToEachManager(t *testing.T) {
 	slices.Sort(to)
 	if !slices.Equal(to, []string{"G1", "H1"}) {
 		t.Errorf("summary to %v", to)
+	}
+}
+
+// §6.1(1), §6.2(1)2(イ)(ウ): an ID left on the former section's system after a transfer
+// between two sections goes to that system's manager like the other findings, named as such
+// in both languages, and keeping it needs a written reason of its own.
+func TestReconciliationFormerSectionFindingNeedsAReasonToKeep(t *testing.T) {
+	r := newOffboarding(t, jst("2026-11-02 09:00"))
+	r.env.RegisterWorkflow(workflows.ReconciliationWorkflow)
+	var applied []activities.FindingDecisions
+	reg := func(name string, fn any) { r.env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
+	reg("OpenReconciliation", func(context.Context, activities.ReconciliationStart) error { return nil })
+	reg("FindReconciliationFindings", func(context.Context, activities.FindingsRequest) (activities.Findings, error) {
+		return activities.Findings{Checked: 3, GISO: "G1", HR: "H1", Managers: []activities.ManagerFindings{
+			{ISM: "I1", Findings: []activities.FindingRef{{SystemID: "tax", AccountID: "p1", Kind: policy.FindingFormerSection}}},
+		}}, nil
+	})
+	reg("ApplyFindingDecisions", func(_ context.Context, d activities.FindingDecisions) error {
+		r.lock(func() { applied = append(applied, d) })
+		return nil
+	})
+	reg("SendReconciliationNotice", func(context.Context, activities.Notice) error { return nil })
+	const task = wfID + "/reconcile_accounts/1"
+	r.decide(jst("2026-11-02 11:00"), task, "done", "I1", map[string]string{"finding:tax/p1": "keep"}) // the reason stays in the register
+	r.env.ExecuteWorkflow(workflows.ReconciliationWorkflow, workflows.ReconciliationInput{
+		Header: workflows.Header{ProcessID: wfID, Kind: "reconciliation", TimeZone: "Asia/Tokyo"}})
+	if err := r.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var res workflows.Result
+	_ = r.env.GetWorkflowResult(&res)
+	equal(t, "status", res.Status, "completed")
+	by := r.openedBy()
+	equal(t, "to the system's manager", by[task].spec.AssigneeID, "I1")
+	form := by[task].spec.Form
+	equal(t, "a select, a reason, a justification", len(form), 3)
+	equal(t, "label (ja)", form[0].Label.Ja, "tax / p1（異動前の課室のシステム）")
+	equal(t, "label (en)", form[0].Label.En, "tax / p1 (former_section)")
+	equal(t, "reason field", form[1].Name, "reason:tax/p1")
+	if bad := activities.CheckValues(form, map[string]string{"finding:tax/p1": "keep"}); bad["reason:tax/p1"] == "" {
+		t.Errorf("keeping the ID left on the former section's system without a reason: %v, want the reason required", bad)
+	}
+	if bad := activities.CheckValues(form, map[string]string{"finding:tax/p1": "keep", "reason:tax/p1": "引継ぎ期間中（3月末まで）"}); len(bad) != 0 {
+		t.Errorf("kept with a reason: %v", bad)
+	}
+	if len(applied) != 1 || applied[0].Decisions[0] != (models.FindingDecision{SystemID: "tax", AccountID: "p1", Decision: "keep"}) {
+		t.Errorf("decisions applied %+v", applied)
 	}
 }

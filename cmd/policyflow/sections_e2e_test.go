@@ -18,12 +18,15 @@ import (
 //     filing; HR moves the date to yesterday, so the accounts are read again at once: the
 //     added account's manager gets its task by mail and disables it from the link (§6.2(1)2:
 //     every ID held on the effective date goes). The admin password the leaver knew is
-//     changed by a designee the CISO approved, of whom the GISO, the department's officer
+//     changed by a designee the CISO approved, a member of the system's section (the other
+//     section's head may not be named; §6.1(1)), of whom the GISO, the department's officer
 //     and the system's manager are told (§6.2(1)3(イ)(ウ)).
 //  2. A transfer between two sections (課室) of one department (§2, §6.1(1)): the manager of
 //     the former section's system reviews the person's ID there from the mailed link and
 //     keeps it with a reason; the new section's system is not touched; the directory has the
 //     person in the new section.
+//  3. The reconciliation then finds the ID kept on the former section's system
+//     (former_section, §6.2(1)2(ウ)); its manager keeps it only with a written reason.
 func TestOffboardingAddedAccountAndSectionTransferEndToEnd(t *testing.T) {
 	s := startSystem(t)
 	directory := s.run("token", "create", "e2e-directory", "directory")
@@ -43,6 +46,7 @@ func TestOffboardingAddedAccountAndSectionTransferEndToEnd(t *testing.T) {
 		"SEC-ISMB":   {"name": "収納課長 テスト", "email": "sec-ismb@town.example", "department": "zeimu", "section": "sec-collect", "roles": []string{"ism"}},
 		"SEC-LEAVER": {"name": "退職 予定", "email": "sec-leaver@town.example", "department": "zeimu", "section": "sec-assess", "roles": []string{"staff"}},
 		"SEC-MOVER":  {"name": "異動 予定", "email": "sec-mover@town.example", "department": "zeimu", "section": "sec-assess", "roles": []string{"staff"}},
+		"SEC-STAFFA": {"name": "課税係 テスト", "email": "sec-staffa@town.example", "department": "zeimu", "section": "sec-assess", "roles": []string{"staff"}},
 	})
 	for id, owner := range map[string][]string{"kazei": {"sec-assess", "SEC-ISMA"}, "shuno": {"sec-collect", "SEC-ISMB"}} {
 		if code := s.call(directory, "PUT", "/api/v1/systems/"+id, map[string]any{"name": id, "department": "zeimu", "section": owner[0], "ism": owner[1], "classification": 2}, nil); code != http.StatusCreated {
@@ -100,20 +104,25 @@ func TestOffboardingAddedAccountAndSectionTransferEndToEnd(t *testing.T) {
 	if code, body := decide(t, linkIn(t, "sec-leaver@town.example", retire.ID, "守秘義務"), "acknowledge", ""); code != http.StatusOK {
 		t.Fatalf("acknowledge: %d\n%s", code, body)
 	}
-	// The admin password the leaver knew: its manager names the other section's head, the
-	// CISO approves (§6.2(1)3(イ)), the GISO, the department's officer and the manager are
-	// told of the designee (ウ), and the designee changes it from their own link.
-	submit(linkIn(t, "sec-isma@town.example", retire.ID, "パスワード変更（kazei / admin）"), url.Values{"decision": {"designate"}, "designee": {"SEC-ISMB"}})
+	// The admin password the leaver knew: its manager may not name the other section's head,
+	// names a member of kazei's own section, the CISO approves (§6.2(1)3(イ)), the GISO, the
+	// department's officer and the manager are told of the designee (ウ), and the designee
+	// changes it from their own link.
+	rotation := linkIn(t, "sec-isma@town.example", retire.ID, "パスワード変更（kazei / admin）")
+	if code, _ := postForm(t, rotation, url.Values{"decision": {"designate"}, "designee": {"SEC-ISMB"}}); code != http.StatusBadRequest {
+		t.Errorf("naming the other section's head: %d, want 400", code)
+	}
+	submit(rotation, url.Values{"decision": {"designate"}, "designee": {"SEC-STAFFA"}})
 	if code, body := decide(t, linkIn(t, "sec-ciso@town.example", retire.ID, "代行者の承認"), "approve", ""); code != http.StatusOK {
 		t.Fatalf("the CISO's approval: %d\n%s", code, body)
 	}
 	for _, to := range []string{"sec-giso@town.example", "sec-diso@town.example", "sec-isma@town.example"} {
 		m := mailIn(t, to, retire.ID, "代行者をCISOが認めました")
-		if !strings.Contains(m.Text, "収納課長 テスト (SEC-ISMB)") || strings.Contains(m.Text, "/tasks/") {
+		if !strings.Contains(m.Text, "課税係 テスト (SEC-STAFFA)") || strings.Contains(m.Text, "/tasks/") {
 			t.Errorf("the designee notice to %s:\n%s", to, m.Text)
 		}
 	}
-	submit(linkIn(t, "sec-ismb@town.example", retire.ID, "kazei / admin、代行"), url.Values{"decision": {"done"}})
+	submit(linkIn(t, "sec-staffa@town.example", retire.ID, "kazei / admin、代行"), url.Values{"decision": {"done"}})
 
 	// 2. The transfer between the two sections of zeimu.
 	var move struct{ ID string }
@@ -135,8 +144,24 @@ func TestOffboardingAddedAccountAndSectionTransferEndToEnd(t *testing.T) {
 	for _, id := range []string{retire.ID, move.ID} {
 		eventually(t, 30*time.Second, id+" to complete", func() bool { return status(id) == "completed" })
 	}
-	recordHistory(t, retire.ID, "offboarding_account_added_after_filing.json")
+	// 3. The reconciliation: the mover's ID kept on kazei is an ID left on the former
+	// section's system.
+	var rec struct{ ID string }
+	if code := s.call(hr, "POST", "/api/v1/reconciliations", nil, &rec); code != http.StatusCreated {
+		t.Fatalf("POST /reconciliations: %d", code)
+	}
+	reconcile := linkIn(t, "sec-isma@town.example", rec.ID, "照合結果の確認")
+	keep = url.Values{"decision": {"done"}, "finding:kazei/sec-mover": {"keep"}}
+	if code, _ := postForm(t, reconcile, keep); code != http.StatusBadRequest {
+		t.Errorf("keeping the ID on the former section's system without a reason: %d, want 400", code)
+	}
+	keep.Set("reason:kazei/sec-mover", "収納課への引継ぎが終わる月末まで")
+	submit(reconcile, keep)
+	eventually(t, 30*time.Second, rec.ID+" to complete", func() bool { return status(rec.ID) == "completed" })
+
+	recordHistory(t, retire.ID, "offboarding_section_designee.json")
 	recordHistory(t, move.ID, "offboarding_section_transfer.json")
+	recordHistory(t, rec.ID, "reconciliation_former_section.json")
 
 	// In MariaDB.
 	var dsn string
@@ -156,11 +181,11 @@ func TestOffboardingAddedAccountAndSectionTransferEndToEnd(t *testing.T) {
 		t.Errorf("the account added after filing: %+v %v", ch, err)
 	}
 	var rotated models.OffboardingItem
-	if err := store.DB.First(&rotated, "process_id = ? AND `key` = ?", retire.ID, "account:kazei/admin").Error; err != nil || rotated.Outcome != "rotated" || rotated.ByID != "SEC-ISMB" {
+	if err := store.DB.First(&rotated, "process_id = ? AND `key` = ?", retire.ID, "account:kazei/admin").Error; err != nil || rotated.Outcome != "rotated" || rotated.ByID != "SEC-STAFFA" {
 		t.Errorf("the admin password: %+v %v", rotated, err)
 	}
 	var told int64
-	store.DB.Model(&models.ProcessEvent{}).Where("process_id = ? AND note LIKE ?", retire.ID, "%approval of SEC-ISMB as designee for kazei/admin was notified to the GISO (SEC-GISO), the security officer of zeimu (SEC-DISO), the manager of kazei (SEC-ISMA)%").Count(&told)
+	store.DB.Model(&models.ProcessEvent{}).Where("process_id = ? AND note LIKE ?", retire.ID, "%approval of SEC-STAFFA as designee for kazei/admin was notified to the GISO (SEC-GISO), the security officer of zeimu (SEC-DISO), the manager of kazei (SEC-ISMA)%").Count(&told)
 	if told != 1 {
 		t.Errorf("no timeline note of who was told of the designee")
 	}
@@ -180,5 +205,9 @@ func TestOffboardingAddedAccountAndSectionTransferEndToEnd(t *testing.T) {
 	}
 	if p, err := store.Person(ctx, "SEC-MOVER"); err != nil || p.DepartmentID != "zeimu" || p.SectionID != "sec-collect" || p.Status != models.StatusEmployed {
 		t.Errorf("the mover in the directory: %+v %v", p, err)
+	}
+	fs, err := store.Findings(ctx, rec.ID)
+	if err != nil || len(fs) != 1 || fs[0].SystemID != "kazei" || fs[0].AccountID != "sec-mover" || fs[0].Kind != "former_section" || fs[0].Decision != "keep" || fs[0].ByID != "SEC-ISMA" {
+		t.Errorf("the reconciliation's findings: %+v %v, want kazei/sec-mover former_section kept by SEC-ISMA", fs, err)
 	}
 }
