@@ -84,66 +84,67 @@ func (s *Store) ActiveAccounts(ctx context.Context, asOf string, visit func([]Re
 	for _, x := range systems {
 		ism[x.ID], dept[x.ID], section[x.ID] = x.ISMEmployeeID, x.DepartmentID, x.SectionID
 	}
-	var page []Account
-	return s.DB.WithContext(ctx).Where("status = ?", "active").Order("system_id, account_id").
-		FindInBatches(&page, 500, func(tx *gorm.DB, _ int) error {
-			holders := map[string]bool{}
-			var ids []string
-			for _, a := range page {
-				if a.HolderEmployeeID != nil && !holders[*a.HolderEmployeeID] {
-					holders[*a.HolderEmployeeID] = true
-					ids = append(ids, *a.HolderEmployeeID)
-				}
+	// Accounts' key has two columns, which GORM's FindInBatches cannot page on (it stopped
+	// after the first page of 500): accountPages pages on the key itself.
+	active := func(q *gorm.DB) *gorm.DB { return q.Where("status = ?", "active") }
+	return s.accountPages(ctx, active, 500, func(page []Account) error {
+		holders := map[string]bool{}
+		var ids []string
+		for _, a := range page {
+			if a.HolderEmployeeID != nil && !holders[*a.HolderEmployeeID] {
+				holders[*a.HolderEmployeeID] = true
+				ids = append(ids, *a.HolderEmployeeID)
 			}
-			people := map[string]Person{}
-			if len(ids) > 0 {
-				var ps []Person
-				if err := s.DB.WithContext(ctx).Where("employee_id IN ?", ids).Find(&ps).Error; err != nil {
-					return err
-				}
-				for _, p := range ps {
-					people[p.EmployeeID] = p
-				}
-			}
-			left, leftSections := map[string][]string{}, map[string][]string{}
-			if len(ids) > 0 {
-				var moves []Offboarding
-				cancelled := s.DB.WithContext(ctx).Model(&Process{}).Select("id").Where("status = ?", "cancelled")
-				if err := s.DB.WithContext(ctx).Where("employee_id IN ? AND reason = ? AND effective_date <= ? AND process_id NOT IN (?)",
-					ids, "transfer", asOf, cancelled).Order("employee_id, effective_date").Find(&moves).Error; err != nil {
-					return err
-				}
-				for _, m := range moves {
-					left[m.EmployeeID] = append(left[m.EmployeeID], m.FormerDepartment)
-					if m.FormerSection != "" {
-						leftSections[m.EmployeeID] = append(leftSections[m.EmployeeID], m.FormerSection)
-					}
-				}
-			}
-			var uses []AccountUse
-			if err := s.DB.WithContext(ctx).Where("system_id IN ?", distinctSystems(page)).Find(&uses).Error; err != nil {
+		}
+		people := map[string]Person{}
+		if len(ids) > 0 {
+			var ps []Person
+			if err := s.DB.WithContext(ctx).Where("employee_id IN ?", ids).Find(&ps).Error; err != nil {
 				return err
 			}
-			used := map[string]time.Time{}
-			for _, u := range uses {
-				used[u.SystemID+"/"+u.AccountID] = u.LastUsedAt
+			for _, p := range ps {
+				people[p.EmployeeID] = p
 			}
-			out := make([]ReconciledAccount, 0, len(page))
-			for _, a := range page {
-				r := ReconciledAccount{Account: a, ISMID: ism[a.SystemID], SystemDepartment: dept[a.SystemID], SystemSection: section[a.SystemID]}
-				if a.HolderEmployeeID != nil {
-					p, ok := people[*a.HolderEmployeeID]
-					r.HolderKnown, r.HolderEmployed = ok, ok && p.Status == StatusEmployed
-					r.HolderDepartment, r.HolderLeft = p.DepartmentID, left[*a.HolderEmployeeID]
-					r.HolderSection, r.HolderLeftSections = p.SectionID, leftSections[*a.HolderEmployeeID]
-				}
-				if t, ok := used[a.SystemID+"/"+a.AccountID]; ok {
-					r.LastUsed = &t
-				}
-				out = append(out, r)
+		}
+		left, leftSections := map[string][]string{}, map[string][]string{}
+		if len(ids) > 0 {
+			var moves []Offboarding
+			cancelled := s.DB.WithContext(ctx).Model(&Process{}).Select("id").Where("status = ?", "cancelled")
+			if err := s.DB.WithContext(ctx).Where("employee_id IN ? AND reason = ? AND effective_date <= ? AND process_id NOT IN (?)",
+				ids, "transfer", asOf, cancelled).Order("employee_id, effective_date").Find(&moves).Error; err != nil {
+				return err
 			}
-			return visit(out)
-		}).Error
+			for _, m := range moves {
+				left[m.EmployeeID] = append(left[m.EmployeeID], m.FormerDepartment)
+				if m.FormerSection != "" {
+					leftSections[m.EmployeeID] = append(leftSections[m.EmployeeID], m.FormerSection)
+				}
+			}
+		}
+		var uses []AccountUse
+		if err := s.DB.WithContext(ctx).Where("system_id IN ?", distinctSystems(page)).Find(&uses).Error; err != nil {
+			return err
+		}
+		used := map[string]time.Time{}
+		for _, u := range uses {
+			used[u.SystemID+"/"+u.AccountID] = u.LastUsedAt
+		}
+		out := make([]ReconciledAccount, 0, len(page))
+		for _, a := range page {
+			r := ReconciledAccount{Account: a, ISMID: ism[a.SystemID], SystemDepartment: dept[a.SystemID], SystemSection: section[a.SystemID]}
+			if a.HolderEmployeeID != nil {
+				p, ok := people[*a.HolderEmployeeID]
+				r.HolderKnown, r.HolderEmployed = ok, ok && p.Status == StatusEmployed
+				r.HolderDepartment, r.HolderLeft = p.DepartmentID, left[*a.HolderEmployeeID]
+				r.HolderSection, r.HolderLeftSections = p.SectionID, leftSections[*a.HolderEmployeeID]
+			}
+			if t, ok := used[a.SystemID+"/"+a.AccountID]; ok {
+				r.LastUsed = &t
+			}
+			out = append(out, r)
+		}
+		return visit(out)
+	})
 }
 
 func distinctSystems(as []Account) []string {

@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -58,6 +59,50 @@ func TestActiveAccountsKnowTheHoldersFormerDepartments(t *testing.T) {
 		}
 		if got["mail/p1"].SystemDepartment != "general" {
 			t.Errorf("mail/p1 system department = %q", got["mail/p1"].SystemDepartment)
+		}
+	})
+}
+
+// A town with more active accounts than one page: every active account is visited once, in
+// key order, and none that is disabled (the pages follow the two-column key).
+func TestActiveAccountsVisitsEveryPage(t *testing.T) {
+	each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, sys := range []models.System{{ID: "a", Name: "A", DepartmentID: "general"}, {ID: "b", Name: "B", DepartmentID: "general"}} {
+			if _, err := s.PutSystem(ctx, sys); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var accounts []models.Account
+		for i := range 1300 {
+			status := "active"
+			if i%10 == 0 {
+				status = "disabled"
+			}
+			accounts = append(accounts, models.Account{SystemID: []string{"a", "b"}[i%2], AccountID: fmt.Sprintf("u%04d", i), Status: status})
+		}
+		if err := s.DB.CreateInBatches(accounts, 200).Error; err != nil {
+			t.Fatal(err)
+		}
+		var seen []string
+		pages := 0
+		if err := s.ActiveAccounts(ctx, "2026-04-01", func(page []models.ReconciledAccount) error {
+			pages++
+			for _, r := range page {
+				seen = append(seen, r.SystemID+"/"+r.AccountID)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(seen) != 1170 || pages != 3 {
+			t.Fatalf("visited %d accounts in %d pages, want 1170 in 3", len(seen), pages)
+		}
+		if !slices.IsSorted(seen) || len(slices.Compact(slices.Clone(seen))) != len(seen) {
+			t.Error("accounts not visited once each in key order")
 		}
 	})
 }

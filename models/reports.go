@@ -145,12 +145,21 @@ func (s *Store) EachCloudService(ctx context.Context, batch int, visit func([]Cl
 // EachAccount visits every account in pages of batch, by system and account ID. The key
 // has two columns, which GORM's FindInBatches cannot page on, so the keyset is written out.
 func (s *Store) EachAccount(ctx context.Context, batch int, visit func([]Account) error) error {
+	return s.accountPages(ctx, nil, batch, visit)
+}
+
+// accountPages visits the accounts the scope selects (all when nil) in pages of batch, in
+// the order of their key (system, account), paging on that key.
+func (s *Store) accountPages(ctx context.Context, scope func(*gorm.DB) *gorm.DB, batch int, visit func([]Account) error) error {
 	if batch < 1 {
 		return ErrBatchSize
 	}
 	var lastSys, lastAcc string
 	for first := true; ; first = false {
 		q := s.DB.WithContext(ctx).Order("system_id, account_id").Limit(batch)
+		if scope != nil {
+			q = scope(q)
+		}
 		if !first {
 			q = q.Where("system_id >= ? AND (system_id > ? OR account_id > ?)", lastSys, lastSys, lastAcc)
 		}
