@@ -2,13 +2,10 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/policyflow/policyflow/workflows"
 )
@@ -33,14 +30,8 @@ const DigestHour = 9
 // still open when the next is due is skipped; a month's digest is sent once however often
 // the Schedule fires (workflows.MonthlyDigestWorkflow).
 func EnsureDigestSchedule(ctx context.Context, c client.Client, s DigestSchedule) error {
-	h := c.ScheduleClient().GetHandle(ctx, DigestScheduleID)
 	if s.Day == 0 {
-		err := h.Delete(ctx)
-		var nf *serviceerror.NotFound
-		if err != nil && !errors.As(err, &nf) {
-			return fmt.Errorf("remove the digest schedule: %w", err)
-		}
-		return nil
+		return removeSchedule(ctx, c, DigestScheduleID, "the digest schedule")
 	}
 	if s.Day < 1 || s.Day > 28 {
 		return fmt.Errorf("digest schedule: day %d is not 1-28", s.Day)
@@ -58,35 +49,6 @@ func EnsureDigestSchedule(ctx context.Context, c client.Client, s DigestSchedule
 		Args:          []any{workflows.DigestInput{TimeZone: s.TimeZone}},
 		StaticSummary: "Monthly digest to the CISO and the GISO: overdue steps, dates coming due, absences",
 	}
-	_, err := h.Describe(ctx)
-	var nf *serviceerror.NotFound
-	switch {
-	case errors.As(err, &nf):
-		_, err = c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-			ID: DigestScheduleID, Spec: spec, Action: action, Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
-			Note: "policyflow: monthly digest (POLICYFLOW_DIGEST_DAY)",
-		})
-		if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("create the digest schedule: %w", err)
-		}
-		return nil
-	case err != nil:
-		return fmt.Errorf("describe the digest schedule: %w", err)
-	}
-	err = h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-		sched := in.Description.Schedule
-		sched.Spec = &spec
-		sched.Action = action
-		if sched.Policy != nil {
-			sched.Policy.Overlap = enumspb.SCHEDULE_OVERLAP_POLICY_SKIP
-		}
-		return &client.ScheduleUpdate{Schedule: &sched}, nil
-	}})
-	if err != nil {
-		return fmt.Errorf("update the digest schedule: %w", err)
-	}
-	return nil
+	return ensureSchedule(ctx, c, schedule{id: DigestScheduleID, what: "the digest schedule",
+		note: "policyflow: monthly digest (POLICYFLOW_DIGEST_DAY)", spec: spec, action: action, overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP})
 }

@@ -2,11 +2,9 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -40,14 +38,8 @@ func InspectionCron(start string) (string, error) {
 // day: idempotent, so every worker may call it at start. A run that finds the fiscal year's
 // campaign started already (by the GISO through the API) ends at once as skipped.
 func EnsureInspectionSchedule(ctx context.Context, c client.Client, s InspectionSchedule) error {
-	h := c.ScheduleClient().GetHandle(ctx, InspectionScheduleID)
 	if s.Start == "off" {
-		err := h.Delete(ctx)
-		var nf *serviceerror.NotFound
-		if err != nil && !errors.As(err, &nf) {
-			return fmt.Errorf("remove the inspection schedule: %w", err)
-		}
-		return nil
+		return removeSchedule(ctx, c, InspectionScheduleID, "the inspection schedule")
 	}
 	cron, err := InspectionCron(s.Start)
 	if err != nil {
@@ -63,32 +55,6 @@ func EnsureInspectionSchedule(ctx context.Context, c client.Client, s Inspection
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.ProcessKind.ValueSet(models.KindInspection), workflows.ProcessStage.ValueSet("submitted")),
 	}
-	_, err = h.Describe(ctx)
-	var nf *serviceerror.NotFound
-	switch {
-	case errors.As(err, &nf):
-		_, err = c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-			ID: InspectionScheduleID, Spec: spec, Action: action, Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL,
-			Note: "policyflow: yearly (POLICYFLOW_INSPECTION_START)",
-		})
-		if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-			return nil // another worker created it just now
-		}
-		if err != nil {
-			return fmt.Errorf("create the inspection schedule: %w", err)
-		}
-		return nil
-	case err != nil:
-		return fmt.Errorf("describe the inspection schedule: %w", err)
-	}
-	err = h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-		sched := in.Description.Schedule
-		sched.Spec = &spec
-		sched.Action = action
-		return &client.ScheduleUpdate{Schedule: &sched}, nil
-	}})
-	if err != nil {
-		return fmt.Errorf("update the inspection schedule: %w", err)
-	}
-	return nil
+	return ensureSchedule(ctx, c, schedule{id: InspectionScheduleID, what: "the inspection schedule",
+		note: "policyflow: yearly (POLICYFLOW_INSPECTION_START)", spec: spec, action: action, overlap: enumspb.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL})
 }
