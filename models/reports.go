@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // ReportLink is a mailed link to the security committee's yearly report (§2(6)3, §9.1(2)):
@@ -39,27 +38,7 @@ func reportLinks(tx *gorm.DB) error {
 // links of earlier attempts whose mail the server did not take are replaced, as for task
 // mail (PrepareTaskMail).
 func (s *Store) PrepareReportMail(ctx context.Context, n Notification, link ReportLink) error {
-	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var failed int64
-		if err := tx.Model(&Notification{}).Where("`key` = ? AND status IN ?", n.Key,
-			[]string{NotificationFailed, NotificationUndeliverable}).Count(&failed).Error; err != nil {
-			return err
-		}
-		if failed > 0 {
-			if err := tx.Where("notification_key = ? AND revoked_at IS NULL", n.Key).Delete(&ReportLink{}).Error; err != nil {
-				return err
-			}
-		}
-		if err := tx.Create(&link).Error; err != nil {
-			return err
-		}
-		n.Attempts = 1
-		return tx.Clauses(clause.OnConflict{
-			Columns: []clause.Column{{Name: "key"}},
-			DoUpdates: clause.Assignments(map[string]any{"attempts": gorm.Expr("attempts + 1"), "subject": n.Subject, "to_address": n.To,
-				"status": NotificationPending}),
-		}).Create(&n).Error
-	})
+	return s.prepareLinkMail(ctx, n, &link, &ReportLink{})
 }
 
 // ReportLinkByHash finds a report link by the hash of its token, revoked or expired ones

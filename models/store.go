@@ -271,19 +271,29 @@ func (s *Store) NotificationSent(ctx context.Context, key string) (bool, error) 
 // died before recording either way) stays and keeps working; all of a task's links die with
 // the task.
 func (s *Store) PrepareTaskMail(ctx context.Context, n Notification, link TaskLink) error {
+	if link.TokenHash == "" {
+		return s.prepareLinkMail(ctx, n, nil, nil)
+	}
+	return s.prepareLinkMail(ctx, n, &link, &TaskLink{})
+}
+
+// prepareLinkMail records a mail about to go out and, when it carries one, its link (a
+// pointer to the row; model is an empty row of its table): a retry after a mail that failed
+// for good revokes the links that mail carried before it makes a new one, in one transaction.
+func (s *Store) prepareLinkMail(ctx context.Context, n Notification, link, model any) error {
 	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if link.TokenHash != "" {
+		if link != nil {
 			var failed int64
 			if err := tx.Model(&Notification{}).Where("`key` = ? AND status IN ?", n.Key,
 				[]string{NotificationFailed, NotificationUndeliverable}).Count(&failed).Error; err != nil {
 				return err
 			}
 			if failed > 0 {
-				if err := tx.Where("notification_key = ? AND revoked_at IS NULL", n.Key).Delete(&TaskLink{}).Error; err != nil {
+				if err := tx.Where("notification_key = ? AND revoked_at IS NULL", n.Key).Delete(model).Error; err != nil {
 					return err
 				}
 			}
-			if err := tx.Create(&link).Error; err != nil {
+			if err := tx.Create(link).Error; err != nil {
 				return err
 			}
 		}
