@@ -1,8 +1,6 @@
 package workflows
 
 import (
-	"fmt"
-	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
@@ -48,9 +46,9 @@ func MonthlyDigestWorkflow(ctx workflow.Context, in DigestInput) (DigestOutcome,
 	if tz == "" {
 		tz = "Asia/Tokyo"
 	}
-	loc, err := time.LoadLocation(tz)
+	loc, err := zone(tz)
 	if err != nil {
-		return DigestOutcome{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("time zone %q: %v", tz, err), activities.ErrBadInput, err)
+		return DigestOutcome{}, err
 	}
 	month := workflow.Now(ctx).In(loc).Format("2006-01")
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
@@ -79,9 +77,9 @@ func DigestMonthWorkflow(ctx workflow.Context, in DigestMonthInput) (DigestOutco
 	if tz == "" {
 		tz = "Asia/Tokyo"
 	}
-	loc, err := time.LoadLocation(tz)
+	loc, err := zone(tz)
 	if err != nil {
-		return DigestOutcome{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("time zone %q: %v", tz, err), activities.ErrBadInput, err)
+		return DigestOutcome{}, err
 	}
 	cal := policy.NewCalendar(loc)
 	if now := workflow.Now(ctx).In(loc); !cal.IsBusinessDay(now) {

@@ -75,9 +75,9 @@ func InspectionWorkflow(ctx workflow.Context, in InspectionInput) (Result, error
 		in.TimeZone = "Asia/Tokyo"
 	}
 	if in.ProcessID == "" {
-		loc, err := time.LoadLocation(in.TimeZone)
+		loc, err := zone(in.TimeZone)
 		if err != nil {
-			return Result{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("time zone %q: %v", in.TimeZone, err), "BadInput", err)
+			return Result{}, err
 		}
 		in.FiscalYear = policy.FiscalYear(workflow.Now(ctx).In(loc))
 		in.ProcessID, in.Kind, in.Occasion = InspectionID(in.FiscalYear, 1), models.KindInspection, OccasionYearly

@@ -107,12 +107,22 @@ const changeAuthority = "authority"
 // Processes started before it replay as they ran; their refused mails are given up.
 const changeUndeliverable = "undeliverable"
 
+// zone is the time zone a process runs in (its Header's, the Schedule's); a name the
+// worker's time zone database does not know fails the workflow: no retry can mend it.
+func zone(name string) (*time.Location, error) {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("time zone %q: %v", name, err), activities.ErrBadInput, err)
+	}
+	return loc, nil
+}
+
 // begin sets up a process: its calendar, its Update handlers (decide, cancel) and its
 // search attributes.
 func begin(ctx workflow.Context, h Header) (*process, error) {
-	loc, err := time.LoadLocation(h.TimeZone)
+	loc, err := zone(h.TimeZone)
 	if err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("time zone %q: %v", h.TimeZone, err), "BadInput", err)
+		return nil, err
 	}
 	p := &process{id: h.ProcessID, kind: h.Kind, department: h.Department, cal: policy.NewCalendar(loc), tasks: newTaskBook()}
 	p.local = workflow.GetVersion(ctx, changeLocalRegister, workflow.DefaultVersion, 1) >= 1
