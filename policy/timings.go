@@ -52,7 +52,18 @@ type ExceptionTimings struct {
 	RestoreGrace  Period     `json:"restore_grace"`
 	RemindBefore  []Duration `json:"remind_before"`
 	RenewalNotice Duration   `json:"renewal_notice"`
+	// Unratified is what becomes of an emergency exception that nobody ratified or revoked
+	// by the ratification's deadline and grace (the policy does not say, §7.4(2)): "restore"
+	// (compliance is restored at once) or "in_effect" (it stays in effect to its end date,
+	// recorded as never ratified).
+	Unratified string `json:"unratified"`
 }
+
+// What becomes of an emergency exception nobody ratified (ExceptionTimings.Unratified).
+const (
+	UnratifiedRestore  = "restore"
+	UnratifiedInEffect = "in_effect"
+)
 
 // OutsourcingTimings are the outsourcing contract's (§8.1, §5.1(3), §3(2)9): each step's
 // deadline and grace, the reminders, how many rounds of clause review run before the GISO
@@ -164,6 +175,9 @@ func ParseTimings(b []byte) (Timings, error) {
 	c.steps("exception", e.RemindBefore, map[string]Period{"review": e.Review, "revision": e.Revision, "ratify": e.Ratify, "restore": e.Restore})
 	c.periods("exception", map[string]Period{"review_grace": e.ReviewGrace, "revision_grace": e.RevisionGrace, "ratify_grace": e.RatifyGrace, "restore_grace": e.RestoreGrace})
 	c.duration("exception.renewal_notice", e.RenewalNotice)
+	if e.Unratified != UnratifiedRestore && e.Unratified != UnratifiedInEffect {
+		c.errs = append(c.errs, fmt.Errorf("exception.unratified: %q: want %q or %q", e.Unratified, UnratifiedRestore, UnratifiedInEffect))
+	}
 	o := t.Outsourcing
 	c.steps("outsourcing", o.RemindBefore, map[string]Period{"selection": o.Selection, "review": o.Review, "revision": o.Revision, "giso": o.GISO,
 		"approval": o.Approval, "briefing": o.Briefing, "report": o.Report, "renewal": o.Renewal, "disposal": o.Disposal})

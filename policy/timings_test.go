@@ -9,6 +9,9 @@ import (
 func TestParseTimingsRefuses(t *testing.T) {
 	for _, tc := range []struct{ name, from, to, want string }{
 		{"no version", `"version": "default-2026-12"`, `"version": ""`, "version is required"},
+		{"unknown unratified rule", `"unratified": "restore"`, `"unratified": "ignore"`, `exception.unratified: "ignore": want "restore" or "in_effect"`},
+		{"no unratified rule", `,
+    "unratified": "restore"`, ``, `exception.unratified: "": want`},
 		{"missing deadline", `"review": {"business_days": 5}, "review_grace": {"business_days": 3},
     "revision": {"business_days": 10}, "revision_grace": {"business_days": 5},
     "ratify"`, `"review_grace": {"business_days": 3},

@@ -41,6 +41,10 @@ type ExceptionTiming struct {
 	// RenewalNotice is how long before the end the requester is reminded that the
 	// exception ends (a renewal is a new request).
 	RenewalNotice time.Duration
+	// KeepUnratified keeps an emergency exception nobody ratified in time in effect to its
+	// end date (the town's rule exception.unratified "in_effect"); false restores compliance
+	// at once ("restore", the rule of every process before it).
+	KeepUnratified bool
 }
 
 // DefaultExceptionTiming is what processes started before changeTimings run under; never
@@ -54,6 +58,27 @@ var DefaultExceptionTiming = ExceptionTiming{
 	Restore: Deadline{BusinessDays: 5}, RestoreGrace: Deadline{BusinessDays: 5},
 	RemindBefore:  []time.Duration{48 * time.Hour, 4 * time.Hour},
 	RenewalNotice: 14 * 24 * time.Hour,
+}
+
+// changeUnratifiedRule is the workflow.GetVersion change under which what becomes of an
+// emergency exception nobody ratified in time is the town's rule (exception.unratified in the
+// timings file, copied at start): restored at once (the default, as before) or kept in effect
+// to its end date; the ratification's title names the rule (issue 14: a limit the policy
+// does not set is named as the town's, not as policy).
+const changeUnratifiedRule = "exception-unratified-rule"
+
+// unratifiedTitle is the ratification's title naming the town's rule for silence.
+func unratifiedTitle(keep bool) activities.Text {
+	if keep {
+		return activities.Text{
+			Ja: "緊急の例外措置の事後承認（期限までに承認も取消しもなければ終了日まで継続：町の規則）",
+			En: "Ratify or revoke an emergency exception (if neither by the deadline, it stays in effect to its end date: the town's rule)",
+		}
+	}
+	return activities.Text{
+		Ja: "緊急の例外措置の事後承認（期限までに承認がなければ原状回復：町の規則）",
+		En: "Ratify or revoke an emergency exception (if not ratified by the deadline, compliance is restored: the town's rule)",
+	}
 }
 
 // Choices offered on the exception request's tasks.
@@ -137,15 +162,27 @@ func ExceptionWorkflow(ctx workflow.Context, in ExceptionInput) (Result, error) 
 		if err := p.setStage(ctx, "in_effect", "ciso_ratification", "emergency exception in effect; reported to the CISO (§7.4(2))"); err != nil {
 			return p.end(ctx, err)
 		}
-		d, err := p.ask(ctx, ciso(Step{
+		ratify := Step{
 			Name:    "ciso_ratification",
 			Title:   activities.Text{Ja: "緊急の例外措置の事後承認", En: "Ratify or revoke an emergency exception"},
 			Choices: []string{ChoiceRatify, ChoiceRevoke}, Deadline: t.Ratify, Grace: t.RatifyGrace,
-		}))
+		}
+		unratifiedRule := workflow.GetVersion(ctx, changeUnratifiedRule, workflow.DefaultVersion, 1) >= 1
+		if unratifiedRule {
+			// The policy does not say what becomes of an exception nobody ratifies: the page
+			// names the town's rule, not a clause.
+			ratify.Title = unratifiedTitle(t.KeepUnratified)
+		}
+		d, err := p.ask(ctx, ciso(ratify))
 		if err != nil {
 			return p.end(ctx, err)
 		}
 		switch {
+		case d.TimedOut && unratifiedRule && t.KeepUnratified:
+			if err := p.note(ctx, p.id+"/unratified", "nobody ratified or revoked the emergency exception in time: it stays in effect to "+in.EndDate+
+				" under the town's rule (timings exception.unratified \"in_effect\"), recorded as never ratified"); err != nil {
+				return p.end(ctx, err)
+			}
 		case d.TimedOut:
 			return p.restoreAndFinish(ctx, in, r, t, "expired", "nobody ratified the emergency exception: compliance must be restored")
 		case d.Choice == ChoiceRevoke:

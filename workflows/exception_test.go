@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -285,4 +286,43 @@ func TestExceptionReturnRevisedWithNewPeriodThenApproved(t *testing.T) {
 		}
 	}
 	equal(t, "restoration opened", r.opened[3].at, jst("2026-08-01 00:00"))
+}
+
+// What becomes of an emergency exception nobody ratified is the town's rule (the policy does
+// not say, §7.4(2)): under "in_effect" it stays in effect to its end date, recorded as never
+// ratified; the ratification's title names the rule as the town's.
+func TestEmergencyExceptionNeverRatifiedUnderTheTownsRuleStaysInEffect(t *testing.T) {
+	r := newRegister(t, monday)
+	town := policy.DefaultTimings()
+	town.Exception.Unratified = policy.UnratifiedInEffect
+	r.timings = &town
+	in := normal()
+	in.Emergency, in.StartDate = true, "2026-04-27"
+	r.decideAt(jst("2026-09-01 09:00"), restore1, "done", "I1")
+	r.decideAt(jst("2026-09-01 09:00"), restore2, "done", "I2")
+	res := r.run(in)
+	equal(t, "status", res.Status, "completed")
+	equal(t, "ratification closed", r.closed[ratify1], "expired")
+	want := []string{"in_effect/ciso_ratification", "in_effect/in_effect", "restoring/restore_compliance", "completed/closed"}
+	if !slices.Equal(r.stageNames(), want) {
+		t.Errorf("stages = %v, want %v", r.stageNames(), want)
+	}
+	if !strings.Contains(r.opened[0].spec.Title.En, "stays in effect to its end date: the town's rule") {
+		t.Errorf("the ratification does not name the town's rule: %q", r.opened[0].spec.Title.En)
+	}
+	if !slices.ContainsFunc(r.notes, func(n string) bool { return strings.Contains(n, "never ratified") }) {
+		t.Errorf("not recorded as never ratified: %v", r.notes)
+	}
+}
+
+// The default rule restores compliance at once, and the ratification says so.
+func TestEmergencyExceptionRatificationNamesTheDefaultRule(t *testing.T) {
+	r := newRegister(t, monday)
+	in := normal()
+	in.Emergency, in.StartDate = true, "2026-04-27"
+	res := r.run(in)
+	equal(t, "status", res.Status, "restoration_unconfirmed")
+	if !strings.Contains(r.opened[0].spec.Title.Ja, "原状回復：町の規則") {
+		t.Errorf("the ratification does not name the town's rule: %q", r.opened[0].spec.Title.Ja)
+	}
 }

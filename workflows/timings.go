@@ -85,8 +85,9 @@ func exceptionTiming(t policy.Timings) ExceptionTiming {
 		Revision: deadline(e.Revision), RevisionGrace: deadline(e.RevisionGrace),
 		Ratify: deadline(e.Ratify), RatifyGrace: deadline(e.RatifyGrace),
 		Restore: deadline(e.Restore), RestoreGrace: deadline(e.RestoreGrace),
-		RemindBefore:  durations(e.RemindBefore),
-		RenewalNotice: time.Duration(e.RenewalNotice),
+		RemindBefore:   durations(e.RemindBefore),
+		RenewalNotice:  time.Duration(e.RenewalNotice),
+		KeepUnratified: e.Unratified == policy.UnratifiedInEffect,
 	}
 }
 
