@@ -35,10 +35,13 @@ func seedDemo(ctx context.Context, store *models.Store) error {
 		}
 		return p
 	}
+	// The security committee (§2(6)) has the CISO, the GISO and the department officers among
+	// its members: its reports (an incident's at closure, the self-inspection's, the yearly
+	// report's link) reach the demo's outbox.
 	people := []models.Person{
-		person("D0001", "【DEMO】山田 花子（副町長）", "ciso@midori-town.example", "mayor", "", "ja", "ciso"),
-		person("D0002", "【DEMO】佐藤 一郎（総務部長）", "giso@midori-town.example", "general-affairs", "", "ja", "giso", "diso"),
-		person("D0003", "【DEMO】鈴木 次郎（住民部長）", "diso.residents@midori-town.example", "residents", "", "ja", "diso"),
+		person("D0001", "【DEMO】山田 花子（副町長）", "ciso@midori-town.example", "mayor", "", "ja", "ciso", "committee"),
+		person("D0002", "【DEMO】佐藤 一郎（総務部長）", "giso@midori-town.example", "general-affairs", "", "ja", "giso", "diso", "committee"),
+		person("D0003", "【DEMO】鈴木 次郎（住民部長）", "diso.residents@midori-town.example", "residents", "", "ja", "diso", "committee"),
 		person("D0004", "【DEMO】田中 三郎（情報政策係長）", "ism.it@midori-town.example", "general-affairs", "", "ja", "ism", "staff"),
 		person("D0005", "[DEMO] Emily Takahashi (head of resident records)", "ism.residents@midori-town.example", "residents", "residents-records", "en", "ism", "staff"),
 		person("D0006", "【DEMO】伊藤 健（住民記録課）", "staff.ito@midori-town.example", "residents", "residents-records", "ja", "staff"),

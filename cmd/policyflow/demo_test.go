@@ -50,3 +50,19 @@ func TestDemoHasTwoSectionsOfOneDepartment(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The demo's security committee has members, so that its reports reach the outbox.
+func TestDemoHasACommittee(t *testing.T) {
+	store := tokenStore(t)
+	ctx := context.Background()
+	if err := seedDemo(ctx, store); err != nil {
+		t.Fatal(err)
+	}
+	members, err := store.RoleMembers(ctx, "committee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(members) != 3 {
+		t.Errorf("committee members %d, want the CISO, the GISO and the residents' officer", len(members))
+	}
+}
