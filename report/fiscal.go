@@ -96,12 +96,9 @@ type Section struct {
 	Build func(ctx context.Context, q Query) (View, error)
 }
 
-// Sections returns the report's sections, in order. Another process's section (the
-// self-inspection's, §9.1) is one more entry of this list:
-//
-//	{"self_inspection", selfInspectionSection},
-//
-// where selfInspectionSection builds a View from q (q.Store, q.From(), q.To(), q.T).
+// Sections returns the report's sections, in order. Another process's section is one more
+// entry of this list, a function that builds a View from q (q.Store, q.From(), q.To(), q.T),
+// as selfInspectionSection does.
 func Sections() []Section {
 	return []Section{
 		{"exceptions", exceptionSection},
@@ -110,6 +107,7 @@ func Sections() []Section {
 		{"reconciliations", reconciliationSection},
 		{"vendors", vendorSection},
 		{"cloud_services", cloudSection},
+		{"self_inspection", selfInspectionSection},
 	}
 }
 
