@@ -61,6 +61,8 @@ func (q Query) T(ja, en string) string {
 // View is one section of the report as the page shows it: a heading with the clause it
 // answers to, key figures, charts and tables.
 type View struct {
+	// ID is the section's (Section.ID), the id of its element on the page.
+	ID                  string
 	Title, Clause, Lead string
 	Facts               []Fact
 	Charts              []template.HTML
@@ -133,6 +135,7 @@ func FiscalYearReport(ctx context.Context, q Query, sections []Section) (Page, e
 		if err != nil {
 			return p, fmt.Errorf("report section %s: %w", s.ID, err)
 		}
+		v.ID = s.ID
 		p.Sections = append(p.Sections, v)
 	}
 	return p, nil

@@ -23,7 +23,9 @@ import (
 // version 1 (the delegation rules' copy awaited in begin); they must keep replaying for as long
 // as such processes may be running. The *_returned_revised_* histories were recorded under the
 // change "return-revise" (issue 14: a returned request revised through its form); the others
-// at the top level, before it.
+// at the top level, before it. inspection_completed.json was recorded before the change
+// "inspection-year-report" (issue 16: the committee mailed a link to the year's report when a
+// campaign ends), inspection_year_report.json under it.
 func TestReplayRecordedHistories(t *testing.T) {
 	var files []string
 	for _, pattern := range []string{"../testdata/histories/*.json", "../testdata/histories/v2/*.json", "../testdata/histories/v1/*.json", "../testdata/histories/v0/*.json"} {
