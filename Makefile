@@ -51,6 +51,14 @@ lint:
 # uses TEMPORAL_ADDRESS and POLICYFLOW_TEST_MYSQL_DSN), runs the API and the worker in-process,
 # prints progress and a table, and writes BENCHMARKS.md. BENCH_SCALE=0.1 for a quick run,
 # BENCH_DB=sqlite for the SQLite register, BENCH_ONLY=1,6 for some scenarios.
+# Then the committee's yearly report and the CSV registers over 10,000 processes
+# (report/bench_test.go, issue 16), on SQLite and MariaDB, printed as Go benchmark lines;
+# BENCH_REPORT=0 leaves them out.
+BENCH_REPORT ?= 1
 bench:
 	scripts/tools.sh temporal mariadb
 	$(GO) test -run '^$$' -bench . -benchtime=1x -timeout 60m ./bench/
+	@if [ "$(BENCH_REPORT)" != 0 ]; then \
+		echo "== the committee's report and the registers over 10,000 processes (report/bench_test.go)"; \
+		$(GO) test -run '^$$' -bench 'FiscalYearReport10k|ExceptionCSV|InspectionCSV' -benchtime 5x -benchmem -timeout 30m ./report/; \
+	fi

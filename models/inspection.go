@@ -236,6 +236,8 @@ type DepartmentInspection struct {
 	Targets      int
 	Overdue      int
 	OpenMeasures int
+	// Measures counts its improvement measures by status: open, done, overdue.
+	Measures map[string]int
 }
 
 // InspectionSummary is a fiscal year's self-inspections in numbers, per department (sorted).
@@ -259,7 +261,7 @@ func (s *Store) InspectionSummary(ctx context.Context, fiscalYear int) (Inspecti
 	byDept := map[string]*DepartmentInspection{}
 	get := func(d string) *DepartmentInspection {
 		if byDept[d] == nil {
-			byDept[d] = &DepartmentInspection{DepartmentID: d, Answers: map[string]int{}}
+			byDept[d] = &DepartmentInspection{DepartmentID: d, Answers: map[string]int{}, Measures: map[string]int{}}
 		}
 		return byDept[d]
 	}
@@ -279,6 +281,13 @@ func (s *Store) InspectionSummary(ctx context.Context, fiscalYear int) (Inspecti
 		d.Answers[r.Answer]++
 		if r.MeasureWhat != "" && r.MeasureStatus != MeasureDone {
 			d.OpenMeasures++
+		}
+		if r.MeasureWhat != "" || r.MeasureOwner != "" {
+			st := r.MeasureStatus
+			if st == "" {
+				st = MeasureOpen
+			}
+			d.Measures[st]++
 		}
 		return nil
 	})

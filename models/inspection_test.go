@@ -103,10 +103,10 @@ func TestInspectionRegister(t *testing.T) {
 		}
 		got = ""
 		for _, d := range sum.Departments {
-			got += fmt.Sprintf("%s: targets %d overdue %d compliant %d not %d partly %d open %d; ", d.DepartmentID, d.Targets, d.Overdue,
-				d.Answers["compliant"], d.Answers["not"], d.Answers["partly"], d.OpenMeasures)
+			got += fmt.Sprintf("%s: targets %d overdue %d compliant %d not %d partly %d open %d measures %v; ", d.DepartmentID, d.Targets, d.Overdue,
+				d.Answers["compliant"], d.Answers["not"], d.Answers["partly"], d.OpenMeasures, d.Measures)
 		}
-		if want := "d1: targets 2 overdue 0 compliant 1 not 1 partly 0 open 0; d2: targets 2 overdue 1 compliant 0 not 0 partly 1 open 1; d9: targets 1 overdue 0 compliant 0 not 0 partly 0 open 0; "; got != want {
+		if want := "d1: targets 2 overdue 0 compliant 1 not 1 partly 0 open 0 measures map[done:1]; d2: targets 2 overdue 1 compliant 0 not 0 partly 1 open 1 measures map[open:1]; d9: targets 1 overdue 0 compliant 0 not 0 partly 0 open 0 measures map[]; "; got != want {
 			t.Fatalf("summary = %q, want %q", got, want)
 		}
 		if other, err := s.InspectionSummary(ctx, 2025); err != nil || len(other.Departments) != 0 {

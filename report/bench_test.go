@@ -16,6 +16,7 @@ import (
 
 	"github.com/policyflow/policyflow/internal/testenv"
 	"github.com/policyflow/policyflow/models"
+	"github.com/policyflow/policyflow/policy"
 	"github.com/policyflow/policyflow/report"
 )
 
@@ -54,6 +55,51 @@ func databases(b *testing.B, f func(b *testing.B, s *models.Store)) {
 // vendors and cloud services. With exceptionsOnly every process is an exception.
 func seedScale(b *testing.B, s *models.Store, n int, exceptionsOnly bool) {
 	seedRange(b, s, 0, n, exceptionsOnly)
+	if !exceptionsOnly {
+		seedInspectionScale(b, s, 120, 30)
+	}
+}
+
+// seedInspectionScale adds the year's self-inspection (§9.1) of a large town: systems and
+// departments, each answering the default checklist, one item in seven not kept with its
+// measure (open, done or overdue in turn), one in eleven not applicable.
+func seedInspectionScale(b *testing.B, s *models.Store, systems, depts int) {
+	b.Helper()
+	const id = "INS-FY2026"
+	checklist := policy.DefaultChecklist()
+	if err := s.DB.Create(&models.Process{ID: id, Kind: models.KindInspection, Status: "completed", Stage: "closed", WorkflowID: id,
+		DepartmentID: "soumu", CreatedAt: jst("2026-10-01 09:00")}).Error; err != nil {
+		b.Fatal(err)
+	}
+	var targets []models.InspectionTarget
+	var answers []models.InspectionAnswer
+	add := func(kind, target, dept string) {
+		targets = append(targets, models.InspectionTarget{ProcessID: id, Kind: kind, TargetID: target, DepartmentID: dept,
+			InspectorRole: "ism", InspectorID: "I-" + target, Status: models.InspectionInspected})
+		for _, it := range checklist.For(kind) {
+			a := models.InspectionAnswer{ProcessID: id, TargetKind: kind, TargetID: target, ItemID: it.ID, Clause: it.Clause, Answer: policy.AnswerCompliant}
+			switch n := len(answers); {
+			case n%7 == 0:
+				a.Answer, a.Comment, a.MeasureWhat, a.MeasureOwner, a.MeasureDue = policy.AnswerNot, "未実施", "手順を定めて実施する", "U-"+target, "2026-12-25"
+				a.MeasureStatus = []string{models.MeasureOpen, models.MeasureDone, models.MeasureOverdue}[n%3]
+			case n%11 == 0:
+				a.Answer, a.Comment = policy.AnswerNotApplicable, "該当なし"
+			}
+			answers = append(answers, a)
+		}
+	}
+	for i := range depts {
+		add(policy.TargetDepartment, fmt.Sprintf("dept-%02d", i), fmt.Sprintf("dept-%02d", i))
+	}
+	for i := range systems {
+		add(policy.TargetSystem, fmt.Sprintf("sys-%03d", i), fmt.Sprintf("dept-%02d", i%depts))
+	}
+	if _, err := s.CreateInspection(context.Background(), models.InspectionCampaign{ProcessID: id, FiscalYear: 2026, Occasion: "yearly"}, targets); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.DB.CreateInBatches(answers, 500).Error; err != nil {
+		b.Fatal(err)
+	}
 }
 
 // seedScaleFrom adds the exceptions from to n (IDs P-from … P-(n-1)).
@@ -155,7 +201,8 @@ func peakHeap(f func()) uint64 {
 }
 
 // BenchmarkFiscalYearReport10k builds and renders the committee's report over 10,000
-// processes (BENCHMARKS.md, "The registers and the committee's report").
+// processes and the year's self-inspection (BENCHMARKS.md, "The registers and the
+// committee's report"). `make bench` runs it.
 func BenchmarkFiscalYearReport10k(b *testing.B) {
 	databases(b, func(b *testing.B, s *models.Store) {
 		seedScale(b, s, 10000, false)
@@ -205,6 +252,29 @@ func BenchmarkExceptionCSV(b *testing.B) {
 				b.ReportMetric(float64(size)/(1<<20), "csv-MiB")
 			})
 		}
+	})
+}
+
+// BenchmarkInspectionCSV streams the register 自己点検結果 (inspections.csv) of the year's
+// self-inspection of 120 systems and 30 departments (one row per target and item), in the
+// register of 10,000 processes.
+func BenchmarkInspectionCSV(b *testing.B) {
+	databases(b, func(b *testing.B, s *models.Store) {
+		seedScale(b, s, 10000, false)
+		var peak uint64
+		var size int64
+		b.ResetTimer()
+		for b.Loop() {
+			peak = max(peak, peakHeap(func() {
+				w := &countingWriter{}
+				if err := report.InspectionRegister.WriteCSV(context.Background(), s, w, report.Format{Loc: tokyo, FiscalYear: 2026}, report.DefaultBatch, nil); err != nil {
+					b.Fatal(err)
+				}
+				size = w.n
+			}))
+		}
+		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		b.ReportMetric(float64(size)/(1<<10), "csv-KiB")
 	})
 }
 

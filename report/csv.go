@@ -82,10 +82,10 @@ type Register struct {
 // Define makes a register from its columns and a function that visits its rows in pages.
 // Another register is a few lines:
 //
-//	report.Define("inspections", "自己点検結果", "Self-inspection results",
-//		[]report.Column[models.Inspection]{{"id", "点検番号", func(r models.Inspection, _ report.Format) string { return r.ID }}},
-//		func(ctx context.Context, s *models.Store, batch int, visit func([]models.Inspection) error) error {
-//			return s.EachInspection(ctx, batch, visit)
+//	report.Define("cloud-services", "クラウドサービス台帳", "Register of cloud services",
+//		[]report.Column[models.CloudService]{{"id", "整理番号", func(r models.CloudService, _ report.Format) string { return r.ProcessID }}},
+//		func(ctx context.Context, s *models.Store, batch int, visit func([]models.CloudService) error) error {
+//			return s.EachCloudService(ctx, batch, visit)
 //		})
 func Define[T any](name, titleJa, titleEn string, cols []Column[T],
 	each func(ctx context.Context, s *models.Store, batch int, visit func([]T) error) error) Register {

@@ -61,6 +61,8 @@ func (q Query) T(ja, en string) string {
 // View is one section of the report as the page shows it: a heading with the clause it
 // answers to, key figures, charts and tables.
 type View struct {
+	// ID is the section's (Section.ID), the id of its element on the page.
+	ID                  string
 	Title, Clause, Lead string
 	Facts               []Fact
 	Charts              []template.HTML
@@ -96,12 +98,9 @@ type Section struct {
 	Build func(ctx context.Context, q Query) (View, error)
 }
 
-// Sections returns the report's sections, in order. Another process's section (the
-// self-inspection's, §9.1) is one more entry of this list:
-//
-//	{"self_inspection", selfInspectionSection},
-//
-// where selfInspectionSection builds a View from q (q.Store, q.From(), q.To(), q.T).
+// Sections returns the report's sections, in order. Another process's section is one more
+// entry of this list, a function that builds a View from q (q.Store, q.From(), q.To(), q.T),
+// as selfInspectionSection does.
 func Sections() []Section {
 	return []Section{
 		{"exceptions", exceptionSection},
@@ -110,6 +109,7 @@ func Sections() []Section {
 		{"reconciliations", reconciliationSection},
 		{"vendors", vendorSection},
 		{"cloud_services", cloudSection},
+		{"self_inspection", selfInspectionSection},
 	}
 }
 
@@ -135,6 +135,7 @@ func FiscalYearReport(ctx context.Context, q Query, sections []Section) (Page, e
 		if err != nil {
 			return p, fmt.Errorf("report section %s: %w", s.ID, err)
 		}
+		v.ID = s.ID
 		p.Sections = append(p.Sections, v)
 	}
 	return p, nil

@@ -44,6 +44,14 @@ var labels = map[string][2]string{
 	"retirement": {"退職", "retirement"},
 	"transfer":   {"異動", "transfer"},
 	"secondment": {"出向", "secondment"},
+	// Self-inspection answers and improvement measures (§9.1).
+	"compliant":       {"適合", "compliant"},
+	"partly":          {"一部適合", "partly"},
+	"not":             {"不適合", "not compliant"},
+	"not_applicable":  {"該当なし", "not applicable"},
+	"measure_open":    {"実施中", "open"},
+	"measure_done":    {"完了", "done"},
+	"measure_overdue": {"期限超過", "overdue"},
 	// Reconciliation findings (§6.2(1)2(ウ)).
 	"not_employed":      {"在職していない者のID", "holder no longer employed"},
 	"unknown_holder":    {"名簿にない利用者のID", "holder not in the roster"},

@@ -15,7 +15,7 @@ import (
 // Registers returns the registers the API exports (GET /api/v1/registers/{name}.csv). To
 // export another, define it with Define and add it here.
 func Registers() []Register {
-	return []Register{ExceptionRegister, IncidentRegister, VendorRegister, CloudRegister, AccountRegister}
+	return []Register{ExceptionRegister, IncidentRegister, VendorRegister, CloudRegister, AccountRegister, InspectionRegister}
 }
 
 // Lookup returns the register of that name.

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -228,10 +229,42 @@ func InspectionWorkflow(ctx workflow.Context, in InspectionInput) (Result, error
 	if n == 0 {
 		note = "compiled; no member of the security committee to report to (see the timeline)"
 	}
+	if workflow.GetVersion(ctx, changeInspectionYearReport, workflow.DefaultVersion, 1) >= 1 {
+		if err := p.mailYearReport(ctx, in.FiscalYear); err != nil {
+			return p.end(ctx, err)
+		}
+	}
 	if overdue > 0 || open > 0 {
 		return p.finish(ctx, "incomplete", fmt.Sprintf("%s; %d targets not inspected in time, %d measures overdue", note, overdue, open))
 	}
 	return p.finish(ctx, "completed", note)
+}
+
+// changeInspectionYearReport is the workflow.GetVersion change under which a campaign, once
+// it has ended, mails every member of the security committee a link to the whole fiscal
+// year's report (§9.1(2), §2(6)3); campaigns that ended before it did not.
+const changeInspectionYearReport = "inspection-year-report"
+
+// mailYearReport mails every member of the security committee a link of their own to the
+// fiscal year's report, which includes this campaign's results (§9.1(2): the committee reviews
+// them; issue 16: "at the end of each campaign … a mail to the committee's members with the
+// link"). With nobody on the committee in the directory (activities.ErrNoRecipients) the
+// campaign's timeline says so and the campaign goes on: its work is done, only the mail is
+// missing.
+func (p *process) mailYearReport(ctx workflow.Context, fiscalYear int) error {
+	res, err := get[activities.CommitteeReportResult](ctx, p,
+		fmt.Sprintf("Mail every member of the security committee a link to the report of fiscal year %d (§9.1(2))", fiscalYear),
+		acts.MailCommitteeReport, activities.CommitteeReportRequest{FiscalYear: fiscalYear, Reason: fmt.Sprintf("self-inspection %s completed", p.id)})
+	var app *temporal.ApplicationError
+	switch {
+	case errors.As(err, &app) && app.Type() == activities.ErrNoRecipients:
+		return p.note(ctx, p.id+"/year-report",
+			fmt.Sprintf("the link to the report of fiscal year %d was not mailed: the directory names no member of the security committee (role committee)", fiscalYear))
+	case err != nil:
+		return err
+	}
+	return p.note(ctx, p.id+"/year-report", fmt.Sprintf("the link to the report of fiscal year %d was mailed to %d members of the security committee (%s)",
+		fiscalYear, len(res.Mailed), strings.Join(res.Mailed, ", ")))
 }
 
 // report compiles the campaign's results and mails them to every member of the security

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/policyflow/policyflow/activities"
@@ -28,6 +29,10 @@ type inspectionRegister struct {
 	measures  []activities.MeasureUpdate
 	reports   []string
 	reportErr error
+	// yearReports are the requests to mail the committee the fiscal year's report, with the
+	// workflow time; committee is who is on the committee (nobody: ErrNoRecipients).
+	yearReports []string
+	committee   []string
 }
 
 func newInspection(t *testing.T, start time.Time) *inspectionRegister {
@@ -67,6 +72,18 @@ func newInspection(t *testing.T, start time.Time) *inspectionRegister {
 	reg("ReportInspection", func(_ context.Context, x activities.InspectionReport) (int, error) {
 		r.lock(func() { r.reports = append(r.reports, x.Round+"@"+r.env.Now().In(tokyo).Format("2006-01-02 15:04")) })
 		return 3, r.reportErr
+	})
+	r.committee = []string{"C1", "G1"}
+	reg("MailCommitteeReport", func(_ context.Context, x activities.CommitteeReportRequest) (activities.CommitteeReportResult, error) {
+		var members []string
+		r.lock(func() {
+			r.yearReports = append(r.yearReports, fmt.Sprintf("%d %s @%s", x.FiscalYear, x.Reason, r.env.Now().In(tokyo).Format("2006-01-02 15:04")))
+			members = r.committee
+		})
+		if len(members) == 0 {
+			return activities.CommitteeReportResult{}, temporal.NewNonRetryableApplicationError("no member", activities.ErrNoRecipients, nil)
+		}
+		return activities.CommitteeReportResult{Mailed: members}, nil
 	})
 	return r
 }
@@ -195,6 +212,11 @@ func TestInspectionCampaign(t *testing.T) {
 	// §9.1(2): the results and the measures planned are reported once every target is
 	// inspected (S2's manager answered last), how the measures ended once both have.
 	equal(t, "reports", fmt.Sprint(r.reports), "[results@2026-11-05 10:00 measures@2026-12-24 17:15]")
+	// Issue 16: at the end of the campaign the committee gets the link to the whole year's
+	// report, after the final round of §9.1(2).
+	equal(t, "the year's report mailed once, at the end", fmt.Sprint(r.yearReports), "[2026 self-inspection INS-FY2026 completed @2026-12-24 17:15]")
+	equal(t, "the timeline says to whom", slices.Contains(r.notes,
+		"the link to the report of fiscal year 2026 was mailed to 2 members of the security committee (C1, G1)"), true)
 	equal(t, "status", res.Status, "incomplete")
 	stages := r.stageNames()
 	equal(t, "stages", fmt.Sprint(stages), "[in_progress/inspection in_progress/report_results in_progress/measures in_progress/report_measures incomplete/closed]")
@@ -226,6 +248,25 @@ func TestInspectionCancelClosesTargetTasks(t *testing.T) {
 	equal(t, "S1's task cancelled", r.closed[insID+"/system/S1/inspect_system/1"], "cancelled")
 	equal(t, "d2's task cancelled", r.closed[insID+"/department/d2/inspect_department/1"], "cancelled")
 	equal(t, "nothing reported", len(r.reports), 0)
+	equal(t, "no year's report for a cancelled campaign", len(r.yearReports), 0)
+}
+
+// TestInspectionYearReportWithoutCommittee: with nobody on the security committee the link to
+// the year's report cannot go out (activities.ErrNoRecipients); the campaign's timeline says
+// so and the campaign still completes, its work being done.
+func TestInspectionYearReportWithoutCommittee(t *testing.T) {
+	r := newInspection(t, jst("2026-10-01 09:00"))
+	r.committee = nil
+	r.setup.Targets = r.setup.Targets[2:3]
+	d1 := r.decideIn(jst("2026-10-05 10:00"), "department/d1", insID+"/department/d1/inspect_department/1", "D1", map[string]string{"answer:dept-a": "compliant"}, "submit")
+	res := r.run()
+	if d1.rejected != nil {
+		t.Fatalf("the answers refused: %v", d1.rejected)
+	}
+	equal(t, "the mail was asked for", len(r.yearReports), 1)
+	equal(t, "status", res.Status, "completed")
+	equal(t, "the timeline says nobody was mailed", slices.Contains(r.notes,
+		"the link to the report of fiscal year 2026 was not mailed: the directory names no member of the security committee (role committee)"), true)
 }
 
 // TestInspectionWithoutAManagerIsTheGISOs: a system nobody managed when the campaign started

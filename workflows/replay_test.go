@@ -25,7 +25,9 @@ import (
 // change "return-revise" (issue 14: a returned request revised through its form), and
 // outsourcing_selection_revised_vendor_incident.json under "outsourcing-selection-revise" (a
 // returned vendor selection revised through its form); the others at the top level, before
-// them.
+// them. inspection_completed.json was recorded before the change "inspection-year-report"
+// (issue 16: the committee mailed a link to the year's report when a campaign ends),
+// inspection_year_report.json under it.
 func TestReplayRecordedHistories(t *testing.T) {
 	var files []string
 	for _, pattern := range []string{"../testdata/histories/*.json", "../testdata/histories/v2/*.json", "../testdata/histories/v1/*.json", "../testdata/histories/v0/*.json"} {
