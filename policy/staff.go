@@ -2,23 +2,34 @@ package policy
 
 import "slices"
 
-// Who may file which request from the staff pages (issue 17). The API checks the same rules
-// when a request is filed; the pages show a form only to those it would accept.
+// Who may file which request, from the API and from the staff pages alike (issue 17): the
+// API's checks refuse a requester these rules do not name (checkException, checkOutsourcing,
+// checkCloud), and the pages show a form only to those the API would accept.
 var startedBy = map[string][]Role{
 	// §5.3(1): every member of staff reports an incident they find.
 	"incident": nil,
 	// §7.4(1): a department's security officer or a system's manager asks the CISO for an
 	// exception.
 	"exception": {RoleDISO, RoleISM},
-	// §8.1: the department that outsources selects and reviews the vendor, through its
-	// security officer (town setting: the policy names no filer).
-	"outsourcing_review": {RoleDISO},
-	// §8.3: the system's manager assesses the cloud service it will use (town setting).
-	"cloud_assessment": {RoleISM},
+	// §8.1(1) makes the department security officer (情報セキュリティ責任者) answerable for
+	// selecting a vendor, and §5.1(3) has the officer brief the vendors of system development
+	// and maintenance; the policy names no one who asks for the review. Town setting: the
+	// officer or a system's manager (情報システム管理者, whose systems are what is outsourced)
+	// files it, and the officer reviews it; an officer who files their own is a party, and
+	// the review goes to a deputy or the GISO (separation of duties).
+	"outsourcing_review": {RoleDISO, RoleISM},
+	// §8.3(1)-(5) have the department security officer judge a cloud service before it is
+	// used; the policy names no one who asks. Town setting: as for an outsourcing review, the
+	// officer or a system's manager files it, and the officer assesses it.
+	"cloud_assessment": {RoleDISO, RoleISM},
 }
 
-// MayStart reports whether a member of staff holding roles may file a request of kind from
-// the staff pages: anyone for an incident report, a holder of one of the kind's roles for
+// RequesterRoles are the roles of which a requester of kind must hold one; nil for a kind
+// anyone may file (an incident report) or one nobody files by request.
+func RequesterRoles(kind string) []Role { return slices.Clone(startedBy[kind]) }
+
+// MayStart reports whether a member of staff holding roles may file a request of kind, from
+// the API or the staff pages: anyone for an incident report, a holder of one of the kind's roles for
 // the others, nobody for a kind the pages do not file (offboarding and reconciliation are
 // HR's and the system's).
 func MayStart(kind string, roles []string) bool {

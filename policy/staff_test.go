@@ -13,10 +13,16 @@ func TestMayStart(t *testing.T) {
 		{"exception", []string{"diso"}, true}, // §7.4(1)
 		{"exception", []string{"ism"}, true},  // §7.4(1)
 		{"exception", []string{"ciso"}, false},
+		// §8.1(1), §8.3: the department security officer answers for both; who files is a
+		// town setting (the officer or a system's manager), for the API and the pages alike.
 		{"outsourcing_review", []string{"diso"}, true},
-		{"outsourcing_review", []string{"ism"}, false},
+		{"outsourcing_review", []string{"ism"}, true},
+		{"outsourcing_review", []string{"staff"}, false},
+		{"outsourcing_review", []string{"giso"}, false},
 		{"cloud_assessment", []string{"ism"}, true},
-		{"cloud_assessment", []string{"diso"}, false},
+		{"cloud_assessment", []string{"diso"}, true},
+		{"cloud_assessment", []string{"staff", "hr"}, false},
+		{"cloud_assessment", nil, false},
 		{"offboarding", []string{"diso", "ism", "ciso"}, false},
 		{"reconciliation", []string{"giso"}, false},
 	} {
