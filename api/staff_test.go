@@ -354,6 +354,10 @@ func TestStaffTasksAndRequests(t *testing.T) {
 	if !strings.Contains(string(home.Body), "/staff/requests/"+o.ProcessID) {
 		t.Fatalf("the requester's home does not list their request: %s", home)
 	}
+	// The stage by its name in the person's language (en here), not the workflow's.
+	if b := string(home.Body); !strings.Contains(b, html.EscapeString("The CISO's review")) || strings.Contains(b, "ciso_review") {
+		t.Errorf("the requester's home does not name the stage: %s", home)
+	}
 	page := staffGet(t, "/staff/requests/"+o.ProcessID, requester.Cookie)
 	body := string(page.Body)
 	for _, want := range []string{sharedCISOName, "Withdraw this request", "The log server is being replaced."} {
@@ -393,7 +397,8 @@ func TestStaffTasksAndRequests(t *testing.T) {
 	}
 	eventually(t, "the requester's page to show the decision and their revision", func() (bool, string) {
 		body := string(staffGet(t, "/staff/requests/"+o.ProcessID, requester.Cookie).Body)
-		return strings.Contains(body, "Return for changes") && strings.Contains(body, "<td>"+o.Requester.Name+"</td>"), body
+		return strings.Contains(body, "Return for changes") && strings.Contains(body, "<td>"+o.Requester.Name+"</td>") &&
+			strings.Contains(body, html.EscapeString("The requester's revision")), body
 	})
 
 	if r := staffPost(t, "/staff/requests/"+o.ProcessID+"/withdraw", stranger.Cookie, stranger.form("reason", "not mine")); r.Status != http.StatusConflict {
