@@ -42,17 +42,16 @@ func TestStartCloudAssessmentRefused(t *testing.T) {
 	s := sys(t)
 	tok := s.token("officer")
 	dept := uid("dept")
-	s.addPerson(t, dept, "diso")
-	requester := s.addPerson(t, dept, "ism")
-	retired := s.addPerson(t, dept, "ism")
+	// §8.3: the department security officer assesses the service, so does not ask for it
+	// (policy.MayStart, as on the staff pages).
+	officer := s.addPerson(t, dept, "diso")
+	requester := s.addPerson(t, dept, "staff")
+	retired := s.addPerson(t, dept, "staff")
 	retired.Status = models.StatusRetired
 	if _, err := s.Store.PutPeople(context.Background(), []models.Person{retired}); err != nil {
 		t.Fatal(err)
 	}
-	noOfficer := s.addPerson(t, uid("dept"), "ism")
-	// Town setting (policy.RequesterRoles): a department security officer or a system
-	// manager files an assessment, from the API as from the staff pages (§8.3).
-	plain := s.addPerson(t, dept, "staff")
+	noOfficer := s.addPerson(t, uid("dept"), "staff")
 	with := func(kv ...any) map[string]any {
 		b := cloudRequest(requester.EmployeeID)
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -94,7 +93,7 @@ func TestStartCloudAssessmentRefused(t *testing.T) {
 		{"requester not in the directory", with("requester", uid("emp")), 422, "policy_violation", "requester"},
 		{"requester retired", with("requester", retired.EmployeeID), 422, "policy_violation", "requester"},
 		{"department without a security officer", with("requester", noOfficer.EmployeeID), 422, "policy_violation", "department"},
-		{"requester holds neither diso nor ism", with("requester", plain.EmployeeID), 422, "policy_violation", "requester"},
+		{"requester is the officer who assesses it", with("requester", officer.EmployeeID), 422, "policy_violation", "requester"},
 		{"malformed JSON", `{"requester": `, 400, "bad_request", ""},
 		{"unknown field", with("rules", map[string]string{"outcome": "allowed"}), 400, "bad_request", ""},
 		{"wrong type", with("classification", "2"), 400, "bad_request", ""},
@@ -176,7 +175,7 @@ func TestCloudAssessmentThroughTheLinks(t *testing.T) {
 	s := sys(t)
 	dept := uid("dept")
 	s.addPerson(t, dept, "diso")
-	requester := s.addPerson(t, dept, "ism")
+	requester := s.addPerson(t, dept, "staff")
 	key := uid("idem")
 	id, status := s.startCloud(t, cloudRequest(requester.EmployeeID), "Idempotency-Key", key)
 	if status != http.StatusCreated {
@@ -287,7 +286,7 @@ func TestCloudAssessmentDeniedByTheRules(t *testing.T) {
 	s := sys(t)
 	dept := uid("dept")
 	officer := s.addPerson(t, dept, "diso")
-	requester := s.addPerson(t, dept, "ism")
+	requester := s.addPerson(t, dept, "staff")
 	body := cloudRequest(requester.EmployeeID)
 	body["classification"] = 1
 	body["exit_plan"] = ""
@@ -360,7 +359,7 @@ func TestCloudAssessmentDenialConfirmedByTheOfficer(t *testing.T) {
 	s := sys(t)
 	dept := uid("dept")
 	officer := s.addPerson(t, dept, "diso")
-	requester := s.addPerson(t, dept, "ism")
+	requester := s.addPerson(t, dept, "staff")
 	body := cloudRequest(requester.EmployeeID)
 	body["classification"] = 1
 	body["exit_plan"] = ""

@@ -105,7 +105,7 @@ func TestDatesOutOfBounds(t *testing.T) {
 	})
 
 	t.Run("contract start", func(t *testing.T) {
-		requester := s.addPerson(t, dept, "ism")
+		requester := s.addPerson(t, dept, "staff")
 		body := with(with(outsourcingRequest(requester.EmployeeID), "contract_start", "2062-04-01"), "contract_end", "2063-04-01")
 		refused(t, call(t, "POST", "/api/v1/outsourcing-reviews", s.token("officer"), body), "contract_start", date(366))
 	})

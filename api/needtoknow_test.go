@@ -70,7 +70,7 @@ func TestVendorSeesOnlyTheirReply(t *testing.T) {
 	s := sys(t)
 	dept := uid("dept")
 	s.addPerson(t, dept, "diso")
-	requester := s.addPerson(t, dept, "ism")
+	requester := s.addPerson(t, dept, "staff")
 	const (
 		work        = "Maintenance of the resident registry system"
 		auditNote   = "Internal note: the 2025 audit found weak access logging"

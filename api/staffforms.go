@@ -381,6 +381,7 @@ var fieldErrorsJa = []struct{ prefix, ja string }{
 	{"is not a process ID", "申請番号の形ではありません。"},
 	{"holds neither diso nor ism", "この申請ができるのは、情報セキュリティ責任者（diso）又は情報システム管理者（ism）の職にある方です。"},
 	{"holds ciso", "最高情報セキュリティ責任者（ciso）は、自らが許可する例外措置を申請できません（§7.4(1)）。"},
+	{"holds diso, who decides it", "情報セキュリティ責任者（diso）は、この申請を審査する立場のため申請できません（§8.1(1)、§8.3）。担当の職員が申請してください。"},
 	{"not employed", "在職中の職員ではありません。"},
 	{"unknown employee_id", "職員名簿にありません。"},
 }

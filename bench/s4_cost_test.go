@@ -94,7 +94,7 @@ func happyPaths() []happyPath {
 			Start: func(ctx context.Context, s *system) (string, error) {
 				now := time.Now().In(tokyo)
 				return s.start(ctx, "/api/v1/cloud-assessments", map[string]any{
-					"requester": ismID, "service": "Online forms", "provider": "Example Cloud KK", "purpose": "Moving-in notices",
+					"requester": staffID, "service": "Online forms", "provider": "Example Cloud KK", "purpose": "Moving-in notices",
 					"classification": 1, "storage_regions": []string{"JP"}, "processing_regions": []string{"JP"},
 					"governing_law": "JP", "jurisdiction": "JP", "court": "Nara District Court",
 					"certifications": []map[string]string{{"kind": "ismap", "reference": "C22-0042-1",
@@ -119,7 +119,7 @@ func happyPaths() []happyPath {
 				now := time.Now().In(tokyo)
 				day := func(m, d int) string { return now.AddDate(0, m, d).Format("2006-01-02") }
 				return s.start(ctx, "/api/v1/outsourcing-reviews", map[string]any{
-					"requester": ismID,
+					"requester": staffID,
 					"vendor": map[string]any{"name": "Example Systems KK", "corporate_number": "1180301018771",
 						"contact_name": "Yamada", "contact_email": "yamada@vendor.example"},
 					"work":           "Maintenance of the resident system",

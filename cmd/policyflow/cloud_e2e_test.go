@@ -31,7 +31,7 @@ func TestCloudAssessmentEndToEnd(t *testing.T) {
 		"CLD-CISO":  {"name": "副町長 クラウド", "email": "cloud-ciso@town.example", "department": "mayor", "roles": []string{"ciso"}},
 		"CLD-GISO":  {"name": "総務部長 クラウド", "email": "cloud-giso@town.example", "department": "general", "roles": []string{"giso"}},
 		"CLD-DISO":  {"name": "企画課長 クラウド", "email": "cloud-diso@town.example", "department": "planning", "roles": []string{"diso"}},
-		"CLD-STAFF": {"name": "Sato Cloud", "email": "cloud-staff@town.example", "department": "planning", "roles": []string{"staff", "ism"}, "locale": "en"},
+		"CLD-STAFF": {"name": "Sato Cloud", "email": "cloud-staff@town.example", "department": "planning", "roles": []string{"staff"}, "locale": "en"},
 	}
 	s.putPeople(directory, people)
 	now := time.Now().In(tokyo(t))
@@ -151,7 +151,7 @@ func TestCloudDeniedSentToTheCISOEndToEnd(t *testing.T) {
 		"CLDN-CISO":  {"name": "副町長 拒否", "email": "cloudn-ciso@town.example", "department": "mayor", "roles": []string{"ciso"}},
 		"CLDN-GISO":  {"name": "総務部長 拒否", "email": "cloudn-giso@town.example", "department": "general", "roles": []string{"giso"}},
 		"CLDN-DISO":  {"name": "住民課長 拒否", "email": "cloudn-diso@town.example", "department": "residents", "roles": []string{"diso"}},
-		"CLDN-STAFF": {"name": "Suzuki Cloud", "email": "cloudn-staff@town.example", "department": "residents", "roles": []string{"staff", "ism"}, "locale": "en"},
+		"CLDN-STAFF": {"name": "Suzuki Cloud", "email": "cloudn-staff@town.example", "department": "residents", "roles": []string{"staff"}, "locale": "en"},
 	})
 	now := time.Now().In(tokyo(t))
 	var started struct{ ID, Kind, Status string }

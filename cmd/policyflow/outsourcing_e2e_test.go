@@ -45,7 +45,7 @@ func TestOutsourcingEndToEnd(t *testing.T) {
 		"OUT-GISO":     {"name": "総務部長 テスト", "email": "out-giso@town.example", "department": "general", "roles": []string{"giso"}},
 		"OUT-REVIEWER": {"name": "総務課 審査担当", "email": "out-reviewer@town.example", "department": "general", "roles": []string{"staff"}},
 		"OUT-DISO":     {"name": "住民課長 テスト", "email": "out-diso@town.example", "department": "residents", "roles": []string{"diso"}},
-		"OUT-STAFF":    {"name": "住民課 契約担当", "email": "out-staff@town.example", "department": "residents", "roles": []string{"staff", "ism"}},
+		"OUT-STAFF":    {"name": "住民課 契約担当", "email": "out-staff@town.example", "department": "residents", "roles": []string{"staff"}},
 	}
 	s.putPeople(directory, people)
 	now := time.Now().In(tokyo(t))
