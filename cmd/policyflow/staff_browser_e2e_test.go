@@ -101,13 +101,15 @@ func TestStaffPagesInABrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	signIn := func(who, address, lang, sent string) {
+	signIn := func(step, who, address, lang, sent string) {
 		t.Helper()
-		do("open the sign-in page", chromedp.Navigate(s.baseURL+"/staff/sign-in?lang="+lang))
+		do("open the sign-in page", chromedp.Navigate(s.baseURL+"/staff/sign-in?lang="+lang), chromedp.WaitVisible(chromedp.CSS("#who")))
+		shot(step + "a-sign-in")
 		do("ask for a link", chromedp.SetValue(chromedp.CSS("#who"), who), chromedp.Click(chromedp.CSS(`button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)))
 		if got := text(`p[role="status"]`); !strings.Contains(got, sent) {
 			t.Errorf("the sign-in page's answer: %q", got)
 		}
+		shot(step + "b-link-sent")
 		mctx, mcancel := context.WithTimeout(ctx, 60*time.Second)
 		defer mcancel()
 		m, err := testenv.Mailpit(t).WaitFor(mctx, func(m testenv.Message) bool {
@@ -126,11 +128,12 @@ func TestStaffPagesInABrowser(t *testing.T) {
 			t.Fatalf("no sign-in link in %q", m.Text)
 		}
 		do("open the mailed link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`button[type="submit"]`)))
+		shot(step + "c-signin-link")
 		follow("sign in", `button[type="submit"]`, "/staff")
 	}
 
 	// A member of staff reports a lost tablet.
-	signIn("SP-STAFF", "sp-staff@town.example", "ja", "リンクを送りました")
+	signIn("00", "SP-STAFF", "sp-staff@town.example", "ja", "リンクを送りました")
 	shot("01-staff-home")
 	do("open the incident form", chromedp.Navigate(s.baseURL+"/staff/new/incident"), chromedp.WaitVisible(chromedp.CSS(`#f-category`)))
 	do("fill the report",
@@ -156,10 +159,11 @@ func TestStaffPagesInABrowser(t *testing.T) {
 	if page := text("body"); !strings.Contains(page, id) || !strings.Contains(page, "sp-tablets") || !strings.Contains(page, "待っている判断") {
 		t.Errorf("the report's page:\n%s", page)
 	}
+	shot("04b-staff-report")
 	do("sign out", chromedp.Click(chromedp.CSS(`nav button`)), chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)))
 
 	// A department security officer files an exception request, wrong first.
-	signIn("sp-diso@town.example", "sp-diso@town.example", "en", "a sign-in link was mailed")
+	signIn("04z", "sp-diso@town.example", "sp-diso@town.example", "en", "a sign-in link was mailed")
 	do("open the exception form", chromedp.Navigate(s.baseURL+"/staff/new/exception"), chromedp.WaitVisible(chromedp.CSS(`#f-clauses`)))
 	today := time.Now().In(tokyo(t))
 	do("fill the request",
