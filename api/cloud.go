@@ -22,6 +22,27 @@ var (
 	certKind    = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 )
 
+// mayRequest refuses a requester whom the rules do not let file a request of kind
+// (policy.MayStart, which the staff pages apply too): one holding the post that decides it
+// (policy.ReviewedBy), or one holding none of the posts that may ask (policy.RequesterRoles).
+// The error names the requester field; why cites the rule.
+func mayRequest(kind string, requester models.Person, why string) error {
+	if policy.MayStart(kind, requester.RoleNames()) {
+		return nil
+	}
+	if r, ok := policy.ReviewedBy(kind); ok && requester.HasRole(string(r)) {
+		return &Error{Status: 422, Code: "policy_violation",
+			Message: fmt.Sprintf("the requester holds %s, the post that decides this request (%s); nobody decides their own request: the member of staff in charge files it", r, why),
+			Fields:  map[string]string{"requester": "holds " + string(r) + ", who decides it"}}
+	}
+	var names []string
+	for _, r := range policy.RequesterRoles(kind) {
+		names = append(names, string(r))
+	}
+	return &Error{Status: 422, Code: "policy_violation", Message: "the requester holds none of the posts that may file this request (" + why + ")",
+		Fields: map[string]string{"requester": "holds neither " + strings.Join(names, " nor ")}}
+}
+
 // startCloudAssessment validates a cloud service assessment (§8.3) and starts its process.
 func (s *Server) startCloudAssessment(c echo.Context) error {
 	var b models.CloudRequest
@@ -37,8 +58,9 @@ func (s *Server) startCloudAssessment(c echo.Context) error {
 
 // checkCloud validates a cloud service assessment (§8.3), for the API and the staff pages
 // alike, and says how to start its process. Malformed fields are 400. A requester who is
-// not an employee in the directory, or a department without a security officer to assess
-// the service, is 422. What the rules make of the service (a missing exit plan, data
+// not an employee in the directory, or a department security officer (who assesses it:
+// policy.MayStart), or a department without a security officer to assess the service, is
+// 422. What the rules make of the service (a missing exit plan, data
 // abroad, stale certifications) is not refused here: the workflow records the rules'
 // outcome and reasons in the register.
 func (s *Server) checkCloud(ctx context.Context, b models.CloudRequest) (startSpec, error) {
@@ -86,6 +108,9 @@ func (s *Server) checkCloud(ctx context.Context, b models.CloudRequest) (startSp
 	}
 	if requester.Status != models.StatusEmployed {
 		return startSpec{}, &Error{Status: 422, Code: "policy_violation", Message: "the requester is no longer employed", Fields: map[string]string{"requester": "not employed"}}
+	}
+	if err := mayRequest(models.KindCloudAssessment, requester, "§8.3: the department security officer judges the service"); err != nil {
+		return startSpec{}, err
 	}
 	if b.Department == "" {
 		b.Department = requester.DepartmentID

@@ -42,7 +42,9 @@ func TestStartCloudAssessmentRefused(t *testing.T) {
 	s := sys(t)
 	tok := s.token("officer")
 	dept := uid("dept")
-	s.addPerson(t, dept, "diso")
+	// §8.3: the department security officer assesses the service, so does not ask for it
+	// (policy.MayStart, as on the staff pages).
+	officer := s.addPerson(t, dept, "diso")
 	requester := s.addPerson(t, dept, "staff")
 	retired := s.addPerson(t, dept, "staff")
 	retired.Status = models.StatusRetired
@@ -91,6 +93,7 @@ func TestStartCloudAssessmentRefused(t *testing.T) {
 		{"requester not in the directory", with("requester", uid("emp")), 422, "policy_violation", "requester"},
 		{"requester retired", with("requester", retired.EmployeeID), 422, "policy_violation", "requester"},
 		{"department without a security officer", with("requester", noOfficer.EmployeeID), 422, "policy_violation", "department"},
+		{"requester is the officer who assesses it", with("requester", officer.EmployeeID), 422, "policy_violation", "requester"},
 		{"malformed JSON", `{"requester": `, 400, "bad_request", ""},
 		{"unknown field", with("rules", map[string]string{"outcome": "allowed"}), 400, "bad_request", ""},
 		{"wrong type", with("classification", "2"), 400, "bad_request", ""},

@@ -122,6 +122,10 @@ func (s *Server) checkIncident(ctx context.Context, b incidentBody) (startSpec, 
 		Category: b.Category, Description: strings.TrimSpace(b.Description), Classification: b.Classification,
 		DiscoveredAt: discovered.UTC(), ReceivedAt: received.UTC(),
 	}
+	// The same report sent again under its idempotency key is a repeat: the receive time,
+	// the server's, is not part of what identifies it.
+	request := report
+	request.ReceivedAt = time.Time{}
 	cat := policy.Category(b.Category)
 	summary := fmt.Sprintf("Incident: %s in %s, %s", strings.ToLower(cat.Title("en")), b.Department, orNone(systems))
 	details := fmt.Sprintf("**Security incident** (§5.3(1), §7.3)\n\n- department: `%s`\n- reporter: `%s`\n- category: %s (%s)\n- system: %s\n- classification: level %d\n- discovered: %s\n- received: %s\n\nThe description is in the register (GET /api/v1/processes/{id}).",
@@ -129,7 +133,7 @@ func (s *Server) checkIncident(ctx context.Context, b incidentBody) (startSpec, 
 		activities.FormatTime(discovered, s.Loc), activities.FormatTime(received, s.Loc))
 	return startSpec{
 		Kind: models.KindIncident, Department: b.Department, RequesterID: b.Reporter,
-		Summary: summary, Details: details, Input: report, Workflow: workflows.IncidentWorkflow,
+		Summary: summary, Details: details, Input: report, Request: request, Workflow: workflows.IncidentWorkflow,
 		Args: func(h workflows.Header) any {
 			return workflows.IncidentInput{Header: h, Source: models.IncidentFromStaff, ReporterID: b.Reporter, Category: cat,
 				SystemIDs: systems, DiscoveredAt: discovered.UTC(), ReceivedAt: received.UTC()}

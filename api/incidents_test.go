@@ -403,3 +403,37 @@ func TestStartPolicyViolationTriagedByGISO(t *testing.T) {
 		t.Errorf("a policy violation opened %d disconnection tasks", n)
 	}
 }
+
+// A repeated incident report with the same Idempotency-Key and body (a client's retry a
+// moment later) answers the process already started, as other starts do, though it is
+// received at another time; another body under the same key is a conflict (API.md).
+func TestStartIncidentIdempotent(t *testing.T) {
+	t.Parallel()
+	s := sys(t)
+	dept := uid("dept")
+	s.addPerson(t, dept, "diso")
+	reporter := s.addPerson(t, dept, "staff")
+	body := incidentRequest(reporter.EmployeeID)
+	key := uid("key")
+	first := call(t, http.MethodPost, "/api/v1/incidents", s.token("officer"), body, "Idempotency-Key", key)
+	if first.Status != http.StatusCreated {
+		t.Fatalf("start incident: %s", first)
+	}
+	var a startedBody
+	first.decode(t, &a)
+	defer s.cancel(t, a.ID)
+	again := call(t, http.MethodPost, "/api/v1/incidents", s.token("officer"), body, "Idempotency-Key", key)
+	var b startedBody
+	if again.Status != http.StatusOK {
+		t.Fatalf("the same report again: %s, want 200 with %s", again, a.ID)
+	}
+	if again.decode(t, &b); b.ID != a.ID {
+		t.Errorf("the same report again answered %s, want %s", b.ID, a.ID)
+	}
+	other := incidentRequest(reporter.EmployeeID)
+	other["description"] = "別の端末でも同じ表示が出た"
+	call(t, http.MethodPost, "/api/v1/incidents", s.token("officer"), other, "Idempotency-Key", key).wantError(t, http.StatusConflict, "conflict")
+	if n := s.countRows(t, &models.Process{}, "requester_id = ?", reporter.EmployeeID); n != 1 {
+		t.Errorf("%d processes for one report, want 1", n)
+	}
+}

@@ -108,7 +108,8 @@ func (s *Server) startOutsourcingReview(c echo.Context) error {
 // checkOutsourcing validates an outsourcing contract review (§8.1), for the API and the
 // staff pages alike, and says how to start its process. Malformed fields (a corporate
 // number whose check digit is wrong, a bad address, dates, levels) are 400; a requester who
-// is not in the directory or not employed is 422.
+// is not in the directory, not employed, or a department security officer (who reviews it:
+// policy.MayStart) is 422.
 func (s *Server) checkOutsourcing(ctx context.Context, b outsourcingBody) (startSpec, error) {
 	f := fieldErrors{}
 	f.id("requester", b.Requester)
@@ -170,6 +171,9 @@ func (s *Server) checkOutsourcing(ctx context.Context, b outsourcingBody) (start
 	}
 	if requester.Status != models.StatusEmployed {
 		return startSpec{}, &Error{Status: 422, Code: "policy_violation", Message: "the requester is no longer employed", Fields: map[string]string{"requester": "not employed"}}
+	}
+	if err := mayRequest(models.KindOutsourcingReview, requester, "§8.1(1): the department security officer confirms the vendor's selection"); err != nil {
+		return startSpec{}, err
 	}
 	if b.Department == "" {
 		b.Department = requester.DepartmentID

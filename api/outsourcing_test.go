@@ -130,6 +130,19 @@ func TestOutsourcingReviewValidation(t *testing.T) {
 	t.Run("unknown requester", func(t *testing.T) {
 		call(t, http.MethodPost, "/api/v1/outsourcing-reviews", s.token("officer"), with(ok, "requester", uid("nobody"))).wantError(t, 422, "policy_violation")
 	})
+	// §8.1(1): the department security officer confirms the vendor's selection, so does not
+	// file the review (policy.MayStart, as on the staff pages): it could only expire, as
+	// nobody may review in the officer's place.
+	t.Run("requester is the officer who reviews it", func(t *testing.T) {
+		officer := s.addPerson(t, uid("dept"), "diso", "ism")
+		e := call(t, http.MethodPost, "/api/v1/outsourcing-reviews", s.token("officer"), with(ok, "requester", officer.EmployeeID)).wantError(t, 422, "policy_violation")
+		if e.Fields["requester"] == "" {
+			t.Errorf("no message for the requester: %+v", e)
+		}
+		if n := s.countRows(t, &models.Process{}, "requester_id = ?", officer.EmployeeID); n != 0 {
+			t.Errorf("a refused review registered %d processes", n)
+		}
+	})
 	t.Run("scope", func(t *testing.T) {
 		call(t, http.MethodPost, "/api/v1/outsourcing-reviews", s.token("hr"), ok).wantError(t, 403, "forbidden")
 		call(t, http.MethodPost, "/api/v1/outsourcing-reviews", "", ok).wantError(t, 401, "unauthorized")

@@ -47,7 +47,11 @@ type startSpec struct {
 	// Details is Markdown for the Temporal UI, also without personal data.
 	Details string
 	// Input is the validated request, kept in the register.
-	Input    any
+	Input any
+	// Request, if set, is what identifies the request under an idempotency key instead of
+	// Input: Input without what the server adds on receiving it (an incident's receive
+	// time), so that a retry of the same body is a repeat, not a conflict.
+	Request  any
 	Workflow any
 	// Args builds the workflow's input once the process ID is known.
 	Args func(h workflows.Header) any
@@ -89,13 +93,20 @@ func (s *Server) startProcess(c echo.Context, st startSpec) error {
 }
 
 // requestHash is what tells a repeat of a start request from another request under the
-// same idempotency key: a hash of the kind and the validated request.
+// same idempotency key: a hash of the kind and the validated request (startSpec.Request,
+// or Input), and the register's copy of the input.
 func requestHash(st startSpec) (string, []byte, error) {
 	input, err := json.Marshal(st.Input)
 	if err != nil {
 		return "", nil, err
 	}
-	sum := sha256.Sum256(append([]byte(st.Kind+"\n"), input...))
+	hashed := input
+	if st.Request != nil {
+		if hashed, err = json.Marshal(st.Request); err != nil {
+			return "", nil, err
+		}
+	}
+	sum := sha256.Sum256(append([]byte(st.Kind+"\n"), hashed...))
 	return hex.EncodeToString(sum[:]), input, nil
 }
 

@@ -354,6 +354,10 @@ func TestStaffTasksAndRequests(t *testing.T) {
 	if !strings.Contains(string(home.Body), "/staff/requests/"+o.ProcessID) {
 		t.Fatalf("the requester's home does not list their request: %s", home)
 	}
+	// The stage by its name in the person's language (en here), not the workflow's.
+	if b := string(home.Body); !strings.Contains(b, html.EscapeString("The CISO's review")) || strings.Contains(b, "ciso_review") {
+		t.Errorf("the requester's home does not name the stage: %s", home)
+	}
 	page := staffGet(t, "/staff/requests/"+o.ProcessID, requester.Cookie)
 	body := string(page.Body)
 	for _, want := range []string{sharedCISOName, "Withdraw this request", "The log server is being replaced."} {
@@ -393,7 +397,8 @@ func TestStaffTasksAndRequests(t *testing.T) {
 	}
 	eventually(t, "the requester's page to show the decision and their revision", func() (bool, string) {
 		body := string(staffGet(t, "/staff/requests/"+o.ProcessID, requester.Cookie).Body)
-		return strings.Contains(body, "Return for changes") && strings.Contains(body, "<td>"+o.Requester.Name+"</td>"), body
+		return strings.Contains(body, "Return for changes") && strings.Contains(body, "<td>"+o.Requester.Name+"</td>") &&
+			strings.Contains(body, html.EscapeString("The requester's revision")), body
 	})
 
 	if r := staffPost(t, "/staff/requests/"+o.ProcessID+"/withdraw", stranger.Cookie, stranger.form("reason", "not mine")); r.Status != http.StatusConflict {
@@ -582,11 +587,14 @@ func TestStaffCloudForm(t *testing.T) {
 	t.Parallel()
 	s := sys(t)
 	dept := uid("dept")
-	s.addPerson(t, dept, "diso")
+	// §8.3: the department security officer assesses the service, so has no form for it.
+	officer := s.signIn(t, s.addPerson(t, dept, "diso"))
 	ism := s.signIn(t, s.addPerson(t, dept, "ism"))
-	staff := s.signIn(t, s.addPerson(t, dept))
-	if r := staffGet(t, "/staff/new/cloud_assessment", staff.Cookie); r.Status != http.StatusForbidden {
-		t.Errorf("staff without the ism post: %d, want 403", r.Status)
+	if r := staffGet(t, "/staff/new/cloud_assessment", officer.Cookie); r.Status != http.StatusForbidden {
+		t.Errorf("the department security officer: %d, want 403", r.Status)
+	}
+	if home := staffGet(t, "/staff", officer.Cookie); strings.Contains(string(home.Body), `href="/staff/new/cloud_assessment"`) {
+		t.Errorf("the officer's home offers the cloud form")
 	}
 	form := staffGet(t, "/staff/new/cloud_assessment", ism.Cookie)
 	if form.Status != http.StatusOK || !strings.Contains(string(form.Body), "Japan (JP)") {
@@ -620,24 +628,26 @@ func TestStaffCloudForm(t *testing.T) {
 	}
 }
 
-// A department security officer files an outsourcing review (§8.1): a wrong corporate
-// number and an incomplete second asset come back beside their fields with the rest kept;
-// corrected, it is filed once.
+// The member of staff in charge of a contract files an outsourcing review (§8.1): a wrong
+// corporate number and an incomplete second asset come back beside their fields with the
+// rest kept; corrected, it is filed once.
 func TestStaffOutsourcingForm(t *testing.T) {
 	t.Parallel()
 	s := sys(t)
 	dept := uid("dept")
-	diso := s.signIn(t, s.addPerson(t, dept, "diso"))
-	ism := s.signIn(t, s.addPerson(t, dept, "ism"))
-	if r := staffGet(t, "/staff/new/outsourcing_review", ism.Cookie); r.Status != http.StatusForbidden {
-		t.Errorf("a system manager: %d, want 403", r.Status)
+	// §8.1(1): the department security officer reviews the selection, so has no form for
+	// it; the member of staff in charge of the contract files it.
+	officer := s.signIn(t, s.addPerson(t, dept, "diso"))
+	if r := staffGet(t, "/staff/new/outsourcing_review", officer.Cookie); r.Status != http.StatusForbidden {
+		t.Errorf("the department security officer: %d, want 403", r.Status)
 	}
-	values := diso.form("key", strings.Repeat("d", 32), "step", "check", "vendor_name", "Sample Systems K.K.",
+	clerk := s.signIn(t, s.addPerson(t, dept))
+	values := clerk.form("key", strings.Repeat("d", 32), "step", "check", "vendor_name", "Sample Systems K.K.",
 		"corporate_number", "7000012050003", "contact_email", "sales@sample.example", "contact_locale", "ja",
 		"work", "Runs the payroll batch.", "asset1_name", "Payroll data", "asset1_class", "electronic", "asset1_classification", "2",
 		"asset2_name", "Printed slips", "asset2_classification", "2",
 		"classification", "2", "contract_start", date(10), "contract_end", date(375), "audit_status", "passed", "report_interval_months", "3")
-	r := staffPost(t, "/staff/new/outsourcing_review", diso.Cookie, values)
+	r := staffPost(t, "/staff/new/outsourcing_review", clerk.Cookie, values)
 	body := string(r.Body)
 	if r.Status != http.StatusBadRequest || !strings.Contains(body, `id="e-corporate_number"`) || !strings.Contains(body, `id="e-asset2_class"`) ||
 		!strings.Contains(body, "Runs the payroll batch.") || !strings.Contains(body, `value="Printed slips"`) {
@@ -645,16 +655,16 @@ func TestStaffOutsourcingForm(t *testing.T) {
 	}
 	values.Set("corporate_number", "7000012050002")
 	values.Set("asset2_class", "paper")
-	if r := staffPost(t, "/staff/new/outsourcing_review", diso.Cookie, values); r.Status != http.StatusOK || !strings.Contains(string(r.Body), `value="confirm"`) {
+	if r := staffPost(t, "/staff/new/outsourcing_review", clerk.Cookie, values); r.Status != http.StatusOK || !strings.Contains(string(r.Body), `value="confirm"`) {
 		t.Fatalf("the confirmation page: %s", r)
 	}
 	values.Set("step", "confirm")
 	for range 2 {
-		if r := staffPost(t, "/staff/new/outsourcing_review", diso.Cookie, values); r.Status != http.StatusSeeOther {
+		if r := staffPost(t, "/staff/new/outsourcing_review", clerk.Cookie, values); r.Status != http.StatusSeeOther {
 			t.Fatalf("file: %s", r)
 		}
 	}
-	if n := s.countRows(t, &models.Process{}, "requester_id = ? AND kind = ?", diso.Person.EmployeeID, "outsourcing_review"); n != 1 {
+	if n := s.countRows(t, &models.Process{}, "requester_id = ? AND kind = ?", clerk.Person.EmployeeID, "outsourcing_review"); n != 1 {
 		t.Errorf("%d outsourcing reviews filed, want 1", n)
 	}
 }

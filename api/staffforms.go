@@ -27,7 +27,8 @@ import (
 
 // formField is one input of a staff form, with what was entered and what is wrong with it.
 type formField struct {
-	// Kind is text, textarea, select, checkboxes, date, datetime or checkbox.
+	// Kind is text, textarea, select, checkboxes, date, datetime or checkbox; fixed is a
+	// value shown, not entered (the requester: the signed-in person).
 	Name, Label, Kind, Help string
 	Required                bool
 	Options                 []formOption
@@ -150,6 +151,7 @@ func (s *Server) exceptionFields(ctx context.Context, p models.Person, lang stri
 		clauses = append(clauses, formOption{Value: c.ID, Label: "§" + c.ID + " " + pick(lang, c.TitleJa+"（"+c.SectionJa+"）", c.TitleEn+" ("+c.SectionEn+")")})
 	}
 	return []formField{
+		requesterField(p, lang),
 		{Name: "clauses", Label: pick(lang, "適用除外する条項（対策基準）", "Clauses departed from (security standards)"), Kind: "checkboxes", Required: true, Options: clauses},
 		{Name: "alternative", Label: pick(lang, "代替措置", "What is done instead"), Kind: "textarea", Required: true},
 		{Name: "reason", Label: pick(lang, "理由", "Reason"), Kind: "textarea", Required: true},
@@ -263,6 +265,9 @@ func (s *Server) fileRequest(c echo.Context) error {
 	}
 	form := c.Request().PostForm
 	for i := range fields {
+		if fields[i].Kind == "fixed" {
+			continue
+		}
 		fields[i].Value = strings.TrimSpace(form.Get(fields[i].Name))
 		fields[i].Values = form[fields[i].Name]
 		if fields[i].Kind == "textarea" {
@@ -374,6 +379,17 @@ var fieldErrorsJa = []struct{ prefix, ja string }{
 	{"must be 1-12", "1〜12か月を選んでください。"},
 	{"no diso in", "所属に情報セキュリティ責任者（diso）がいないため、評価できません（§8.3）。"},
 	{"is not a process ID", "申請番号の形ではありません。"},
+	{"holds neither diso nor ism", "この申請ができるのは、情報セキュリティ責任者（diso）又は情報システム管理者（ism）の職にある方です。"},
+	{"holds ciso", "最高情報セキュリティ責任者（ciso）は、自らが許可する例外措置を申請できません（§7.4(1)）。"},
+	{"holds diso, who decides it", "情報セキュリティ責任者（diso）は、この申請を審査する立場のため申請できません（§8.1(1)、§8.3）。担当の職員が申請してください。"},
+	{"not employed", "在職中の職員ではありません。"},
+	{"unknown employee_id", "職員名簿にありません。"},
+}
+
+// requesterField shows who files the request: the signed-in person. What the API says of
+// the requester (their post, say) is shown next to it.
+func requesterField(p models.Person, lang string) formField {
+	return formField{Name: "requester", Label: pick(lang, "申請者", "Requester"), Kind: "fixed", Value: p.Name + " (" + p.EmployeeID + ")"}
 }
 
 func translateFieldError(msg, lang string) string {
@@ -419,6 +435,7 @@ func (s *Server) cloudFields(ctx context.Context, p models.Person, lang string) 
 	certs := []formOption{{"ismap", "ISMAP"}, {"iso27001", "ISO/IEC 27001"}, {"iso27017", "ISO/IEC 27017"},
 		{"iso27018", "ISO/IEC 27018"}, {"soc2_type2", "SOC 2 Type II"}}
 	return []formField{
+		requesterField(p, lang),
 		{Name: "service", Label: pick(lang, "クラウドサービス", "Cloud service"), Kind: "text", Required: true},
 		{Name: "provider", Label: pick(lang, "提供事業者", "Provider"), Kind: "text", Required: true},
 		{Name: "purpose", Label: pick(lang, "利用目的", "Purpose"), Kind: "textarea", Required: true},
@@ -471,6 +488,7 @@ const outsourcingAssetRows = 3
 func (s *Server) outsourcingFields(ctx context.Context, p models.Person, lang string) ([]formField, error) {
 	classes := []formOption{{"electronic", pick(lang, "電子データ", "Electronic")}, {"paper", pick(lang, "紙", "Paper")}, {"device", pick(lang, "機器・媒体", "Device or medium")}}
 	fields := []formField{
+		requesterField(p, lang),
 		{Name: "vendor_name", Label: pick(lang, "委託先事業者", "Vendor"), Kind: "text", Required: true},
 		{Name: "corporate_number", Label: pick(lang, "法人番号（13桁）", "Corporate number (13 digits)"), Kind: "text"},
 		{Name: "other_identifier", Label: pick(lang, "法人番号がない場合: 他の識別番号", "Without a corporate number: another identifier"), Kind: "text"},

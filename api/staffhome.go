@@ -89,7 +89,8 @@ func (s *Server) staffHome(c echo.Context) error {
 				}
 			}
 		}
-		d.Requests = append(d.Requests, requestRow{ID: p.ID, Kind: activities.KindLabel(p.Kind, lang), Stage: p.Stage, Status: p.Status,
+		d.Requests = append(d.Requests, requestRow{ID: p.ID, Kind: activities.KindLabel(p.Kind, lang),
+			Stage: activities.StageLabel(p.Stage, lang), Status: activities.StatusLabel(p.Status, lang),
 			Summary: summary, Created: activities.FormatTime(p.CreatedAt, s.Loc), Closed: p.ClosedAt != nil})
 	}
 	for _, k := range staffKinds {
@@ -214,7 +215,8 @@ func (s *Server) requestData(c echo.Context, ss staffSession) (requestData, int,
 	if err != nil {
 		return requestData{}, 0, s.storeErr(err)
 	}
-	d := requestData{ID: p.ID, Kind: activities.KindLabel(p.Kind, lang), Stage: p.Stage, Status: p.Status,
+	d := requestData{ID: p.ID, Kind: activities.KindLabel(p.Kind, lang),
+		Stage: activities.StageLabel(p.Stage, lang), Status: activities.StatusLabel(p.Status, lang),
 		Created:     activities.FormatTime(p.CreatedAt, s.Loc),
 		CanWithdraw: mine && p.ClosedAt == nil && policy.Withdrawable(p.Kind)}
 	if p.ClosedAt != nil {

@@ -13,8 +13,15 @@ func TestMayStart(t *testing.T) {
 		{"exception", []string{"diso"}, true}, // §7.4(1)
 		{"exception", []string{"ism"}, true},  // §7.4(1)
 		{"exception", []string{"ciso"}, false},
-		{"outsourcing_review", []string{"diso"}, true},
-		{"outsourcing_review", []string{"ism"}, false},
+		{"exception", []string{"diso", "ciso"}, false}, // §7.4(1): the CISO permits it
+		// §8.1(1), §8.3: the department security officer reviews both, so files neither;
+		// the member of staff in charge files them, whatever their post.
+		{"outsourcing_review", nil, true},
+		{"outsourcing_review", []string{"staff"}, true},
+		{"outsourcing_review", []string{"ism"}, true},
+		{"outsourcing_review", []string{"diso"}, false},
+		{"outsourcing_review", []string{"ism", "diso"}, false},
+		{"cloud_assessment", []string{"staff", "hr"}, true},
 		{"cloud_assessment", []string{"ism"}, true},
 		{"cloud_assessment", []string{"diso"}, false},
 		{"offboarding", []string{"diso", "ism", "ciso"}, false},

@@ -109,28 +109,46 @@ mariadb_tool() {
 	log "mariadb: installed $("$(find_mariadbd)" --version) in $((SECONDS - start))s"
 }
 
-# Debian's Chromium, for the task-page test in a real browser (chromedp drives it).
+# Debian's Chromium, for the task-page test in a real browser (chromedp drives it), and a
+# Japanese font (fonts-noto-cjk), without which the pages' screenshots show Japanese as boxes.
+have_cjk_font() {
+	command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=ja family 2>/dev/null)" ]
+}
+
 chromium_tool() {
+	local pkgs=()
+	local b found=""
 	for b in chromium chromium-browser; do
 		if command -v "$b" >/dev/null 2>&1; then
-			log "chromium: found $(command -v "$b")"
-			return
+			found=$(command -v "$b")
+			break
 		fi
 	done
-	command -v apt-get >/dev/null 2>&1 || die "chromium not found and apt-get unavailable: install Chromium, or set POLICYFLOW_CHROMIUM"
+	if [ -n "$found" ]; then
+		log "chromium: found $found"
+	else
+		pkgs+=(chromium)
+	fi
+	if have_cjk_font; then
+		log "chromium: a Japanese font is installed"
+	else
+		pkgs+=(fonts-noto-cjk)
+	fi
+	[ ${#pkgs[@]} -gt 0 ] || return 0
+	command -v apt-get >/dev/null 2>&1 || die "${pkgs[*]} not found and apt-get unavailable: install Chromium (or set POLICYFLOW_CHROMIUM) and a Japanese font"
 	local sudo=()
 	if [ "$(id -u)" != 0 ]; then
-		command -v sudo >/dev/null 2>&1 || die "chromium not found: run as root, or install sudo, or run apt-get install -y chromium"
+		command -v sudo >/dev/null 2>&1 || die "${pkgs[*]} not found: run as root, or install sudo, or run apt-get install -y ${pkgs[*]}"
 		sudo=(sudo)
 	fi
 	local apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Use-Pty=0)
-	log "chromium: installing with apt-get"
+	log "chromium: installing ${pkgs[*]} with apt-get"
 	local start=$SECONDS
-	if ! run chromium "${apt[@]}" install --no-install-recommends chromium; then
+	if ! run chromium "${apt[@]}" install --no-install-recommends "${pkgs[@]}"; then
 		run chromium-update "${apt[@]}" update || die "apt-get update failed"
-		run chromium "${apt[@]}" install --no-install-recommends chromium || die "apt-get install chromium failed"
+		run chromium "${apt[@]}" install --no-install-recommends "${pkgs[@]}" || die "apt-get install ${pkgs[*]} failed"
 	fi
-	log "chromium: installed in $((SECONDS - start))s"
+	log "chromium: installed ${pkgs[*]} in $((SECONDS - start))s"
 }
 
 # temporal-server v1.29.1 on PostgreSQL 15, where scripts/temporal-postgres.sh looks.

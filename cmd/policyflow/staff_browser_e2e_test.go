@@ -18,17 +18,19 @@ import (
 // TestStaffPagesInABrowser runs the staff pages (issue 17) in headless Chromium with
 // JavaScript turned off, on the real services: a member of staff asks for a sign-in link,
 // reads it in Mailpit, reports a lost tablet and sees the report in "My requests"; then a
-// department security officer signs in, files an exception request with its end date
-// before its start, corrects it and confirms. Screenshots go to
-// POLICYFLOW_SCREENSHOT_DIR, or to a directory under the system's temporary directory.
+// department security officer signs in (from the English sign-in page; the pages then speak
+// the officer's Japanese), files an exception request with its end date before its start,
+// corrects it and confirms; the CISO approves it through the mailed link, and the officer's
+// "My requests" shows the new stage and the CISO's decision. A screenshot of each page goes
+// to POLICYFLOW_SCREENSHOT_DIR, or to a directory under the system's temporary directory
+// (docs/staff-pages-*.png are two of them).
 func TestStaffPagesInABrowser(t *testing.T) {
 	s := startSystem(t)
 	directory := s.run("token", "create", "staff-browser-directory", "directory")
 	s.putPeople(directory, map[string]map[string]any{
-		"SP-CISO": {"name": "副町長 職員頁", "email": "sp-ciso@town.example", "department": "mayor", "roles": []string{"ciso"}},
-		"SP-GISO": {"name": "総務部長 職員頁", "email": "sp-giso@town.example", "department": "general", "roles": []string{"giso"}},
-		// The officer reads English (locale en): the pages speak each person's language.
-		"SP-DISO":  {"name": "Dana Officer", "email": "sp-diso@town.example", "department": "welfare", "roles": []string{"diso"}, "locale": "en"},
+		"SP-CISO":  {"name": "副町長 職員頁", "email": "sp-ciso@town.example", "department": "mayor", "roles": []string{"ciso"}},
+		"SP-GISO":  {"name": "総務部長 職員頁", "email": "sp-giso@town.example", "department": "general", "roles": []string{"giso"}},
+		"SP-DISO":  {"name": "福祉課長 職員頁", "email": "sp-diso@town.example", "department": "welfare", "roles": []string{"diso"}},
 		"SP-ISM":   {"name": "係長 職員頁", "email": "sp-ism@town.example", "department": "welfare", "roles": []string{"ism"}},
 		"SP-STAFF": {"name": "主事 職員頁", "email": "sp-staff@town.example", "department": "welfare"},
 	})
@@ -99,13 +101,15 @@ func TestStaffPagesInABrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	signIn := func(who, address, lang, sent string) {
+	signIn := func(step, who, address, lang, sent string) {
 		t.Helper()
-		do("open the sign-in page", chromedp.Navigate(s.baseURL+"/staff/sign-in?lang="+lang))
+		do("open the sign-in page", chromedp.Navigate(s.baseURL+"/staff/sign-in?lang="+lang), chromedp.WaitVisible(chromedp.CSS("#who")))
+		shot(step + "a-sign-in")
 		do("ask for a link", chromedp.SetValue(chromedp.CSS("#who"), who), chromedp.Click(chromedp.CSS(`button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)))
 		if got := text(`p[role="status"]`); !strings.Contains(got, sent) {
 			t.Errorf("the sign-in page's answer: %q", got)
 		}
+		shot(step + "b-link-sent")
 		mctx, mcancel := context.WithTimeout(ctx, 60*time.Second)
 		defer mcancel()
 		m, err := testenv.Mailpit(t).WaitFor(mctx, func(m testenv.Message) bool {
@@ -124,11 +128,12 @@ func TestStaffPagesInABrowser(t *testing.T) {
 			t.Fatalf("no sign-in link in %q", m.Text)
 		}
 		do("open the mailed link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`button[type="submit"]`)))
+		shot(step + "c-signin-link")
 		follow("sign in", `button[type="submit"]`, "/staff")
 	}
 
 	// A member of staff reports a lost tablet.
-	signIn("SP-STAFF", "sp-staff@town.example", "ja", "リンクを送りました")
+	signIn("00", "SP-STAFF", "sp-staff@town.example", "ja", "リンクを送りました")
 	shot("01-staff-home")
 	do("open the incident form", chromedp.Navigate(s.baseURL+"/staff/new/incident"), chromedp.WaitVisible(chromedp.CSS(`#f-category`)))
 	do("fill the report",
@@ -154,10 +159,11 @@ func TestStaffPagesInABrowser(t *testing.T) {
 	if page := text("body"); !strings.Contains(page, id) || !strings.Contains(page, "sp-tablets") || !strings.Contains(page, "待っている判断") {
 		t.Errorf("the report's page:\n%s", page)
 	}
+	shot("04b-staff-report")
 	do("sign out", chromedp.Click(chromedp.CSS(`nav button`)), chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)))
 
 	// A department security officer files an exception request, wrong first.
-	signIn("sp-diso@town.example", "sp-diso@town.example", "en", "a sign-in link was mailed")
+	signIn("04z", "sp-diso@town.example", "sp-diso@town.example", "en", "a sign-in link was mailed")
 	do("open the exception form", chromedp.Navigate(s.baseURL+"/staff/new/exception"), chromedp.WaitVisible(chromedp.CSS(`#f-clauses`)))
 	today := time.Now().In(tokyo(t))
 	do("fill the request",
@@ -169,7 +175,7 @@ func TestStaffPagesInABrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`#f-start_date`), today.AddDate(0, 0, 2).Format("2006-01-02")),
 		chromedp.SetValue(chromedp.CSS(`#f-end_date`), today.AddDate(0, 0, 1).Format("2006-01-02")))
 	do("check it", chromedp.Click(chromedp.CSS(`button[value="check"]`)), chromedp.WaitVisible(chromedp.CSS(`#e-end_date`)))
-	if got := text(`#e-end_date`); !strings.Contains(got, "must be after start_date") {
+	if got := text(`#e-end_date`); !strings.Contains(got, "開始日より後の日にしてください") {
 		t.Errorf("the end date's error: %q", got)
 	}
 	if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`#f-reason`))); err != nil || v != "ログサーバの更新作業のため。" {
@@ -181,8 +187,43 @@ func TestStaffPagesInABrowser(t *testing.T) {
 	shot("06-exception-confirm")
 	follow("file the request", `button[value="confirm"]`, "/staff?filed=")
 	notice = text(`p[role="status"]`)
-	if !strings.Contains(notice, "EXC-") {
+	excID := strings.TrimSpace(notice[strings.LastIndex(notice, " ")+1:])
+	if !strings.HasPrefix(excID, "EXC-") {
 		t.Fatalf("the exception request was not filed: %q", notice)
 	}
+	// My requests names the stage in the officer's language, not the workflow's identifier.
+	eventually(t, 60*time.Second, "My requests to show the exception at the CISO's review", func() bool {
+		do("reload My requests", chromedp.Navigate(s.baseURL+"/staff"), chromedp.WaitVisible(chromedp.CSS("h1")))
+		return strings.Contains(text("body"), "CISOの審査")
+	})
+	if page := text("body"); strings.Contains(page, "ciso_review") || strings.Contains(page, "submitted") {
+		t.Errorf("My requests shows a workflow's identifier:\n%s", page)
+	}
 	shot("07-diso-my-requests")
+
+	// The CISO decides through the link mailed for the review (§7.4(1)).
+	link := linkIn(t, "sp-ciso@town.example", excID, "例外措置申請の審査")
+	do("open the CISO's mailed link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`button[value="approve"]`)))
+	shot("08-ciso-task")
+	do("approve", chromedp.Click(chromedp.CSS(`button[value="approve"]`)), chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)))
+	if got := text(`p[role="status"]`); !strings.Contains(got, "承認") {
+		t.Errorf("the CISO's decision was not recorded: %q", got)
+	}
+	shot("09-ciso-decided")
+
+	// The officer, still signed in, sees the decision in My requests: the request waits for
+	// its start date, approved by the CISO.
+	eventually(t, 60*time.Second, "the officer's My requests to show the approval", func() bool {
+		do("reload My requests", chromedp.Navigate(s.baseURL+"/staff"), chromedp.WaitVisible(chromedp.CSS("h1")))
+		return strings.Contains(text("body"), "開始日待ち")
+	})
+	shot("10-diso-my-requests-decided")
+	do("open the request", chromedp.Navigate(s.baseURL+"/staff/requests/"+excID), chromedp.WaitVisible(chromedp.CSS(`dl`)))
+	decided := text("body")
+	for _, want := range []string{"これまでの判断", "例外措置申請の審査", "承認", "副町長 職員頁", "開始日待ち", "ログサーバの更新作業のため。"} {
+		if !strings.Contains(decided, want) {
+			t.Errorf("the request's page lacks %q:\n%s", want, decided)
+		}
+	}
+	shot("11-diso-request-decided")
 }
