@@ -94,7 +94,7 @@ func chromiumPath(t *testing.T) string {
 func TestReportPageInABrowser(t *testing.T) {
 	r := newReportServer(t)
 	seedReportYear(t, r.store)
-	if _, err := r.store.PutPeople(context.Background(), []models.Person{{EmployeeID: "M1", Name: "Member One", Email: "m1@town.example", Locale: "en",
+	if _, err := r.store.PutPeople(context.Background(), []models.Person{{EmployeeID: "M1", Name: "委員 一郎", Email: "m1@town.example", Locale: "ja",
 		Status: models.StatusEmployed, Roles: []models.PersonRole{{EmployeeID: "M1", Role: "committee"}}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestReportPageInABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(heading, "fiscal year 2026") || len(charts) < 10 {
+	if !strings.Contains(heading, "年次報告（2026年度）") || len(charts) < 10 {
 		t.Errorf("heading %q, %d bars drawn", heading, len(charts))
 	}
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
