@@ -178,16 +178,22 @@ func (s *Store) ProcessesByID(ctx context.Context, ids []string) (map[string]Pro
 // HopsOf returns the hops of the given incidents, each incident's in the order they
 // happened.
 func (s *Store) HopsOf(ctx context.Context, processIDs []string) (map[string][]IncidentHop, error) {
-	out := map[string][]IncidentHop{}
+	return rowsOf(s.DB.WithContext(ctx), processIDs, "process_id, at, id", func(h IncidentHop) string { return h.ProcessID })
+}
+
+// rowsOf reads the rows of T that belong to the given processes (a process_id column), in
+// order, grouped by process.
+func rowsOf[T any](db *gorm.DB, processIDs []string, order string, process func(T) string) (map[string][]T, error) {
+	out := map[string][]T{}
 	if len(processIDs) == 0 {
 		return out, nil
 	}
-	var hs []IncidentHop
-	if err := s.DB.WithContext(ctx).Where("process_id IN ?", processIDs).Order("process_id, at, id").Find(&hs).Error; err != nil {
+	var rows []T
+	if err := db.Where("process_id IN ?", processIDs).Order(order).Find(&rows).Error; err != nil {
 		return nil, err
 	}
-	for _, h := range hs {
-		out[h.ProcessID] = append(out[h.ProcessID], h)
+	for _, r := range rows {
+		out[process(r)] = append(out[process(r)], r)
 	}
 	return out, nil
 }
@@ -236,18 +242,7 @@ func (s *Store) EachOffboarding(ctx context.Context, batch int, visit func([]Off
 
 // OffboardingItemsOf returns the items of the given offboardings, by process.
 func (s *Store) OffboardingItemsOf(ctx context.Context, processIDs []string) (map[string][]OffboardingItem, error) {
-	out := map[string][]OffboardingItem{}
-	if len(processIDs) == 0 {
-		return out, nil
-	}
-	var items []OffboardingItem
-	if err := s.DB.WithContext(ctx).Where("process_id IN ?", processIDs).Order("process_id, `key`").Find(&items).Error; err != nil {
-		return nil, err
-	}
-	for _, it := range items {
-		out[it.ProcessID] = append(out[it.ProcessID], it)
-	}
-	return out, nil
+	return rowsOf(s.DB.WithContext(ctx), processIDs, "process_id, `key`", func(it OffboardingItem) string { return it.ProcessID })
 }
 
 // ProcessesCreated returns the processes of a kind created in [from, to), oldest first,
