@@ -462,6 +462,33 @@ func TestEnvExampleDocumentsEveryVariable(t *testing.T) {
 	}
 }
 
+// Every setting serve and worker read reaches them in production: each POLICYFLOW_ variable
+// config.Load reads is passed by the compose file (dev mode's own are the exceptions).
+func TestComposePassesEverySetting(t *testing.T) {
+	src, err := os.ReadFile("../config/config.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	compose, err := os.ReadFile(composeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	devOnly := map[string]bool{"POLICYFLOW_DATA_DIR": true, "POLICYFLOW_DEV_ALLOW_EXTERNAL": true, "POLICYFLOW_DEV_TOKEN": true}
+	seen := map[string]bool{}
+	for _, name := range regexp.MustCompile(`POLICYFLOW_[A-Z0-9_]+`).FindAllString(string(src), -1) {
+		if devOnly[name] || seen[name] {
+			continue
+		}
+		seen[name] = true
+		if !regexp.MustCompile(`(?m)^\s+` + name + `:`).Match(compose) {
+			t.Errorf("config reads %s but %s does not pass it to the app services", name, composeFile)
+		}
+	}
+	if len(seen) < 20 {
+		t.Fatalf("found only %d settings in config/config.go", len(seen))
+	}
+}
+
 // merged returns a copy of base with extra laid over it.
 func merged(base, extra map[string]string) map[string]string {
 	out := make(map[string]string, len(base)+len(extra))
