@@ -668,3 +668,37 @@ func TestStaffOutsourcingForm(t *testing.T) {
 		t.Errorf("%d outsourcing reviews filed, want 1", n)
 	}
 }
+
+// A request is the requester's to withdraw until it is decided: once the CISO has approved an
+// exception, the requester's page offers no withdrawal and a posted one changes nothing.
+func TestStaffWithdrawOnlyUntilDecided(t *testing.T) {
+	s := sys(t)
+	o := s.newOpenTask(t)
+	requester := s.signIn(t, o.Requester)
+	ciso, err := s.Store.Person(context.Background(), sharedCISO)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decider := s.signIn(t, ciso)
+	r := staffPost(t, "/staff/tasks/open", decider.Cookie, decider.form("task", o.Task.ID))
+	loc := r.Header.Get("Location")
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(loc, "/tasks/") {
+		t.Fatalf("open the task: %s", r)
+	}
+	if r := post(t, s.URL+loc, decision("approve", "Approved."), false); r.Status != http.StatusOK {
+		t.Fatalf("approve: %s", r)
+	}
+	eventually(t, "the request to be approved", func() (bool, string) {
+		p := s.process(t, o.ProcessID)
+		return p.Process.Status == "approved" || p.Process.Status == "in_effect", p.Process.Status
+	})
+	if body := string(staffGet(t, "/staff/requests/"+o.ProcessID, requester.Cookie).Body); strings.Contains(body, "Withdraw this request") {
+		t.Errorf("an approved request offers to be withdrawn")
+	}
+	if r := staffPost(t, "/staff/requests/"+o.ProcessID+"/withdraw", requester.Cookie, requester.form("reason", "Changed my mind.")); r.Status != http.StatusConflict {
+		t.Errorf("withdraw an approved request: %s, want 409", r)
+	}
+	if p, err := s.Store.Process(context.Background(), o.ProcessID); err != nil || p.CancelReason != "" || p.ClosedAt != nil {
+		t.Errorf("a refused withdrawal changed the process: %+v %v", p, err)
+	}
+}

@@ -218,7 +218,7 @@ func (s *Server) requestData(c echo.Context, ss staffSession) (requestData, int,
 	d := requestData{ID: p.ID, Kind: activities.KindLabel(p.Kind, lang),
 		Stage: activities.StageLabel(p.Stage, lang), Status: activities.StatusLabel(p.Status, lang),
 		Created:     activities.FormatTime(p.CreatedAt, s.Loc),
-		CanWithdraw: mine && p.ClosedAt == nil && policy.Withdrawable(p.Kind)}
+		CanWithdraw: mine && p.ClosedAt == nil && policy.Withdrawable(p.Kind, p.Status)}
 	if p.ClosedAt != nil {
 		d.Closed = activities.FormatTime(*p.ClosedAt, s.Loc)
 	}
@@ -284,8 +284,8 @@ func (s *Server) withdrawRequest(c echo.Context) error {
 	if status != http.StatusOK || !d.CanWithdraw {
 		return s.staffPage(c, http.StatusConflict, "message", staffView{Lang: lang, Name: ss.Person.Name,
 			Title: pick(lang, "取り下げられません", "This cannot be withdrawn"),
-			Error: pick(lang, "取り下げられるのは、あなたの申請で、まだ終わっていないものだけです。何も変更していません。",
-				"Only a request of yours that is still running can be withdrawn. Nothing was changed."), Data: "/staff"})
+			Error: pick(lang, "取り下げられるのは、あなたの申請で、まだ決定されていないものだけです。何も変更していません。",
+				"Only a request of yours that is not decided yet can be withdrawn. Nothing was changed."), Data: "/staff"})
 	}
 	reason := strings.TrimSpace(c.Request().PostFormValue("reason"))
 	f := fieldErrors{}

@@ -65,13 +65,21 @@ func MayStart(kind string, roles []string) bool {
 	return slices.ContainsFunc(need, func(r Role) bool { return slices.Contains(roles, string(r)) })
 }
 
-// Withdrawable reports whether the requester may withdraw a running process of kind from
-// the staff pages: a request is theirs to take back until it is decided. An incident report
-// is not: once reported, the incident is the town's to handle (§5.3, §7.3). This is a town
-// setting; the policy sets no rule on withdrawing a request.
-func Withdrawable(kind string) bool {
+// Withdrawable reports whether the requester may withdraw a running process of kind, in the
+// register's status, from the staff pages: a request is theirs to take back until it is
+// decided — while it is submitted, waiting for a decision (pending, escalated) or returned to
+// them. Once approved or in effect it is the town's to end (an exception's restoration, a
+// contract's disposal, a service's exit plan), and an incident report is never withdrawn: once
+// reported, the incident is the town's to handle (§5.3, §7.3). This is a town setting; the
+// policy sets no rule on withdrawing a request.
+func Withdrawable(kind, status string) bool {
 	switch kind {
 	case "exception", "outsourcing_review", "cloud_assessment":
+	default:
+		return false
+	}
+	switch status {
+	case "starting", "submitted", "pending", "escalated", "returned":
 		return true
 	}
 	return false

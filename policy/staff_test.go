@@ -36,8 +36,15 @@ func TestMayStart(t *testing.T) {
 func TestWithdrawable(t *testing.T) {
 	for kind, want := range map[string]bool{"exception": true, "outsourcing_review": true, "cloud_assessment": true,
 		"incident": false, "offboarding": false, "reconciliation": false} {
-		if got := Withdrawable(kind); got != want {
-			t.Errorf("Withdrawable(%s) = %v, want %v", kind, got, want)
+		if got := Withdrawable(kind, "pending"); got != want {
+			t.Errorf("Withdrawable(%s, pending) = %v, want %v", kind, got, want)
+		}
+	}
+	// A request is the requester's to take back until it is decided.
+	for status, want := range map[string]bool{"submitted": true, "pending": true, "escalated": true, "returned": true,
+		"approved": false, "in_effect": false, "restoring": false, "exiting": false, "ended": false} {
+		if got := Withdrawable("exception", status); got != want {
+			t.Errorf("Withdrawable(exception, %s) = %v, want %v", status, got, want)
 		}
 	}
 }
