@@ -61,17 +61,17 @@ func (s *Server) staffHome(c echo.Context) error {
 		return s.storeErr(err)
 	}
 	var d homeData
-	kindOf := map[string]string{}
+	ids := make([]string, 0, len(tasks))
 	for _, t := range tasks {
-		if _, ok := kindOf[t.ProcessID]; !ok {
-			p, err := s.Store.Process(ctx, t.ProcessID)
-			if err != nil {
-				return s.storeErr(err)
-			}
-			kindOf[t.ProcessID] = p.Kind
-		}
+		ids = append(ids, t.ProcessID)
+	}
+	procs, err := s.Store.ProcessesByID(ctx, ids)
+	if err != nil {
+		return s.storeErr(err)
+	}
+	for _, t := range tasks {
 		d.Tasks = append(d.Tasks, taskRow{ID: t.ID, Title: activities.Text{Ja: t.TitleJa, En: t.TitleEn}.In(lang),
-			Kind: activities.KindLabel(kindOf[t.ProcessID], lang), ProcessID: t.ProcessID,
+			Kind: activities.KindLabel(procs[t.ProcessID].Kind, lang), ProcessID: t.ProcessID,
 			Due: activities.FormatTime(t.DueAt, s.Loc), Overdue: now.After(t.DueAt)})
 	}
 	ps, err := s.Store.ProcessesOf(ctx, me, 100)
